@@ -1,0 +1,188 @@
+//! The configuration file as written: serde structs with source spans.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Where state, keys, vault and party folders live (relative to the config file).
+    pub data_dir: Spanned<String>,
+    /// SFTP listener.
+    #[serde(default)]
+    pub sftp: RawSftp,
+    /// Admin listener (`/healthz`, `/metrics`).
+    #[serde(default)]
+    pub admin: RawAdmin,
+    /// Intake limits.
+    #[serde(default)]
+    pub intake: RawIntake,
+    /// Period cutoff.
+    #[serde(default)]
+    pub periods: RawPeriods,
+    /// Per-kind rule overrides.
+    #[serde(default)]
+    pub rules: BTreeMap<Spanned<String>, RawKindRules>,
+    /// Creditors.
+    #[serde(default, rename = "creditor")]
+    pub creditors: Vec<RawCreditor>,
+    /// Municipalities.
+    #[serde(default, rename = "municipality")]
+    pub municipalities: Vec<RawMunicipality>,
+}
+
+/// `[sftp]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawSftp {
+    /// Whether to serve SFTP.
+    pub enabled: bool,
+    /// Address to listen on.
+    pub listen: Spanned<String>,
+    /// Host key file (created on first start if missing).
+    pub host_key: String,
+    /// Concurrent sessions in all.
+    pub max_sessions: usize,
+    /// Concurrent sessions per party.
+    pub max_sessions_per_party: usize,
+    /// Open file handles per session.
+    pub max_open_files: usize,
+    /// Seconds a client has to authenticate.
+    pub auth_timeout_secs: u64,
+    /// Seconds of silence before a session is closed.
+    pub idle_timeout_secs: u64,
+    /// Failed authentication attempts before disconnect.
+    pub max_auth_attempts: usize,
+}
+
+impl Default for RawSftp {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: Spanned::new(0..0, "0.0.0.0:2222".to_owned()),
+            host_key: "host_ed25519".to_owned(),
+            max_sessions: 64,
+            max_sessions_per_party: 4,
+            max_open_files: 16,
+            auth_timeout_secs: 30,
+            idle_timeout_secs: 300,
+            max_auth_attempts: 3,
+        }
+    }
+}
+
+/// `[admin]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawAdmin {
+    /// Address to listen on; must be loopback.
+    pub listen: Spanned<String>,
+}
+
+impl Default for RawAdmin {
+    fn default() -> Self {
+        Self { listen: Spanned::new(0..0, "127.0.0.1:9090".to_owned()) }
+    }
+}
+
+/// `[intake]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawIntake {
+    /// Largest accepted file in bytes.
+    pub max_file_bytes: u64,
+    /// Most per-record errors listed in one receipt (the counts stay exact).
+    pub max_listed_errors: usize,
+    /// Bytes of out-of-order SFTP writes held in memory per upload.
+    pub reorder_window_bytes: usize,
+}
+
+impl Default for RawIntake {
+    fn default() -> Self {
+        Self { max_file_bytes: 2 << 30, max_listed_errors: 1000, reorder_window_bytes: 16 << 20 }
+    }
+}
+
+/// `[periods]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawPeriods {
+    /// Day of the month deliveries close (at 23:59:59 local time).
+    pub cutoff_day: Spanned<i64>,
+}
+
+impl Default for RawPeriods {
+    fn default() -> Self {
+        Self { cutoff_day: Spanned::new(0..0, 25) }
+    }
+}
+
+/// `[[creditor]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCreditor {
+    /// Slug id, also the SFTP user name.
+    pub id: Spanned<String>,
+    /// Display name shown to municipalities.
+    pub name: String,
+    /// Contact phone shown to municipalities.
+    #[serde(default)]
+    pub phone: String,
+    /// Contact e-mail shown to municipalities.
+    #[serde(default)]
+    pub email: String,
+    /// Signal kinds it may send.
+    pub kinds: Vec<Spanned<String>>,
+    /// Municipalities it has an agreement with, or `"*"`.
+    pub agreements: Vec<Spanned<String>>,
+    /// `authorized_keys` lines.
+    #[serde(default)]
+    pub ssh_keys: Vec<Spanned<String>>,
+    /// Files of `authorized_keys` lines (relative to the config file).
+    #[serde(default)]
+    pub ssh_key_files: Vec<Spanned<String>>,
+}
+
+/// `[[municipality]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMunicipality {
+    /// CBS code, also the SFTP user name.
+    pub code: Spanned<String>,
+    /// Name.
+    pub name: String,
+    /// age recipients its bundles are encrypted to.
+    pub age_recipients: Vec<Spanned<String>>,
+    /// Amount threshold in euros (`drempelbedrag`).
+    #[serde(default)]
+    pub drempelbedrag: Option<Spanned<f64>>,
+    /// Bundle formats: `csv`, `json`.
+    #[serde(default = "default_formats")]
+    pub formats: Vec<Spanned<String>>,
+    /// `authorized_keys` lines.
+    #[serde(default)]
+    pub ssh_keys: Vec<Spanned<String>>,
+    /// Files of `authorized_keys` lines (relative to the config file).
+    #[serde(default)]
+    pub ssh_key_files: Vec<Spanned<String>>,
+}
+
+fn default_formats() -> Vec<Spanned<String>> {
+    ["csv", "json"].into_iter().map(|f| Spanned::new(0..0, f.to_owned())).collect()
+}
+
+/// `[rules.<kind>]`: each field given replaces that kind's default.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKindRules {
+    /// Minimum days in arrears.
+    pub min_days: Option<u32>,
+    /// Maximum days in arrears; 0 means no maximum.
+    pub max_days: Option<u32>,
+    /// Required fields: `herinneringsdatum`, `contactpoging`, `schuldhulp_gewezen`.
+    pub requires: Option<Vec<Spanned<String>>>,
+}

@@ -1,0 +1,187 @@
+//! Configuration: the TOML file, checked into typed values with every problem located.
+//!
+//! Loading has a pure phase (`parse`: text → [`Config`] or every [`Problem`]) and reads only
+//! the SSH key files the configuration names. `meldpunt check` runs the same code.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use russh::keys::PublicKey;
+
+use crate::domain::party::{CreditorId, MunicipalityCode, PartyId};
+use crate::domain::period::Cutoff;
+use crate::domain::signal::{Cents, Kind};
+use crate::intake::validate::RuleSet;
+
+mod check;
+pub mod file;
+mod problem;
+
+pub use problem::{Problem, Problems};
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from.
+    pub source: PathBuf,
+    /// Data directory (absolute or relative to the working directory).
+    pub data_dir: PathBuf,
+    /// SFTP listener settings, if SFTP is enabled.
+    pub sftp: Option<SftpConfig>,
+    /// Admin listener address (loopback only).
+    pub admin_listen: SocketAddr,
+    /// Intake limits.
+    pub intake: IntakeLimits,
+    /// When deliveries close each month.
+    pub cutoff: Cutoff,
+    /// Validation rules per kind.
+    pub rules: RuleSet,
+    /// Creditors.
+    pub creditors: Vec<Creditor>,
+    /// Municipalities.
+    pub municipalities: Vec<Municipality>,
+}
+
+/// SFTP listener settings.
+#[derive(Debug, Clone)]
+pub struct SftpConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Host key path.
+    pub host_key: PathBuf,
+    /// Concurrent sessions in all.
+    pub max_sessions: usize,
+    /// Concurrent sessions per party.
+    pub max_sessions_per_party: usize,
+    /// Open file handles per session.
+    pub max_open_files: usize,
+    /// Time a client has to authenticate.
+    pub auth_timeout: Duration,
+    /// Silence before a session is closed.
+    pub idle_timeout: Duration,
+    /// Failed authentication attempts before disconnect.
+    pub max_auth_attempts: usize,
+}
+
+/// Intake limits.
+#[derive(Debug, Clone, Copy)]
+pub struct IntakeLimits {
+    /// Largest accepted file in bytes.
+    pub max_file_bytes: u64,
+    /// Most per-record errors listed in one receipt.
+    pub max_listed_errors: usize,
+    /// Bytes of out-of-order writes held per upload.
+    pub reorder_window_bytes: usize,
+}
+
+impl Default for IntakeLimits {
+    fn default() -> Self {
+        Self { max_file_bytes: 2 << 30, max_listed_errors: 1000, reorder_window_bytes: 16 << 20 }
+    }
+}
+
+/// A creditor (signaalpartner).
+#[derive(Debug, Clone)]
+pub struct Creditor {
+    /// Its id and SFTP user name.
+    pub id: CreditorId,
+    /// Display name.
+    pub name: String,
+    /// Contact phone shown to municipalities.
+    pub phone: String,
+    /// Contact e-mail shown to municipalities.
+    pub email: String,
+    /// Kinds it may send.
+    pub kinds: Vec<Kind>,
+    /// Municipalities it has an agreement with.
+    pub agreements: Agreements,
+    /// Its SSH public keys.
+    pub ssh_keys: Vec<PublicKey>,
+}
+
+/// The municipalities a creditor may deliver to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Agreements {
+    /// `"*"`: every municipality.
+    All,
+    /// Only these.
+    Only(Vec<MunicipalityCode>),
+}
+
+impl Agreements {
+    /// Whether signals may go to `m`.
+    pub fn covers(&self, m: &MunicipalityCode) -> bool {
+        match self {
+            Agreements::All => true,
+            Agreements::Only(list) => list.contains(m),
+        }
+    }
+}
+
+/// A municipality (gemeente).
+#[derive(Debug, Clone)]
+pub struct Municipality {
+    /// CBS code and SFTP user name.
+    pub code: MunicipalityCode,
+    /// Name.
+    pub name: String,
+    /// age recipients (`age1…`) its bundles are encrypted to.
+    pub age_recipients: Vec<String>,
+    /// Amount threshold.
+    pub drempelbedrag: Option<Cents>,
+    /// Bundle formats it wants.
+    pub formats: Vec<BundleFormat>,
+    /// Its SSH public keys.
+    pub ssh_keys: Vec<PublicKey>,
+}
+
+/// A bundle format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleFormat {
+    /// `;`-separated CSV with BOM.
+    Csv,
+    /// JSON grouped household → persons → signals.
+    Json,
+}
+
+impl Config {
+    /// Reads and checks the file at `path`; every problem found is returned at once.
+    pub fn load(path: &Path) -> Result<Config, Problems> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Problems(vec![Problem::whole_file(path, format!("cannot read the configuration: {e}"), "check the path given to --config")])
+        })?;
+        check::parse(path, &text)
+    }
+
+    /// Parses configuration text as if read from `path`.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, Problems> {
+        check::parse(path, text)
+    }
+
+    /// The creditor with this id.
+    pub fn creditor(&self, id: &CreditorId) -> Option<&Creditor> {
+        self.creditors.iter().find(|c| &c.id == id)
+    }
+
+    /// The municipality with this code.
+    pub fn municipality(&self, code: &MunicipalityCode) -> Option<&Municipality> {
+        self.municipalities.iter().find(|m| &m.code == code)
+    }
+
+    /// The party a user name and SSH key belong to, if the key is one of that party's.
+    pub fn party_for_ssh_key(&self, user: &str, key: &PublicKey) -> Option<PartyId> {
+        let same = |k: &PublicKey| k.key_data() == key.key_data();
+        if let Some(c) = self.creditors.iter().find(|c| c.id.as_str() == user) {
+            return c.ssh_keys.iter().any(same).then(|| PartyId::Creditor(c.id.clone()));
+        }
+        let m = self.municipalities.iter().find(|m| m.code.as_str() == user)?;
+        m.ssh_keys.iter().any(same).then(|| PartyId::Municipality(m.code.clone()))
+    }
+
+    /// Whether a user name is a configured party (for audit wording only).
+    pub fn is_party(&self, user: &str) -> bool {
+        self.creditors.iter().any(|c| c.id.as_str() == user)
+            || self.municipalities.iter().any(|m| m.code.as_str() == user)
+    }
+}

@@ -1,0 +1,39 @@
+//! Intake: every uploaded file, whatever the transport, goes through here.
+//!
+//! The lifecycle is a chain of types. [`Intake::begin`] returns an [`Upload`] that takes the
+//! bytes as they arrive (in any order within a window) and streams them into a worker thread
+//! that checks UTF-8, validates every record and seals the accepted ones with age to the
+//! period key. [`Upload::finish`] waits for the worker and returns a [`Received`] file;
+//! [`Received::commit`] files it in the vault and the state database and writes the receipt.
+//! Dropping an `Upload` or a `Received` discards everything: nothing is processed.
+
+// pub mod receipt;
+// mod pipeline;
+// mod commit;
+pub mod validate;
+
+// pub use pipeline::{Intake, Received, Upload, UploadError};
+// pub use receipt::{Receipt, ReceiptStatus};
+
+/// Why intake could not complete.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IntakeError {
+    /// A storage step failed (disk, database); the upload is not accepted.
+    #[error("storing the upload failed: {0}")]
+    Storage(String),
+    /// The creditor is not (or no longer) configured.
+    #[error("creditor '{0}' is not configured")]
+    UnknownCreditor(String),
+    /// A temp upload was renamed to a name of another format.
+    #[error("rename must keep the file type: '{from}' cannot become '{to}'")]
+    FormatChanged {
+        /// Name the upload was started under.
+        from: String,
+        /// Name it was renamed to.
+        to: String,
+    },
+    /// The daemon is shutting down or the worker died.
+    #[error("intake is unavailable: {0}")]
+    Unavailable(String),
+}

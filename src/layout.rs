@@ -1,0 +1,79 @@
+//! Where everything lives under the data directory.
+//!
+//! ```text
+//! data/state.db                       SQLite: files, receipts, audit chain
+//! data/host_ed25519                   SSH host key (created on first start)
+//! data/keys/periods/YYYY-MM           age identity of a period (0600)
+//! data/vault/YYYY-MM/<file-id>.age    sealed accepted records of one upload
+//! data/vault/tmp/                     sealed output of uploads still in progress
+//! data/parties/<id>/receipts/         receipts (creditors and municipalities)
+//! data/parties/<id>/feedback/         terugmeldingen for a creditor
+//! data/parties/<GM>/pickup/           bundles for a municipality
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use crate::domain::period::Period;
+
+/// Paths under one data directory.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    root: PathBuf,
+}
+
+impl Layout {
+    /// The layout rooted at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    /// The data directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The SQLite state database.
+    pub fn state_db(&self) -> PathBuf {
+        self.root.join("state.db")
+    }
+
+    /// Directory of period identities.
+    pub fn period_keys(&self) -> PathBuf {
+        self.root.join("keys").join("periods")
+    }
+
+    /// The age identity file of a period.
+    pub fn period_key(&self, p: Period) -> PathBuf {
+        self.period_keys().join(p.to_string())
+    }
+
+    /// Sealed intake of a period.
+    pub fn vault(&self, p: Period) -> PathBuf {
+        self.root.join("vault").join(p.to_string())
+    }
+
+    /// Sealed output of uploads in progress; emptied at start-up.
+    pub fn vault_tmp(&self) -> PathBuf {
+        self.root.join("vault").join("tmp")
+    }
+
+    /// A party's own folder.
+    pub fn party(&self, id: &str) -> PathBuf {
+        self.root.join("parties").join(id)
+    }
+
+    /// A party's receipts.
+    pub fn receipts(&self, id: &str) -> PathBuf {
+        self.party(id).join("receipts")
+    }
+
+    /// A party's feedback folder.
+    pub fn feedback(&self, id: &str) -> PathBuf {
+        self.party(id).join("feedback")
+    }
+
+    /// A municipality's pickup folder.
+    pub fn pickup(&self, id: &str) -> PathBuf {
+        self.party(id).join("pickup")
+    }
+}

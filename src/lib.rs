@@ -1,0 +1,9 @@
+//! meldpunt: the secure Digitaal Meldpunt for Dutch vroegsignalering.
+//!
+//! Data flows ingest → intake → vault → batch → deliver → feedback → retention; the domain
+//! types are free of I/O, and audit and config are small shared services.
+
+pub mod config;
+pub mod domain;
+pub mod intake;
+pub mod layout;

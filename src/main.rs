@@ -1,0 +1,2 @@
+//! The meldpunt command line.
+fn main() {}
