@@ -55,8 +55,8 @@ pub trait RecordSink {
     fn accepted(&mut self, line: u64, record: SignalRecord) -> io::Result<()>;
     /// A valid record with `bezwaar = ja`: not forwarded and never stored.
     fn objected(&mut self, line: u64, referentie: &str) -> io::Result<()>;
-    /// An invalid record.
-    fn rejected(&mut self, error: RecordError) -> io::Result<()>;
+    /// An invalid record, with every problem found in it (at least one), in field order.
+    fn rejected(&mut self, errors: &[RecordError]) -> io::Result<()>;
 }
 
 /// One invalid record, as listed in the receipt.
