@@ -7,3 +7,6 @@ pub mod config;
 pub mod domain;
 pub mod intake;
 pub mod layout;
+pub mod audit;
+pub mod state;
+pub mod vault;

@@ -1,0 +1,237 @@
+//! The tamper-evident audit log (SPEC §10): an append-only, hash-chained table in the state
+//! database. Every event is also written as a structured log line.
+//!
+//! Events carry ids, hashes, fingerprints and counts only — never personal data. The
+//! [`Event`] builder takes an `object` as JSON so callers decide, and reviewers can see, what
+//! goes in.
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::state::{State, StateError};
+
+mod chain;
+
+pub use chain::{VerifyError, verify_chain};
+
+/// The hash of the (absent) event before the first one.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Whether the action succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Done.
+    Ok,
+    /// Refused (authentication, permission, validation).
+    Denied,
+    /// Failed on our side.
+    Error,
+}
+
+impl Outcome {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Denied => "denied",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// An event about to be recorded.
+#[derive(Clone, Debug)]
+pub struct Event {
+    actor: String,
+    auth: Option<String>,
+    origin: Option<String>,
+    action: &'static str,
+    object: serde_json::Value,
+    outcome: Outcome,
+}
+
+impl Event {
+    /// An event by `actor` (`creditor:<id>`, `gemeente:<code>`, `system`, `operator`).
+    pub fn new(actor: impl Into<String>, action: &'static str, outcome: Outcome) -> Self {
+        Self {
+            actor: actor.into(),
+            auth: None,
+            origin: None,
+            action,
+            object: serde_json::Value::Object(Default::default()),
+            outcome,
+        }
+    }
+
+    /// The key or certificate fingerprint used.
+    pub fn auth(mut self, auth: impl Into<String>) -> Self {
+        self.auth = Some(auth.into());
+        self
+    }
+
+    /// The remote address.
+    pub fn origin(mut self, origin: impl Into<String>) -> Self {
+        self.origin = Some(origin.into());
+        self
+    }
+
+    /// What the event is about: ids, hashes and counts only.
+    pub fn object(mut self, object: serde_json::Value) -> Self {
+        self.object = object;
+        self
+    }
+}
+
+/// One recorded event, as exported (JSON Lines) and hashed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Position in the chain, from 1.
+    pub seq: u64,
+    /// UTC, RFC 3339 with milliseconds.
+    pub ts: String,
+    /// Who acted.
+    pub actor: String,
+    /// Key or certificate fingerprint.
+    pub auth: Option<String>,
+    /// Remote address.
+    pub origin: Option<String>,
+    /// What was done, e.g. `login`, `upload`, `receipt`.
+    pub action: String,
+    /// Ids, hashes, counts.
+    pub object: serde_json::Value,
+    /// `ok`, `denied`, `error`.
+    pub outcome: Outcome,
+    /// Hash of the previous event.
+    pub prev: String,
+    /// SHA-256 over this event without `hash` (canonical JSON), hex.
+    pub hash: String,
+}
+
+impl Record {
+    /// The hash this record must carry: SHA-256 of its canonical JSON without `hash`.
+    pub fn compute_hash(&self) -> String {
+        let body = serde_json::json!([
+            self.seq, self.ts, self.actor, self.auth, self.origin, self.action, self.object,
+            self.outcome, self.prev
+        ]);
+        hex::encode(Sha256::digest(body.to_string().as_bytes()))
+    }
+}
+
+/// The audit log.
+#[derive(Clone)]
+pub struct Audit {
+    state: State,
+}
+
+impl Audit {
+    /// The audit log kept in `state`.
+    pub fn new(state: State) -> Self {
+        Self { state }
+    }
+
+    /// Appends an event (blocking). Returns its sequence number.
+    pub fn emit_blocking(&self, ev: Event) -> Result<u64, StateError> {
+        let mut conn = self.state.lock();
+        let tx = conn.transaction()?;
+        let last: Option<(i64, String)> = tx
+            .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let (seq, prev) = match last {
+            Some((s, h)) => (s as u64 + 1, h),
+            None => (1, GENESIS.to_owned()),
+        };
+        let ts = Timestamp::now().round(jiff::Unit::Millisecond).unwrap_or(Timestamp::now());
+        let mut rec = Record {
+            seq,
+            ts: format!("{ts:.3}"),
+            actor: ev.actor,
+            auth: ev.auth,
+            origin: ev.origin,
+            action: ev.action.to_owned(),
+            object: ev.object,
+            outcome: ev.outcome,
+            prev,
+            hash: String::new(),
+        };
+        rec.hash = rec.compute_hash();
+        tx.execute(
+            "INSERT INTO audit (seq, ts, actor, auth, origin, action, object, outcome, prev, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                rec.seq as i64,
+                rec.ts,
+                rec.actor,
+                rec.auth,
+                rec.origin,
+                rec.action,
+                rec.object.to_string(),
+                rec.outcome.as_str(),
+                rec.prev,
+                rec.hash
+            ],
+        )?;
+        tx.commit()?;
+        tracing::info!(
+            target: "audit",
+            seq = rec.seq,
+            actor = %rec.actor,
+            action = %rec.action,
+            outcome = rec.outcome.as_str(),
+            object = %rec.object,
+            "audit"
+        );
+        Ok(rec.seq)
+    }
+
+    /// Appends an event from async code.
+    pub async fn emit(&self, ev: Event) -> Result<u64, StateError> {
+        let me = self.clone();
+        tokio::task::spawn_blocking(move || me.emit_blocking(ev))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+    }
+
+    /// Appends an event; a failure is logged (used where the caller cannot do better).
+    pub async fn record(&self, ev: Event) {
+        let action = ev.action;
+        if let Err(e) = self.emit(ev).await {
+            tracing::error!(action, error = %e, "could not write audit event");
+        }
+    }
+
+    /// Every event in order.
+    pub fn records(&self) -> Result<Vec<Record>, StateError> {
+        let conn = self.state.lock();
+        let mut stmt = conn.prepare(
+            "SELECT seq, ts, actor, auth, origin, action, object, outcome, prev, hash
+             FROM audit ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let object: String = r.get(6)?;
+            let outcome: String = r.get(7)?;
+            Ok(Record {
+                seq: r.get::<_, i64>(0)? as u64,
+                ts: r.get(1)?,
+                actor: r.get(2)?,
+                auth: r.get(3)?,
+                origin: r.get(4)?,
+                action: r.get(5)?,
+                object: serde_json::from_str(&object).unwrap_or(serde_json::Value::String(object)),
+                outcome: match outcome.as_str() {
+                    "ok" => Outcome::Ok,
+                    "denied" => Outcome::Denied,
+                    _ => Outcome::Error,
+                },
+                prev: r.get(8)?,
+                hash: r.get(9)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}

@@ -1,0 +1,232 @@
+//! The vault: accepted records sealed with age to a per-period identity.
+//!
+//! Each period `P` has an age X25519 identity in `keys/periods/P` (mode 0600, created on first
+//! need). Intake seals into `vault/tmp/<file-id>.age` while the upload streams in, and
+//! [`Vault::file_sealed`] moves a finished file to `vault/P/<file-id>.age`. Deleting the key of
+//! a period makes everything sealed to it unreadable (crypto-shredding).
+//!
+//! A sealed file is JSON Lines: `{"line":n,"record":{…}}` for an accepted record and
+//! `{"line":n,"withdrawn":"<referentie>"}` for a record the debtor objected to (it withdraws
+//! any earlier record with that referentie; nothing about the debtor is kept).
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::io::{self, BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+
+use age::secrecy::ExposeSecret;
+use age::x25519::{Identity, Recipient};
+
+use crate::domain::period::Period;
+use crate::layout::Layout;
+
+pub mod fsutil;
+
+/// Why a vault operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    /// Disk I/O.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path involved.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+    /// A key file is not an age identity.
+    #[error("{0}: not an age identity (expected a line starting with AGE-SECRET-KEY-1)")]
+    BadKey(PathBuf),
+    /// A period's key is gone (shredded).
+    #[error("the key of period {0} is gone; its data has been shredded")]
+    Shredded(Period),
+    /// Decryption failed.
+    #[error("{path}: cannot decrypt: {message}")]
+    Decrypt {
+        /// The file.
+        path: PathBuf,
+        /// What age said.
+        message: String,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> VaultError + '_ {
+    move |source| VaultError::Io { path: path.to_owned(), source }
+}
+
+/// Sealed storage and period keys.
+#[derive(Clone)]
+pub struct Vault {
+    layout: Layout,
+    keys: Arc<Mutex<HashMap<Period, Recipient>>>,
+}
+
+/// An age writer sealing into a temporary file of the vault.
+pub type SealWriter = age::stream::StreamWriter<BufWriter<File>>;
+
+impl Vault {
+    /// The vault under `layout`; creates its folders.
+    pub fn open(layout: Layout) -> Result<Vault, VaultError> {
+        for dir in [layout.period_keys(), layout.vault_tmp()] {
+            fsutil::create_private_dir(&dir).map_err(io_err(&dir))?;
+        }
+        Ok(Vault { layout, keys: Arc::default() })
+    }
+
+    /// The recipient of a period, creating its identity on first need.
+    pub fn recipient(&self, period: Period) -> Result<Recipient, VaultError> {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = keys.get(&period) {
+            return Ok(r.clone());
+        }
+        let path = self.layout.period_key(period);
+        let identity = match read_identity(&path) {
+            Ok(id) => id,
+            Err(VaultError::Io { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+                let id = Identity::generate();
+                let text = format!(
+                    "# meldpunt period key {period}: deleting this file shreds the period\n\
+                     # public key: {}\n{}\n",
+                    id.to_public(),
+                    id.to_string().expose_secret()
+                );
+                fsutil::write_atomic(&path, text.as_bytes(), true).map_err(io_err(&path))?;
+                tracing::info!(%period, "created period key");
+                id
+            }
+            Err(e) => return Err(e),
+        };
+        let r = identity.to_public();
+        keys.insert(period, r.clone());
+        Ok(r)
+    }
+
+    /// The identity of a period, if its key still exists.
+    pub fn identity(&self, period: Period) -> Result<Identity, VaultError> {
+        let path = self.layout.period_key(period);
+        read_identity(&path).map_err(|e| match e {
+            VaultError::Io { source, .. } if source.kind() == io::ErrorKind::NotFound => {
+                VaultError::Shredded(period)
+            }
+            e => e,
+        })
+    }
+
+    /// Path of the temporary sealed file of an upload in progress.
+    pub fn tmp_path(&self, file_id: &str) -> PathBuf {
+        self.layout.vault_tmp().join(format!("{file_id}.age"))
+    }
+
+    /// Path of a sealed file of a period.
+    pub fn sealed_path(&self, period: Period, file_id: &str) -> PathBuf {
+        self.layout.vault(period).join(format!("{file_id}.age"))
+    }
+
+    /// Starts sealing an upload to the key of `period`.
+    pub fn seal_tmp(&self, period: Period, file_id: &str) -> Result<SealWriter, VaultError> {
+        let recipient = self.recipient(period)?;
+        let path = self.tmp_path(file_id);
+        let file = fsutil::create_new_private(&path).map_err(io_err(&path))?;
+        let enc = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
+            .map_err(|e| VaultError::Io { path: path.clone(), source: io::Error::other(e.to_string()) })?;
+        enc.wrap_output(BufWriter::with_capacity(1 << 20, file)).map_err(io_err(&path))
+    }
+
+    /// Finishes a sealed writer: age trailer, flush, fsync.
+    pub fn finish_seal(&self, writer: SealWriter, file_id: &str) -> Result<(), VaultError> {
+        let path = self.tmp_path(file_id);
+        let buf = writer.finish().map_err(io_err(&path))?;
+        let file = buf.into_inner().map_err(|e| VaultError::Io { path: path.clone(), source: e.into_error() })?;
+        file.sync_all().map_err(io_err(&path))
+    }
+
+    /// Moves a finished temporary sealed file into its period (durably).
+    pub fn file_sealed(&self, period: Period, file_id: &str) -> Result<PathBuf, VaultError> {
+        let dir = self.layout.vault(period);
+        fsutil::create_private_dir(&dir).map_err(io_err(&dir))?;
+        let to = self.sealed_path(period, file_id);
+        let from = self.tmp_path(file_id);
+        fs::rename(&from, &to).map_err(io_err(&to))?;
+        fsutil::sync_dir(&dir).map_err(io_err(&dir))?;
+        Ok(to)
+    }
+
+    /// Removes a temporary sealed file (an upload that did not complete).
+    pub fn discard_tmp(&self, file_id: &str) {
+        let path = self.tmp_path(file_id);
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not remove temporary sealed file"),
+        }
+    }
+
+    /// Opens a sealed file of a period for reading (plaintext JSON Lines).
+    pub fn open_sealed(
+        &self,
+        period: Period,
+        file_id: &str,
+    ) -> Result<impl io::BufRead + use<>, VaultError> {
+        let identity = self.identity(period)?;
+        let path = self.sealed_path(period, file_id);
+        let file = File::open(&path).map_err(io_err(&path))?;
+        let dec = age::Decryptor::new_buffered(BufReader::new(file))
+            .map_err(|e| VaultError::Decrypt { path: path.clone(), message: e.to_string() })?;
+        let reader = dec
+            .decrypt(std::iter::once(&identity as &dyn age::Identity))
+            .map_err(|e| VaultError::Decrypt { path: path.clone(), message: e.to_string() })?;
+        Ok(BufReader::new(reader))
+    }
+
+    /// Empties `vault/tmp` (uploads interrupted by a stop or crash); returns how many.
+    pub fn clear_tmp(&self) -> Result<usize, VaultError> {
+        let dir = self.layout.vault_tmp();
+        let mut n = 0;
+        for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
+            let entry = entry.map_err(io_err(&dir))?;
+            fs::remove_file(entry.path()).map_err(io_err(&entry.path()))?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+/// Reads an age identity file (comments allowed).
+fn read_identity(path: &Path) -> Result<Identity, VaultError> {
+    let text = fs::read_to_string(path).map_err(io_err(path))?;
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("AGE-SECRET-KEY-1"))
+        .and_then(|l| Identity::from_str(l).ok())
+        .ok_or_else(|| VaultError::BadKey(path.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, Write};
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn seal_and_open_round_trip_with_private_key_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(Layout::new(dir.path())).unwrap();
+        let p: Period = "2026-11".parse().unwrap();
+        let mut w = vault.seal_tmp(p, "F1").unwrap();
+        writeln!(w, "{{\"line\":2}}").unwrap();
+        vault.finish_seal(w, "F1").unwrap();
+        vault.file_sealed(p, "F1").unwrap();
+        let key = Layout::new(dir.path()).period_key(p);
+        assert_eq!(fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+        let lines: Vec<String> = vault.open_sealed(p, "F1").unwrap().lines().map(Result::unwrap).collect();
+        assert_eq!(lines, vec!["{\"line\":2}"]);
+        // The same key is used again, not regenerated.
+        let r1 = vault.recipient(p).unwrap().to_string();
+        let fresh = Vault::open(Layout::new(dir.path())).unwrap();
+        assert_eq!(fresh.recipient(p).unwrap().to_string(), r1);
+        // Without the key the period is unreadable.
+        fs::remove_file(&key).unwrap();
+        assert!(matches!(fresh.open_sealed(p, "F1"), Err(VaultError::Shredded(_))));
+    }
+}
