@@ -7,13 +7,15 @@
 //! [`Received::commit`] files it in the vault and the state database and writes the receipt.
 //! Dropping an `Upload` or a `Received` discards everything: nothing is processed.
 
-// pub mod receipt;
-// mod pipeline;
-// mod commit;
+pub mod receipt;
+mod pipeline;
+mod commit;
+mod recover;
+mod worker;
 pub mod validate;
 
-// pub use pipeline::{Intake, Received, Upload, UploadError};
-// pub use receipt::{Receipt, ReceiptStatus};
+pub use pipeline::{Intake, Received, Upload, UploadError};
+pub use receipt::{Receipt, ReceiptStatus};
 
 /// Why intake could not complete.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +35,9 @@ pub enum IntakeError {
         /// Name it was renamed to.
         to: String,
     },
+    /// The upload ended with bytes missing (a gap, or the connection dropped).
+    #[error("the upload is incomplete; upload the file again")]
+    Incomplete,
     /// The daemon is shutting down or the worker died.
     #[error("intake is unavailable: {0}")]
     Unavailable(String),

@@ -1,0 +1,233 @@
+//! Filing a received file: duplicates, corrections, vault, state row, receipt, audit.
+//!
+//! Order matters for crash safety: the sealed file is moved into its period first, then the
+//! state row (with the receipt) is committed, then the receipt files are written. Start-up
+//! recovery removes sealed files without a row and rewrites missing receipt files, so a crash
+//! at any point either loses an upload the client was never told about, or keeps it whole.
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use super::IntakeError;
+use super::pipeline::{Inner, Outcome};
+use super::receipt::{Counts, ErrorEntry, Receipt, ReceiptStatus, Warning};
+use super::validate::FileError;
+use super::worker::Sealed;
+use crate::audit::{Event, Outcome as AuditOutcome};
+use crate::domain::party::VerifiedSender;
+use crate::domain::period::Period;
+use crate::state::files::{self, FileRow};
+
+/// Files one received file and returns its receipt.
+pub(super) fn commit(
+    inner: &Inner,
+    sender: &VerifiedSender,
+    name: &str,
+    file_id: &str,
+    received_at: Timestamp,
+    period: Period,
+    outcome: Outcome,
+) -> Result<Receipt, IntakeError> {
+    let creditor = sender.creditor().as_str();
+    let period_s = period.to_string();
+    let mut receipt = Receipt {
+        file_id: file_id.to_owned(),
+        file_name: name.to_owned(),
+        sha256: String::new(),
+        bytes: 0,
+        received_at: format!("{received_at:.3}"),
+        period: period_s.clone(),
+        status: ReceiptStatus::Rejected,
+        records: Counts::default(),
+        duplicate_of: None,
+        errors: Vec::new(),
+        errors_not_listed: 0,
+        warnings: Vec::new(),
+    };
+    let mut refs_blob = Vec::new();
+    let mut sealed_into_vault = false;
+    match outcome {
+        Outcome::TooLarge { bytes } => {
+            let limit = inner.config.intake.max_file_bytes;
+            receipt.bytes = bytes;
+            receipt.errors.push(ErrorEntry::from(FileError {
+                code: "file_too_large".into(),
+                message: format!(
+                    "the file is larger than the limit of {limit} bytes; split it into smaller files"
+                ),
+                line: None,
+                byte_offset: Some(limit),
+            }));
+        }
+        Outcome::Worked(w) => {
+            receipt.sha256 = w.sha256;
+            receipt.bytes = w.bytes;
+            match w.result {
+                Err(fe) => receipt.errors.push(fe.into()),
+                Ok(sealed) => {
+                    let conn = inner.state.lock();
+                    let dup = files::find_kept_by_sha(&conn, creditor, &period_s, &receipt.sha256)
+                        .map_err(storage)?;
+                    drop(conn);
+                    receipt.records.total = sealed.tally.total;
+                    if let Some(first) = dup {
+                        inner.vault.discard_tmp(file_id);
+                        receipt.status = ReceiptStatus::Duplicate;
+                        receipt.duplicate_of = Some(first);
+                    } else {
+                        refs_blob = fill_accepted(inner, &mut receipt, sealed, creditor, &period_s)?;
+                        inner.vault.file_sealed(period, file_id).map_err(storage)?;
+                        sealed_into_vault = true;
+                    }
+                }
+            }
+        }
+    }
+
+    let receipt_json = serde_json::to_string(&receipt).map_err(|e| IntakeError::Storage(e.to_string()))?;
+    let row = FileRow {
+        file_id: file_id.to_owned(),
+        creditor: creditor.to_owned(),
+        period: period_s.clone(),
+        name: name.to_owned(),
+        sha256: receipt.sha256.clone(),
+        bytes: receipt.bytes,
+        received_at: receipt.received_at.clone(),
+        status: receipt.status,
+        accepted: receipt.records.accepted,
+        rejected: receipt.records.rejected,
+        not_forwarded: receipt.records.not_forwarded,
+        replaced: receipt.records.replaced,
+        refs: refs_blob,
+        receipt: receipt_json,
+    };
+    if let Err(e) = files::insert(&inner.state.lock(), &row) {
+        if sealed_into_vault {
+            let _ = std::fs::remove_file(inner.vault.sealed_path(period, file_id));
+        }
+        return Err(storage(e));
+    }
+    // The row is durable; a failure here is repaired by start-up recovery.
+    if let Err(e) = receipt.write_to(&inner.layout.receipts(creditor)) {
+        tracing::error!(file_id, error = %e, "could not write receipt files; they are rewritten at start-up");
+    }
+    audit(inner, sender, &receipt);
+    Ok(receipt)
+}
+
+/// Fills counts, warnings and errors of a kept file; returns its referentie-hash blob.
+fn fill_accepted(
+    inner: &Inner,
+    receipt: &mut Receipt,
+    sealed: Sealed,
+    creditor: &str,
+    period: &str,
+) -> Result<Vec<u8>, IntakeError> {
+    let Sealed { tally, errors, errors_not_listed, mut refs, objected_lines } = sealed;
+    receipt.records.accepted = tally.accepted;
+    receipt.records.rejected = tally.rejected;
+    receipt.records.not_forwarded = tally.not_forwarded;
+    receipt.status =
+        if tally.rejected > 0 { ReceiptStatus::AcceptedWithErrors } else { ReceiptStatus::Accepted };
+    receipt.errors = errors.into_iter().map(ErrorEntry::from).collect();
+    receipt.errors_not_listed = errors_not_listed;
+
+    // Same referentie twice in this file: the later line wins.
+    refs.sort_unstable();
+    let max = inner.config.intake.max_listed_errors;
+    let mut distinct: Vec<u64> = Vec::with_capacity(refs.len());
+    let mut repeats = 0u64;
+    for pair in refs.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            repeats += 1;
+            if (repeats as usize) <= max {
+                receipt.warnings.push(Warning {
+                    line: Some(pair[1].1),
+                    code: "referentie_duplicate".into(),
+                    message: format!(
+                        "line {} has the same referentie as line {}; the later line wins",
+                        pair[1].1, pair[0].1
+                    ),
+                });
+            }
+        }
+    }
+    for &(h, _) in &refs {
+        if distinct.last() != Some(&h) {
+            distinct.push(h);
+        }
+    }
+    drop(refs);
+
+    // Same referentie in an earlier file of this period: a correction.
+    let earlier = files::kept_refs(&inner.state.lock(), creditor, period).map_err(storage)?;
+    let mut replaced = vec![false; distinct.len()];
+    for blob in earlier {
+        let mut theirs = blob.chunks_exact(8).map(|c| u64::from_be_bytes(c.try_into().expect("8")));
+        let mut t = theirs.next();
+        for (i, h) in distinct.iter().enumerate() {
+            while t.is_some_and(|x| x < *h) {
+                t = theirs.next();
+            }
+            if t == Some(*h) {
+                replaced[i] = true;
+            }
+        }
+    }
+    receipt.records.replaced = replaced.iter().filter(|r| **r).count() as u64;
+    if receipt.records.replaced > 0 {
+        receipt.warnings.push(Warning {
+            line: None,
+            code: "replaced".into(),
+            message: format!(
+                "{} records replace records with the same referentie from earlier files of period {period} (corrections)",
+                receipt.records.replaced
+            ),
+        });
+    }
+    if tally.not_forwarded > 0 {
+        let lines: Vec<String> = objected_lines.iter().map(u64::to_string).collect();
+        let more = if tally.not_forwarded as usize > lines.len() { ", …" } else { "" };
+        receipt.warnings.push(Warning {
+            line: None,
+            code: "not_forwarded".into(),
+            message: format!(
+                "{} records not forwarded: debtor objected (lines {}{more}); they are not stored",
+                tally.not_forwarded,
+                lines.join(", ")
+            ),
+        });
+    }
+    Ok(distinct.iter().flat_map(|h| h.to_be_bytes()).collect())
+}
+
+fn audit(inner: &Inner, sender: &VerifiedSender, r: &Receipt) {
+    let outcome = if r.status == ReceiptStatus::Rejected { AuditOutcome::Denied } else { AuditOutcome::Ok };
+    let upload = Event::new(sender.actor(), "upload", outcome)
+        .auth(sender.credential().audit_text())
+        .origin(sender.origin())
+        .object(json!({
+            "creditor": sender.creditor().as_str(),
+            "file_id": r.file_id,
+            "sha256": r.sha256,
+            "bytes": r.bytes,
+            "period": r.period,
+        }));
+    let receipt = Event::new("system", "receipt", outcome).object(json!({
+        "creditor": sender.creditor().as_str(),
+        "file_id": r.file_id,
+        "status": r.status.as_str(),
+        "records": r.records,
+        "errors": r.errors.len() as u64 + r.errors_not_listed,
+        "codes": r.errors.iter().map(|e| e.code.as_str()).collect::<std::collections::BTreeSet<_>>(),
+    }));
+    for ev in [upload, receipt] {
+        if let Err(e) = inner.audit.emit_blocking(ev) {
+            tracing::error!(error = %e, "could not write audit event");
+        }
+    }
+}
+
+fn storage(e: impl std::fmt::Display) -> IntakeError {
+    IntakeError::Storage(e.to_string())
+}

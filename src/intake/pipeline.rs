@@ -1,0 +1,358 @@
+//! The intake front: [`Intake`] hands out [`Upload`]s, which become [`Received`] files.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use tokio::sync::{mpsc, oneshot};
+
+use super::IntakeError;
+use super::receipt::Receipt;
+use super::validate::Format;
+use super::worker::{self, Job, Msg, Worked, WorkerError};
+use crate::audit::Audit;
+use crate::config::Config;
+use crate::domain::party::VerifiedSender;
+use crate::domain::period::{Period, local_date};
+use crate::domain::upload::UploadName;
+use crate::layout::Layout;
+use crate::state::State;
+use crate::vault::Vault;
+
+/// Chunks queued between an upload and its worker (back-pressure beyond this).
+const CHANNEL_CHUNKS: usize = 64;
+
+/// Shared intake services.
+pub(super) struct Inner {
+    pub config: Arc<Config>,
+    pub layout: Layout,
+    pub state: State,
+    pub audit: Audit,
+    pub vault: Vault,
+}
+
+/// The intake: shared by every transport. Cheap to clone.
+#[derive(Clone)]
+pub struct Intake {
+    pub(super) inner: Arc<Inner>,
+}
+
+impl Intake {
+    /// Opens the data directory: state, vault, audit; cleans up what a crash left behind.
+    pub fn open(config: Arc<Config>, layout: Layout) -> anyhow::Result<Intake> {
+        use anyhow::Context as _;
+        crate::vault::fsutil::create_private_dir(layout.root())
+            .with_context(|| format!("creating data directory {}", layout.root().display()))?;
+        let state = State::open(&layout.state_db())
+            .with_context(|| format!("opening {}", layout.state_db().display()))?;
+        let vault = Vault::open(layout.clone())?;
+        let audit = Audit::new(state.clone());
+        let intake = Intake { inner: Arc::new(Inner { config, layout, state, audit, vault }) };
+        super::recover::recover(&intake.inner)?;
+        Ok(intake)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The data layout.
+    pub fn layout(&self) -> &Layout {
+        &self.inner.layout
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> &Audit {
+        &self.inner.audit
+    }
+
+    /// The state database.
+    pub fn state(&self) -> &State {
+        &self.inner.state
+    }
+
+    /// The vault.
+    pub fn vault(&self) -> &Vault {
+        &self.inner.vault
+    }
+
+    /// Starts an upload received now. Must be called inside a Tokio runtime.
+    pub fn begin(&self, sender: VerifiedSender, name: UploadName) -> Result<Upload, IntakeError> {
+        self.begin_at(sender, name, Timestamp::now())
+    }
+
+    /// Starts an upload received at `received_at` (the operator's backfill).
+    pub fn begin_at(
+        &self,
+        sender: VerifiedSender,
+        name: UploadName,
+        received_at: Timestamp,
+    ) -> Result<Upload, IntakeError> {
+        let config = self.inner.config.clone();
+        if config.creditor(sender.creditor()).is_none() {
+            return Err(IntakeError::UnknownCreditor(sender.creditor().to_string()));
+        }
+        let received_at = received_at.round(jiff::Unit::Millisecond).unwrap_or(received_at);
+        let period = config.cutoff.period_of(received_at);
+        let file_id = ulid::Ulid::new().to_string();
+        let format = Format::from_name(name.effective());
+        let job = Job {
+            vault: self.inner.vault.clone(),
+            file_id: file_id.clone(),
+            period,
+            format,
+            config,
+            creditor: sender.creditor().clone(),
+            received_on: local_date(received_at),
+        };
+        let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+        let (done_tx, done_rx) = oneshot::channel();
+        std::thread::Builder::new()
+            .name(format!("intake-{file_id}"))
+            .spawn(move || {
+                let _ = done_tx.send(worker::run(job, rx));
+            })
+            .map_err(|e| IntakeError::Unavailable(e.to_string()))?;
+        Ok(Upload {
+            intake: self.clone(),
+            sender,
+            name,
+            file_id,
+            received_at,
+            period,
+            format,
+            tx: Some(tx),
+            done: done_rx,
+            next: 0,
+            pending: BTreeMap::new(),
+            pending_bytes: 0,
+            oversize: false,
+        })
+    }
+}
+
+/// Why a write was refused. The upload cannot continue after an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum UploadError {
+    /// The file exceeds the size limit.
+    #[error("the file is larger than the limit of {limit} bytes; split it into smaller files")]
+    TooLarge {
+        /// The limit.
+        limit: u64,
+    },
+    /// Writes arrived too far out of order.
+    #[error("writes arrived more than {window} bytes out of order; upload sequentially")]
+    OutOfOrder {
+        /// The reorder window.
+        window: usize,
+    },
+    /// A write went back over bytes already received.
+    #[error("rewriting bytes already received is not supported; upload the file again under a new name")]
+    Rewrite,
+    /// The worker stopped.
+    #[error("intake stopped while receiving; upload the file again")]
+    Unavailable,
+}
+
+/// A file being received. Dropping it discards everything received.
+pub struct Upload {
+    intake: Intake,
+    sender: VerifiedSender,
+    name: UploadName,
+    file_id: String,
+    received_at: Timestamp,
+    period: Period,
+    format: Option<Format>,
+    tx: Option<mpsc::Sender<Msg>>,
+    done: oneshot::Receiver<Result<Worked, WorkerError>>,
+    next: u64,
+    pending: BTreeMap<u64, Vec<u8>>,
+    pending_bytes: usize,
+    oversize: bool,
+}
+
+impl Upload {
+    /// The name it is being uploaded under.
+    pub fn name(&self) -> &UploadName {
+        &self.name
+    }
+
+    /// Its file id.
+    pub fn file_id(&self) -> &str {
+        &self.file_id
+    }
+
+    /// The period it belongs to.
+    pub fn period(&self) -> Period {
+        self.period
+    }
+
+    /// Bytes received in order so far.
+    pub fn bytes(&self) -> u64 {
+        self.next
+    }
+
+    /// Takes `data` at `offset`. Offsets may arrive out of order within the reorder window.
+    pub async fn write_at(&mut self, offset: u64, data: Vec<u8>) -> Result<(), UploadError> {
+        let limits = self.intake.inner.config.intake;
+        if self.oversize {
+            return Err(UploadError::TooLarge { limit: limits.max_file_bytes });
+        }
+        if data.is_empty() {
+            return Ok(());
+        }
+        let end = offset.saturating_add(data.len() as u64);
+        if end > limits.max_file_bytes {
+            self.oversize = true;
+            self.pending.clear();
+            self.tx = None; // the worker discards what it sealed
+            return Err(UploadError::TooLarge { limit: limits.max_file_bytes });
+        }
+        if offset < self.next {
+            return Err(UploadError::Rewrite);
+        }
+        if offset > self.next {
+            if self.pending.contains_key(&offset) {
+                return Err(UploadError::Rewrite);
+            }
+            if self.pending_bytes + data.len() > limits.reorder_window_bytes {
+                return Err(UploadError::OutOfOrder { window: limits.reorder_window_bytes });
+            }
+            self.pending_bytes += data.len();
+            self.pending.insert(offset, data);
+            return Ok(());
+        }
+        self.send(data).await?;
+        while let Some(entry) = self.pending.first_entry() {
+            if *entry.key() != self.next {
+                if *entry.key() < self.next {
+                    return Err(UploadError::Rewrite);
+                }
+                break;
+            }
+            let chunk = entry.remove();
+            self.pending_bytes -= chunk.len();
+            self.send(chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, chunk: Vec<u8>) -> Result<(), UploadError> {
+        let len = chunk.len() as u64;
+        let tx = self.tx.as_ref().ok_or(UploadError::Unavailable)?;
+        tx.send(Msg::Data(chunk)).await.map_err(|_| UploadError::Unavailable)?;
+        self.next += len;
+        Ok(())
+    }
+
+    /// Ends the upload (the write handle was closed) and waits for validation and sealing.
+    pub async fn finish(mut self) -> Result<Received, IntakeError> {
+        let outcome = if self.oversize {
+            Outcome::TooLarge { bytes: self.next }
+        } else if !self.pending.is_empty() {
+            return Err(IntakeError::Incomplete);
+        } else {
+            let tx = self.tx.take().ok_or_else(|| IntakeError::Unavailable("worker gone".into()))?;
+            tx.send(Msg::End).await.map_err(|_| IntakeError::Unavailable("worker gone".into()))?;
+            drop(tx);
+            let done = std::mem::replace(&mut self.done, oneshot::channel().1);
+            match done.await {
+                Ok(Ok(worked)) => Outcome::Worked(worked),
+                Ok(Err(WorkerError::Aborted)) => return Err(IntakeError::Incomplete),
+                Ok(Err(e)) => return Err(IntakeError::Storage(e.to_string())),
+                Err(_) => return Err(IntakeError::Unavailable("worker panicked".into())),
+            }
+        };
+        Ok(Received {
+            intake: self.intake.clone(),
+            sender: self.sender.clone(),
+            name: self.name.clone(),
+            file_id: self.file_id.clone(),
+            received_at: self.received_at,
+            period: self.period,
+            format: self.format,
+            outcome: Some(outcome),
+        })
+    }
+}
+
+/// How a completed upload turned out before filing.
+pub(super) enum Outcome {
+    /// Read, validated, sealed (or structurally rejected).
+    Worked(Worked),
+    /// Over the size limit; nothing kept.
+    TooLarge {
+        /// Bytes received before the limit.
+        bytes: u64,
+    },
+}
+
+/// A completely received file, not yet filed. Dropping it discards it.
+pub struct Received {
+    pub(super) intake: Intake,
+    pub(super) sender: VerifiedSender,
+    pub(super) name: UploadName,
+    pub(super) file_id: String,
+    pub(super) received_at: Timestamp,
+    pub(super) period: Period,
+    format: Option<Format>,
+    pub(super) outcome: Option<Outcome>,
+}
+
+impl Received {
+    /// The current name.
+    pub fn name(&self) -> &UploadName {
+        &self.name
+    }
+
+    /// Its file id.
+    pub fn file_id(&self) -> &str {
+        &self.file_id
+    }
+
+    /// Bytes received.
+    pub fn bytes(&self) -> u64 {
+        match &self.outcome {
+            Some(Outcome::Worked(w)) => w.bytes,
+            Some(Outcome::TooLarge { bytes }) => *bytes,
+            None => 0,
+        }
+    }
+
+    /// Renames an unfinished upload (`a.csv.part` → `a.csv`); the format must stay the same.
+    pub fn rename(&mut self, to: UploadName) -> Result<(), IntakeError> {
+        if Format::from_name(to.effective()) != self.format {
+            return Err(IntakeError::FormatChanged {
+                from: self.name.to_string(),
+                to: to.to_string(),
+            });
+        }
+        self.name = to;
+        Ok(())
+    }
+
+    /// Files it: vault, state, receipt, audit. Returns the receipt.
+    pub async fn commit(mut self) -> Result<Receipt, IntakeError> {
+        let outcome = self.outcome.take().expect("outcome is taken only here");
+        let intake = self.intake.clone();
+        let sender = self.sender.clone();
+        let (name, file_id) = (self.name.to_string(), self.file_id.clone());
+        let (received_at, period) = (self.received_at, self.period);
+        let receipt = tokio::task::spawn_blocking(move || {
+            super::commit::commit(&intake.inner, &sender, &name, &file_id, received_at, period, outcome)
+        })
+        .await
+        .map_err(|e| IntakeError::Unavailable(e.to_string()))??;
+        Ok(receipt)
+    }
+}
+
+impl Drop for Received {
+    fn drop(&mut self) {
+        if self.outcome.is_some() {
+            self.intake.inner.vault.discard_tmp(&self.file_id);
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Receipts (SPEC §3): the answer to every arriving file, as JSON and a short text twin.
+
+use std::fmt::{self, Write as _};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::validate::{FileError, RecordError};
+use crate::vault::fsutil;
+
+pub use crate::state::FileStatus as ReceiptStatus;
+
+impl fmt::Display for ReceiptStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Record counts in a receipt.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Data records read.
+    pub total: u64,
+    /// Records kept.
+    pub accepted: u64,
+    /// Invalid records (listed in `errors`).
+    pub rejected: u64,
+    /// Records not forwarded because the debtor objected.
+    pub not_forwarded: u64,
+    /// Records that replaced a record of an earlier file of this period (corrections).
+    pub replaced: u64,
+}
+
+/// A warning: the file was taken, but something deserves attention.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Warning {
+    /// Line it concerns, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// Stable code, e.g. `referentie_duplicate`.
+    pub code: String,
+    /// Explanation.
+    pub message: String,
+}
+
+/// One entry of `errors`: a record error, or the single file-level error of a rejected file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorEntry {
+    /// Line, if known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+    /// The record's referentie, if readable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referentie: Option<String>,
+    /// The field at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Byte offset (encoding errors).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub byte_offset: Option<u64>,
+    /// Stable snake_case code.
+    pub code: String,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl From<RecordError> for ErrorEntry {
+    fn from(e: RecordError) -> Self {
+        Self {
+            line: Some(e.line),
+            referentie: e.referentie,
+            field: e.field,
+            byte_offset: None,
+            code: e.code,
+            message: e.message,
+        }
+    }
+}
+
+impl From<FileError> for ErrorEntry {
+    fn from(e: FileError) -> Self {
+        Self {
+            line: e.line,
+            referentie: None,
+            field: None,
+            byte_offset: e.byte_offset,
+            code: e.code,
+            message: e.message,
+        }
+    }
+}
+
+/// The receipt of one file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Opaque id of the file (ULID).
+    pub file_id: String,
+    /// The name it was uploaded under (final name).
+    pub file_name: String,
+    /// SHA-256 of the bytes received, hex.
+    pub sha256: String,
+    /// Bytes received.
+    pub bytes: u64,
+    /// When the upload started, UTC RFC 3339 with milliseconds.
+    pub received_at: String,
+    /// The period the file belongs to.
+    pub period: String,
+    /// Outcome.
+    pub status: ReceiptStatus,
+    /// Record counts.
+    pub records: Counts,
+    /// For a duplicate: the file it repeats.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+    /// Invalid records (up to the listing limit), or the file-level error.
+    pub errors: Vec<ErrorEntry>,
+    /// Errors beyond the listing limit that are counted but not listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub errors_not_listed: u64,
+    /// Warnings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl Receipt {
+    /// Base file name: `<file-id>.receipt`.
+    pub fn base_name(&self) -> String {
+        format!("{}.receipt", self.file_id)
+    }
+
+    /// The short human text twin.
+    pub fn to_text(&self) -> String {
+        let mut t = String::new();
+        let r = &self.records;
+        let _ = writeln!(t, "meldpunt receipt {}", self.file_id);
+        let _ = writeln!(t, "file:      {} ({} bytes, sha256 {})", self.file_name, self.bytes, self.sha256);
+        let _ = writeln!(t, "received:  {} (period {})", self.received_at, self.period);
+        let _ = writeln!(t, "status:    {}", self.status);
+        if let Some(d) = &self.duplicate_of {
+            let _ = writeln!(t, "           identical to file {d} of this period; nothing was added");
+        }
+        let _ = writeln!(
+            t,
+            "records:   {} total, {} accepted, {} rejected, {} not forwarded (debtor objected), {} replaced earlier records",
+            r.total, r.accepted, r.rejected, r.not_forwarded, r.replaced
+        );
+        for e in &self.errors {
+            let mut at = String::new();
+            if let Some(l) = e.line {
+                let _ = write!(at, "line {l}");
+            }
+            if let Some(b) = e.byte_offset {
+                let _ = write!(at, "{}byte {b}", if at.is_empty() { "" } else { ", " });
+            }
+            if let Some(rf) = &e.referentie {
+                let _ = write!(at, " ({rf})");
+            }
+            if let Some(f) = &e.field {
+                let _ = write!(at, " {f}");
+            }
+            let _ = writeln!(t, "error:     {at}: {} — {}", e.code, e.message);
+        }
+        if self.errors_not_listed > 0 {
+            let _ = writeln!(t, "error:     … and {} more not listed", self.errors_not_listed);
+        }
+        for w in &self.warnings {
+            let at = w.line.map(|l| format!("line {l}: ")).unwrap_or_default();
+            let _ = writeln!(t, "warning:   {at}{} — {}", w.code, w.message);
+        }
+        t
+    }
+
+    /// Writes `<id>.receipt.json` and `<id>.receipt.txt` atomically into `dir`.
+    pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
+        fsutil::create_private_dir(dir)?;
+        let base = self.base_name();
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        fsutil::write_atomic(&dir.join(format!("{base}.json")), &json, false)?;
+        fsutil::write_atomic(&dir.join(format!("{base}.txt")), self.to_text().as_bytes(), false)
+    }
+}

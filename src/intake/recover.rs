@@ -1,0 +1,58 @@
+//! Start-up recovery: undo what an interrupted upload left, redo what a filed one missed.
+
+use std::collections::HashSet;
+use std::fs;
+
+use super::pipeline::Inner;
+use super::receipt::Receipt;
+use crate::state::files;
+
+/// Clears `vault/tmp`, removes sealed files without a state row, rewrites missing receipts.
+pub(super) fn recover(inner: &Inner) -> anyhow::Result<()> {
+    let cleared = inner.vault.clear_tmp()?;
+    let rows = files::all_ids(&inner.state.lock())?;
+    let kept: HashSet<(String, String)> = rows
+        .iter()
+        .filter(|(_, _, status)| status == "accepted" || status == "accepted_with_errors")
+        .map(|(id, period, _)| (period.clone(), id.clone()))
+        .collect();
+    let mut orphans = 0;
+    let vault_root = inner.layout.root().join("vault");
+    for dir in fs::read_dir(&vault_root)? {
+        let dir = dir?;
+        let period = dir.file_name().to_string_lossy().into_owned();
+        if period == "tmp" || !dir.file_type()?.is_dir() {
+            continue;
+        }
+        for f in fs::read_dir(dir.path())? {
+            let f = f?;
+            let name = f.file_name().to_string_lossy().into_owned();
+            let id = name.strip_suffix(".age").unwrap_or(&name).to_owned();
+            if !kept.contains(&(period.clone(), id)) {
+                fs::remove_file(f.path())?;
+                orphans += 1;
+            }
+        }
+    }
+    let mut rewritten = 0;
+    let creditors: HashSet<String> = {
+        let conn = inner.state.lock();
+        let mut stmt = conn.prepare("SELECT DISTINCT creditor FROM files")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for creditor in creditors {
+        let dir = inner.layout.receipts(&creditor);
+        for (id, json) in files::receipts_of(&inner.state.lock(), &creditor)? {
+            if !dir.join(format!("{id}.receipt.json")).exists() || !dir.join(format!("{id}.receipt.txt")).exists() {
+                let receipt: Receipt = serde_json::from_str(&json)?;
+                receipt.write_to(&dir)?;
+                rewritten += 1;
+            }
+        }
+    }
+    if cleared + orphans + rewritten > 0 {
+        tracing::warn!(cleared, orphans, rewritten, "recovered from an interrupted run");
+    }
+    Ok(())
+}

@@ -1,0 +1,219 @@
+//! The intake worker: one thread per upload that hashes, validates and seals as bytes arrive.
+//!
+//! The async side sends in-order chunks through a bounded channel (back-pressure); the worker
+//! reads them as a `Read`, so validation and sealing stream in constant memory.
+
+use std::io::{self, Read, Write};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use super::validate::{self, Context, FileError, Format, RecordError, RecordSink, Tally, ValidateError};
+use crate::domain::signal::SignalRecord;
+use crate::vault::{SealWriter, Vault, VaultError};
+
+/// A message from the upload to its worker.
+pub(super) enum Msg {
+    /// The next bytes, in order.
+    Data(Vec<u8>),
+    /// The upload is complete.
+    End,
+}
+
+/// What a finished worker hands back.
+pub(super) struct Worked {
+    /// SHA-256 of every byte received, hex.
+    pub sha256: String,
+    /// Bytes received.
+    pub bytes: u64,
+    /// The validation outcome; on `Err` nothing is sealed.
+    pub result: Result<Sealed, FileError>,
+}
+
+/// The outcome of a file that could be read.
+pub(super) struct Sealed {
+    /// Counts.
+    pub tally: Tally,
+    /// Record errors, up to the listing limit.
+    pub errors: Vec<RecordError>,
+    /// Record errors beyond the listing limit.
+    pub errors_not_listed: u64,
+    /// (referentie hash, line) of every accepted or objected record.
+    pub refs: Vec<(u64, u64)>,
+    /// Lines of objected records (the first few).
+    pub objected_lines: Vec<u64>,
+}
+
+/// Why a worker stopped without a result.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum WorkerError {
+    /// The upload was dropped before it ended.
+    #[error("the upload was aborted")]
+    Aborted,
+    /// Sealing failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// Writing sealed output failed.
+    #[error("writing sealed output: {0}")]
+    Io(io::Error),
+}
+
+/// What the worker needs to run.
+pub(super) struct Job {
+    pub vault: Vault,
+    pub file_id: String,
+    pub period: crate::domain::period::Period,
+    pub format: Option<Format>,
+    pub config: std::sync::Arc<crate::config::Config>,
+    pub creditor: crate::domain::party::CreditorId,
+    pub received_on: jiff::civil::Date,
+}
+
+/// The first 8 bytes of SHA-256 of a referentie: enough to find corrections, reveals nothing.
+pub(super) fn ref_hash(referentie: &str) -> u64 {
+    let d = Sha256::digest(referentie.as_bytes());
+    u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
+}
+
+/// Runs a job to completion, reading from `rx`. Cleans up its temporary file on failure.
+pub(super) fn run(job: Job, rx: mpsc::Receiver<Msg>) -> Result<Worked, WorkerError> {
+    let mut input = ChannelReader { rx, cur: Vec::new(), pos: 0, hasher: Sha256::new(), bytes: 0, ended: false };
+    let result = run_inner(&job, &mut input);
+    if !matches!(result, Ok(Ok(_))) {
+        job.vault.discard_tmp(&job.file_id);
+    }
+    let result = result?;
+    // Hash the rest of a file that was rejected early, so the receipt names the whole file.
+    io::copy(&mut input, &mut io::sink()).map_err(|_| WorkerError::Aborted)?;
+    Ok(Worked { sha256: hex::encode(input.hasher.finalize()), bytes: input.bytes, result })
+}
+
+fn run_inner(job: &Job, input: &mut ChannelReader) -> Result<Result<Sealed, FileError>, WorkerError> {
+    let Some(format) = job.format else {
+        return Ok(Err(FileError {
+            code: "extension_unknown".into(),
+            message: "the file name must end in .csv or .jsonl (unfinished uploads: .csv.part, .jsonl.part)".into(),
+            line: None,
+            byte_offset: None,
+        }));
+    };
+    let creditor = job.config.creditor(&job.creditor).expect("intake checks the creditor at begin");
+    let ctx = Context { allowed_kinds: &creditor.kinds, rules: &job.config.rules, received_on: job.received_on };
+    let mut writer = job.vault.seal_tmp(job.period, &job.file_id)?;
+    let mut sink = SealSink {
+        out: &mut writer,
+        refs: Vec::new(),
+        errors: Vec::new(),
+        errors_not_listed: 0,
+        max_listed: job.config.intake.max_listed_errors,
+        objected_lines: Vec::new(),
+        buf: Vec::with_capacity(1024),
+    };
+    let tally = match validate::validate(&mut *input, format, &ctx, &mut sink) {
+        Ok(t) => t,
+        Err(ValidateError::File(fe)) => return Ok(Err(fe)),
+        Err(ValidateError::Input(_)) => return Err(WorkerError::Aborted),
+        Err(ValidateError::Sink(e)) => return Err(WorkerError::Io(e)),
+    };
+    let SealSink { refs, errors, errors_not_listed, objected_lines, .. } = sink;
+    job.vault.finish_seal(writer, &job.file_id)?;
+    Ok(Ok(Sealed { tally, errors, errors_not_listed, refs, objected_lines }))
+}
+
+/// A `Read` over the chunks of an upload that hashes and counts every byte it receives.
+struct ChannelReader {
+    rx: mpsc::Receiver<Msg>,
+    cur: Vec<u8>,
+    pos: usize,
+    hasher: Sha256,
+    bytes: u64,
+    ended: bool,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.ended && self.pos == self.cur.len() {
+            return Ok(0);
+        }
+        while self.pos == self.cur.len() {
+            match self.rx.blocking_recv() {
+                Some(Msg::Data(v)) => {
+                    self.hasher.update(&v);
+                    self.bytes += v.len() as u64;
+                    self.cur = v;
+                    self.pos = 0;
+                }
+                Some(Msg::End) => {
+                    self.ended = true;
+                    return Ok(0);
+                }
+                None if self.ended => return Ok(0),
+                None => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "upload aborted")),
+            }
+        }
+        let n = buf.len().min(self.cur.len() - self.pos);
+        buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// One line of a sealed file.
+#[derive(Serialize)]
+struct SealedLine<'a> {
+    line: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<&'a SignalRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    withdrawn: Option<&'a str>,
+}
+
+/// Most objected lines named in the receipt warning.
+const MAX_OBJECTED_LINES: usize = 20;
+
+/// Seals accepted records, keeps tombstones for objected ones, collects errors.
+struct SealSink<'a> {
+    out: &'a mut SealWriter,
+    refs: Vec<(u64, u64)>,
+    errors: Vec<RecordError>,
+    errors_not_listed: u64,
+    max_listed: usize,
+    objected_lines: Vec<u64>,
+    buf: Vec<u8>,
+}
+
+impl SealSink<'_> {
+    fn seal(&mut self, line: SealedLine<'_>) -> io::Result<()> {
+        self.buf.clear();
+        serde_json::to_writer(&mut self.buf, &line).map_err(io::Error::other)?;
+        self.buf.push(b'\n');
+        self.out.write_all(&self.buf)
+    }
+}
+
+impl RecordSink for SealSink<'_> {
+    fn accepted(&mut self, line: u64, record: SignalRecord) -> io::Result<()> {
+        self.refs.push((ref_hash(&record.referentie), line));
+        self.seal(SealedLine { line, record: Some(&record), withdrawn: None })
+    }
+
+    fn objected(&mut self, line: u64, referentie: &str) -> io::Result<()> {
+        self.refs.push((ref_hash(referentie), line));
+        if self.objected_lines.len() < MAX_OBJECTED_LINES {
+            self.objected_lines.push(line);
+        }
+        self.seal(SealedLine { line, record: None, withdrawn: Some(referentie) })
+    }
+
+    fn rejected(&mut self, errors: &[RecordError]) -> io::Result<()> {
+        for e in errors {
+            if self.errors.len() < self.max_listed {
+                self.errors.push(e.clone());
+            } else {
+                self.errors_not_listed += 1;
+            }
+        }
+        Ok(())
+    }
+}
