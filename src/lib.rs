@@ -10,3 +10,7 @@ pub mod layout;
 pub mod audit;
 pub mod state;
 pub mod vault;
+pub mod cli;
+pub mod daemon;
+pub mod demo;
+// pub mod ingest;

@@ -1,0 +1,79 @@
+//! `meldpunt check`: validate the configuration and the keys it names.
+
+use std::process::ExitCode;
+
+use super::ConfigArg;
+use crate::config::{Config, Problem};
+use crate::layout::Layout;
+
+/// Arguments of `meldpunt check`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    config: ConfigArg,
+}
+
+/// Runs the check; every problem is printed as `file:line:column: message` plus a fix.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let path = &args.config.config;
+    let mut problems = Vec::new();
+    match Config::load(path) {
+        Err(p) => problems.extend(p.0),
+        Ok(config) => problems.extend(check_files(&config)),
+    }
+    if problems.is_empty() {
+        let config = Config::load(path).map_err(|p| anyhow::anyhow!("{p}"))?;
+        println!(
+            "{}: ok ({} creditors, {} municipalities, data in {})",
+            path.display(),
+            config.creditors.len(),
+            config.municipalities.len(),
+            config.data_dir.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    eprintln!("{}: {} problem(s)", path.display(), problems.len());
+    Ok(ExitCode::FAILURE)
+}
+
+/// Problems with the files a valid configuration points at (data directory, keys).
+fn check_files(config: &Config) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let src = &config.source;
+    let dir = &config.data_dir;
+    if dir.exists() && !dir.is_dir() {
+        out.push(Problem::whole_file(
+            src,
+            format!("data_dir {} exists but is not a directory", dir.display()),
+            "point data_dir at a directory (it is created if missing)",
+        ));
+    }
+    let layout = Layout::new(dir);
+    if let Ok(entries) = std::fs::read_dir(layout.period_keys()) {
+        for e in entries.flatten() {
+            let text = std::fs::read_to_string(e.path()).unwrap_or_default();
+            if !text.lines().any(|l| l.trim().starts_with("AGE-SECRET-KEY-1")) {
+                out.push(Problem::whole_file(
+                    &e.path(),
+                    "period key is not an age identity",
+                    "restore it from backup; without it the period cannot be read",
+                ));
+            }
+        }
+    }
+    if let Some(sftp) = &config.sftp {
+        if sftp.host_key.exists()
+            && russh::keys::PrivateKey::read_openssh_file(&sftp.host_key).is_err()
+        {
+            out.push(Problem::whole_file(
+                &sftp.host_key,
+                "the SSH host key cannot be read as an OpenSSH private key",
+                "remove it to have a new ed25519 host key created at start (clients will see a new fingerprint)",
+            ));
+        }
+    }
+    out
+}

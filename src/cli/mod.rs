@@ -1,0 +1,71 @@
+//! The command line (SPEC §11): argument types and one module per command.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub mod check;
+pub mod demo;
+pub mod ingest;
+pub mod sample;
+pub mod serve;
+
+/// Default configuration path.
+pub const DEFAULT_CONFIG: &str = "/etc/meldpunt/meldpunt.toml";
+
+/// meldpunt — the secure Digitaal Meldpunt for vroegsignalering.
+#[derive(Debug, Parser)]
+#[command(name = "meldpunt", version, about, long_about = None)]
+pub struct Cli {
+    /// Log as JSON lines (for journald or a log shipper).
+    #[arg(long, global = true)]
+    pub log_json: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the configuration is.
+#[derive(Debug, clap::Args)]
+pub struct ConfigArg {
+    /// The configuration file.
+    #[arg(long, short, env = "MELDPUNT_CONFIG", default_value = DEFAULT_CONFIG)]
+    pub config: PathBuf,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the daemon: SFTP intake (and later HTTPS, batch, shredder).
+    Serve(serve::Args),
+    /// Check the configuration and keys; name every problem, exit non-zero if any.
+    Check(check::Args),
+    /// Feed a file that arrived another way through the same intake (audited as operator).
+    Ingest(ingest::Args),
+    /// Run the whole flow on fictitious data in a scratch folder and show what happened.
+    Demo(demo::Args),
+    /// Write a fictitious, valid signal CSV (for trying things and benchmarks).
+    #[command(hide = true)]
+    Sample(sample::Args),
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
+    match cli.command {
+        Command::Serve(a) => serve::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Ingest(a) => ingest::run(a),
+        Command::Demo(a) => demo::run(a),
+        Command::Sample(a) => sample::run(a),
+    }
+}
+
+/// Loads the configuration, printing every problem and failing if there are any.
+pub fn load_config(path: &std::path::Path) -> anyhow::Result<crate::config::Config> {
+    crate::config::Config::load(path).map_err(|problems| {
+        for p in &problems.0 {
+            eprintln!("{p}");
+        }
+        anyhow::anyhow!("{} problem(s) in {}; run `meldpunt check --config {}`", problems.0.len(), path.display(), path.display())
+    })
+}

@@ -1,0 +1,34 @@
+//! `meldpunt serve`: run the daemon until SIGTERM or Ctrl-C.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use super::ConfigArg;
+use crate::daemon::Daemon;
+
+/// Arguments of `meldpunt serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    config: ConfigArg,
+}
+
+/// Runs the daemon in the foreground.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = Arc::new(super::load_config(&args.config.config)?);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(async move {
+        let daemon = Daemon::start(config).await?;
+        // Machine-readable readiness line (tests and scripts read the bound ports from it).
+        println!("meldpunt ready {}", daemon.ready_line());
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        tracing::info!("stopping");
+        daemon.stop().await;
+        anyhow::Ok(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,87 @@
+//! The running daemon: opens the data directory, recovers, starts the listeners.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use serde_json::json;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::audit::{Event, Outcome};
+use crate::config::Config;
+use crate::intake::Intake;
+use crate::layout::Layout;
+
+/// A started daemon.
+pub struct Daemon {
+    intake: Intake,
+    sftp_addr: Option<SocketAddr>,
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Daemon {
+    /// Opens the data directory, recovers from an interrupted run and starts listening.
+    pub async fn start(config: Arc<Config>) -> anyhow::Result<Daemon> {
+        let layout = Layout::new(&config.data_dir);
+        let intake = Intake::open(config.clone(), layout)?;
+        intake.recover().context("recovering from the previous run")?;
+        let (stop, stop_rx) = watch::channel(false);
+        let mut tasks = Vec::new();
+        let mut sftp_addr = None;
+        if let Some(sftp) = config.sftp.clone() {
+            let listener = tokio::net::TcpListener::bind(sftp.listen)
+                .await
+                .with_context(|| format!("binding SFTP listener {}", sftp.listen))?;
+            sftp_addr = Some(listener.local_addr()?);
+            let (i, rx) = (intake.clone(), stop_rx.clone());
+            tasks.push(tokio::spawn(async move { let _ = (i, sftp, listener, rx); anyhow::Ok(()) /*SFTP*/ }));
+        }
+        intake
+            .audit()
+            .record(Event::new("system", "start", Outcome::Ok).object(json!({
+                "version": env!("CARGO_PKG_VERSION"),
+                "creditors": config.creditors.len(),
+                "municipalities": config.municipalities.len(),
+                "sftp": sftp_addr.map(|a| a.to_string()),
+            })))
+            .await;
+        if let Some(a) = sftp_addr {
+            tracing::info!(addr = %a, "SFTP listening");
+        }
+        Ok(Daemon { intake, sftp_addr, stop, tasks })
+    }
+
+    /// The intake (shared by all listeners).
+    pub fn intake(&self) -> &Intake {
+        &self.intake
+    }
+
+    /// The bound SFTP address.
+    pub fn sftp_addr(&self) -> Option<SocketAddr> {
+        self.sftp_addr
+    }
+
+    /// `sftp=<addr>` and friends, for the readiness line.
+    pub fn ready_line(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(a) = self.sftp_addr {
+            parts.push(format!("sftp={a}"));
+        }
+        parts.join(" ")
+    }
+
+    /// Stops the listeners and waits for them.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            match t.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "listener stopped with an error"),
+                Err(e) => tracing::error!(error = %e, "listener task failed"),
+            }
+        }
+        self.intake.audit().record(Event::new("system", "stop", Outcome::Ok)).await;
+    }
+}

@@ -1,0 +1,6 @@
+//! The embedded default: a scratch installation with fictitious parties and data, used by
+//! `meldpunt demo`, the integration tests and the benchmarks.
+
+pub mod client;
+pub mod sample;
+pub mod setup;
