@@ -1,0 +1,210 @@
+//! Test harness: a real `meldpunt serve` on loopback with a demo installation, driven by real
+//! clients (OpenSSH `sftp`, paramiko, `age`).
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub use meldpunt::demo::setup::Installation;
+
+/// A running daemon on a scratch installation.
+pub struct Server {
+    pub tmp: tempfile::TempDir,
+    pub inst: Installation,
+    pub port: u16,
+    child: Option<Child>,
+}
+
+/// The meldpunt binary built for this test run.
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_meldpunt")
+}
+
+impl Server {
+    /// Creates a demo installation (listening on a free loopback port) and starts the daemon.
+    pub fn start() -> Server {
+        Self::start_with(|_| {})
+    }
+
+    /// Like `start`, letting the test edit the configuration text first.
+    pub fn start_with(edit: impl FnOnce(&mut String)) -> Server {
+        let tmp = tempfile::tempdir().unwrap();
+        let inst = meldpunt::demo::setup::create(&tmp.path().join("inst")).unwrap();
+        let mut text = std::fs::read_to_string(&inst.config).unwrap();
+        text = text.replace("listen = \"127.0.0.1:2222\"", "listen = \"127.0.0.1:0\"");
+        edit(&mut text);
+        std::fs::write(&inst.config, text).unwrap();
+        let mut s = Server { tmp, inst, port: 0, child: None };
+        s.spawn();
+        s
+    }
+
+    fn spawn(&mut self) {
+        let mut child = Command::new(bin())
+            .args(["serve", "--config"])
+            .arg(&self.inst.config)
+            .env("MELDPUNT_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start meldpunt serve");
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let addr = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("sftp="))
+            .unwrap_or_else(|| panic!("no readiness line, got {line:?}"));
+        self.port = addr.rsplit(':').next().unwrap().parse().unwrap();
+        // Keep draining stdout so the daemon never blocks on it.
+        std::thread::spawn(move || for _ in out.lines() {});
+        self.child = Some(child);
+    }
+
+    /// Kills the daemon hard (SIGKILL) and starts it again on a new port.
+    pub fn crash_and_restart(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+        self.spawn();
+    }
+
+    /// The data directory.
+    pub fn data(&self) -> PathBuf {
+        self.inst.dir.join("data")
+    }
+
+    /// Path of a party's SSH private key.
+    pub fn key(&self, party: &str) -> PathBuf {
+        self.inst.ssh_key(party)
+    }
+
+    /// Runs OpenSSH `sftp -b` as `user` with `key`, feeding `batch` commands.
+    pub fn sftp(&self, user: &str, key: &Path, batch: &str) -> Output {
+        let mut batch_file = tempfile::NamedTempFile::new().unwrap();
+        batch_file.write_all(batch.as_bytes()).unwrap();
+        Command::new("sftp")
+            .args(["-b"])
+            .arg(batch_file.path())
+            .args(["-P", &self.port.to_string(), "-i"])
+            .arg(key)
+            .args([
+                "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "IdentitiesOnly=yes",
+                "-o", "BatchMode=yes",
+                "-o", "LogLevel=ERROR",
+            ])
+            .arg(format!("{user}@127.0.0.1"))
+            .output()
+            .expect("run sftp (install openssh-client: scripts/test does)")
+    }
+
+    /// Runs a paramiko script; `PORT`, `KEY`, `USER` are set in its environment.
+    pub fn paramiko(&self, user: &str, key: &Path, script: &str) -> Output {
+        let python = std::env::var("MELDPUNT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+        Command::new(python)
+            .arg("-c")
+            .arg(format!("{PARAMIKO_PRELUDE}\n{script}"))
+            .env("PORT", self.port.to_string())
+            .env("KEY", key)
+            .env("USER_", user)
+            .output()
+            .expect("run python3 with paramiko (scripts/test installs python3-paramiko)")
+    }
+
+    /// Receipts of a creditor, parsed, oldest first.
+    pub fn receipts(&self, creditor: &str) -> Vec<serde_json::Value> {
+        let dir = self.data().join("parties").join(creditor).join("receipts");
+        let mut out: Vec<serde_json::Value> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| e.file_name().to_string_lossy().ends_with(".receipt.json"))
+                    .map(|e| serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort_by(|a, b| a["file_id"].as_str().cmp(&b["file_id"].as_str()));
+        out
+    }
+
+    /// Waits until `creditor` has `n` receipts (uploads are committed before the close is
+    /// answered, so this is normally immediate).
+    pub fn wait_receipts(&self, creditor: &str, n: usize) -> Vec<serde_json::Value> {
+        let start = Instant::now();
+        loop {
+            let r = self.receipts(creditor);
+            if r.len() >= n || start.elapsed() > Duration::from_secs(10) {
+                return r;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Every audit event, in order.
+    pub fn audit(&self) -> Vec<meldpunt::audit::Record> {
+        let state = meldpunt::state::State::open(&self.data().join("state.db")).unwrap();
+        meldpunt::audit::Audit::new(state).records().unwrap()
+    }
+
+    /// Sealed files of all periods.
+    pub fn sealed_files(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(self.data().join("vault")) {
+            for d in rd.flatten() {
+                if d.file_name() == "tmp" {
+                    continue;
+                }
+                for f in std::fs::read_dir(d.path()).unwrap().flatten() {
+                    out.push(f.path());
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+const PARAMIKO_PRELUDE: &str = r#"
+import os, sys, paramiko
+def connect(user=None, key=None):
+    t = paramiko.Transport(("127.0.0.1", int(os.environ["PORT"])))
+    t.connect()
+    k = paramiko.Ed25519Key.from_private_key_file(key or os.environ["KEY"])
+    t.auth_publickey(user or os.environ["USER_"], k)
+    return t, paramiko.SFTPClient.from_transport(t)
+"#;
+
+/// A valid sample CSV of `n` records for `kind`, received today.
+pub fn sample_csv(prefix: &str, kind: &str, n: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    let on = meldpunt::domain::period::local_date(jiff::Timestamp::now());
+    meldpunt::demo::sample::write_csv(&mut out, prefix, kind.parse().unwrap(), n, n, 3, on).unwrap();
+    out
+}
+
+/// Writes `bytes` to a file in the server's scratch folder and returns its path.
+pub fn local_file(server: &Server, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = server.tmp.path().join("upload");
+    std::fs::create_dir_all(&p).unwrap();
+    let f = p.join(name);
+    std::fs::write(&f, bytes).unwrap();
+    f
+}
+
+/// Combined stdout+stderr of a client run, for assertion messages.
+pub fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
