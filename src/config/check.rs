@@ -72,7 +72,7 @@ impl Checker<'_> {
 const KEY_FIX: &str = "write one authorized_keys line: 'ssh-ed25519 AAAA… comment' (ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa keys of at least 2048 bits)";
 
 fn parse_key(line: &str) -> Result<PublicKey, String> {
-    let key = PublicKey::from_openssh(line.trim()).map_err(|e| e.to_string())?;
+    let key = PublicKey::from_openssh(line.trim()).map_err(|_| "it is not a valid authorized_keys line (type, base64 key, optional comment)".to_owned())?;
     match key.algorithm() {
         Algorithm::Ed25519 | Algorithm::Ecdsa { .. } => Ok(key),
         Algorithm::Rsa { .. } => {
@@ -263,11 +263,12 @@ fn municipalities(c: &mut Checker<'_>, raw: &RawConfig) -> Vec<Municipality> {
 fn creditors(c: &mut Checker<'_>, raw: &RawConfig, municipalities: &[Municipality]) -> Vec<Creditor> {
     let mut out: Vec<Creditor> = Vec::new();
     for r in &raw.creditors {
-        let id = match CreditorId::parse(r.id.get_ref()) {
-            Ok(id) => id,
+        // An invalid id is reported, and the rest of the block is still checked.
+        let (id, id_ok) = match CreditorId::parse(r.id.get_ref()) {
+            Ok(id) => (id, true),
             Err(e) => {
                 c.report(&r.id, e.to_string(), format!("write e.g. \"{}\"", slug(r.id.get_ref())));
-                continue;
+                (CreditorId::parse("invalid").expect("valid placeholder"), false)
             }
         };
         if out.iter().any(|o| o.id == id) {
@@ -300,6 +301,9 @@ fn creditors(c: &mut Checker<'_>, raw: &RawConfig, municipalities: &[Municipalit
             Agreements::Only(list)
         };
         let ssh_keys = c.ssh_keys(id.as_str(), &r.ssh_keys, &r.ssh_key_files);
+        if !id_ok {
+            continue;
+        }
         out.push(Creditor { id, name: r.name.clone(), phone: r.phone.clone(), email: r.email.clone(), kinds, agreements, ssh_keys });
     }
     out
@@ -342,8 +346,8 @@ mod tests {
         let t = "data_dir = \"data\"\n[periods]\ncutoff_day = 31\n[[creditor]]\nid = \"Woon Stad\"\nname = \"x\"\nkinds = [\"huur\"]\nagreements = [\"*\"]\n[[creditor]]\nid = \"vitens\"\nname = \"Vitens\"\nkinds = [\"gas\", \"water\"]\nagreements = [\"GM999\", \"GM0001\"]\nssh_keys = [\"ssh-ed25519 nonsense\"]\n";
         let p = parse_str(t).unwrap_err().0;
         let lines: Vec<usize> = p.iter().map(|p| p.line).collect();
-        // cutoff (3), bad id (5), bad kind 'water' (12), bad code (13), unknown municipality (13), bad key (14)
-        assert_eq!(lines, vec![3, 5, 12, 13, 13, 14], "{p:#?}");
+        // cutoff (3), bad id (5), its bad kind (7), bad kind 'water' (12), bad code (13), unknown municipality (13), bad key (14)
+        assert_eq!(lines, vec![3, 5, 7, 12, 13, 13, 14], "{p:#?}");
         assert!(p[1].fix.contains("woon-stad"));
     }
 

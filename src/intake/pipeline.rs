@@ -38,7 +38,7 @@ pub struct Intake {
 }
 
 impl Intake {
-    /// Opens the data directory: state, vault, audit; cleans up what a crash left behind.
+    /// Opens the data directory: state, vault, audit.
     pub fn open(config: Arc<Config>, layout: Layout) -> anyhow::Result<Intake> {
         use anyhow::Context as _;
         crate::vault::fsutil::create_private_dir(layout.root())
@@ -47,9 +47,13 @@ impl Intake {
             .with_context(|| format!("opening {}", layout.state_db().display()))?;
         let vault = Vault::open(layout.clone())?;
         let audit = Audit::new(state.clone());
-        let intake = Intake { inner: Arc::new(Inner { config, layout, state, audit, vault }) };
-        super::recover::recover(&intake.inner)?;
-        Ok(intake)
+        Ok(Intake { inner: Arc::new(Inner { config, layout, state, audit, vault }) })
+    }
+
+    /// Cleans up after an interrupted run: call once at daemon start-up, before serving
+    /// (never while another process is receiving into the same data directory).
+    pub fn recover(&self) -> anyhow::Result<()> {
+        super::recover::recover(&self.inner)
     }
 
     /// The configuration.
