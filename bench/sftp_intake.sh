@@ -10,14 +10,18 @@ cd "$(dirname "$0")/.."
 SIZE_MIB="${1:-1024}"
 ROUNDS="${ROUNDS:-3}"
 
-if [ ! -x /usr/sbin/sshd ]; then
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openssh-server openssh-client >/dev/null
+sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+if [ ! -x /usr/sbin/sshd ] || ! command -v bc >/dev/null; then
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openssh-server openssh-client bc >/dev/null
 fi
 cargo build --release --locked -q
 BIN="$PWD/target/release/meldpunt"
 W="$(mktemp -d /tmp/meldpunt-bench.XXXXXX)"
-trap 'kill $MP_PID $SSHD_PID 2>/dev/null || true; rm -rf "$W"' EXIT
+# sshd's ChrootDirectory must be root-owned with no group/other-writable component on its
+# path (so not under /tmp), and sshd must run as root to chroot at all.
+CHROOT="$($sudo mktemp -d /srv/meldpunt-bench-chroot.XXXXXX)"
+MP_PID=""; SSHD_PID=""
+trap 'kill $MP_PID $SSHD_PID 2>/dev/null || true; rm -rf "$W"; $sudo rm -rf "$CHROOT"' EXIT
 
 # The installation: demo keys and configuration, on free ports.
 "$BIN" demo --dir "$W/inst" --keep --records 1 >/dev/null
@@ -37,9 +41,10 @@ for _ in $(seq 100); do grep -q ready "$W/mp.out" 2>/dev/null && break; sleep 0.
 MP_PORT=$(grep -o 'sftp=[0-9.]*:[0-9]*' "$W/mp.out" | cut -d: -f2)
 
 # OpenSSH internal-sftp with chroot
-mkdir -p "$W/sshd/chroot/inbox"
-chmod 755 "$W/sshd" "$W/sshd/chroot"
-chown "$(id -u)" "$W/sshd/chroot/inbox"
+mkdir -p "$W/sshd"
+$sudo chmod 755 "$CHROOT"
+$sudo mkdir "$CHROOT/inbox"
+$sudo chown "$(id -u)" "$CHROOT/inbox"
 ssh-keygen -q -t ed25519 -N '' -f "$W/sshd/host_ed25519"
 cp "$KEY.pub" "$W/sshd/authorized_keys"; chmod 600 "$W/sshd/authorized_keys"
 SSHD_PORT=$(( 20000 + RANDOM % 20000 ))
@@ -56,10 +61,10 @@ StrictModes no
 UsePAM no
 Subsystem sftp internal-sftp
 ForceCommand internal-sftp
-ChrootDirectory $W/sshd/chroot
+ChrootDirectory $CHROOT
 CONF
 mkdir -p /run/sshd 2>/dev/null || true
-/usr/sbin/sshd -f "$W/sshd/sshd_config" -D -e 2> "$W/sshd.err" &
+$sudo /usr/sbin/sshd -f "$W/sshd/sshd_config" -D -e 2> "$W/sshd.err" &
 SSHD_PID=$!
 sleep 1
 
@@ -81,7 +86,7 @@ for r in $(seq "$ROUNDS"); do
     sed -i "2s/^BENCH-/BENCH$r-/" "$W/signalen.csv"
     mp=$(upload "$MP_PORT" woonstad "round$r.csv")
     os=$(upload "$SSHD_PORT" "$USER_NAME" "round$r.csv")
-    rm -f "$W/sshd/chroot/inbox/round$r.csv"
+    $sudo rm -f "$CHROOT/inbox/round$r.csv"
     printf 'round %d: meldpunt %.2fs  openssh %.2fs\n' "$r" "$mp" "$os"
     best_mp=$(echo "if ($mp < $best_mp) $mp else $best_mp" | bc -l)
     best_os=$(echo "if ($os < $best_os) $os else $best_os" | bc -l)

@@ -31,12 +31,13 @@ impl Daemon {
         let mut tasks = Vec::new();
         let mut sftp_addr = None;
         if let Some(sftp) = config.sftp.clone() {
+            let key = crate::ingest::sftp::load_or_create_host_key(&sftp.host_key)?;
             let listener = tokio::net::TcpListener::bind(sftp.listen)
                 .await
                 .with_context(|| format!("binding SFTP listener {}", sftp.listen))?;
             sftp_addr = Some(listener.local_addr()?);
             let (i, rx) = (intake.clone(), stop_rx.clone());
-            tasks.push(tokio::spawn(async move { let _ = (i, sftp, listener, rx); anyhow::Ok(()) /*SFTP*/ }));
+            tasks.push(tokio::spawn(crate::ingest::sftp::serve_with_key(i, sftp, key, listener, rx)));
         }
         intake
             .audit()

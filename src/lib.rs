@@ -13,4 +13,4 @@ pub mod vault;
 pub mod cli;
 pub mod daemon;
 pub mod demo;
-// pub mod ingest;
+pub mod ingest;

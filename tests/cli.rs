@@ -29,7 +29,7 @@ fn check_names_every_problem_with_line_and_fix() {
     let o = Command::new(bin()).arg("check").arg("--config").arg(&cfg).output().unwrap();
     assert!(!o.status.success());
     let t = text(&o);
-    for (line, what) in [(3, "cutoff_day"), (5, "Woon Stad"), (7, "huur"), (13, "GM505"), (14, "ssh"), (15, "missing.pub")] {
+    for (line, what) in [(3, "cutoff_day"), (5, "Woon Stad"), (7, "huur"), (13, "GM505"), (14, "SSH key"), (15, "missing.pub")] {
         assert!(
             t.lines().any(|l| l.contains(&format!("broken.toml:{line}:")) && l.contains(what)),
             "expected a problem on line {line} about {what}:\n{t}"

@@ -64,8 +64,8 @@ fn check_files(config: &Config) -> Vec<Problem> {
             }
         }
     }
-    if let Some(sftp) = &config.sftp {
-        if sftp.host_key.exists()
+    if let Some(sftp) = &config.sftp
+        && sftp.host_key.exists()
             && russh::keys::PrivateKey::read_openssh_file(&sftp.host_key).is_err()
         {
             out.push(Problem::whole_file(
@@ -74,6 +74,5 @@ fn check_files(config: &Config) -> Vec<Problem> {
                 "remove it to have a new ed25519 host key created at start (clients will see a new fingerprint)",
             ));
         }
-    }
     out
 }

@@ -159,11 +159,10 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
     for (id, keys) in creditors.iter().map(|x| (x.id.to_string(), &x.ssh_keys)).chain(municipalities.iter().map(|m| (m.code.to_string(), &m.ssh_keys))) {
         for k in keys {
             let blob = k.to_bytes().unwrap_or_default();
-            if let Some(other) = owners.insert(blob, id.clone()) {
-                if other != id {
+            if let Some(other) = owners.insert(blob, id.clone())
+                && other != id {
                     c.problems.push(Problem::whole_file(file, format!("the SSH key {} is configured for both '{other}' and '{id}'", k.fingerprint(Default::default())), "give every party its own key pair"));
                 }
-            }
         }
     }
 
@@ -199,11 +198,10 @@ fn rules(c: &mut Checker<'_>, raw: &std::collections::BTreeMap<Spanned<String>, 
                 }
             }
         }
-        if let Some(max) = k.max_days {
-            if max < k.min_days {
+        if let Some(max) = k.max_days
+            && max < k.min_days {
                 c.report(name, format!("max_days {max} is below min_days {}", k.min_days), "make max_days at least min_days, or 0 for no maximum");
             }
-        }
         set = set.with(kind, k);
     }
     set

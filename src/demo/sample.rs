@@ -39,10 +39,11 @@ pub const POSTCODES: [(&str, &str); 6] = [
 ];
 
 /// A tiny deterministic generator (xorshift), so samples need no RNG state.
-struct Xs(u64);
+pub(crate) struct Xs(pub(crate) u64);
 
 impl Xs {
-    fn next(&mut self) -> u64 {
+    /// The next pseudo-random number.
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;

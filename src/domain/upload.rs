@@ -106,6 +106,6 @@ mod tests {
         assert_eq!(n.effective(), "a.csv");
         assert!(UploadName::parse("a.CSV.FILEPART").unwrap().is_temp());
         assert!(!UploadName::parse("a.csv").unwrap().is_temp());
-        assert!(!UploadName::parse(".part").is_ok());
+        assert!(UploadName::parse(".part").is_err());
     }
 }

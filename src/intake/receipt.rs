@@ -115,10 +115,10 @@ pub struct Receipt {
     /// Invalid records (up to the listing limit), or the file-level error.
     pub errors: Vec<ErrorEntry>,
     /// Errors beyond the listing limit that are counted but not listed.
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub errors_not_listed: u64,
     /// Warnings.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
 }
 

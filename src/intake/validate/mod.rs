@@ -3,6 +3,20 @@
 //! `validate` reads a CSV or JSON Lines file from any `Read`, checks every record against
 //! the rules and hands each outcome to a [`RecordSink`]. Memory stays constant in the
 //! file size (one record at a time). It never touches the disk or the network.
+//!
+//! File-level codes ([`FileError`]): `encoding_invalid`, `columns_missing`,
+//! `columns_duplicate`, `no_data_rows` (also for an empty file), `record_too_long` (a CSV
+//! record over 1 MiB, i.e. an unclosed quote). Record codes ([`RecordError`]):
+//! `<field>_missing`, `<field>_invalid`, `<field>_too_long`, `soort_not_allowed`,
+//! `geboortedatum_future`, `geboortedatum_age`, `ontstaansdatum_future`,
+//! `signaaldatum_future`, `herinneringsdatum_future`, `bedrag_out_of_range`,
+//! `arrears_too_short`, `arrears_too_long`, `contactpoging_required`,
+//! `schuldhulp_gewezen_required`, and for whole records `field_count`, `record_malformed`
+//! and `record_too_long` (JSON Lines).
+//!
+//! Leniencies: enum values (`soort`, `fase`, `ja`/`nee`) are case-insensitive; rows whose
+//! cells are all empty (`;;;;`) are skipped like blank lines. Strictness: text fields may
+//! not hold control characters (line breaks, tabs); dates need a year from 1900.
 
 use std::io::{self, Read};
 
@@ -12,6 +26,18 @@ use serde::{Deserialize, Serialize};
 use crate::domain::signal::{Kind, SignalRecord};
 
 pub mod rules;
+
+mod csv_header;
+mod csv_reader;
+mod fields;
+mod file_error;
+mod jsonl;
+mod problem;
+mod record;
+mod utf8;
+mod values;
+#[cfg(test)]
+mod tests;
 
 pub use rules::{KindRules, Requirement, RuleSet};
 
@@ -62,7 +88,8 @@ pub trait RecordSink {
 /// One invalid record, as listed in the receipt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordError {
-    /// Physical line where the record starts (header = 1; JSON Lines: line 1 is the first object).
+    /// Physical line where the record starts (CSV: the header is line 1; JSON Lines: line 1
+    /// is the first line of the file, blank lines included in the count).
     pub line: u64,
     /// The record's `referentie`, when it has a readable one.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -120,12 +147,41 @@ pub enum ValidateError {
 }
 
 /// Reads and checks a whole file, streaming, handing each record's outcome to `sink`.
+///
+/// Records are handed over as they are read, so a file-level error (e.g. a bad byte near
+/// the end) can come after some records: the caller then discards everything it got.
 pub fn validate<R: Read>(
     input: R,
     format: Format,
     ctx: &Context<'_>,
     sink: &mut dyn RecordSink,
 ) -> Result<Tally, ValidateError> {
-    let _ = (input, format, ctx, sink);
-    todo!("implemented by the validation module")
+    match format {
+        Format::Csv => csv_reader::run(input, ctx, sink),
+        Format::Jsonl => jsonl::run(input, ctx, sink),
+    }
+}
+
+/// Hands one record's outcome to the sink and counts it.
+fn deliver(
+    outcome: record::Outcome,
+    line: u64,
+    sink: &mut dyn RecordSink,
+    tally: &mut Tally,
+) -> Result<(), ValidateError> {
+    match outcome {
+        record::Outcome::Accepted(rec) => {
+            tally.accepted += 1;
+            sink.accepted(line, rec)
+        }
+        record::Outcome::Objected(referentie) => {
+            tally.not_forwarded += 1;
+            sink.objected(line, &referentie)
+        }
+        record::Outcome::Rejected(errors) => {
+            tally.rejected += 1;
+            sink.rejected(&errors)
+        }
+    }
+    .map_err(ValidateError::Sink)
 }

@@ -1,0 +1,10 @@
+//! Ingest: the transports that feed [`intake`](crate::intake).
+//!
+//! Each transport authenticates a party, maps its protocol onto the intake lifecycle
+//! (`Intake::begin` → `Upload::write_at` → `finish` → `Received::commit`) and serves the
+//! party's own folders (receipts, feedback, pickup) from the data layout. Transports decide
+//! nothing about the contents of a file; intake does.
+//!
+//! - [`sftp`]: SSH/SFTP with public-key authentication (russh + russh-sftp).
+
+pub mod sftp;

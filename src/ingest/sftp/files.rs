@@ -1,0 +1,213 @@
+//! The real folders behind `/receipts`, `/feedback` and `/pickup`: listing, stat, reading and
+//! removing files, confined to one folder.
+//!
+//! Names are checked with [`plain_name`] before they touch the disk, symbolic links and
+//! anything but regular files are treated as absent, and an opened file must be the very
+//! file that was checked (same device and inode), so a link swapped in between the check
+//! and the open is not followed. Nothing here returns a real path to the client.
+
+use std::fs::{File, Metadata};
+use std::io;
+use std::os::unix::fs::{FileExt as _, MetadataExt as _};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use russh_sftp::protocol::{File as Entry, FileAttributes, FileMode};
+
+use super::paths::{Folder, plain_name};
+use crate::domain::party::PartyId;
+use crate::layout::Layout;
+
+/// Largest read answered at once (clients read in smaller pieces anyway).
+pub const MAX_READ: u32 = 256 * 1024 - 1024;
+
+/// The real folder behind a virtual folder (the inbox has none: uploads go to intake).
+pub fn real_dir(layout: &Layout, party: &PartyId, folder: Folder) -> Option<PathBuf> {
+    let id = party.as_str();
+    match folder {
+        Folder::Inbox => None,
+        Folder::Receipts => Some(layout.receipts(id)),
+        Folder::Feedback => Some(layout.feedback(id)),
+        Folder::Pickup => Some(layout.pickup(id)),
+    }
+}
+
+/// Attributes of a virtual folder with permission bits `perm` (e.g. `0o500`).
+pub fn dir_attrs(perm: u32) -> FileAttributes {
+    FileAttributes {
+        size: Some(0),
+        uid: Some(0),
+        gid: Some(0),
+        permissions: Some(FileMode::DIR.bits() | perm),
+        atime: Some(0),
+        mtime: Some(0),
+        ..Default::default()
+    }
+}
+
+/// Attributes of a regular file of `size` bytes modified at `mtime` (Unix seconds).
+pub fn file_attrs(size: u64, mtime: u32, perm: u32) -> FileAttributes {
+    FileAttributes {
+        size: Some(size),
+        uid: Some(0),
+        gid: Some(0),
+        permissions: Some(FileMode::REG.bits() | perm),
+        atime: Some(mtime),
+        mtime: Some(mtime),
+        ..Default::default()
+    }
+}
+
+fn mtime_of(meta: &Metadata) -> u32 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
+}
+
+fn attrs_of(meta: &Metadata, perm: u32) -> FileAttributes {
+    file_attrs(meta.len(), mtime_of(meta), perm)
+}
+
+fn not_found() -> io::Error {
+    io::Error::from(io::ErrorKind::NotFound)
+}
+
+/// The checked path of `name` in `dir` and its metadata: a plain name of a regular file
+/// (not a link). Anything else is `NotFound`.
+fn checked(dir: &Path, name: &str) -> io::Result<(PathBuf, Metadata)> {
+    if !plain_name(name) {
+        return Err(not_found());
+    }
+    let path = dir.join(name);
+    let meta = std::fs::symlink_metadata(&path)?;
+    if !meta.file_type().is_file() {
+        return Err(not_found());
+    }
+    Ok((path, meta))
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<T> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(io::Error::other(e.to_string())))
+}
+
+/// The entries of a real folder: regular, non-hidden files with plain names, sorted by name.
+/// A folder that does not exist yet is empty.
+pub async fn list(dir: PathBuf, perm: u32) -> io::Result<Vec<Entry>> {
+    blocking(move || {
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for entry in rd {
+            let entry = entry?;
+            let Ok(name) = entry.file_name().into_string() else { continue };
+            if !plain_name(&name) {
+                continue;
+            }
+            // DirEntry::metadata does not follow symlinks.
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.file_type().is_file() {
+                out.push(Entry::new(name, attrs_of(&meta, perm)));
+            }
+        }
+        out.sort_by(|a, b| a.filename.cmp(&b.filename));
+        Ok(out)
+    })
+    .await
+}
+
+/// Attributes of a file in a real folder.
+pub async fn stat(dir: PathBuf, name: String, perm: u32) -> io::Result<FileAttributes> {
+    blocking(move || checked(&dir, &name).map(|(_, m)| attrs_of(&m, perm))).await
+}
+
+/// A file opened for reading.
+pub struct ReadFile {
+    file: Arc<File>,
+    /// Its attributes when opened.
+    pub attrs: FileAttributes,
+}
+
+/// Opens a file of a real folder for reading.
+pub async fn open(dir: PathBuf, name: String, perm: u32) -> io::Result<ReadFile> {
+    blocking(move || {
+        let (path, meta) = checked(&dir, &name)?;
+        let file = File::open(&path)?;
+        let opened = file.metadata()?;
+        if opened.dev() != meta.dev() || opened.ino() != meta.ino() || !opened.file_type().is_file() {
+            return Err(not_found());
+        }
+        Ok(ReadFile { file: Arc::new(file), attrs: attrs_of(&opened, perm) })
+    })
+    .await
+}
+
+impl ReadFile {
+    /// Reads up to `len` bytes at `offset` (fewer at the end; empty at or past the end).
+    pub async fn read_at(&self, offset: u64, len: u32) -> io::Result<Vec<u8>> {
+        let file = self.file.clone();
+        let len = len.min(MAX_READ) as usize;
+        blocking(move || {
+            let mut buf = vec![0u8; len];
+            let mut filled = 0;
+            while filled < len {
+                match file.read_at(&mut buf[filled..], offset + filled as u64) {
+                    Ok(0) => break,
+                    Ok(n) => filled += n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            buf.truncate(filled);
+            Ok(buf)
+        })
+        .await
+    }
+}
+
+/// Removes a file of a real folder; returns its size.
+pub async fn remove(dir: PathBuf, name: String) -> io::Result<u64> {
+    blocking(move || {
+        let (path, meta) = checked(&dir, &name)?;
+        std::fs::remove_file(&path)?;
+        if let Err(e) = File::open(&dir).and_then(|d| d.sync_all()) {
+            tracing::warn!(error = %e, "could not sync folder after removing a picked-up file");
+        }
+        Ok(meta.len())
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn confined_to_plain_regular_files() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().to_path_buf();
+        std::fs::write(dir.join("a.json"), b"{}").unwrap();
+        std::fs::write(dir.join(".hidden"), b"x").unwrap();
+        std::fs::create_dir(dir.join("sub")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.join("link")).unwrap();
+        let names: Vec<String> = list(dir.clone(), 0o440).await.unwrap().into_iter().map(|e| e.filename).collect();
+        assert_eq!(names, ["a.json"]);
+        assert_eq!(stat(dir.clone(), "a.json".into(), 0o440).await.unwrap().size, Some(2));
+        for bad in ["link", ".hidden", "sub", "../a.json", "nope", ""] {
+            assert!(open(dir.clone(), bad.into(), 0o440).await.is_err(), "{bad}");
+            assert!(stat(dir.clone(), bad.into(), 0o440).await.is_err(), "{bad}");
+            assert!(remove(dir.clone(), bad.into()).await.is_err(), "{bad}");
+        }
+        let f = open(dir.clone(), "a.json".into(), 0o440).await.unwrap();
+        assert_eq!(f.read_at(0, 100).await.unwrap(), b"{}");
+        assert_eq!(f.read_at(1, 100).await.unwrap(), b"}");
+        assert!(f.read_at(5, 100).await.unwrap().is_empty());
+        assert_eq!(remove(dir.clone(), "a.json".into()).await.unwrap(), 2);
+        assert!(list(dir.join("missing"), 0o440).await.unwrap().is_empty());
+        assert!(std::fs::symlink_metadata(dir.join("link")).is_ok(), "links are left alone");
+    }
+}

@@ -1,0 +1,32 @@
+//! SFTP (SPEC §8): public-key SSH logins, one virtual tree per party, uploads into intake.
+//!
+//! - `server`: the listener ([`serve`]), connection limits, timeouts, russh tuning.
+//! - `ssh`: the russh handler: authentication (`auth`), session admission (`limits`),
+//!   channels (only the `sftp` subsystem).
+//! - `fs`: the russh-sftp handler of one channel over the virtual tree (`paths`), with
+//!   uploads in `upload` and the real receipt/feedback/pickup folders in `files`.
+//! - `hostkey`: the host key ([`load_or_create_host_key`]), created on first start.
+//!
+//! Every handler state lives in the connection: when a client goes away its handlers are
+//! dropped, and with them any upload not yet committed (nothing is processed).
+
+mod auth;
+mod files;
+mod fs;
+mod hostkey;
+mod killable;
+mod limits;
+mod paths;
+mod server;
+mod session;
+mod ssh;
+mod upload;
+
+#[cfg(test)]
+mod tests;
+
+pub use hostkey::load_or_create_host_key;
+pub use server::{serve, serve_with_key};
+
+/// Largest SFTP packet accepted from a client (bytes).
+pub(crate) const MAX_CLIENT_PACKET: u32 = 256 * 1024;

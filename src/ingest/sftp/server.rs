@@ -1,0 +1,221 @@
+//! The SFTP listener: accept loop, per-connection task, russh configuration and shutdown.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use russh::keys::{Algorithm, EcdsaCurve, HashAlg, PrivateKey};
+use russh::{Disconnect, Preferred};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::auth::{self, AuthLog};
+use super::hostkey::load_or_create_host_key;
+use super::killable::Killable;
+use super::limits::Limits;
+use super::ssh::SshHandler;
+use crate::config::SftpConfig;
+use crate::intake::Intake;
+
+/// How long running sessions get to end after shutdown is signalled.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// How long a client told to disconnect (auth timeout, shutdown) has before its connection
+/// is cut.
+const DISCONNECT_GRACE: Duration = Duration::from_secs(2);
+
+/// What every connection of a listener shares.
+pub(super) struct Shared {
+    pub intake: Intake,
+    pub cfg: SftpConfig,
+    pub limits: Arc<Limits>,
+}
+
+/// The russh server configuration (tuning from ENGINEERING.md).
+fn ssh_config(cfg: &SftpConfig, key: PrivateKey) -> russh::server::Config {
+    let preferred = Preferred {
+        // Host key and accepted client signature algorithms (also sent as `server-sig-algs`):
+        // no SHA-1 `ssh-rsa`.
+        key: vec![
+            Algorithm::Ed25519,
+            Algorithm::Ecdsa { curve: EcdsaCurve::NistP256 },
+            Algorithm::Ecdsa { curve: EcdsaCurve::NistP384 },
+            Algorithm::Ecdsa { curve: EcdsaCurve::NistP521 },
+            Algorithm::Rsa { hash: Some(HashAlg::Sha512) },
+            Algorithm::Rsa { hash: Some(HashAlg::Sha256) },
+        ]
+        .into(),
+        ..Preferred::DEFAULT
+    };
+    russh::server::Config {
+        server_id: russh::SshId::Standard("SSH-2.0-meldpunt".into()),
+        methods: russh::MethodSet::from(&[russh::MethodKind::PublicKey][..]),
+        auth_rejection_time: Duration::from_secs(1),
+        // OpenSSH's initial "none" probe is answered at once.
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        keys: vec![key],
+        max_auth_attempts: cfg.max_auth_attempts.max(1),
+        inactivity_timeout: Some(cfg.idle_timeout),
+        keepalive_interval: None,
+        window_size: 16 * 1024 * 1024,
+        maximum_packet_size: 65535,
+        channel_buffer_size: 1024,
+        nodelay: true,
+        preferred,
+        ..Default::default()
+    }
+}
+
+/// Serves SFTP on `listener` until `shutdown` becomes `true` (or its sender is dropped).
+///
+/// Loads (or creates) the host key at `cfg.host_key` first. On shutdown it stops
+/// accepting, disconnects every session ("meldpunt is shutting down") and waits up to
+/// 10 seconds for them to end; uploads not yet committed are discarded (their clients got
+/// no OK and upload again). Returns an error only if the host key cannot be loaded.
+pub async fn serve(
+    intake: Intake,
+    cfg: SftpConfig,
+    listener: TcpListener,
+    shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let key = load_or_create_host_key(&cfg.host_key)?;
+    serve_with_key(intake, cfg, key, listener, shutdown).await
+}
+
+/// Like [`serve`], with a host key the caller loaded already (so that a bad key stops the
+/// daemon before it reports itself ready). Never returns an error.
+pub async fn serve_with_key(
+    intake: Intake,
+    cfg: SftpConfig,
+    key: PrivateKey,
+    listener: TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let config = Arc::new(ssh_config(&cfg, key));
+    // Connections still authenticating are bounded too (each for at most auth_timeout).
+    let max_connections = cfg.max_sessions.saturating_mul(2).max(8);
+    let limits = Limits::new(cfg.max_sessions, cfg.max_sessions_per_party);
+    let shared = Arc::new(Shared { intake, cfg, limits });
+    let mut conns = JoinSet::new();
+    let mut refused_logged = tokio::time::Instant::now() - Duration::from_secs(60);
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "SFTP serving");
+    }
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        tokio::select! {
+            changed = shutdown.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+            }
+            Some(done) = conns.join_next(), if !conns.is_empty() => {
+                if let Err(e) = done && e.is_panic() {
+                    tracing::error!(error = %e, "SFTP connection task panicked");
+                }
+            }
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    if conns.len() >= max_connections {
+                        if refused_logged.elapsed() > Duration::from_secs(10) {
+                            tracing::warn!(%peer, max_connections, "too many SFTP connections; refusing new ones");
+                            refused_logged = tokio::time::Instant::now();
+                        }
+                        drop(stream);
+                        continue;
+                    }
+                    conns.spawn(connection(shared.clone(), config.clone(), stream, peer, shutdown.clone()));
+                }
+                Err(e) => {
+                    // E.g. out of file descriptors: back off instead of spinning.
+                    tracing::warn!(error = %e, "accepting an SFTP connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    }
+    drop(listener);
+    tracing::info!(sessions = conns.len(), "SFTP stopping");
+    let drain = async { while conns.join_next().await.is_some() {} };
+    if tokio::time::timeout(SHUTDOWN_GRACE, drain).await.is_err() {
+        tracing::warn!("SFTP sessions did not end in time; dropping them");
+        conns.shutdown().await;
+    }
+    Ok(())
+}
+
+/// Runs one connection from the SSH banner to its end.
+async fn connection(
+    shared: Arc<Shared>,
+    config: Arc<russh::server::Config>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "set_nodelay failed");
+    }
+    let log = Arc::new(Mutex::new(AuthLog::default()));
+    let handler = SshHandler::new(shared.clone(), peer, log.clone());
+    let auth_timeout = shared.cfg.auth_timeout;
+    let (stream, kill) = Killable::new(stream);
+    let session = match tokio::time::timeout(auth_timeout, russh::server::run_stream(config, stream, handler)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "SSH handshake failed");
+            return;
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "no SSH banner in time");
+            return;
+        }
+    };
+    let handle = session.handle();
+    let deadline = tokio::time::sleep(auth_timeout);
+    // Armed when the client was told to go: then its connection is cut.
+    let cut = tokio::time::sleep(Duration::MAX);
+    tokio::pin!(session, deadline, cut);
+    let (mut timed_out, mut stopping, mut deadline_passed, mut cutting) = (false, false, false, false);
+    loop {
+        let why = tokio::select! {
+            result = &mut session => {
+                if let Err(e) = result {
+                    tracing::debug!(%peer, error = %e, "SSH session ended with an error");
+                }
+                break;
+            }
+            () = &mut cut, if cutting => {
+                kill.kill();
+                cutting = false;
+                continue;
+            }
+            () = &mut deadline, if !deadline_passed => {
+                deadline_passed = true;
+                if log.lock().unwrap_or_else(|p| p.into_inner()).concluded {
+                    continue;
+                }
+                timed_out = true;
+                tracing::info!(%peer, "SSH authentication timed out");
+                "authentication timed out"
+            }
+            changed = shutdown.changed(), if !stopping => {
+                if changed.is_ok() && !*shutdown.borrow() {
+                    continue;
+                }
+                stopping = true;
+                "meldpunt is shutting down; connect again in a minute"
+            }
+        };
+        // Best effort (russh sends it only outside a key exchange); the cut follows anyway.
+        let send = handle.disconnect(Disconnect::ByApplication, why.into(), "en".into());
+        let _ = tokio::time::timeout(Duration::from_secs(1), send).await;
+        if !cutting {
+            cutting = true;
+            cut.as_mut().reset(tokio::time::Instant::now() + DISCONNECT_GRACE);
+        }
+    }
+    auth::audit_unfinished(&shared.intake, &log, &peer.to_string(), timed_out).await;
+}

@@ -1,0 +1,136 @@
+//! A logged-in session: who it is, its limits, and the audit events it writes.
+//!
+//! One [`SessionCtx`] exists per admitted SSH connection and is shared (through an `Arc`) by
+//! the SSH handler and the SFTP handler of each of its channels. It holds the session slot,
+//! so the slot is freed only when the last of them is gone.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::json;
+
+use super::limits::Slot;
+use super::paths::Folder;
+use crate::audit::{Event, Outcome};
+use crate::domain::party::{Credential, PartyId, VerifiedSender};
+use crate::intake::Intake;
+
+/// Permission denials audited one by one per session; further ones are counted and written
+/// as one summary event when the session ends (so a looping client cannot flood the log).
+const MAX_AUDITED_DENIALS: usize = 32;
+
+/// An admitted session.
+pub(super) struct SessionCtx {
+    pub intake: Intake,
+    pub party: PartyId,
+    /// `SHA256:…` of the key the party logged in with.
+    pub fingerprint: String,
+    /// The peer address.
+    pub origin: String,
+    pub max_open_files: usize,
+    open_files: AtomicUsize,
+    denials: AtomicUsize,
+    _slot: Slot,
+}
+
+/// One open SFTP handle (or unfinished upload waiting for its rename), counted against
+/// `max_open_files` until dropped.
+pub(super) struct OpenGuard(Arc<SessionCtx>);
+
+impl Drop for OpenGuard {
+    fn drop(&mut self) {
+        self.0.open_files.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl SessionCtx {
+    pub fn new(
+        intake: Intake,
+        party: PartyId,
+        fingerprint: String,
+        origin: String,
+        max_open_files: usize,
+        slot: Slot,
+    ) -> Arc<SessionCtx> {
+        Arc::new(SessionCtx {
+            intake,
+            party,
+            fingerprint,
+            origin,
+            max_open_files: max_open_files.max(1),
+            open_files: AtomicUsize::new(0),
+            denials: AtomicUsize::new(0),
+            _slot: slot,
+        })
+    }
+
+    /// An event by this session's party, with its key and address.
+    pub fn event(&self, action: &'static str, outcome: Outcome) -> Event {
+        Event::new(self.party.actor(), action, outcome)
+            .auth(self.fingerprint.clone())
+            .origin(self.origin.clone())
+    }
+
+    /// The proof of authentication intake requires, for a creditor.
+    pub fn sender(&self) -> Option<VerifiedSender> {
+        match &self.party {
+            PartyId::Creditor(c) => Some(VerifiedSender::authenticated(
+                c.clone(),
+                Credential::SshKey(self.fingerprint.clone()),
+                self.origin.clone(),
+            )),
+            PartyId::Municipality(_) => None,
+        }
+    }
+
+    /// Counts one more open handle, or `None` at the limit.
+    pub fn try_open(self: &Arc<Self>) -> Option<OpenGuard> {
+        let prev = self.open_files.fetch_add(1, Ordering::AcqRel);
+        if prev >= self.max_open_files {
+            self.open_files.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        Some(OpenGuard(self.clone()))
+    }
+
+    /// Audits a refused operation: `denied_path` with the operation, the folder (never a
+    /// file name) and a stable reason.
+    pub async fn denied(&self, op: &'static str, folder: Option<Folder>, reason: &str) {
+        tracing::info!(party = %self.party, op, folder = folder.map(Folder::name), reason, "SFTP operation refused");
+        let n = self.denials.fetch_add(1, Ordering::AcqRel);
+        if n >= MAX_AUDITED_DENIALS {
+            return;
+        }
+        let ev = self.event("denied_path", Outcome::Denied).object(json!({
+            "op": op,
+            "folder": folder.map(Folder::name),
+            "reason": reason,
+        }));
+        self.intake.audit().record(ev).await;
+    }
+}
+
+impl Drop for SessionCtx {
+    fn drop(&mut self) {
+        let n = self.denials.load(Ordering::Acquire);
+        if n <= MAX_AUDITED_DENIALS {
+            return;
+        }
+        let ev = self.event("denied_path", Outcome::Denied).object(json!({
+            "op": "more",
+            "reason": "further_denials_in_session",
+            "count": n - MAX_AUDITED_DENIALS,
+        }));
+        let audit = self.intake.audit().clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move { audit.record(ev).await });
+            }
+            Err(_) => {
+                if let Err(e) = audit.emit_blocking(ev) {
+                    tracing::error!(error = %e, "could not write audit event");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! JSON Lines files: one object per line, keys named like the CSV columns.
+
+use std::io::{self, BufRead, Read};
+
+use serde_json::Value;
+
+use super::fields::{Field, Raw, Row};
+use super::file_error::{self, MAX_RECORD_BYTES};
+use super::problem::Problem;
+use super::utf8::Utf8Reader;
+use super::{Context, Format, RecordSink, Tally, ValidateError, deliver, record};
+
+/// Reads and checks a JSON Lines file. Blank lines are skipped; line 1 is the first line.
+pub(super) fn run<R: Read>(
+    input: R,
+    ctx: &Context<'_>,
+    sink: &mut dyn RecordSink,
+) -> Result<Tally, ValidateError> {
+    let mut src = io::BufReader::with_capacity(64 * 1024, Utf8Reader::new(input));
+    let mut buf = Vec::with_capacity(4 * 1024);
+    let mut tally = Tally::default();
+    let mut line = 0u64;
+    loop {
+        line += 1;
+        buf.clear();
+        let max = MAX_RECORD_BYTES as usize;
+        let (read, too_long) =
+            read_line(&mut src, &mut buf, max).map_err(|e| file_error::from_io(e, line))?;
+        if read == 0 {
+            break;
+        }
+        let problem = if too_long {
+            Problem::RecordTooLong { max }
+        } else if buf.trim_ascii().is_empty() {
+            continue;
+        } else {
+            match serde_json::from_slice::<Value>(&buf) {
+                Ok(Value::Object(map)) => {
+                    tally.total += 1;
+                    let numbers = numbers(&map);
+                    let row = row(&map, &numbers);
+                    deliver(record::check(&row, line, ctx), line, sink, &mut tally)?;
+                    continue;
+                }
+                Ok(_) => Problem::RecordMalformed { column: None },
+                Err(e) => Problem::RecordMalformed {
+                    column: Some(e.column()),
+                },
+            }
+        };
+        tally.total += 1;
+        tally.rejected += 1;
+        sink.rejected(&[problem.to_error(line, None, None, ctx.allowed_kinds)])
+            .map_err(ValidateError::Sink)?;
+    }
+    if tally.total == 0 {
+        return Err(ValidateError::File(file_error::no_data_rows(
+            Format::Jsonl,
+            true,
+        )));
+    }
+    Ok(tally)
+}
+
+/// The decimal text of each field given as a JSON number.
+fn numbers(map: &serde_json::Map<String, Value>) -> [Option<String>; Field::COUNT] {
+    let mut out = std::array::from_fn(|_| None);
+    for (key, value) in map {
+        if let (Some(field), Value::Number(n)) = (Field::from_name(key), value) {
+            out[field as usize] = Some(n.to_string());
+        }
+    }
+    out
+}
+
+/// The raw values of a JSON object; keys are trimmed and case-insensitive, unknown keys
+/// ignored. Numbers count as their decimal text (from `numbers`), `null` as absent.
+fn row<'a>(
+    map: &'a serde_json::Map<String, Value>,
+    numbers: &'a [Option<String>; Field::COUNT],
+) -> Row<'a> {
+    let mut row = Row::new();
+    for (key, value) in map {
+        let Some(field) = Field::from_name(key) else {
+            continue;
+        };
+        let raw = match value {
+            Value::Null => Raw::Absent,
+            Value::Bool(b) => Raw::Bool(*b),
+            Value::Number(_) => numbers[field as usize]
+                .as_deref()
+                .map_or(Raw::Absent, Raw::text),
+            Value::String(s) => Raw::text(s),
+            Value::Array(_) | Value::Object(_) => Raw::Nested,
+        };
+        row.set(field, raw);
+    }
+    row
+}
+
+/// Reads one line (with its `\n`) into `buf`, keeping at most `max` bytes: a longer line is
+/// read to its end but not kept. Returns the bytes read (0 at end of input) and whether
+/// the line was too long.
+fn read_line<B: BufRead>(src: &mut B, buf: &mut Vec<u8>, max: usize) -> io::Result<(usize, bool)> {
+    let (mut read, mut too_long) = (0, false);
+    loop {
+        let avail = match src.fill_buf() {
+            Ok(a) => a,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if avail.is_empty() {
+            return Ok((read, too_long));
+        }
+        let (take, done) = match avail.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (avail.len(), false),
+        };
+        if !too_long {
+            if buf.len() + take > max {
+                too_long = true;
+                buf.clear();
+            } else {
+                buf.extend_from_slice(&avail[..take]);
+            }
+        }
+        src.consume(take);
+        read += take;
+        if done {
+            return Ok((read, too_long));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_are_skipped_not_kept() {
+        let mut data = vec![b'x'; 100];
+        data.extend_from_slice(b"\nshort\n");
+        let mut src = io::BufReader::with_capacity(16, &data[..]);
+        let mut buf = Vec::new();
+        assert_eq!(read_line(&mut src, &mut buf, 50).unwrap(), (101, true));
+        assert!(buf.is_empty());
+        buf.clear();
+        assert_eq!(read_line(&mut src, &mut buf, 50).unwrap(), (6, false));
+        assert_eq!(buf, b"short\n");
+        buf.clear();
+        assert_eq!(read_line(&mut src, &mut buf, 50).unwrap(), (0, false));
+    }
+
+    #[test]
+    fn values_map_to_raw() {
+        let v: Value = serde_json::from_str(
+            r#"{"HuisNummer":12,"bedrag":12.5,"bezwaar":false,"email":null,"plaatsnaam":[1],"x":1}"#,
+        )
+        .unwrap();
+        let Value::Object(map) = v else { panic!() };
+        let numbers = numbers(&map);
+        let row = row(&map, &numbers);
+        assert_eq!(row.get(Field::Huisnummer), &Raw::Text("12"));
+        assert_eq!(row.get(Field::Bedrag), &Raw::Text("12.5"));
+        assert_eq!(row.get(Field::Bezwaar), &Raw::Bool(false));
+        assert_eq!(row.get(Field::Email), &Raw::Absent);
+        assert_eq!(row.get(Field::Plaatsnaam), &Raw::Nested);
+    }
+}
