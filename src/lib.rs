@@ -3,14 +3,14 @@
 //! Data flows ingest → intake → vault → batch → deliver → feedback → retention; the domain
 //! types are free of I/O, and audit and config are small shared services.
 
-pub mod config;
-pub mod domain;
-pub mod intake;
-pub mod layout;
 pub mod audit;
-pub mod state;
-pub mod vault;
 pub mod cli;
+pub mod config;
 pub mod daemon;
 pub mod demo;
+pub mod domain;
 pub mod ingest;
+pub mod intake;
+pub mod layout;
+pub mod state;
+pub mod vault;

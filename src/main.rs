@@ -7,7 +7,8 @@ use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = meldpunt::cli::Cli::parse();
-    let filter = EnvFilter::try_from_env("MELDPUNT_LOG").unwrap_or_else(|_| EnvFilter::new("info,russh=warn,russh_sftp=warn"));
+    let filter = EnvFilter::try_from_env("MELDPUNT_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,russh=warn,russh_sftp=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if cli.log_json {
         builder.json().init();

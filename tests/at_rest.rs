@@ -19,8 +19,16 @@ fn no_plaintext_on_disk_and_age_cli_decrypts_with_the_period_key() {
 
     // Distinctive personal values from the upload: surnames, postcodes, streets.
     let needles: Vec<&[u8]> = vec![
-        b"Jansen", b"Vries", "Çelik".as_bytes(), "Müller".as_bytes(), b"Bakker",
-        b"3311AB", b"3312CD", b"3331GH", b"Voorstraat", b"Krispijnseweg",
+        b"Jansen",
+        b"Vries",
+        "Çelik".as_bytes(),
+        "Müller".as_bytes(),
+        b"Bakker",
+        b"3311AB",
+        b"3312CD",
+        b"3331GH",
+        b"Voorstraat",
+        b"Krispijnseweg",
     ];
     let mut scanned = 0;
     for entry in walk(&s.data()) {
@@ -41,7 +49,13 @@ fn no_plaintext_on_disk_and_age_cli_decrypts_with_the_period_key() {
     assert_eq!(sealed.len(), 1);
     let period = r["period"].as_str().unwrap();
     let key = s.data().join("keys/periods").join(period);
-    let o = Command::new("age").arg("-d").arg("-i").arg(&key).arg(&sealed[0]).output().expect("age CLI (scripts/test installs it)");
+    let o = Command::new("age")
+        .arg("-d")
+        .arg("-i")
+        .arg(&key)
+        .arg(&sealed[0])
+        .output()
+        .expect("age CLI (scripts/test installs it)");
     assert!(o.status.success(), "{}", text(&o));
     let plain = String::from_utf8(o.stdout).unwrap();
     assert_eq!(plain.lines().count(), 200);

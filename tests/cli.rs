@@ -29,7 +29,14 @@ fn check_names_every_problem_with_line_and_fix() {
     let o = Command::new(bin()).arg("check").arg("--config").arg(&cfg).output().unwrap();
     assert!(!o.status.success());
     let t = text(&o);
-    for (line, what) in [(3, "cutoff_day"), (5, "Woon Stad"), (7, "huur"), (13, "GM505"), (14, "SSH key"), (15, "missing.pub")] {
+    for (line, what) in [
+        (3, "cutoff_day"),
+        (5, "Woon Stad"),
+        (7, "huur"),
+        (13, "GM505"),
+        (14, "SSH key"),
+        (15, "missing.pub"),
+    ] {
         assert!(
             t.lines().any(|l| l.contains(&format!("broken.toml:{line}:")) && l.contains(what)),
             "expected a problem on line {line} about {what}:\n{t}"
@@ -67,13 +74,20 @@ fn operator_ingest_goes_through_intake_and_is_audited() {
 fn demo_runs_and_keeps_a_working_installation() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("demo");
-    let o = Command::new(bin()).args(["demo", "--keep", "--records", "30", "--dir"]).arg(&d).output().unwrap();
+    let o =
+        Command::new(bin()).args(["demo", "--keep", "--records", "30", "--dir"]).arg(&d).output().unwrap();
     let t = text(&o);
     assert!(o.status.success(), "{t}");
     for status in ["accepted ", "accepted_with_errors", "duplicate"] {
         assert!(t.contains(status), "demo output lacks {status}:\n{t}");
     }
-    for p in ["meldpunt.toml", "routing.csv", "clients/woonstad/ssh_ed25519", "clients/woonstad/ssh_ed25519.pub", "clients/GM0505/age.key"] {
+    for p in [
+        "meldpunt.toml",
+        "routing.csv",
+        "clients/woonstad/ssh_ed25519",
+        "clients/woonstad/ssh_ed25519.pub",
+        "clients/GM0505/age.key",
+    ] {
         assert!(d.join(p).exists(), "{p} missing from the kept installation");
     }
     let o = Command::new(bin()).arg("check").arg("--config").arg(d.join("meldpunt.toml")).output().unwrap();

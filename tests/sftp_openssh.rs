@@ -59,7 +59,9 @@ fn bad_lines_are_listed_with_line_field_and_code() {
     assert_eq!(r["records"]["accepted"], 2);
     assert_eq!(r["records"]["rejected"], 2);
     let errors = r["errors"].as_array().unwrap();
-    let find = |line: u64| errors.iter().find(|e| e["line"] == line).unwrap_or_else(|| panic!("no error on line {line}: {r}"));
+    let find = |line: u64| {
+        errors.iter().find(|e| e["line"] == line).unwrap_or_else(|| panic!("no error on line {line}: {r}"))
+    };
     assert_eq!(find(3)["field"], "postcode");
     assert_eq!(find(3)["code"], "postcode_invalid");
     assert_eq!(find(3)["referentie"], "B-00000001");
@@ -90,7 +92,11 @@ fn identical_reupload_is_a_duplicate_and_adds_nothing() {
     let data = sample_csv("D", "drinkwater", 10);
     let a = local_file(&s, "vitens_a.csv", &data);
     let b = local_file(&s, "vitens_b.csv", &data);
-    let o = s.sftp("vitens", &s.key("vitens"), &format!("put {} /inbox/\nput {} /inbox/\n", a.display(), b.display()));
+    let o = s.sftp(
+        "vitens",
+        &s.key("vitens"),
+        &format!("put {} /inbox/\nput {} /inbox/\n", a.display(), b.display()),
+    );
     assert!(o.status.success(), "{}", text(&o));
     let r = s.wait_receipts("vitens", 2);
     assert_eq!(r[0]["status"], "accepted");
@@ -110,7 +116,11 @@ fn a_later_file_with_the_same_referentie_replaces_the_record() {
     assert_ne!(first, corrected);
     let a = local_file(&s, "vitens_1.csv", &first);
     let b = local_file(&s, "vitens_2.csv", &corrected);
-    let o = s.sftp("vitens", &s.key("vitens"), &format!("put {} /inbox/\nput {} /inbox/\n", a.display(), b.display()));
+    let o = s.sftp(
+        "vitens",
+        &s.key("vitens"),
+        &format!("put {} /inbox/\nput {} /inbox/\n", a.display(), b.display()),
+    );
     assert!(o.status.success(), "{}", text(&o));
     let r = s.wait_receipts("vitens", 2);
     assert_eq!(r[0]["records"]["replaced"], 0);
@@ -192,15 +202,23 @@ fn wrong_key_unknown_user_and_password_are_refused_and_audited() {
         .output()
         .unwrap();
     assert!(!o.status.success());
-    let denied: Vec<_> = s.audit().into_iter().filter(|e| e.action == "login" && e.outcome == meldpunt::audit::Outcome::Denied).collect();
+    let denied: Vec<_> = s
+        .audit()
+        .into_iter()
+        .filter(|e| e.action == "login" && e.outcome == meldpunt::audit::Outcome::Denied)
+        .collect();
     assert!(denied.len() >= 2, "login failures audited: {denied:?}");
-    assert!(denied.iter().any(|e| e.actor == "creditor:woonstad" && e.auth.as_deref().is_some_and(|a| a.starts_with("SHA256:"))));
+    assert!(denied.iter().any(
+        |e| e.actor == "creditor:woonstad" && e.auth.as_deref().is_some_and(|a| a.starts_with("SHA256:"))
+    ));
     // The unknown user name is not written into the audit log.
     assert!(!s.audit().iter().any(|e| serde_json::to_string(e).unwrap().contains("mallory")));
     // And the right key works.
     let o = s.sftp("woonstad", &s.key("woonstad"), "ls /\n");
     assert!(o.status.success(), "{}", text(&o));
-    assert!(s.audit().iter().any(|e| e.action == "login" && e.outcome == meldpunt::audit::Outcome::Ok && e.actor == "creditor:woonstad"));
+    assert!(s.audit().iter().any(|e| e.action == "login"
+        && e.outcome == meldpunt::audit::Outcome::Ok
+        && e.actor == "creditor:woonstad"));
 }
 
 #[test]
@@ -209,7 +227,15 @@ fn server_offers_strict_kex_against_terrapin() {
     let o = std::process::Command::new("ssh")
         .args(["-vvv", "-p", &s.port.to_string(), "-i"])
         .arg(s.key("woonstad"))
-        .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-s"])
+        .args([
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "BatchMode=yes",
+            "-s",
+        ])
         .args(["woonstad@127.0.0.1", "sftp"])
         .stdin(std::process::Stdio::null())
         .output()

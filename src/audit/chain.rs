@@ -62,10 +62,8 @@ mod tests {
     fn chain_verifies_and_detects_changes() {
         let (_d, a) = audit();
         for i in 0..5 {
-            a.emit_blocking(
-                Event::new("system", "test", Outcome::Ok).object(serde_json::json!({"n": i})),
-            )
-            .unwrap();
+            a.emit_blocking(Event::new("system", "test", Outcome::Ok).object(serde_json::json!({"n": i})))
+                .unwrap();
         }
         let recs = a.records().unwrap();
         assert_eq!(verify_chain(&recs), Ok(5));

@@ -114,8 +114,15 @@ impl Record {
     /// The hash this record must carry: SHA-256 of its canonical JSON without `hash`.
     pub fn compute_hash(&self) -> String {
         let body = serde_json::json!([
-            self.seq, self.ts, self.actor, self.auth, self.origin, self.action, self.object,
-            self.outcome, self.prev
+            self.seq,
+            self.ts,
+            self.actor,
+            self.auth,
+            self.origin,
+            self.action,
+            self.object,
+            self.outcome,
+            self.prev
         ]);
         hex::encode(Sha256::digest(body.to_string().as_bytes()))
     }

@@ -66,13 +66,13 @@ fn check_files(config: &Config) -> Vec<Problem> {
     }
     if let Some(sftp) = &config.sftp
         && sftp.host_key.exists()
-            && russh::keys::PrivateKey::read_openssh_file(&sftp.host_key).is_err()
-        {
-            out.push(Problem::whole_file(
-                &sftp.host_key,
-                "the SSH host key cannot be read as an OpenSSH private key",
-                "remove it to have a new ed25519 host key created at start (clients will see a new fingerprint)",
-            ));
-        }
+        && russh::keys::PrivateKey::read_openssh_file(&sftp.host_key).is_err()
+    {
+        out.push(Problem::whole_file(
+            &sftp.host_key,
+            "the SSH host key cannot be read as an OpenSSH private key",
+            "remove it to have a new ed25519 host key created at start (clients will see a new fingerprint)",
+        ));
+    }
     out
 }

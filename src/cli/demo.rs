@@ -57,7 +57,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn push_everything(config: Arc<crate::config::Config>, inst: &setup::Installation, records: u64) -> anyhow::Result<()> {
+async fn push_everything(
+    config: Arc<crate::config::Config>,
+    inst: &setup::Installation,
+    records: u64,
+) -> anyhow::Result<()> {
     let daemon = Daemon::start(config).await?;
     let addr = daemon.sftp_addr().context("the demo needs SFTP enabled")?;
     println!("daemon started: SFTP on {addr}\n");
@@ -87,7 +91,10 @@ async fn push_everything(config: Arc<crate::config::Config>, inst: &setup::Insta
     }
 
     println!("\nreceipts, fetched back over SFTP from /receipts:");
-    println!("{:<15} {:<38} {:<21} {:>6} {:>8} {:>8} {:>6} {:>8}", "creditor", "file", "status", "total", "accepted", "rejected", "objec.", "replaced");
+    println!(
+        "{:<15} {:<38} {:<21} {:>6} {:>8} {:>8} {:>6} {:>8}",
+        "creditor", "file", "status", "total", "accepted", "rejected", "objec.", "replaced"
+    );
     for c in &CREDITORS {
         let client = Client::connect(addr, c.id, &inst.ssh_key(c.id)).await?;
         let mut receipts = Vec::new();
@@ -105,14 +112,24 @@ async fn push_everything(config: Arc<crate::config::Config>, inst: &setup::Insta
                 c.id, r.file_name, r.status, n.total, n.accepted, n.rejected, n.not_forwarded, n.replaced
             );
             for e in r.errors.iter().take(5) {
-                println!("{:<15}   line {:>3} {:<14} {:<24} {}", "", e.line.unwrap_or(0), e.field.as_deref().unwrap_or("-"), e.code, e.message);
+                println!(
+                    "{:<15}   line {:>3} {:<14} {:<24} {}",
+                    "",
+                    e.line.unwrap_or(0),
+                    e.field.as_deref().unwrap_or("-"),
+                    e.code,
+                    e.message
+                );
             }
         }
         client.close().await?;
     }
     let data = inst.dir.join("data");
     println!("\nwhere it went (period {period}):");
-    println!("  sealed intake     {}/vault/{period}/<file-id>.age   (age, to keys/periods/{period})", data.display());
+    println!(
+        "  sealed intake     {}/vault/{period}/<file-id>.age   (age, to keys/periods/{period})",
+        data.display()
+    );
     println!("  receipts          {}/parties/<creditor>/receipts/", data.display());
     println!("  audit chain       {}/state.db (table audit)", data.display());
     println!("  (matching, bundles and municipal pickup come with the monthly batch)");

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::ConfigArg;
-use crate::domain::party::{CreditorId, Credential, VerifiedSender};
+use crate::domain::party::{Credential, CreditorId, VerifiedSender};
 use crate::domain::upload::UploadName;
 use crate::intake::{Intake, ReceiptStatus, UploadError};
 use crate::layout::Layout;
@@ -33,7 +33,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = Arc::new(super::load_config(&args.config.config)?);
     let creditor = CreditorId::parse(&args.creditor).map_err(|e| anyhow::anyhow!("--as: {e}"))?;
     if config.creditor(&creditor).is_none() {
-        anyhow::bail!("--as: creditor '{creditor}' is not in {}; add a [[creditor]] first", config.source.display());
+        anyhow::bail!(
+            "--as: creditor '{creditor}' is not in {}; add a [[creditor]] first",
+            config.source.display()
+        );
     }
     let file_name = args
         .file
@@ -41,7 +44,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .and_then(|n| n.to_str())
         .ok_or_else(|| anyhow::anyhow!("{}: not a file name", args.file.display()))?;
     let name = UploadName::parse(file_name).map_err(|e| anyhow::anyhow!("{}: {e}", args.file.display()))?;
-    let mut file = std::fs::File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?;
+    let mut file =
+        std::fs::File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?;
     let layout = Layout::new(&config.data_dir);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let receipt = rt.block_on(async move {

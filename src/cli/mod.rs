@@ -66,6 +66,11 @@ pub fn load_config(path: &std::path::Path) -> anyhow::Result<crate::config::Conf
         for p in &problems.0 {
             eprintln!("{p}");
         }
-        anyhow::anyhow!("{} problem(s) in {}; run `meldpunt check --config {}`", problems.0.len(), path.display(), path.display())
+        anyhow::anyhow!(
+            "{} problem(s) in {}; run `meldpunt check --config {}`",
+            problems.0.len(),
+            path.display(),
+            path.display()
+        )
     })
 }

@@ -30,7 +30,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let kind: Kind = args.kind.parse().map_err(|e| anyhow::anyhow!("--kind: {e}"))?;
     let on = crate::domain::period::local_date(jiff::Timestamp::now());
     let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-    crate::demo::sample::write_csv(&mut out, &args.prefix, kind, args.records, args.households, args.seed, on)?;
+    crate::demo::sample::write_csv(
+        &mut out,
+        &args.prefix,
+        kind,
+        args.records,
+        args.households,
+        args.seed,
+        on,
+    )?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,9 @@ use russh::keys::{Algorithm, PublicKey};
 use toml::Spanned;
 
 use super::file::{RawConfig, RawKindRules};
-use super::{Agreements, BundleFormat, Config, Creditor, IntakeLimits, Municipality, Problem, Problems, SftpConfig};
+use super::{
+    Agreements, BundleFormat, Config, Creditor, IntakeLimits, Municipality, Problem, Problems, SftpConfig,
+};
 use crate::domain::party::{CreditorId, MunicipalityCode};
 use crate::domain::period::Cutoff;
 use crate::domain::signal::{Cents, Kind};
@@ -39,7 +41,12 @@ impl Checker<'_> {
         if p.is_absolute() { p.to_owned() } else { self.base.join(p) }
     }
 
-    fn ssh_keys(&mut self, party: &str, lines: &[Spanned<String>], files: &[Spanned<String>]) -> Vec<PublicKey> {
+    fn ssh_keys(
+        &mut self,
+        party: &str,
+        lines: &[Spanned<String>],
+        files: &[Spanned<String>],
+    ) -> Vec<PublicKey> {
         let mut keys = Vec::new();
         for line in lines {
             match parse_key(line.get_ref()) {
@@ -58,11 +65,23 @@ impl Checker<'_> {
                         }
                         match parse_key(l) {
                             Ok(k) => keys.push(k),
-                            Err(e) => self.report(f, format!("{}:{}: SSH key of '{party}' is not usable: {e}", path.display(), n + 1), KEY_FIX),
+                            Err(e) => self.report(
+                                f,
+                                format!(
+                                    "{}:{}: SSH key of '{party}' is not usable: {e}",
+                                    path.display(),
+                                    n + 1
+                                ),
+                                KEY_FIX,
+                            ),
                         }
                     }
                 }
-                Err(e) => self.report(f, format!("cannot read SSH key file {}: {e}", path.display()), "give the path of an authorized_keys file, relative to this configuration file"),
+                Err(e) => self.report(
+                    f,
+                    format!("cannot read SSH key file {}: {e}", path.display()),
+                    "give the path of an authorized_keys file, relative to this configuration file",
+                ),
             }
         }
         keys
@@ -72,11 +91,17 @@ impl Checker<'_> {
 const KEY_FIX: &str = "write one authorized_keys line: 'ssh-ed25519 AAAA… comment' (ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa keys of at least 2048 bits)";
 
 fn parse_key(line: &str) -> Result<PublicKey, String> {
-    let key = PublicKey::from_openssh(line.trim()).map_err(|_| "it is not a valid authorized_keys line (type, base64 key, optional comment)".to_owned())?;
+    let key = PublicKey::from_openssh(line.trim()).map_err(|_| {
+        "it is not a valid authorized_keys line (type, base64 key, optional comment)".to_owned()
+    })?;
     match key.algorithm() {
         Algorithm::Ed25519 | Algorithm::Ecdsa { .. } => Ok(key),
         Algorithm::Rsa { .. } => {
-            let bits = key.key_data().rsa().map(|r| r.n().as_positive_bytes().map_or(0, |b| b.len() * 8)).unwrap_or(0);
+            let bits = key
+                .key_data()
+                .rsa()
+                .map(|r| r.n().as_positive_bytes().map_or(0, |b| b.len() * 8))
+                .unwrap_or(0);
             if bits >= 2048 { Ok(key) } else { Err(format!("RSA key of {bits} bits is too short")) }
         }
         other => Err(format!("key type {other} is not accepted")),
@@ -108,7 +133,11 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         let listen = match SocketAddr::from_str(raw.sftp.listen.get_ref()) {
             Ok(a) => Some(a),
             Err(_) => {
-                c.report(&raw.sftp.listen, format!("'{}' is not an address", raw.sftp.listen.get_ref()), "write host:port, e.g. \"0.0.0.0:2222\"");
+                c.report(
+                    &raw.sftp.listen,
+                    format!("'{}' is not an address", raw.sftp.listen.get_ref()),
+                    "write host:port, e.g. \"0.0.0.0:2222\"",
+                );
                 None
             }
         };
@@ -130,7 +159,11 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
     let admin_listen = match SocketAddr::from_str(raw.admin.listen.get_ref()) {
         Ok(a) if a.ip().is_loopback() => a,
         Ok(_) => {
-            c.report(&raw.admin.listen, "the admin listener must be on a loopback address", "write e.g. \"127.0.0.1:9090\"; put a reverse proxy in front if metrics must leave the host");
+            c.report(
+                &raw.admin.listen,
+                "the admin listener must be on a loopback address",
+                "write e.g. \"127.0.0.1:9090\"; put a reverse proxy in front if metrics must leave the host",
+            );
             SocketAddr::from(([127, 0, 0, 1], 9090))
         }
         Err(_) => {
@@ -142,7 +175,11 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
     let cutoff = if (1..=27).contains(&day) {
         Cutoff { day: day as i8, ..Cutoff::default() }
     } else {
-        c.report(&raw.periods.cutoff_day, format!("cutoff_day {day} is out of range"), "write a day from 1 to 27 (the batch runs the day after); the default is 25");
+        c.report(
+            &raw.periods.cutoff_day,
+            format!("cutoff_day {day} is out of range"),
+            "write a day from 1 to 27 (the batch runs the day after); the default is 25",
+        );
         Cutoff::default()
     };
     let intake = IntakeLimits {
@@ -156,18 +193,40 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
     let creditors = creditors(&mut c, &raw, &municipalities);
 
     let mut owners: HashMap<Vec<u8>, String> = HashMap::new();
-    for (id, keys) in creditors.iter().map(|x| (x.id.to_string(), &x.ssh_keys)).chain(municipalities.iter().map(|m| (m.code.to_string(), &m.ssh_keys))) {
+    for (id, keys) in creditors
+        .iter()
+        .map(|x| (x.id.to_string(), &x.ssh_keys))
+        .chain(municipalities.iter().map(|m| (m.code.to_string(), &m.ssh_keys)))
+    {
         for k in keys {
             let blob = k.to_bytes().unwrap_or_default();
             if let Some(other) = owners.insert(blob, id.clone())
-                && other != id {
-                    c.problems.push(Problem::whole_file(file, format!("the SSH key {} is configured for both '{other}' and '{id}'", k.fingerprint(Default::default())), "give every party its own key pair"));
-                }
+                && other != id
+            {
+                c.problems.push(Problem::whole_file(
+                    file,
+                    format!(
+                        "the SSH key {} is configured for both '{other}' and '{id}'",
+                        k.fingerprint(Default::default())
+                    ),
+                    "give every party its own key pair",
+                ));
+            }
         }
     }
 
     if c.problems.is_empty() {
-        Ok(Config { source: file.to_owned(), data_dir, sftp, admin_listen, intake, cutoff, rules, creditors, municipalities })
+        Ok(Config {
+            source: file.to_owned(),
+            data_dir,
+            sftp,
+            admin_listen,
+            intake,
+            cutoff,
+            rules,
+            creditors,
+            municipalities,
+        })
     } else {
         Err(Problems(c.problems))
     }
@@ -194,14 +253,23 @@ fn rules(c: &mut Checker<'_>, raw: &std::collections::BTreeMap<Spanned<String>, 
                     "contactpoging" => k.requires.push(Requirement::Contactpoging),
                     "herinneringsdatum" => k.requires.push(Requirement::Herinneringsdatum),
                     "schuldhulp_gewezen" => k.requires.push(Requirement::SchuldhulpGewezen),
-                    other => c.report(q, format!("'{other}' is not a field a kind can require"), "write herinneringsdatum, contactpoging or schuldhulp_gewezen"),
+                    other => c.report(
+                        q,
+                        format!("'{other}' is not a field a kind can require"),
+                        "write herinneringsdatum, contactpoging or schuldhulp_gewezen",
+                    ),
                 }
             }
         }
         if let Some(max) = k.max_days
-            && max < k.min_days {
-                c.report(name, format!("max_days {max} is below min_days {}", k.min_days), "make max_days at least min_days, or 0 for no maximum");
-            }
+            && max < k.min_days
+        {
+            c.report(
+                name,
+                format!("max_days {max} is below min_days {}", k.min_days),
+                "make max_days at least min_days, or 0 for no maximum",
+            );
+        }
         set = set.with(kind, k);
     }
     set
@@ -223,17 +291,29 @@ fn municipalities(c: &mut Checker<'_>, raw: &RawConfig) -> Vec<Municipality> {
             }
         };
         if out.iter().any(|o| o.code == code) {
-            c.report(&m.code, format!("municipality {code} is configured twice"), "keep one [[municipality]] block per code");
+            c.report(
+                &m.code,
+                format!("municipality {code} is configured twice"),
+                "keep one [[municipality]] block per code",
+            );
         }
         let mut age_recipients = Vec::new();
         for r in &m.age_recipients {
             match age::x25519::Recipient::from_str(r.get_ref()) {
                 Ok(_) => age_recipients.push(r.get_ref().clone()),
-                Err(_) => c.report(r, format!("age recipient of {code} is not an X25519 recipient"), "write the municipality's public key as printed by age-keygen: \"age1…\""),
+                Err(_) => c.report(
+                    r,
+                    format!("age recipient of {code} is not an X25519 recipient"),
+                    "write the municipality's public key as printed by age-keygen: \"age1…\"",
+                ),
             }
         }
         if m.age_recipients.is_empty() {
-            c.report(&m.code, format!("municipality {code} has no age recipients"), "add age_recipients = [\"age1…\"] so its bundles can be encrypted");
+            c.report(
+                &m.code,
+                format!("municipality {code} has no age recipients"),
+                "add age_recipients = [\"age1…\"] so its bundles can be encrypted",
+            );
         }
         let drempelbedrag = m.drempelbedrag.as_ref().and_then(|d| {
             let v = *d.get_ref();
@@ -249,11 +329,20 @@ fn municipalities(c: &mut Checker<'_>, raw: &RawConfig) -> Vec<Municipality> {
             match f.get_ref().as_str() {
                 "csv" => formats.push(BundleFormat::Csv),
                 "json" => formats.push(BundleFormat::Json),
-                other => c.report(f, format!("'{other}' is not a bundle format"), "write \"csv\" or \"json\""),
+                other => {
+                    c.report(f, format!("'{other}' is not a bundle format"), "write \"csv\" or \"json\"")
+                }
             }
         }
         let ssh_keys = c.ssh_keys(code.as_str(), &m.ssh_keys, &m.ssh_key_files);
-        out.push(Municipality { code, name: m.name.clone(), age_recipients, drempelbedrag, formats, ssh_keys });
+        out.push(Municipality {
+            code,
+            name: m.name.clone(),
+            age_recipients,
+            drempelbedrag,
+            formats,
+            ssh_keys,
+        });
     }
     out
 }
@@ -270,10 +359,18 @@ fn creditors(c: &mut Checker<'_>, raw: &RawConfig, municipalities: &[Municipalit
             }
         };
         if out.iter().any(|o| o.id == id) {
-            c.report(&r.id, format!("creditor '{id}' is configured twice"), "keep one [[creditor]] block per id");
+            c.report(
+                &r.id,
+                format!("creditor '{id}' is configured twice"),
+                "keep one [[creditor]] block per id",
+            );
         }
         if MunicipalityCode::parse(&id.as_str().to_ascii_uppercase()).is_ok() {
-            c.report(&r.id, "a creditor id may not look like a municipality code", "choose a slug such as the company name");
+            c.report(
+                &r.id,
+                "a creditor id may not look like a municipality code",
+                "choose a slug such as the company name",
+            );
         }
         let mut kinds = Vec::new();
         for k in &r.kinds {
@@ -292,8 +389,16 @@ fn creditors(c: &mut Checker<'_>, raw: &RawConfig, municipalities: &[Municipalit
             for a in &r.agreements {
                 match MunicipalityCode::parse(a.get_ref()) {
                     Ok(code) if municipalities.iter().any(|m| m.code == code) => list.push(code),
-                    Ok(code) => c.report(a, format!("agreement with {code}, which is not a configured municipality"), "add a [[municipality]] block for it, or remove the agreement"),
-                    Err(e) => c.report(a, e.to_string(), "write a CBS code such as \"GM0505\", or \"*\" for all municipalities"),
+                    Ok(code) => c.report(
+                        a,
+                        format!("agreement with {code}, which is not a configured municipality"),
+                        "add a [[municipality]] block for it, or remove the agreement",
+                    ),
+                    Err(e) => c.report(
+                        a,
+                        e.to_string(),
+                        "write a CBS code such as \"GM0505\", or \"*\" for all municipalities",
+                    ),
                 }
             }
             Agreements::Only(list)
@@ -302,7 +407,15 @@ fn creditors(c: &mut Checker<'_>, raw: &RawConfig, municipalities: &[Municipalit
         if !id_ok {
             continue;
         }
-        out.push(Creditor { id, name: r.name.clone(), phone: r.phone.clone(), email: r.email.clone(), kinds, agreements, ssh_keys });
+        out.push(Creditor {
+            id,
+            name: r.name.clone(),
+            phone: r.phone.clone(),
+            email: r.email.clone(),
+            kinds,
+            agreements,
+            ssh_keys,
+        });
     }
     out
 }
@@ -331,7 +444,9 @@ mod tests {
 
     #[test]
     fn a_minimal_config_parses() {
-        let t = format!("data_dir = \"data\"\n[[creditor]]\nid = \"vitens\"\nname = \"Vitens\"\nkinds = [\"drinkwater\"]\nagreements = [\"*\"]\nssh_keys = [\"{KEY}\"]\n");
+        let t = format!(
+            "data_dir = \"data\"\n[[creditor]]\nid = \"vitens\"\nname = \"Vitens\"\nkinds = [\"drinkwater\"]\nagreements = [\"*\"]\nssh_keys = [\"{KEY}\"]\n"
+        );
         let c = parse_str(&t).unwrap();
         assert_eq!(c.data_dir, Path::new("/etc/meldpunt/data"));
         assert_eq!(c.creditors[0].kinds, vec![Kind::Drinkwater]);

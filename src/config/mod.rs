@@ -149,7 +149,11 @@ impl Config {
     /// Reads and checks the file at `path`; every problem found is returned at once.
     pub fn load(path: &Path) -> Result<Config, Problems> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Problems(vec![Problem::whole_file(path, format!("cannot read the configuration: {e}"), "check the path given to --config")])
+            Problems(vec![Problem::whole_file(
+                path,
+                format!("cannot read the configuration: {e}"),
+                "check the path given to --config",
+            )])
         })?;
         check::parse(path, &text)
     }

@@ -20,7 +20,13 @@ pub struct Problem {
 
 impl Problem {
     /// A problem at a byte offset of `text`.
-    pub fn at(file: &Path, text: &str, offset: usize, message: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub fn at(
+        file: &Path,
+        text: &str,
+        offset: usize,
+        message: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
         let (line, column) = line_col(text, offset);
         Self { file: file.to_owned(), line, column, message: message.into(), fix: fix.into() }
     }

@@ -35,9 +35,8 @@ impl Client {
         let mut session = russh::client::connect(config, addr, TrustOwnDaemon)
             .await
             .with_context(|| format!("connecting to {addr}"))?;
-        let auth = session
-            .authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::new(key), None))
-            .await?;
+        let auth =
+            session.authenticate_publickey(user, PrivateKeyWithHashAlg::new(Arc::new(key), None)).await?;
         anyhow::ensure!(auth.success(), "the server refused the key of {user}");
         let channel = session.channel_open_session().await?;
         channel.request_subsystem(true, "sftp").await?;

@@ -24,7 +24,8 @@ const SURNAMES: [(&str, &str); 12] = [
     ("", "Smit-Öztürk"),
     ("van den", "Heuvel"),
 ];
-const STREETS: [&str; 6] = ["Voorstraat", "Wijnstraat", "Krispijnseweg", "Bagijnhof", "Zuidendijk", "Spuiweg"];
+const STREETS: [&str; 6] =
+    ["Voorstraat", "Wijnstraat", "Krispijnseweg", "Bagijnhof", "Zuidendijk", "Spuiweg"];
 const INITIALS: [&str; 6] = ["J.", "A.M.", "K.", "É.", "P.J.", "M."];
 
 /// Postcodes of the demo households: (postcode, town). Dordrecht (GM0505) and Zwijndrecht

@@ -112,7 +112,14 @@ pub fn create(dir: &Path) -> anyhow::Result<Installation> {
     let config = dir.join("meldpunt.toml");
     fs::write(&config, toml)?;
     let mut routing = String::from("postcode;huisnummer_van;huisnummer_tot;gemeente\n");
-    for (pc4, code) in [("3311", "GM0505"), ("3312", "GM0505"), ("3314", "GM0505"), ("3317", "GM0505"), ("3331", "GM0642"), ("3332", "GM0642")] {
+    for (pc4, code) in [
+        ("3311", "GM0505"),
+        ("3312", "GM0505"),
+        ("3314", "GM0505"),
+        ("3317", "GM0505"),
+        ("3331", "GM0642"),
+        ("3332", "GM0642"),
+    ] {
         let _ = writeln!(routing, "{pc4};;;{code}");
     }
     fs::write(dir.join("routing.csv"), routing)?;

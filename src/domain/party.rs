@@ -17,11 +17,7 @@ impl CreditorId {
             && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !s.starts_with('-')
             && !s.ends_with('-');
-        if ok {
-            Ok(Self(s.to_owned()))
-        } else {
-            Err(PartyIdError::Creditor(s.to_owned()))
-        }
+        if ok { Ok(Self(s.to_owned())) } else { Err(PartyIdError::Creditor(s.to_owned())) }
     }
 
     /// The slug as text.

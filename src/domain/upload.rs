@@ -91,7 +91,18 @@ mod tests {
 
     #[test]
     fn refuses_paths_and_tricks() {
-        for bad in ["", ".", "..", "../x.csv", "a/b.csv", "a\\b.csv", "x\0.csv", "a\nb.csv", "\u{1b}[31m.csv", ".hidden.csv"] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x.csv",
+            "a/b.csv",
+            "a\\b.csv",
+            "x\0.csv",
+            "a\nb.csv",
+            "\u{1b}[31m.csv",
+            ".hidden.csv",
+        ] {
             assert!(UploadName::parse(bad).is_err(), "{bad:?} should be refused");
         }
         assert_eq!(UploadName::parse(&"a".repeat(201)), Err(NameError::TooLong));

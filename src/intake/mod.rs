@@ -7,12 +7,12 @@
 //! [`Received::commit`] files it in the vault and the state database and writes the receipt.
 //! Dropping an `Upload` or a `Received` discards everything: nothing is processed.
 
-pub mod receipt;
-mod pipeline;
 mod commit;
+mod pipeline;
+pub mod receipt;
 mod recover;
-mod worker;
 pub mod validate;
+mod worker;
 
 pub use pipeline::{Intake, Received, Upload, UploadError};
 pub use receipt::{Receipt, ReceiptStatus};

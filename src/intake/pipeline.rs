@@ -328,10 +328,7 @@ impl Received {
     /// Renames an unfinished upload (`a.csv.part` → `a.csv`); the format must stay the same.
     pub fn rename(&mut self, to: UploadName) -> Result<(), IntakeError> {
         if Format::from_name(to.effective()) != self.format {
-            return Err(IntakeError::FormatChanged {
-                from: self.name.to_string(),
-                to: to.to_string(),
-            });
+            return Err(IntakeError::FormatChanged { from: self.name.to_string(), to: to.to_string() });
         }
         self.name = to;
         Ok(())

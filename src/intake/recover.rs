@@ -44,7 +44,9 @@ pub(super) fn recover(inner: &Inner) -> anyhow::Result<()> {
     for creditor in creditors {
         let dir = inner.layout.receipts(&creditor);
         for (id, json) in files::receipts_of(&inner.state.lock(), &creditor)? {
-            if !dir.join(format!("{id}.receipt.json")).exists() || !dir.join(format!("{id}.receipt.txt")).exists() {
+            if !dir.join(format!("{id}.receipt.json")).exists()
+                || !dir.join(format!("{id}.receipt.txt")).exists()
+            {
                 let receipt: Receipt = serde_json::from_str(&json)?;
                 receipt.write_to(&dir)?;
                 rewritten += 1;

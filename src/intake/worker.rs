@@ -78,7 +78,8 @@ pub(super) fn ref_hash(referentie: &str) -> u64 {
 
 /// Runs a job to completion, reading from `rx`. Cleans up its temporary file on failure.
 pub(super) fn run(job: Job, rx: mpsc::Receiver<Msg>) -> Result<Worked, WorkerError> {
-    let mut input = ChannelReader { rx, cur: Vec::new(), pos: 0, hasher: Sha256::new(), bytes: 0, ended: false };
+    let mut input =
+        ChannelReader { rx, cur: Vec::new(), pos: 0, hasher: Sha256::new(), bytes: 0, ended: false };
     let result = run_inner(&job, &mut input);
     if !matches!(result, Ok(Ok(_))) {
         job.vault.discard_tmp(&job.file_id);
@@ -93,13 +94,15 @@ fn run_inner(job: &Job, input: &mut ChannelReader) -> Result<Result<Sealed, File
     let Some(format) = job.format else {
         return Ok(Err(FileError {
             code: "extension_unknown".into(),
-            message: "the file name must end in .csv or .jsonl (unfinished uploads: .csv.part, .jsonl.part)".into(),
+            message: "the file name must end in .csv or .jsonl (unfinished uploads: .csv.part, .jsonl.part)"
+                .into(),
             line: None,
             byte_offset: None,
         }));
     };
     let creditor = job.config.creditor(&job.creditor).expect("intake checks the creditor at begin");
-    let ctx = Context { allowed_kinds: &creditor.kinds, rules: &job.config.rules, received_on: job.received_on };
+    let ctx =
+        Context { allowed_kinds: &creditor.kinds, rules: &job.config.rules, received_on: job.received_on };
     let mut writer = job.vault.seal_tmp(job.period, &job.file_id)?;
     let mut sink = SealSink {
         out: &mut writer,

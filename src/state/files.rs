@@ -130,8 +130,8 @@ pub fn all_ids(conn: &Connection) -> Result<Vec<(String, String, String)>, State
 
 /// The receipts of one creditor: (file id, receipt JSON), oldest first.
 pub fn receipts_of(conn: &Connection, creditor: &str) -> Result<Vec<(String, String)>, StateError> {
-    let mut stmt = conn
-        .prepare("SELECT file_id, receipt FROM files WHERE creditor = ?1 ORDER BY received_at, file_id")?;
+    let mut stmt =
+        conn.prepare("SELECT file_id, receipt FROM files WHERE creditor = ?1 ORDER BY received_at, file_id")?;
     let rows = stmt.query_map(params![creditor], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

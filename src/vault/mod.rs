@@ -137,7 +137,8 @@ impl Vault {
     pub fn finish_seal(&self, writer: SealWriter, file_id: &str) -> Result<(), VaultError> {
         let path = self.tmp_path(file_id);
         let buf = writer.finish().map_err(io_err(&path))?;
-        let file = buf.into_inner().map_err(|e| VaultError::Io { path: path.clone(), source: e.into_error() })?;
+        let file =
+            buf.into_inner().map_err(|e| VaultError::Io { path: path.clone(), source: e.into_error() })?;
         file.sync_all().map_err(io_err(&path))
     }
 
@@ -158,16 +159,14 @@ impl Vault {
         match fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "could not remove temporary sealed file"),
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "could not remove temporary sealed file")
+            }
         }
     }
 
     /// Opens a sealed file of a period for reading (plaintext JSON Lines).
-    pub fn open_sealed(
-        &self,
-        period: Period,
-        file_id: &str,
-    ) -> Result<impl io::BufRead + use<>, VaultError> {
+    pub fn open_sealed(&self, period: Period, file_id: &str) -> Result<impl io::BufRead + use<>, VaultError> {
         let identity = self.identity(period)?;
         let path = self.sealed_path(period, file_id);
         let file = File::open(&path).map_err(io_err(&path))?;

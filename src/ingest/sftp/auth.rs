@@ -44,7 +44,11 @@ pub fn party_named(config: &Config, user: &str) -> Option<PartyId> {
     if let Some(c) = config.creditors.iter().find(|c| c.id.as_str() == user) {
         return Some(PartyId::Creditor(c.id.clone()));
     }
-    config.municipalities.iter().find(|m| m.code.as_str() == user).map(|m| PartyId::Municipality(m.code.clone()))
+    config
+        .municipalities
+        .iter()
+        .find(|m| m.code.as_str() == user)
+        .map(|m| PartyId::Municipality(m.code.clone()))
 }
 
 /// What happened during authentication on one connection (shared with the connection task).
@@ -115,7 +119,13 @@ pub async fn audit_unfinished(intake: &Intake, log: &Mutex<AuthLog>, origin: &st
         (l.last_party.clone(), l.last_method)
     };
     let reason = if timed_out { "auth_timeout" } else { "no_acceptable_method" };
-    tracing::info!(party = party.as_ref().map(PartyId::as_str), method, reason, origin, "SSH login did not complete");
+    tracing::info!(
+        party = party.as_ref().map(PartyId::as_str),
+        method,
+        reason,
+        origin,
+        "SSH login did not complete"
+    );
     let actor = party.as_ref().map_or_else(|| UNKNOWN_ACTOR.to_owned(), PartyId::actor);
     let ev = Event::new(actor, "login", Outcome::Denied)
         .origin(origin)

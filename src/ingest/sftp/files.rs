@@ -194,7 +194,8 @@ mod tests {
         std::fs::write(dir.join(".hidden"), b"x").unwrap();
         std::fs::create_dir(dir.join("sub")).unwrap();
         std::os::unix::fs::symlink("/etc/passwd", dir.join("link")).unwrap();
-        let names: Vec<String> = list(dir.clone(), 0o440).await.unwrap().into_iter().map(|e| e.filename).collect();
+        let names: Vec<String> =
+            list(dir.clone(), 0o440).await.unwrap().into_iter().map(|e| e.filename).collect();
         assert_eq!(names, ["a.json"]);
         assert_eq!(stat(dir.clone(), "a.json".into(), 0o440).await.unwrap().size, Some(2));
         for bad in ["link", ".hidden", "sub", "../a.json", "nope", ""] {

@@ -20,8 +20,7 @@
 use std::collections::HashMap;
 
 use russh_sftp::protocol::{
-    Attrs, Data, ExtendedReply, FileAttributes, Handle, Name, OpenFlags, Packet, Status,
-    StatusCode, Version,
+    Attrs, Data, ExtendedReply, FileAttributes, Handle, Name, OpenFlags, Packet, Status, StatusCode, Version,
 };
 use russh_sftp::server::StatusReply;
 use serde_json::json;
@@ -35,7 +34,6 @@ use crate::domain::party::PartyId;
 
 /// Largest number of directory entries sent in one `readdir` answer.
 const READDIR_BATCH: usize = 128;
-
 
 /// What a handle refers to.
 pub(super) enum Entry {
@@ -121,7 +119,13 @@ impl Fs {
     }
 
     /// Refuses `op` on `target` with `msg`, audited with `reason`.
-    pub async fn refuse(&self, op: &'static str, folder: Option<Folder>, reason: &str, msg: &str) -> StatusReply {
+    pub async fn refuse(
+        &self,
+        op: &'static str,
+        folder: Option<Folder>,
+        reason: &str,
+        msg: &str,
+    ) -> StatusReply {
         self.ctx.denied(op, folder, reason).await;
         denied(msg)
     }
@@ -140,12 +144,16 @@ impl Fs {
         match self.resolve(op, path).await? {
             Target::Root => Ok(files::dir_attrs(0o500)),
             Target::Folder(f) => Ok(files::dir_attrs(folder_perm(&self.ctx.party, f))),
-            Target::File(Folder::Inbox, name) => self.uploads.attrs(&self.handles, &name).ok_or_else(no_such_file),
+            Target::File(Folder::Inbox, name) => {
+                self.uploads.attrs(&self.handles, &name).ok_or_else(no_such_file)
+            }
             Target::File(f, name) if readable(&self.ctx.party, f) => {
                 let dir = self.real_dir(f).ok_or_else(no_such_file)?;
                 files::stat(dir, name, file_perm(f)).await.map_err(|_| no_such_file())
             }
-            Target::File(f, _) => Err(self.refuse(op, Some(f), "write_only_folder", "this folder is write-only").await),
+            Target::File(f, _) => {
+                Err(self.refuse(op, Some(f), "write_only_folder", "this folder is write-only").await)
+            }
         }
     }
 
@@ -157,7 +165,11 @@ impl Fs {
         let guard = self.open_guard()?;
         let dir = self.real_dir(folder).ok_or_else(no_such_file)?;
         let file = files::open(dir, name, file_perm(folder)).await.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound { no_such_file() } else { failure("the file cannot be read now; try again later") }
+            if e.kind() == std::io::ErrorKind::NotFound {
+                no_such_file()
+            } else {
+                failure("the file cannot be read now; try again later")
+            }
         })?;
         Ok(Handle { id, handle: self.insert(Entry::Read { file, _guard: guard }) })
     }
@@ -181,14 +193,27 @@ impl russh_sftp::server::Handler for Fs {
         Ok(v)
     }
 
-    async fn open(&mut self, id: u32, filename: String, pflags: OpenFlags, _attrs: FileAttributes) -> Result<Handle, Self::Error> {
-        let writing = pflags.intersects(OpenFlags::WRITE | OpenFlags::APPEND | OpenFlags::CREATE | OpenFlags::TRUNCATE);
+    async fn open(
+        &mut self,
+        id: u32,
+        filename: String,
+        pflags: OpenFlags,
+        _attrs: FileAttributes,
+    ) -> Result<Handle, Self::Error> {
+        let writing =
+            pflags.intersects(OpenFlags::WRITE | OpenFlags::APPEND | OpenFlags::CREATE | OpenFlags::TRUNCATE);
         let op = if writing { "open_write" } else { "open_read" };
         let (folder, name) = match self.resolve(op, &filename).await? {
             Target::File(f, n) => (f, n),
-            Target::Root | Target::Folder(_) => return Err(failure("that is a folder; open a file inside it")),
+            Target::Root | Target::Folder(_) => {
+                return Err(failure("that is a folder; open a file inside it"));
+            }
         };
-        if writing { self.open_upload(id, folder, name, pflags).await } else { self.open_read(id, folder, name).await }
+        if writing {
+            self.open_upload(id, folder, name, pflags).await
+        } else {
+            self.open_read(id, folder, name).await
+        }
     }
 
     async fn close(&mut self, id: u32, handle: String) -> Result<Status, Self::Error> {
@@ -213,7 +238,13 @@ impl russh_sftp::server::Handler for Fs {
         }
     }
 
-    async fn write(&mut self, id: u32, handle: String, offset: u64, data: Vec<u8>) -> Result<Status, Self::Error> {
+    async fn write(
+        &mut self,
+        id: u32,
+        handle: String,
+        offset: u64,
+        data: Vec<u8>,
+    ) -> Result<Status, Self::Error> {
         match self.handles.get_mut(&handle) {
             Some(Entry::Upload(open)) => open.write(offset, data).await.map(|()| ok(id, "")),
             Some(_) => Err(denied("this handle is not open for writing")),
@@ -242,22 +273,34 @@ impl russh_sftp::server::Handler for Fs {
         Ok(Attrs { id, attrs })
     }
 
-    async fn setstat(&mut self, id: u32, path: String, _attrs: FileAttributes) -> Result<Status, Self::Error> {
+    async fn setstat(
+        &mut self,
+        id: u32,
+        path: String,
+        _attrs: FileAttributes,
+    ) -> Result<Status, Self::Error> {
         let target = self.resolve("setstat", &path).await?;
         if let Target::File(Folder::Inbox, name) = &target
             && self.uploads.is_own(&self.handles, name)
         {
             return Ok(ok(id, "attributes of uploads are not kept"));
         }
-        Err(self.refuse("setstat", target.folder(), "setstat_not_allowed", "changing attributes is not allowed").await)
+        Err(self
+            .refuse("setstat", target.folder(), "setstat_not_allowed", "changing attributes is not allowed")
+            .await)
     }
 
-    async fn fsetstat(&mut self, id: u32, handle: String, _attrs: FileAttributes) -> Result<Status, Self::Error> {
+    async fn fsetstat(
+        &mut self,
+        id: u32,
+        handle: String,
+        _attrs: FileAttributes,
+    ) -> Result<Status, Self::Error> {
         match self.handles.get(&handle) {
             Some(Entry::Upload(_)) => Ok(ok(id, "attributes of uploads are not kept")),
-            Some(Entry::Read { .. } | Entry::Dir { .. }) => {
-                Err(self.refuse("fsetstat", None, "setstat_not_allowed", "changing attributes is not allowed").await)
-            }
+            Some(Entry::Read { .. } | Entry::Dir { .. }) => Err(self
+                .refuse("fsetstat", None, "setstat_not_allowed", "changing attributes is not allowed")
+                .await),
             None => Err(failure("invalid handle")),
         }
     }
@@ -268,7 +311,9 @@ impl russh_sftp::server::Handler for Fs {
                 let party = &self.ctx.party;
                 let list = Folder::of(party)
                     .iter()
-                    .map(|f| russh_sftp::protocol::File::new(f.name(), files::dir_attrs(folder_perm(party, *f))))
+                    .map(|f| {
+                        russh_sftp::protocol::File::new(f.name(), files::dir_attrs(folder_perm(party, *f)))
+                    })
                     .collect();
                 (None, list)
             }
@@ -281,7 +326,10 @@ impl russh_sftp::server::Handler for Fs {
                 (Some(f), list)
             }
             Target::Folder(f) => {
-                let msg = format!("/{} cannot be listed: files are taken for processing when closed; see /receipts", f.name());
+                let msg = format!(
+                    "/{} cannot be listed: files are taken for processing when closed; see /receipts",
+                    f.name()
+                );
                 return Err(self.refuse("opendir", Some(f), "write_only_folder", &msg).await);
             }
             Target::File(..) => return Err(failure("not a folder")),
@@ -313,13 +361,22 @@ impl russh_sftp::server::Handler for Fs {
             Target::File(Folder::Pickup, name) => {
                 let dir = self.real_dir(Folder::Pickup).ok_or_else(no_such_file)?;
                 let bytes = files::remove(dir, name.clone()).await.map_err(|e| {
-                    if e.kind() == std::io::ErrorKind::NotFound { no_such_file() } else { failure("removing failed; try again later") }
+                    if e.kind() == std::io::ErrorKind::NotFound {
+                        no_such_file()
+                    } else {
+                        failure("removing failed; try again later")
+                    }
                 })?;
-                let ev = self.ctx.event("pickup_ack", Outcome::Ok).object(json!({ "bundle": name, "bytes": bytes }));
+                let ev = self
+                    .ctx
+                    .event("pickup_ack", Outcome::Ok)
+                    .object(json!({ "bundle": name, "bytes": bytes }));
                 self.ctx.intake.audit().record(ev).await;
                 Ok(ok(id, "pickup acknowledged"))
             }
-            t => Err(self.refuse("remove", t.folder(), "remove_not_allowed", "removing is only allowed in /pickup").await),
+            t => Err(self
+                .refuse("remove", t.folder(), "remove_not_allowed", "removing is only allowed in /pickup")
+                .await),
         }
     }
 
@@ -346,7 +403,12 @@ impl russh_sftp::server::Handler for Fs {
         Err(StatusCode::NoSuchFile.with_message("there are no links here"))
     }
 
-    async fn symlink(&mut self, _id: u32, _linkpath: String, _targetpath: String) -> Result<Status, Self::Error> {
+    async fn symlink(
+        &mut self,
+        _id: u32,
+        _linkpath: String,
+        _targetpath: String,
+    ) -> Result<Status, Self::Error> {
         Err(self.refuse("symlink", None, "links_not_allowed", "links are not allowed").await)
     }
 
@@ -361,7 +423,8 @@ impl russh_sftp::server::Handler for Fs {
                     // still enforced per session.
                     max_open_handles: 0,
                 };
-                let data = russh_sftp::ser::to_bytes(&limits).map_err(|_| failure("internal error"))?.to_vec();
+                let data =
+                    russh_sftp::ser::to_bytes(&limits).map_err(|_| failure("internal error"))?.to_vec();
                 Ok(Packet::ExtendedReply(ExtendedReply { id, data }))
             }
             "posix-rename@openssh.com" => {

@@ -48,8 +48,8 @@ pub fn load_or_create_host_key(path: &Path) -> anyhow::Result<PrivateKey> {
             Ok(key)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let key = create(path)
-                .with_context(|| format!("creating the SSH host key {}", path.display()))?;
+            let key =
+                create(path).with_context(|| format!("creating the SSH host key {}", path.display()))?;
             tracing::warn!(
                 path = %path.display(),
                 fingerprint = %key.public_key().fingerprint(HashAlg::Sha256),
@@ -78,11 +78,7 @@ fn create(path: &Path) -> anyhow::Result<PrivateKey> {
     let text = key.to_openssh(LineEnding::LF)?;
     let tmp = dir.join(format!(".host-key.{}.tmp", ulid::Ulid::new()));
     let result = (|| -> anyhow::Result<()> {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
+        let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
         std::fs::hard_link(&tmp, path)?;

@@ -56,7 +56,11 @@ impl<S> Killable<S> {
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Killable<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         self.kill.check(0, cx)?;
         Pin::new(&mut self.inner).poll_read(cx, buf)
     }

@@ -50,9 +50,9 @@ impl LimitHit {
             LimitHit::Total(n) => {
                 format!("the server has its maximum of {n} sessions open; try again in a few minutes")
             }
-            LimitHit::Party(n) => format!(
-                "{party} already has its maximum of {n} sessions open; close one or try again later"
-            ),
+            LimitHit::Party(n) => {
+                format!("{party} already has its maximum of {n} sessions open; close one or try again later")
+            }
         }
     }
 }

@@ -237,7 +237,20 @@ mod tests {
     #[test]
     fn outside_the_tree_is_refused() {
         let c = creditor();
-        for p in ["//etc/passwd", "/etc/passwd", "/etc", "/x.csv", "x.csv", "/parties", "/pickup", "/Inbox", "/inbox.", "/ inbox", "/data/state.db", "/home"] {
+        for p in [
+            "//etc/passwd",
+            "/etc/passwd",
+            "/etc",
+            "/x.csv",
+            "x.csv",
+            "/parties",
+            "/pickup",
+            "/Inbox",
+            "/inbox.",
+            "/ inbox",
+            "/data/state.db",
+            "/home",
+        ] {
             let r = resolve(&c, p);
             assert!(matches!(r, Err(PathError::OutsideTree)), "{p:?} → {r:?}");
         }

@@ -162,17 +162,18 @@ async fn connection(
     let handler = SshHandler::new(shared.clone(), peer, log.clone());
     let auth_timeout = shared.cfg.auth_timeout;
     let (stream, kill) = Killable::new(stream);
-    let session = match tokio::time::timeout(auth_timeout, russh::server::run_stream(config, stream, handler)).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            tracing::debug!(%peer, error = %e, "SSH handshake failed");
-            return;
-        }
-        Err(_) => {
-            tracing::debug!(%peer, "no SSH banner in time");
-            return;
-        }
-    };
+    let session =
+        match tokio::time::timeout(auth_timeout, russh::server::run_stream(config, stream, handler)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                tracing::debug!(%peer, error = %e, "SSH handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(%peer, "no SSH banner in time");
+                return;
+            }
+        };
     let handle = session.handle();
     let deadline = tokio::time::sleep(auth_timeout);
     // Armed when the client was told to go: then its connection is cut.

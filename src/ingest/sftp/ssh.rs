@@ -37,7 +37,10 @@ pub(super) struct SshHandler {
 }
 
 fn publickey_only() -> Auth {
-    Auth::Reject { proceed_with_methods: Some(MethodSet::from(&[MethodKind::PublicKey][..])), partial_success: false }
+    Auth::Reject {
+        proceed_with_methods: Some(MethodSet::from(&[MethodKind::PublicKey][..])),
+        partial_success: false,
+    }
 }
 
 impl SshHandler {
@@ -139,7 +142,11 @@ impl russh::server::Handler for SshHandler {
         Ok(self.deny_method(user, "publickey-certificate").await)
     }
 
-    async fn auth_publickey_offered(&mut self, user: &str, offer: PublicKeyOffer<'_>) -> Result<Auth, Self::Error> {
+    async fn auth_publickey_offered(
+        &mut self,
+        user: &str,
+        offer: PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
         let config = self.shared.intake.config();
         auth::note_attempt(&self.log, config, user, "publickey");
         let key = Some((offer.public_key, offer.algorithm));
@@ -161,7 +168,12 @@ impl russh::server::Handler for SshHandler {
         auth::note_attempt(&self.log, config, user, "publickey");
         let party = config.party_for_ssh_key(user, key.public_key);
         let (Some(party), true) = (party, auth::algorithm_allowed(key.algorithm)) else {
-            let d = Denial { user, method: "publickey", reason: "key_not_registered", key: Some((key.public_key, key.algorithm)) };
+            let d = Denial {
+                user,
+                method: "publickey",
+                reason: "key_not_registered",
+                key: Some((key.public_key, key.algorithm)),
+            };
             return Ok(self.deny(d).await);
         };
         if self.ctx.is_some() || self.refused.is_some() {
@@ -196,7 +208,12 @@ impl russh::server::Handler for SshHandler {
         Ok(())
     }
 
-    async fn subsystem_request(&mut self, channel: ChannelId, name: &str, session: &mut Session) -> Result<(), Self::Error> {
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
         let ctx = self.ctx.clone().filter(|_| name == "sftp");
         match (ctx, self.channels.remove(&channel)) {
             (Some(ctx), Some(ch)) => {
@@ -218,7 +235,12 @@ impl russh::server::Handler for SshHandler {
         Ok(())
     }
 
-    async fn exec_request(&mut self, channel: ChannelId, _data: &[u8], session: &mut Session) -> Result<(), Self::Error> {
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        _data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
         if let Some(ctx) = &self.ctx {
             ctx.denied("exec", None, "only_sftp").await;
         }

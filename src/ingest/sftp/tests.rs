@@ -33,7 +33,8 @@ async fn start(extra_sftp: &str) -> Harness {
     let tmp = tempfile::tempdir().unwrap();
     let inst = crate::demo::setup::create(&tmp.path().join("inst")).unwrap();
     let text = std::fs::read_to_string(&inst.config).unwrap();
-    let text = text.replace("listen = \"127.0.0.1:2222\"\n", &format!("listen = \"127.0.0.1:0\"\n{extra_sftp}"));
+    let text =
+        text.replace("listen = \"127.0.0.1:2222\"\n", &format!("listen = \"127.0.0.1:0\"\n{extra_sftp}"));
     std::fs::write(&inst.config, text).unwrap();
     let config = Arc::new(Config::load(&inst.config).unwrap());
     let intake = Intake::open(config.clone(), Layout::new(&config.data_dir)).unwrap();
@@ -120,7 +121,8 @@ impl Client {
 fn sample(n: u64) -> Vec<u8> {
     let mut out = Vec::new();
     let on = crate::domain::period::local_date(jiff::Timestamp::now());
-    crate::demo::sample::write_csv(&mut out, "T", crate::domain::signal::Kind::Woninghuur, n, n, 7, on).unwrap();
+    crate::demo::sample::write_csv(&mut out, "T", crate::domain::signal::Kind::Woninghuur, n, n, 7, on)
+        .unwrap();
     out
 }
 
@@ -168,17 +170,35 @@ async fn creditor_uploads_reads_receipt_and_is_confined() {
         ("rmdir", c.sftp.remove_dir("/receipts").await.err().map(|e| e.to_string())),
         ("rm", c.sftp.remove_file(format!("/receipts/{json_name}")).await.err().map(|e| e.to_string())),
         ("symlink", c.sftp.symlink("/inbox/pw", "/etc/passwd").await.err().map(|e| e.to_string())),
-        ("rename", c.sftp.rename(format!("/receipts/{json_name}"), "/inbox/a.csv").await.err().map(|e| e.to_string())),
-        ("rename final", c.sftp.rename("/inbox/b.csv", "/inbox/c.csv").await.err().map(|e| e.to_string())),
-        ("readlink", c.sftp.read_link("/inbox").await.err().map(|e| e.to_string())),
         (
-            "chmod",
-            c.sftp.set_metadata("/receipts", russh_sftp::protocol::FileAttributes { permissions: Some(0o777), ..Default::default() })
+            "rename",
+            c.sftp
+                .rename(format!("/receipts/{json_name}"), "/inbox/a.csv")
                 .await
                 .err()
                 .map(|e| e.to_string()),
         ),
-        ("append", c.sftp.open_with_flags("/inbox/y.csv", OpenFlags::WRITE | OpenFlags::APPEND | OpenFlags::CREATE).await.err().map(|e| e.to_string())),
+        ("rename final", c.sftp.rename("/inbox/b.csv", "/inbox/c.csv").await.err().map(|e| e.to_string())),
+        ("readlink", c.sftp.read_link("/inbox").await.err().map(|e| e.to_string())),
+        (
+            "chmod",
+            c.sftp
+                .set_metadata(
+                    "/receipts",
+                    russh_sftp::protocol::FileAttributes { permissions: Some(0o777), ..Default::default() },
+                )
+                .await
+                .err()
+                .map(|e| e.to_string()),
+        ),
+        (
+            "append",
+            c.sftp
+                .open_with_flags("/inbox/y.csv", OpenFlags::WRITE | OpenFlags::APPEND | OpenFlags::CREATE)
+                .await
+                .err()
+                .map(|e| e.to_string()),
+        ),
     ];
     for (what, err) in refused {
         let err = err.unwrap_or_else(|| panic!("`{what}` should be refused"));
@@ -194,7 +214,9 @@ async fn creditor_uploads_reads_receipt_and_is_confined() {
     assert_eq!(h.receipts("woonstad").len(), 4);
 
     let audit = h.audit();
-    assert!(audit.iter().any(|e| e.action == "login" && e.outcome == Outcome::Ok && e.actor == "creditor:woonstad"
+    assert!(audit.iter().any(|e| e.action == "login"
+        && e.outcome == Outcome::Ok
+        && e.actor == "creditor:woonstad"
         && e.auth.as_deref().is_some_and(|a| a.starts_with("SHA256:"))));
     let denied: Vec<_> = audit.iter().filter(|e| e.action == "denied_path").collect();
     assert!(denied.len() >= 10, "{denied:?}");
@@ -246,11 +268,20 @@ async fn logins_are_checked_limited_and_audited() {
     assert!(admitted, "the slot is freed when the session ends");
 
     let audit = h.audit();
-    let denied: Vec<_> = audit.iter().filter(|e| e.action == "login" && e.outcome == Outcome::Denied).collect();
-    assert!(denied.iter().any(|e| e.actor == "creditor:woonstad" && e.object["reason"] == "key_not_registered"), "{denied:?}");
+    let denied: Vec<_> =
+        audit.iter().filter(|e| e.action == "login" && e.outcome == Outcome::Denied).collect();
+    assert!(
+        denied.iter().any(|e| e.actor == "creditor:woonstad" && e.object["reason"] == "key_not_registered"),
+        "{denied:?}"
+    );
     assert!(denied.iter().any(|e| e.actor == "unknown" && e.object["user_known"] == false), "{denied:?}");
-    assert!(!audit.iter().any(|e| serde_json::to_string(e).unwrap().contains("mallory")), "unknown user names are not logged");
-    assert!(audit.iter().any(|e| e.action == "session_limit" && e.actor == "creditor:woonstad" && e.outcome == Outcome::Denied));
+    assert!(
+        !audit.iter().any(|e| serde_json::to_string(e).unwrap().contains("mallory")),
+        "unknown user names are not logged"
+    );
+    assert!(audit.iter().any(|e| e.action == "session_limit"
+        && e.actor == "creditor:woonstad"
+        && e.outcome == Outcome::Denied));
     assert!(audit.iter().any(|e| e.action == "denied_path" && e.object["op"] == "exec"));
     h.stop().await;
 }
@@ -277,7 +308,11 @@ async fn municipality_picks_up_and_acknowledges() {
     assert!(c.sftp.remove_file("/pickup/link").await.is_err());
     assert!(std::fs::symlink_metadata(pickup.join("link")).is_ok());
     let audit = h.audit();
-    assert!(audit.iter().any(|e| e.action == "pickup_ack" && e.actor == "gemeente:GM0505" && e.outcome == Outcome::Ok));
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "pickup_ack" && e.actor == "gemeente:GM0505" && e.outcome == Outcome::Ok)
+    );
     // Shutdown disconnects the session that is still open.
     let t0 = std::time::Instant::now();
     h.stop().await;
@@ -307,9 +342,15 @@ fn host_key_path_is_from_config() {
 #[ignore = "manual: serves for MELDPUNT_MANUAL_SECS seconds"]
 async fn manual_serve() {
     let secs: u64 = std::env::var("MELDPUNT_MANUAL_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
-    let extra = std::env::var("MELDPUNT_MANUAL_SFTP").map(|s| s.replace("\\n", "\n") + "\n").unwrap_or_default();
+    let extra =
+        std::env::var("MELDPUNT_MANUAL_SFTP").map(|s| s.replace("\\n", "\n") + "\n").unwrap_or_default();
     let h = start(&extra).await;
-    println!("port={} data={} clients={}", h.addr.port(), h.intake.layout().root().display(), h.inst.dir.join("clients").display());
+    println!(
+        "port={} data={} clients={}",
+        h.addr.port(),
+        h.intake.layout().root().display(),
+        h.inst.dir.join("clients").display()
+    );
     tokio::time::sleep(Duration::from_secs(secs)).await;
     h.stop().await;
 }

@@ -165,7 +165,8 @@ impl Fs {
         let sender = self.ctx.sender().ok_or_else(|| failure("only creditors upload here"))?;
         // A new upload under the name of an unfinished one replaces (discards) it.
         self.uploads.pending.remove(upload_name.as_str());
-        let upload = self.ctx.intake.begin(sender, upload_name.clone()).map_err(|e| failure(client_message(&e)))?;
+        let upload =
+            self.ctx.intake.begin(sender, upload_name.clone()).map_err(|e| failure(client_message(&e)))?;
         tracing::info!(party = %self.ctx.party, file_id = upload.file_id(), "upload started");
         let open = Open { name: upload_name, upload: Some(upload), error: None, _guard: guard };
         Ok(Handle { id, handle: self.insert(Entry::Upload(open)) })
@@ -204,7 +205,12 @@ impl Fs {
     }
 
     /// Renames an unfinished upload of this session; the only rename there is.
-    pub(super) async fn rename_upload(&mut self, id: u32, old: &str, new: &str) -> Result<Status, StatusReply> {
+    pub(super) async fn rename_upload(
+        &mut self,
+        id: u32,
+        old: &str,
+        new: &str,
+    ) -> Result<Status, StatusReply> {
         let from = self.resolve("rename", old).await?;
         let to = self.resolve("rename", new).await?;
         let (Target::File(Folder::Inbox, from), Target::File(Folder::Inbox, to)) = (&from, &to) else {

@@ -35,11 +35,7 @@ pub(super) fn sniff<R: Read>(src: &mut R) -> io::Result<Sniffed> {
         prefix.extend_from_slice(&chunk[..n]);
         scan.feed(&chunk[..n]);
     }
-    let delimiter = if scan.commas > scan.semicolons {
-        b','
-    } else {
-        b';'
-    };
+    let delimiter = if scan.commas > scan.semicolons { b',' } else { b';' };
     Ok(Sniffed { delimiter, prefix })
 }
 
@@ -100,10 +96,8 @@ pub(super) fn columns(
             cols[field as usize] = Some(i);
         }
     }
-    let missing: Vec<Field> = Field::ALL
-        .into_iter()
-        .filter(|f| f.required() && cols[*f as usize].is_none())
-        .collect();
+    let missing: Vec<Field> =
+        Field::ALL.into_iter().filter(|f| f.required() && cols[*f as usize].is_none()).collect();
     if !missing.is_empty() {
         return Err(file_error::columns_missing(&missing, line));
     }
@@ -152,14 +146,7 @@ mod tests {
 
     #[test]
     fn doubled_column_is_an_error() {
-        let mut names = vec![
-            "referentie",
-            "soort",
-            "achternaam",
-            "huisnummer",
-            "postcode",
-            "bedrag",
-        ];
+        let mut names = vec!["referentie", "soort", "achternaam", "huisnummer", "postcode", "bedrag"];
         names.extend(["ontstaansdatum", "Postcode"]);
         let e = columns(&csv::ByteRecord::from(names), 1).unwrap_err();
         assert_eq!(e.code, "columns_duplicate");

@@ -35,35 +35,22 @@ pub(super) fn run<R: Read>(
         .terminator(csv::Terminator::Any(b'\n'))
         .buffer_capacity(BUFFER)
         .from_reader(guard);
-    let mut records = Records {
-        rdr,
-        rec: csv::ByteRecord::new(),
-        line: 1,
-    };
+    let mut records = Records { rdr, rec: csv::ByteRecord::new(), line: 1 };
 
     if !records.next()? {
-        return Err(ValidateError::File(file_error::no_data_rows(
-            Format::Csv,
-            true,
-        )));
+        return Err(ValidateError::File(file_error::no_data_rows(Format::Csv, true)));
     }
     let columns = csv_header::columns(&records.rec, records.line).map_err(ValidateError::File)?;
-    let present: Vec<(Field, usize)> = Field::ALL
-        .into_iter()
-        .filter_map(|f| columns[f as usize].map(|i| (f, i)))
-        .collect();
+    let present: Vec<(Field, usize)> =
+        Field::ALL.into_iter().filter_map(|f| columns[f as usize].map(|i| (f, i))).collect();
     let width = records.rec.len();
     let mut tally = Tally::default();
     while records.next()? {
         tally.total += 1;
         let (rec, line) = (&records.rec, records.line);
         if rec.len() != width {
-            let p = Problem::FieldCount {
-                expected: width,
-                found: rec.len(),
-            };
-            sink.rejected(&[p.to_error(line, None, None, ctx.allowed_kinds)])
-                .map_err(ValidateError::Sink)?;
+            let p = Problem::FieldCount { expected: width, found: rec.len() };
+            sink.rejected(&[p.to_error(line, None, None, ctx.allowed_kinds)]).map_err(ValidateError::Sink)?;
             tally.rejected += 1;
             continue;
         }
@@ -73,19 +60,13 @@ pub(super) fn run<R: Read>(
         let text = std::str::from_utf8(rec.as_slice()).unwrap_or_default();
         let mut row = Row::new();
         for &(field, i) in &present {
-            let value = rec
-                .range(i)
-                .and_then(|r| text.get(r))
-                .map_or(Raw::Nested, Raw::text);
+            let value = rec.range(i).and_then(|r| text.get(r)).map_or(Raw::Nested, Raw::text);
             row.set(field, value);
         }
         deliver(record::check(&row, line, ctx), line, sink, &mut tally)?;
     }
     if tally.total == 0 {
-        return Err(ValidateError::File(file_error::no_data_rows(
-            Format::Csv,
-            false,
-        )));
+        return Err(ValidateError::File(file_error::no_data_rows(Format::Csv, false)));
     }
     Ok(tally)
 }

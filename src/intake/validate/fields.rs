@@ -91,9 +91,7 @@ impl Field {
     /// The field a column or key names: trimmed, case-insensitive.
     pub fn from_name(name: &str) -> Option<Field> {
         let name = name.trim();
-        Field::ALL
-            .into_iter()
-            .find(|f| f.name().eq_ignore_ascii_case(name))
+        Field::ALL.into_iter().find(|f| f.name().eq_ignore_ascii_case(name))
     }
 
     /// Whether every record must have this field (a CSV file must have its column).
@@ -130,16 +128,8 @@ impl<'a> Raw<'a> {
         // Most values need no trimming: skip the Unicode-aware trim when both ends are
         // plain ASCII that is not whitespace.
         let plain = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii() && !b.is_ascii_whitespace());
-        let s = if plain(s.as_bytes().first()) && plain(s.as_bytes().last()) {
-            s
-        } else {
-            s.trim()
-        };
-        if s.is_empty() {
-            Raw::Absent
-        } else {
-            Raw::Text(s)
-        }
+        let s = if plain(s.as_bytes().first()) && plain(s.as_bytes().last()) { s } else { s.trim() };
+        if s.is_empty() { Raw::Absent } else { Raw::Text(s) }
     }
 }
 
@@ -152,9 +142,7 @@ pub(super) struct Row<'a> {
 impl<'a> Row<'a> {
     /// A row with every field absent.
     pub fn new() -> Self {
-        Self {
-            values: std::array::from_fn(|_| Raw::Absent),
-        }
+        Self { values: std::array::from_fn(|_| Raw::Absent) }
     }
 
     /// The value of `field`.
@@ -179,10 +167,7 @@ mod tests {
             assert_eq!(Field::from_name(f.name()), Some(f));
         }
         assert_eq!(Field::from_name("  PostCode "), Some(Field::Postcode));
-        assert_eq!(
-            Field::from_name("Schuldhulp_Gewezen"),
-            Some(Field::SchuldhulpGewezen)
-        );
+        assert_eq!(Field::from_name("Schuldhulp_Gewezen"), Some(Field::SchuldhulpGewezen));
         assert_eq!(Field::from_name("klantnummer"), None);
     }
 

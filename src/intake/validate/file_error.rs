@@ -44,37 +44,18 @@ pub(super) fn encoding(e: EncodingError) -> FileError {
 /// code too (not a separate `header_missing`): either way there is nothing to process.
 pub(super) fn no_data_rows(format: Format, empty: bool) -> FileError {
     let message = match (format, empty) {
-        (Format::Csv, true) => {
-            "the file is empty; it must have a header row and at least one data row"
-        }
-        (Format::Csv, false) => {
-            "the file has no data rows; add at least one signal below the header row"
-        }
-        (Format::Jsonl, _) => {
-            "the file holds no records; write one signal per line as a JSON object"
-        }
+        (Format::Csv, true) => "the file is empty; it must have a header row and at least one data row",
+        (Format::Csv, false) => "the file has no data rows; add at least one signal below the header row",
+        (Format::Jsonl, _) => "the file holds no records; write one signal per line as a JSON object",
     };
-    FileError {
-        code: "no_data_rows".into(),
-        message: message.into(),
-        line: None,
-        byte_offset: None,
-    }
+    FileError { code: "no_data_rows".into(), message: message.into(), line: None, byte_offset: None }
 }
 
 /// `columns_missing`: every required column the header lacks.
 pub(super) fn columns_missing(missing: &[Field], line: u64) -> FileError {
     let names: Vec<&str> = missing.iter().map(|f| f.name()).collect();
-    let required: Vec<&str> = Field::ALL
-        .iter()
-        .filter(|f| f.required())
-        .map(|f| f.name())
-        .collect();
-    let (noun, verb) = if names.len() == 1 {
-        ("column", "is")
-    } else {
-        ("columns", "are")
-    };
+    let required: Vec<&str> = Field::ALL.iter().filter(|f| f.required()).map(|f| f.name()).collect();
+    let (noun, verb) = if names.len() == 1 { ("column", "is") } else { ("columns", "are") };
     FileError {
         code: "columns_missing".into(),
         message: format!(

@@ -43,9 +43,7 @@ pub(super) fn run<R: Read>(
                     continue;
                 }
                 Ok(_) => Problem::RecordMalformed { column: None },
-                Err(e) => Problem::RecordMalformed {
-                    column: Some(e.column()),
-                },
+                Err(e) => Problem::RecordMalformed { column: Some(e.column()) },
             }
         };
         tally.total += 1;
@@ -54,10 +52,7 @@ pub(super) fn run<R: Read>(
             .map_err(ValidateError::Sink)?;
     }
     if tally.total == 0 {
-        return Err(ValidateError::File(file_error::no_data_rows(
-            Format::Jsonl,
-            true,
-        )));
+        return Err(ValidateError::File(file_error::no_data_rows(Format::Jsonl, true)));
     }
     Ok(tally)
 }
@@ -75,10 +70,7 @@ fn numbers(map: &serde_json::Map<String, Value>) -> [Option<String>; Field::COUN
 
 /// The raw values of a JSON object; keys are trimmed and case-insensitive, unknown keys
 /// ignored. Numbers count as their decimal text (from `numbers`), `null` as absent.
-fn row<'a>(
-    map: &'a serde_json::Map<String, Value>,
-    numbers: &'a [Option<String>; Field::COUNT],
-) -> Row<'a> {
+fn row<'a>(map: &'a serde_json::Map<String, Value>, numbers: &'a [Option<String>; Field::COUNT]) -> Row<'a> {
     let mut row = Row::new();
     for (key, value) in map {
         let Some(field) = Field::from_name(key) else {
@@ -87,9 +79,7 @@ fn row<'a>(
         let raw = match value {
             Value::Null => Raw::Absent,
             Value::Bool(b) => Raw::Bool(*b),
-            Value::Number(_) => numbers[field as usize]
-                .as_deref()
-                .map_or(Raw::Absent, Raw::text),
+            Value::Number(_) => numbers[field as usize].as_deref().map_or(Raw::Absent, Raw::text),
             Value::String(s) => Raw::text(s),
             Value::Array(_) | Value::Object(_) => Raw::Nested,
         };

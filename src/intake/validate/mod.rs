@@ -34,10 +34,10 @@ mod file_error;
 mod jsonl;
 mod problem;
 mod record;
-mod utf8;
-mod values;
 #[cfg(test)]
 mod tests;
+mod utf8;
+mod values;
 
 pub use rules::{KindRules, Requirement, RuleSet};
 

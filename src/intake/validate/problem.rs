@@ -93,11 +93,7 @@ impl Problem {
             ),
             Problem::NotAllowed => {
                 let list: Vec<&str> = allowed.iter().map(|k| k.as_str()).collect();
-                let list = if list.is_empty() {
-                    "none".to_owned()
-                } else {
-                    list.join(", ")
-                };
+                let list = if list.is_empty() { "none".to_owned() } else { list.join(", ") };
                 format!(
                     "{name} is not one of the kinds this creditor may send ({list}); leave the record out \
                      or ask the meldpunt operator to add the kind"
@@ -107,17 +103,15 @@ impl Problem {
                 format!("{name} must be more than 0 and at most 1000000 euros; check the amount")
             }
             Problem::RecordMalformed { column } => {
-                let at = column
-                    .map(|c| format!(" (error at column {c})"))
-                    .unwrap_or_default();
+                let at = column.map(|c| format!(" (error at column {c})")).unwrap_or_default();
                 format!(
                     "each line must be one JSON object like {{\"referentie\":\"A-1\",\"soort\":\"gas\",...}}; \
                      this line is not{at}"
                 )
             }
-            Problem::RecordTooLong { max } => format!(
-                "this line is longer than {max} bytes; each line must hold exactly one record"
-            ),
+            Problem::RecordTooLong { max } => {
+                format!("this line is longer than {max} bytes; each line must hold exactly one record")
+            }
             Problem::Required(kind) => match field {
                 Some(Field::Contactpoging) => format!(
                     "{name} must be ja for {kind}: personal contact with the debtor must be sought before reporting"
@@ -157,36 +151,31 @@ fn invalid(field: Option<Field>) -> String {
     };
     let name = field.name();
     match field {
-        Field::Referentie => format!(
-            "{name} may only contain letters A-Z, digits and the characters . _ / -, like A-2026.001"
-        ),
+        Field::Referentie => {
+            format!("{name} may only contain letters A-Z, digits and the characters . _ / -, like A-2026.001")
+        }
         Field::Soort => format!(
             "{name} must be one of woninghuur, zorgverzekering, elektriciteit, gas, warmte, drinkwater"
         ),
         Field::Fase => {
             format!("{name} must be eerste, update or eindelevering (empty means eerste)")
         }
-        Field::Geboortedatum
-        | Field::Ontstaansdatum
-        | Field::Signaaldatum
-        | Field::Herinneringsdatum => {
-            format!(
-                "{name} must be a date written YYYY-MM-DD (year 1900 or later), like 2026-03-31"
-            )
+        Field::Geboortedatum | Field::Ontstaansdatum | Field::Signaaldatum | Field::Herinneringsdatum => {
+            format!("{name} must be a date written YYYY-MM-DD (year 1900 or later), like 2026-03-31")
         }
         Field::Huisnummer => format!(
             "{name} must be a whole number from 1 to 99999; put a letter in huisletter and other \
              additions in huisnummertoevoeging"
         ),
-        Field::Huisletter => format!(
-            "{name} must be one letter A-Z, like A; put longer additions in huisnummertoevoeging"
-        ),
+        Field::Huisletter => {
+            format!("{name} must be one letter A-Z, like A; put longer additions in huisnummertoevoeging")
+        }
         Field::Postcode => {
             format!("{name} must be 4 digits (not starting with 0) and 2 letters, like 1234AB")
         }
-        Field::Telefoonnummer => format!(
-            "{name} may only contain digits, spaces, + and -, like 06 1234 5678 or +31 78 123 4567"
-        ),
+        Field::Telefoonnummer => {
+            format!("{name} may only contain digits, spaces, + and -, like 06 1234 5678 or +31 78 123 4567")
+        }
         Field::Email => format!(
             "{name} must be one address with exactly one @ and text on both sides, without spaces, \
              like naam@example.nl"
@@ -203,9 +192,9 @@ fn invalid(field: Option<Field>) -> String {
         | Field::Achternaam
         | Field::Straatnaam
         | Field::Huisnummertoevoeging
-        | Field::Plaatsnaam => format!(
-            "{name} must be plain text without line breaks, tabs or other control characters"
-        ),
+        | Field::Plaatsnaam => {
+            format!("{name} must be plain text without line breaks, tabs or other control characters")
+        }
     }
 }
 
@@ -218,31 +207,15 @@ mod tests {
         let f = Some(Field::Postcode);
         assert_eq!(Problem::Invalid.code(f), "postcode_invalid");
         assert_eq!(Problem::Missing.code(Some(Field::Bedrag)), "bedrag_missing");
-        assert_eq!(
-            Problem::OutOfRange.code(Some(Field::Bedrag)),
-            "bedrag_out_of_range"
-        );
-        assert_eq!(
-            Problem::TooLong { max: 20 }.code(Some(Field::Voorletters)),
-            "voorletters_too_long"
-        );
+        assert_eq!(Problem::OutOfRange.code(Some(Field::Bedrag)), "bedrag_out_of_range");
+        assert_eq!(Problem::TooLong { max: 20 }.code(Some(Field::Voorletters)), "voorletters_too_long");
         let k = Kind::Woninghuur;
-        assert_eq!(
-            Problem::Required(k).code(Some(Field::SchuldhulpGewezen)),
-            "schuldhulp_gewezen_required"
-        );
+        assert_eq!(Problem::Required(k).code(Some(Field::SchuldhulpGewezen)), "schuldhulp_gewezen_required");
         assert_eq!(
             Problem::ArrearsTooShort { kind: k, min: 30 }.code(Some(Field::Ontstaansdatum)),
             "arrears_too_short"
         );
-        assert_eq!(
-            Problem::FieldCount {
-                expected: 7,
-                found: 8
-            }
-            .code(None),
-            "field_count"
-        );
+        assert_eq!(Problem::FieldCount { expected: 7, found: 8 }.code(None), "field_count");
     }
 
     #[test]

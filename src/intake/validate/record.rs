@@ -50,9 +50,7 @@ impl Found {
 /// Checks one record that starts on `line`.
 pub(super) fn check(row: &Row<'_>, line: u64, ctx: &Context<'_>) -> Outcome {
     use Field as F;
-    let mut found = Found {
-        problems: Vec::new(),
-    };
+    let mut found = Found { problems: Vec::new() };
     let f = &mut found;
 
     let referentie = f.need(F::Referentie, values::referentie(row.get(F::Referentie)));
@@ -65,29 +63,17 @@ pub(super) fn check(row: &Row<'_>, line: u64, ctx: &Context<'_>) -> Outcome {
     let straatnaam = f.take(F::Straatnaam, values::text(row.get(F::Straatnaam), 200));
     let huisnummer = f.need(F::Huisnummer, values::huisnummer(row.get(F::Huisnummer)));
     let huisletter = f.take(F::Huisletter, values::huisletter(row.get(F::Huisletter)));
-    let toevoeging = f.take(
-        F::Huisnummertoevoeging,
-        values::text(row.get(F::Huisnummertoevoeging), 4),
-    );
+    let toevoeging = f.take(F::Huisnummertoevoeging, values::text(row.get(F::Huisnummertoevoeging), 4));
     let postcode = f.need(F::Postcode, values::postcode(row.get(F::Postcode)));
     let plaatsnaam = f.take(F::Plaatsnaam, values::text(row.get(F::Plaatsnaam), 200));
-    let telefoonnummer = f.take(
-        F::Telefoonnummer,
-        values::telefoonnummer(row.get(F::Telefoonnummer)),
-    );
+    let telefoonnummer = f.take(F::Telefoonnummer, values::telefoonnummer(row.get(F::Telefoonnummer)));
     let email = f.take(F::Email, values::email(row.get(F::Email)));
     let bedrag = f.need(F::Bedrag, values::bedrag(row.get(F::Bedrag)));
     let ontstaansdatum = f.need(F::Ontstaansdatum, values::date(row.get(F::Ontstaansdatum)));
     let signaaldatum = f.take(F::Signaaldatum, values::date(row.get(F::Signaaldatum)));
-    let herinneringsdatum = f.take(
-        F::Herinneringsdatum,
-        values::date(row.get(F::Herinneringsdatum)),
-    );
+    let herinneringsdatum = f.take(F::Herinneringsdatum, values::date(row.get(F::Herinneringsdatum)));
     let contactpoging = f.take(F::Contactpoging, values::yes_no(row.get(F::Contactpoging)));
-    let schuldhulp = f.take(
-        F::SchuldhulpGewezen,
-        values::yes_no(row.get(F::SchuldhulpGewezen)),
-    );
+    let schuldhulp = f.take(F::SchuldhulpGewezen, values::yes_no(row.get(F::SchuldhulpGewezen)));
     let bezwaar = f.take(F::Bezwaar, values::yes_no(row.get(F::Bezwaar)));
     let crisissignaal = f.take(F::Crisissignaal, values::yes_no(row.get(F::Crisissignaal)));
 
@@ -100,16 +86,14 @@ pub(super) fn check(row: &Row<'_>, line: u64, ctx: &Context<'_>) -> Outcome {
     }
     if let Some(Some(born)) = geboortedatum {
         if born > today {
-            f.problems
-                .push((F::Geboortedatum, Problem::Future { received_on: today }));
+            f.problems.push((F::Geboortedatum, Problem::Future { received_on: today }));
         } else if !(16..=120).contains(&age_on(born, today)) {
             f.problems.push((F::Geboortedatum, Problem::Age));
         }
     }
     let not_future = |f: &mut Found, field: Field, d: Option<Option<Date>>| match d {
         Some(Some(d)) if d > today => {
-            f.problems
-                .push((field, Problem::Future { received_on: today }));
+            f.problems.push((field, Problem::Future { received_on: today }));
             None
         }
         other => other,
@@ -123,34 +107,23 @@ pub(super) fn check(row: &Row<'_>, line: u64, ctx: &Context<'_>) -> Outcome {
         if let (Some(from), Some(to)) = (ontstaansdatum, signaaldatum.map(|d| d.unwrap_or(today))) {
             let days = days_between(from, to);
             if days < i64::from(rules.min_days) {
-                f.problems.push((
-                    F::Ontstaansdatum,
-                    Problem::ArrearsTooShort {
-                        kind,
-                        min: rules.min_days,
-                    },
-                ));
+                f.problems.push((F::Ontstaansdatum, Problem::ArrearsTooShort { kind, min: rules.min_days }));
             } else if let Some(max) = rules.max_days
                 && days > i64::from(max)
             {
-                f.problems
-                    .push((F::Ontstaansdatum, Problem::ArrearsTooLong { kind, max }));
+                f.problems.push((F::Ontstaansdatum, Problem::ArrearsTooLong { kind, max }));
             }
         }
         for req in &rules.requires {
             match req {
                 Requirement::Herinneringsdatum if herinneringsdatum == Some(None) => {
-                    f.problems
-                        .push((F::Herinneringsdatum, Problem::MissingForKind(kind)));
+                    f.problems.push((F::Herinneringsdatum, Problem::MissingForKind(kind)));
                 }
                 Requirement::Contactpoging if matches!(contactpoging, Some(None | Some(false))) => {
                     f.problems.push((F::Contactpoging, Problem::Required(kind)));
                 }
-                Requirement::SchuldhulpGewezen
-                    if matches!(schuldhulp, Some(None | Some(false))) =>
-                {
-                    f.problems
-                        .push((F::SchuldhulpGewezen, Problem::Required(kind)));
+                Requirement::SchuldhulpGewezen if matches!(schuldhulp, Some(None | Some(false))) => {
+                    f.problems.push((F::SchuldhulpGewezen, Problem::Required(kind)));
                 }
                 _ => {}
             }
@@ -163,9 +136,7 @@ pub(super) fn check(row: &Row<'_>, line: u64, ctx: &Context<'_>) -> Outcome {
         let errors = found
             .problems
             .into_iter()
-            .map(|(field, p)| {
-                p.to_error(line, referentie.as_deref(), Some(field), ctx.allowed_kinds)
-            })
+            .map(|(field, p)| p.to_error(line, referentie.as_deref(), Some(field), ctx.allowed_kinds))
             .collect();
         return Outcome::Rejected(errors);
     }
@@ -181,23 +152,9 @@ pub(super) fn check(row: &Row<'_>, line: u64, ctx: &Context<'_>) -> Outcome {
         Some(postcode),
         Some(bedrag),
         Some(ontstaansdatum),
-    ) = (
-        referentie,
-        soort,
-        fase,
-        achternaam,
-        huisnummer,
-        postcode,
-        bedrag,
-        ontstaansdatum,
-    )
+    ) = (referentie, soort, fase, achternaam, huisnummer, postcode, bedrag, ontstaansdatum)
     else {
-        return Outcome::Rejected(vec![Problem::Invalid.to_error(
-            line,
-            None,
-            None,
-            ctx.allowed_kinds,
-        )]);
+        return Outcome::Rejected(vec![Problem::Invalid.to_error(line, None, None, ctx.allowed_kinds)]);
     };
     // Objection is decided after validation: an objected record is reported as objected
     // only when it is valid; an invalid one is rejected like any other. Neither is stored.

@@ -22,9 +22,7 @@ pub(super) struct EncodingError {
 impl EncodingError {
     /// The `EncodingError` inside an I/O error, if that is what it carries.
     pub fn from_io(e: &io::Error) -> Option<EncodingError> {
-        e.get_ref()
-            .and_then(|inner| inner.downcast_ref::<EncodingError>())
-            .copied()
+        e.get_ref().and_then(|inner| inner.downcast_ref::<EncodingError>()).copied()
     }
 }
 
@@ -160,10 +158,7 @@ fn sequence_len(lead: u8) -> usize {
 /// Number of `\n` bytes in `bytes`. Counts in `u8` lanes over blocks of 255 bytes (no
 /// overflow possible), which the compiler vectorises.
 fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes
-        .chunks(255)
-        .map(|block| u64::from(block.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n'))))
-        .sum()
+    bytes.chunks(255).map(|block| u64::from(block.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')))).sum()
 }
 
 #[cfg(test)]
@@ -202,11 +197,7 @@ mod tests {
         data.extend_from_slice(b"ab\n\xFF");
         for chunk in 1..=5 {
             assert_eq!(read_all(&data[..6], chunk).unwrap(), b"ab\n");
-            assert_eq!(
-                read_all(&data, chunk),
-                Err(EncodingError { offset: 6, line: 2 }),
-                "chunk {chunk}"
-            );
+            assert_eq!(read_all(&data, chunk), Err(EncodingError { offset: 6, line: 2 }), "chunk {chunk}");
         }
     }
 
@@ -222,11 +213,7 @@ mod tests {
     fn latin1_byte_is_found_at_its_offset() {
         let data = b"x;y\nR1;M\xFCller\n";
         for chunk in 1..=9 {
-            assert_eq!(
-                read_all(data, chunk),
-                Err(EncodingError { offset: 8, line: 2 }),
-                "chunk {chunk}"
-            );
+            assert_eq!(read_all(data, chunk), Err(EncodingError { offset: 8, line: 2 }), "chunk {chunk}");
         }
     }
 
@@ -234,27 +221,15 @@ mod tests {
     fn truncated_sequences_are_errors() {
         // "€" is E2 82 AC: cut after two bytes, then ASCII.
         for chunk in 1..=4 {
-            assert_eq!(
-                read_all(b"ab\xE2\x82x", chunk),
-                Err(EncodingError { offset: 2, line: 1 })
-            );
+            assert_eq!(read_all(b"ab\xE2\x82x", chunk), Err(EncodingError { offset: 2, line: 1 }));
             // Cut at the very end of the file.
-            assert_eq!(
-                read_all(b"a\n\n\xE2\x82", chunk),
-                Err(EncodingError { offset: 3, line: 3 })
-            );
+            assert_eq!(read_all(b"a\n\n\xE2\x82", chunk), Err(EncodingError { offset: 3, line: 3 }));
         }
     }
 
     #[test]
     fn overlong_and_surrogate_encodings_are_errors() {
-        assert_eq!(
-            read_all(b"\xC0\xAF", 1),
-            Err(EncodingError { offset: 0, line: 1 })
-        );
-        assert_eq!(
-            read_all(b"ok\xED\xA0\x80", 2),
-            Err(EncodingError { offset: 2, line: 1 })
-        );
+        assert_eq!(read_all(b"\xC0\xAF", 1), Err(EncodingError { offset: 0, line: 1 }));
+        assert_eq!(read_all(b"ok\xED\xA0\x80", 2), Err(EncodingError { offset: 2, line: 1 }));
     }
 }

@@ -44,31 +44,15 @@ fn best_mb_s(bytes: usize, runs: usize, mut f: impl FnMut()) -> f64 {
 #[ignore = "benchmark: run in release with --ignored --nocapture"]
 fn throughput_of_valid_csv() {
     let mut data = Vec::with_capacity(220 << 20);
-    sample::write_csv(
-        &mut data,
-        "BENCH",
-        Kind::Woninghuur,
-        1_000_000,
-        50_000,
-        1,
-        RECEIVED_ON,
-    )
-    .unwrap();
+    sample::write_csv(&mut data, "BENCH", Kind::Woninghuur, 1_000_000, 50_000, 1, RECEIVED_ON).unwrap();
     let records = 1_000_000;
     let rules = RuleSet::default();
-    let ctx = Context {
-        allowed_kinds: &ALLOWED,
-        rules: &rules,
-        received_on: RECEIVED_ON,
-    };
+    let ctx = Context { allowed_kinds: &ALLOWED, rules: &rules, received_on: RECEIVED_ON };
 
     let validator = best_mb_s(data.len(), 3, || {
         let mut sink = Count::default();
         let t = validate(&data[..], Format::Csv, &ctx, &mut sink).unwrap();
-        assert_eq!(
-            (t.accepted, sink.accepted, sink.other),
-            (records, records, 0)
-        );
+        assert_eq!((t.accepted, sink.accepted, sink.other), (records, records, 0));
     });
     if std::env::var_os("BENCH_VALIDATE_ONLY").is_some() {
         println!("validate: {validator:.0} MB/s");
@@ -76,9 +60,7 @@ fn throughput_of_valid_csv() {
     }
     // Reference points: the bare CSV parser, and the UTF-8 check alone.
     let parser = best_mb_s(data.len(), 3, || {
-        let mut rdr = csv::ReaderBuilder::new()
-            .delimiter(b';')
-            .from_reader(&data[..]);
+        let mut rdr = csv::ReaderBuilder::new().delimiter(b';').from_reader(&data[..]);
         let mut rec = csv::ByteRecord::new();
         let mut n = 0u64;
         while rdr.read_byte_record(&mut rec).unwrap() {

@@ -64,59 +64,27 @@ const CASES: &[Case] = &[
 /// Runs one case and checks it gives exactly that one error, without the bad value.
 fn check_case(changes: &[(Field, &str)], code: &str, field: Field) {
     let (r, events) = run(&csv(&[with(changes)]), Format::Csv);
-    assert_eq!(
-        r.unwrap(),
-        Tally {
-            total: 1,
-            rejected: 1,
-            ..Tally::default()
-        },
-        "{code}"
-    );
+    assert_eq!(r.unwrap(), Tally { total: 1, rejected: 1, ..Tally::default() }, "{code}");
     let errors = only_rejection(&events);
     assert_eq!(errors.len(), 1, "{code}: {errors:#?}");
     let e = &errors[0];
-    assert_eq!(
-        (e.code.as_str(), e.field.as_deref(), e.line),
-        (code, Some(field.name()), 2)
-    );
+    assert_eq!((e.code.as_str(), e.field.as_deref(), e.line), (code, Some(field.name()), 2));
     let referentie_ok = code.starts_with("referentie_");
-    assert_eq!(
-        e.referentie.as_deref(),
-        if referentie_ok { None } else { Some("A-1") },
-        "{code}"
-    );
+    assert_eq!(e.referentie.as_deref(), if referentie_ok { None } else { Some("A-1") }, "{code}");
     // The kind is not personal data (messages name kinds on purpose); every other value is.
     for (f, value) in changes {
         if *f != F::Soort && value.len() >= 3 {
-            assert!(
-                !e.message.contains(value),
-                "{code}: message echoes the value: {}",
-                e.message
-            );
+            assert!(!e.message.contains(value), "{code}: message echoes the value: {}", e.message);
         }
     }
-    assert!(
-        e.message.len() > 20,
-        "{code}: message too thin: {}",
-        e.message
-    );
+    assert!(e.message.len() > 20, "{code}: message too thin: {}", e.message);
 }
 
 #[test]
 fn the_base_record_is_valid() {
     let (r, events) = run(&csv(&[base()]), Format::Csv);
-    assert_eq!(
-        r.unwrap(),
-        Tally {
-            total: 1,
-            accepted: 1,
-            ..Tally::default()
-        }
-    );
-    let [Event::Accepted(2, rec)] = &events[..] else {
-        panic!("{events:?}")
-    };
+    assert_eq!(r.unwrap(), Tally { total: 1, accepted: 1, ..Tally::default() });
+    let [Event::Accepted(2, rec)] = &events[..] else { panic!("{events:?}") };
     assert_eq!(rec.postcode.as_str(), "3311AB");
     assert_eq!(rec.huisletter, Some('A'));
     assert_eq!(rec.bedrag.0, 123_456);
@@ -139,11 +107,7 @@ fn every_code_from_its_case() {
         (F::Achternaam, long(201), "achternaam_too_long"),
         (F::Straatnaam, long(201), "straatnaam_too_long"),
         (F::Plaatsnaam, long(201), "plaatsnaam_too_long"),
-        (
-            F::Email,
-            format!("{}@example.nl", "a".repeat(250)),
-            "email_too_long",
-        ),
+        (F::Email, format!("{}@example.nl", "a".repeat(250)), "email_too_long"),
     ];
     for (field, value, code) in cases {
         check_case(&[(field, &value)], code, field);
@@ -154,10 +118,7 @@ fn every_code_from_its_case() {
 fn limits_count_characters_not_bytes() {
     // 200 two-byte characters are 400 bytes but within the limit.
     let name = "é".repeat(200);
-    let (r, _) = run(
-        &csv(&[with(&[(F::Achternaam, &name), (F::Plaatsnaam, &name)])]),
-        Format::Csv,
-    );
+    let (r, _) = run(&csv(&[with(&[(F::Achternaam, &name), (F::Plaatsnaam, &name)])]), Format::Csv);
     assert_eq!(r.unwrap().accepted, 1);
 }
 
@@ -170,14 +131,8 @@ fn arrears_window_edges() {
     let defaulted = with(&[(F::Ontstaansdatum, "2026-10-21"), (F::Signaaldatum, "")]);
     // zorgverzekering: at most 100 days.
     let zvw = |d: &str| with(&[(F::Soort, "zorgverzekering"), (F::Ontstaansdatum, d)]);
-    let (r, events) = run(
-        &csv(&[ok, short, defaulted, zvw("2026-08-11"), zvw("2026-08-10")]),
-        Format::Csv,
-    );
-    assert_eq!(
-        r.unwrap(),
-        tally(5, 3, 2, 0)
-    );
+    let (r, events) = run(&csv(&[ok, short, defaulted, zvw("2026-08-11"), zvw("2026-08-10")]), Format::Csv);
+    assert_eq!(r.unwrap(), tally(5, 3, 2, 0));
     let codes: Vec<_> = events
         .iter()
         .map(|e| match e {
@@ -186,43 +141,20 @@ fn arrears_window_edges() {
             Event::Objected(..) => "objected".into(),
         })
         .collect();
-    assert_eq!(
-        codes,
-        [
-            "2:ok",
-            "3:arrears_too_short",
-            "4:ok",
-            "5:ok",
-            "6:arrears_too_long"
-        ]
-    );
+    assert_eq!(codes, ["2:ok", "3:arrears_too_short", "4:ok", "5:ok", "6:arrears_too_long"]);
 }
 
 #[test]
 fn three_problems_give_three_errors_in_one_call_in_field_order() {
-    let rec = with(&[
-        (F::Bedrag, ""),
-        (F::Email, "geen-adres"),
-        (F::Postcode, "12345"),
-    ]);
+    let rec = with(&[(F::Bedrag, ""), (F::Email, "geen-adres"), (F::Postcode, "12345")]);
     let (r, events) = run(&csv(&[rec]), Format::Csv);
     assert_eq!(r.unwrap().rejected, 1);
     let errors = only_rejection(&events);
     let codes: Vec<&str> = errors.iter().map(|e| e.code.as_str()).collect();
-    assert_eq!(
-        codes,
-        ["postcode_invalid", "email_invalid", "bedrag_missing"]
-    );
-    assert!(
-        errors
-            .iter()
-            .all(|e| e.line == 2 && e.referentie.as_deref() == Some("A-1"))
-    );
+    assert_eq!(codes, ["postcode_invalid", "email_invalid", "bedrag_missing"]);
+    assert!(errors.iter().all(|e| e.line == 2 && e.referentie.as_deref() == Some("A-1")));
     let all = format!("{errors:?}");
-    assert!(
-        !all.contains("12345") && !all.contains("geen-adres"),
-        "{all}"
-    );
+    assert!(!all.contains("12345") && !all.contains("geen-adres"), "{all}");
 }
 
 #[test]
@@ -256,20 +188,11 @@ fn invalid_referentie_is_not_reported_but_others_are_listed() {
 #[test]
 fn objected_valid_record_is_not_forwarded_and_invalid_one_is_rejected() {
     let objected = with(&[(F::Referentie, "OBJ-1"), (F::Bezwaar, "JA")]);
-    let objected_bad = with(&[
-        (F::Referentie, "OBJ-2"),
-        (F::Bezwaar, "ja"),
-        (F::Postcode, ""),
-    ]);
+    let objected_bad = with(&[(F::Referentie, "OBJ-2"), (F::Bezwaar, "ja"), (F::Postcode, "")]);
     let (r, events) = run(&csv(&[objected, objected_bad]), Format::Csv);
-    assert_eq!(
-        r.unwrap(),
-        tally(2, 0, 1, 1)
-    );
+    assert_eq!(r.unwrap(), tally(2, 0, 1, 1));
     assert_eq!(events[0], Event::Objected(2, "OBJ-1".into()));
-    let Event::Rejected(errs) = &events[1] else {
-        panic!("{events:?}")
-    };
+    let Event::Rejected(errs) = &events[1] else { panic!("{events:?}") };
     assert_eq!(errs[0].code, "postcode_missing");
 }
 
@@ -284,15 +207,7 @@ fn kinds_without_requirements_need_no_sociale_incasso() {
     ]);
     let (r, events) = run(&csv(&[rec]), Format::Csv);
     assert_eq!(r.unwrap().accepted, 1, "{events:?}");
-    let [Event::Accepted(_, rec)] = &events[..] else {
-        panic!()
-    };
-    assert_eq!(
-        (rec.soort, rec.fase),
-        (Kind::Drinkwater, crate::domain::signal::Fase::Update)
-    );
-    assert_eq!(
-        (rec.contactpoging, rec.schuldhulp_gewezen),
-        (Some(false), None)
-    );
+    let [Event::Accepted(_, rec)] = &events[..] else { panic!() };
+    assert_eq!((rec.soort, rec.fase), (Kind::Drinkwater, crate::domain::signal::Fase::Update));
+    assert_eq!((rec.contactpoging, rec.schuldhulp_gewezen), (Some(false), None));
 }

@@ -26,10 +26,7 @@ fn run_trickled(bytes: &[u8], n: usize) -> (Result<Tally, ValidateError>, Vec<Ev
 fn line(referentie: &str, delimiter: char, changes: &[(Field, &str)]) -> String {
     let mut rec = with(changes);
     rec[0].1 = referentie.to_owned();
-    rec.iter()
-        .map(|(_, v)| csv_value(v, delimiter))
-        .collect::<Vec<_>>()
-        .join(&delimiter.to_string())
+    rec.iter().map(|(_, v)| csv_value(v, delimiter)).collect::<Vec<_>>().join(&delimiter.to_string())
 }
 
 /// The full header with `delimiter`, plus an unknown last column `opmerking`.
@@ -54,26 +51,15 @@ fn tricky_file() -> String {
     s
 }
 
-const TRICKY: [&str; 5] = [
-    "2:A-1",
-    "5:A-2",
-    "8:straatnaam_invalid",
-    "10:field_count",
-    "11:A-5",
-];
+const TRICKY: [&str; 5] = ["2:A-1", "5:A-2", "8:straatnaam_invalid", "10:field_count", "11:A-5"];
 
 #[test]
 fn line_numbers_survive_quoted_newlines_blank_rows_and_no_final_newline() {
     let file = tricky_file();
     let (r, events) = run(file.as_bytes(), Format::Csv);
     assert_eq!(summary(&events), TRICKY);
-    assert_eq!(
-        r.unwrap(),
-        tally(5, 3, 2, 0)
-    );
-    let Event::Accepted(_, rec) = &events[0] else {
-        panic!()
-    };
+    assert_eq!(r.unwrap(), tally(5, 3, 2, 0));
+    let Event::Accepted(_, rec) = &events[0] else { panic!() };
     assert_eq!(rec.achternaam, "Berg; van den");
 }
 
@@ -97,11 +83,7 @@ fn any_chunking_of_the_input_gives_the_same_result() {
     let file = tricky_file().replace('\n', "\r\n");
     let whole = summary(&run(file.as_bytes(), Format::Csv).1);
     for n in [1, 2, 3, 7, 64] {
-        assert_eq!(
-            summary(&run_trickled(file.as_bytes(), n).1),
-            whole,
-            "chunk {n}"
-        );
+        assert_eq!(summary(&run_trickled(file.as_bytes(), n).1), whole, "chunk {n}");
     }
 }
 
@@ -117,9 +99,7 @@ fn semicolon_and_comma_files_read_alike() {
         );
         let (r, events) = run(file.as_bytes(), Format::Csv);
         assert_eq!(summary(&events), ["2:A-1", "3:A-2"], "delimiter {d}");
-        let Some(Event::Accepted(_, rec)) = events.last() else {
-            panic!()
-        };
+        let Some(Event::Accepted(_, rec)) = events.last() else { panic!() };
         assert_eq!(rec.bedrag.0, 1250, "delimiter {d}");
         assert_eq!(r.unwrap().total, 2);
     }
@@ -131,39 +111,21 @@ fn columns_in_any_order_and_case_with_extras_ignored() {
                 \"12,50\",1234 ab,K-99,7,Jansen,gas,G-1,2026-01-02,ja\n";
     let (r, events) = run(file.as_bytes(), Format::Csv);
     assert_eq!(r.unwrap().accepted, 1, "{events:?}");
-    let [Event::Accepted(2, rec)] = &events[..] else {
-        panic!("{events:?}")
-    };
-    assert_eq!(
-        (
-            rec.referentie.as_str(),
-            rec.huisnummer,
-            rec.postcode.as_str()
-        ),
-        ("G-1", 7, "1234AB")
-    );
+    let [Event::Accepted(2, rec)] = &events[..] else { panic!("{events:?}") };
+    assert_eq!((rec.referentie.as_str(), rec.huisnummer, rec.postcode.as_str()), ("G-1", 7, "1234AB"));
     assert_eq!(rec.signaaldatum, RECEIVED_ON);
     assert_eq!(rec.fase, crate::domain::signal::Fase::Eerste);
 }
 
 #[test]
 fn dutch_names_with_diacritics_pass_and_are_stored_nfc() {
-    let names = [
-        ("", "Ðorđević"),
-        ("", "Çelik-Öztürk"),
-        ("'t", "Hart"),
-        ("", "Müller"),
-        ("", "Mu\u{308}ller"),
-    ];
+    let names =
+        [("", "Ðorđević"), ("", "Çelik-Öztürk"), ("'t", "Hart"), ("", "Müller"), ("", "Mu\u{308}ller")];
     let recs: Vec<_> = names
         .iter()
         .enumerate()
         .map(|(i, (vv, n))| {
-            let mut r = with(&[
-                (F::Voorvoegsel, vv),
-                (F::Achternaam, n),
-                (F::Voorletters, "É."),
-            ]);
+            let mut r = with(&[(F::Voorvoegsel, vv), (F::Achternaam, n), (F::Voorletters, "É.")]);
             r[0].1 = format!("D-{i}");
             r
         })
@@ -177,31 +139,18 @@ fn dutch_names_with_diacritics_pass_and_are_stored_nfc() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(
-        stored,
-        ["Ðorđević", "Çelik-Öztürk", "Hart", "Müller", "Müller"]
-    );
-    let Event::Accepted(_, hart) = &events[2] else {
-        panic!()
-    };
+    assert_eq!(stored, ["Ðorđević", "Çelik-Öztürk", "Hart", "Müller", "Müller"]);
+    let Event::Accepted(_, hart) = &events[2] else { panic!() };
     assert_eq!(hart.voorvoegsel.as_deref(), Some("'t"));
 }
 
 #[test]
 fn latin1_file_is_rejected_at_the_exact_byte() {
-    let mut latin1 =
-        b"referentie;soort;achternaam;huisnummer;postcode;bedrag;ontstaansdatum\n".to_vec();
+    let mut latin1 = b"referentie;soort;achternaam;huisnummer;postcode;bedrag;ontstaansdatum\n".to_vec();
     latin1.extend_from_slice(b"R1;woninghuur;M\xfcller;1;3311AB;100,00;2026-01-01\n");
     let e = file_error(&latin1, Format::Csv);
-    assert_eq!(
-        (e.code.as_str(), e.byte_offset, e.line),
-        ("encoding_invalid", Some(85), Some(2))
-    );
-    assert!(
-        e.message.contains("UTF-8") && e.message.contains("85"),
-        "{}",
-        e.message
-    );
+    assert_eq!((e.code.as_str(), e.byte_offset, e.line), ("encoding_invalid", Some(85), Some(2)));
+    assert!(e.message.contains("UTF-8") && e.message.contains("85"), "{}", e.message);
     assert!(!e.message.contains("ller"), "{}", e.message);
     // With a BOM the offset counts the BOM too.
     let mut bom = b"\xEF\xBB\xBF".to_vec();
@@ -216,15 +165,9 @@ fn late_bad_byte_rejects_the_file_after_records_were_handed_over() {
     file[at] = 0xE9; // Latin-1 "é"
     let expected_line = 1 + file[..at].iter().filter(|&&b| b == b'\n').count() as u64;
     let e = file_error(&file, Format::Csv);
-    assert_eq!(
-        (e.byte_offset, e.line),
-        (Some(at as u64), Some(expected_line))
-    );
+    assert_eq!((e.byte_offset, e.line), (Some(at as u64), Some(expected_line)));
     let (_, events) = run(&file, Format::Csv);
-    assert!(
-        !events.is_empty(),
-        "records before the bad byte are handed over"
-    );
+    assert!(!events.is_empty(), "records before the bad byte are handed over");
 }
 
 #[test]
@@ -247,17 +190,13 @@ fn empty_header_only_and_blank_files_have_no_data_rows() {
 
 #[test]
 fn missing_columns_are_all_named_before_looking_at_rows() {
-    let e = file_error(
-        b"referentie;Soort;naam;postcode\nA-1;gas;Jansen;3311AB\n",
-        Format::Csv,
-    );
+    let e = file_error(b"referentie;Soort;naam;postcode\nA-1;gas;Jansen;3311AB\n", Format::Csv);
     assert_eq!(e.code, "columns_missing");
     for name in ["achternaam", "huisnummer", "bedrag", "ontstaansdatum"] {
         assert!(e.message.contains(name), "{}", e.message);
     }
     assert!(
-        e.message
-            .contains("columns achternaam, huisnummer, bedrag, ontstaansdatum are missing"),
+        e.message.contains("columns achternaam, huisnummer, bedrag, ontstaansdatum are missing"),
         "{}",
         e.message
     );
@@ -265,28 +204,17 @@ fn missing_columns_are_all_named_before_looking_at_rows() {
     // A file without a header row: its first data row is not echoed.
     let e = file_error(b"A-1;gas;Jansen;12;3311AB;100;2026-01-01\n", Format::Csv);
     assert_eq!(e.code, "columns_missing");
-    assert!(
-        !e.message.contains("Jansen") && !e.message.contains("3311AB"),
-        "{}",
-        e.message
-    );
+    assert!(!e.message.contains("Jansen") && !e.message.contains("3311AB"), "{}", e.message);
     // Neither delimiter: one column.
     let e = file_error(b"referentie soort achternaam\nx\n", Format::Csv);
     assert_eq!(e.code, "columns_missing");
-    assert!(
-        e.message.contains("referentie, soort, achternaam"),
-        "{}",
-        e.message
-    );
+    assert!(e.message.contains("referentie, soort, achternaam"), "{}", e.message);
 }
 
 #[test]
 fn doubled_column_rejects_the_file() {
     let file = format!("{};Postcode\n", Field::ALL.map(Field::name).join(";"));
-    assert_eq!(
-        file_error(file.as_bytes(), Format::Csv).code,
-        "columns_duplicate"
-    );
+    assert_eq!(file_error(file.as_bytes(), Format::Csv).code, "columns_duplicate");
 }
 
 #[test]
@@ -305,10 +233,7 @@ fn input_and_sink_failures_are_told_apart() {
     struct Broken;
     impl Read for Broken {
         fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
-            Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "upload aborted",
-            ))
+            Err(io::Error::new(io::ErrorKind::UnexpectedEof, "upload aborted"))
         }
     }
     struct Full;
@@ -324,11 +249,7 @@ fn input_and_sink_failures_are_told_apart() {
         }
     }
     let rules = RuleSet::default();
-    let ctx = Context {
-        allowed_kinds: &ALLOWED,
-        rules: &rules,
-        received_on: RECEIVED_ON,
-    };
+    let ctx = Context { allowed_kinds: &ALLOWED, rules: &rules, received_on: RECEIVED_ON };
     for format in [Format::Csv, Format::Jsonl] {
         let r = validate(Broken, format, &ctx, &mut Collect::default());
         assert!(matches!(r, Err(ValidateError::Input(_))), "{r:?}");

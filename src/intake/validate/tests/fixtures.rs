@@ -18,28 +18,16 @@ fn every_fixture_gives_its_expected_outcome() {
     let cases = [
         (
             "valid_semicolon.csv",
-            Expect::Records(
-                tally(4, 3, 0, 1),
-                &["2:W-001", "3:W-002", "4:W-003", "5:objected:W-004"],
-            ),
+            Expect::Records(tally(4, 3, 0, 1), &["2:W-001", "3:W-002", "4:W-003", "5:objected:W-004"]),
         ),
         (
             "comma_crlf_bom.csv",
-            Expect::Records(
-                tally(3, 1, 2, 0),
-                &["2:E-1", "3:contactpoging_required", "4:soort_not_allowed"],
-            ),
+            Expect::Records(tally(3, 1, 2, 0), &["2:E-1", "3:contactpoging_required", "4:soort_not_allowed"]),
         ),
-        (
-            "latin1.csv",
-            Expect::File("encoding_invalid", Some(133), Some(3)),
-        ),
+        ("latin1.csv", Expect::File("encoding_invalid", Some(133), Some(3))),
         ("header_only.csv", Expect::File("no_data_rows", None, None)),
         ("empty.csv", Expect::File("no_data_rows", None, None)),
-        (
-            "missing_columns.csv",
-            Expect::File("columns_missing", None, Some(1)),
-        ),
+        ("missing_columns.csv", Expect::File("columns_missing", None, Some(1))),
         (
             "quoted_multiline.csv",
             Expect::Records(
@@ -75,12 +63,7 @@ fn every_fixture_gives_its_expected_outcome() {
         let (result, events) = run(&bytes, format);
         match (expect, result) {
             (Expect::File(code, offset, line), Err(ValidateError::File(e))) => {
-                assert_eq!(
-                    (e.code.as_str(), e.byte_offset),
-                    (code, offset),
-                    "{name}: {}",
-                    e.message
-                );
+                assert_eq!((e.code.as_str(), e.byte_offset), (code, offset), "{name}: {}", e.message);
                 if line.is_some() {
                     assert_eq!(e.line, line, "{name}");
                 }
@@ -94,8 +77,5 @@ fn every_fixture_gives_its_expected_outcome() {
         seen += 1;
     }
     let on_disk = std::fs::read_dir(&dir).unwrap().count();
-    assert_eq!(
-        seen, on_disk,
-        "every file in testdata/validate has an expectation"
-    );
+    assert_eq!(seen, on_disk, "every file in testdata/validate has an expectation");
 }

@@ -22,31 +22,14 @@ fn numbers_booleans_and_null_are_read() {
         "huisnummer": 12, "bedrag": 12.5, "contactpoging": true, "schuldhulp_gewezen": true,
         "bezwaar": false, "crisissignaal": null, "email": null, "huisletter": null,
     }));
-    let line2 =
-        object(serde_json::json!({"referentie": 778899, "bedrag": "12,50", "crisissignaal": "JA"}));
+    let line2 = object(serde_json::json!({"referentie": 778899, "bedrag": "12,50", "crisissignaal": "JA"}));
     let file = format!("{line}\n{line2}\n");
     let (r, events) = run(file.as_bytes(), Format::Jsonl);
-    assert_eq!(
-        r.unwrap(),
-        Tally {
-            total: 2,
-            accepted: 2,
-            ..Tally::default()
-        },
-        "{events:?}"
-    );
-    let [Event::Accepted(1, a), Event::Accepted(2, b)] = &events[..] else {
-        panic!("{events:?}")
-    };
-    assert_eq!(
-        (a.huisnummer, a.bedrag.0, a.email.as_deref(), a.huisletter),
-        (12, 1250, None, None)
-    );
+    assert_eq!(r.unwrap(), Tally { total: 2, accepted: 2, ..Tally::default() }, "{events:?}");
+    let [Event::Accepted(1, a), Event::Accepted(2, b)] = &events[..] else { panic!("{events:?}") };
+    assert_eq!((a.huisnummer, a.bedrag.0, a.email.as_deref(), a.huisletter), (12, 1250, None, None));
     assert_eq!((a.contactpoging, a.crisissignaal), (Some(true), false));
-    assert_eq!(
-        (b.referentie.as_str(), b.bedrag.0, b.crisissignaal),
-        ("778899", 1250, true)
-    );
+    assert_eq!((b.referentie.as_str(), b.bedrag.0, b.crisissignaal), ("778899", 1250, true));
 }
 
 #[test]
@@ -62,10 +45,7 @@ fn wrong_json_types_are_field_errors() {
         "achternaam": true, "huisnummer": 12.0, "bedrag": [1], "contactpoging": false, "bezwaar": "true",
     }));
     let (_, events) = run(line.as_bytes(), Format::Jsonl);
-    let codes: Vec<&str> = only_rejection(&events)
-        .iter()
-        .map(|e| e.code.as_str())
-        .collect();
+    let codes: Vec<&str> = only_rejection(&events).iter().map(|e| e.code.as_str()).collect();
     assert_eq!(
         codes,
         [
@@ -83,21 +63,14 @@ fn lines_count_from_one_with_blank_lines_and_malformed_lines() {
     let good = object(serde_json::json!({}));
     let file = format!("\n{good}\r\n   \n[1,2]\n\"text\"\n{{\"referentie\": \"A-9\",\n{good}");
     let (r, events) = run(file.as_bytes(), Format::Jsonl);
-    assert_eq!(
-        r.unwrap(),
-        tally(5, 2, 3, 0)
-    );
+    assert_eq!(r.unwrap(), tally(5, 2, 3, 0));
     let got: Vec<String> = events
         .iter()
         .map(|e| match e {
             Event::Accepted(line, _) => format!("{line}:ok"),
             Event::Rejected(errs) => {
                 assert_eq!(
-                    (
-                        errs.len(),
-                        errs[0].field.as_ref(),
-                        errs[0].referentie.as_ref()
-                    ),
+                    (errs.len(), errs[0].field.as_ref(), errs[0].referentie.as_ref()),
                     (1, None, None)
                 );
                 format!("{}:{}", errs[0].line, errs[0].code)
@@ -105,16 +78,7 @@ fn lines_count_from_one_with_blank_lines_and_malformed_lines() {
             Event::Objected(..) => unreachable!(),
         })
         .collect();
-    assert_eq!(
-        got,
-        [
-            "2:ok",
-            "4:record_malformed",
-            "5:record_malformed",
-            "6:record_malformed",
-            "7:ok"
-        ]
-    );
+    assert_eq!(got, ["2:ok", "4:record_malformed", "5:record_malformed", "6:record_malformed", "7:ok"]);
 }
 
 #[test]
@@ -135,10 +99,7 @@ fn no_objects_and_bad_encoding_reject_the_file() {
     file.extend_from_slice(b"\n{\"achternaam\":\"M\xFCller\"}\n");
     let at = file.iter().position(|&b| b == 0xFC).unwrap() as u64;
     let e = file_error(&file, Format::Jsonl);
-    assert_eq!(
-        (e.code.as_str(), e.byte_offset, e.line),
-        ("encoding_invalid", Some(at), Some(2))
-    );
+    assert_eq!((e.code.as_str(), e.byte_offset, e.line), ("encoding_invalid", Some(at), Some(2)));
 }
 
 #[test]
@@ -146,9 +107,6 @@ fn an_overlong_line_is_one_rejected_record() {
     let huge = format!("{{\"achternaam\":\"{}\"}}", "x".repeat(1_100_000));
     let file = format!("{huge}\n{}\n", object(serde_json::json!({})));
     let (r, events) = run(file.as_bytes(), Format::Jsonl);
-    assert_eq!(
-        r.unwrap(),
-        tally(2, 1, 1, 0)
-    );
+    assert_eq!(r.unwrap(), tally(2, 1, 1, 0));
     assert_eq!(only_rejection(&events[..1])[0].code, "record_too_long");
 }

@@ -13,22 +13,15 @@ use std::io;
 use jiff::civil::Date;
 
 use super::fields::Field;
-use super::{
-    Context, FileError, Format, RecordError, RecordSink, RuleSet, Tally, ValidateError, validate,
-};
+use super::{Context, FileError, Format, RecordError, RecordSink, RuleSet, Tally, ValidateError, validate};
 use crate::domain::signal::{Kind, SignalRecord};
 
 /// Day of receipt in every test.
 pub(super) const RECEIVED_ON: Date = Date::constant(2026, 11, 20);
 
 /// Kinds the test creditor may send: all but `warmte`.
-pub(super) const ALLOWED: [Kind; 5] = [
-    Kind::Drinkwater,
-    Kind::Elektriciteit,
-    Kind::Gas,
-    Kind::Woninghuur,
-    Kind::Zorgverzekering,
-];
+pub(super) const ALLOWED: [Kind; 5] =
+    [Kind::Drinkwater, Kind::Elektriciteit, Kind::Gas, Kind::Woninghuur, Kind::Zorgverzekering];
 
 /// One call the validator made on the sink.
 #[derive(Debug, PartialEq)]
@@ -50,8 +43,7 @@ impl RecordSink for Collect {
         Ok(())
     }
     fn objected(&mut self, line: u64, referentie: &str) -> io::Result<()> {
-        self.events
-            .push(Event::Objected(line, referentie.to_owned()));
+        self.events.push(Event::Objected(line, referentie.to_owned()));
         Ok(())
     }
     fn rejected(&mut self, errors: &[RecordError]) -> io::Result<()> {
@@ -74,11 +66,7 @@ pub(super) fn run(bytes: &[u8], format: Format) -> (Result<Tally, ValidateError>
 /// Runs the validator over any reader with the default rules.
 pub(super) fn run_from<R: io::Read>(input: R, format: Format) -> (Result<Tally, ValidateError>, Vec<Event>) {
     let rules = RuleSet::default();
-    let ctx = Context {
-        allowed_kinds: &ALLOWED,
-        rules: &rules,
-        received_on: RECEIVED_ON,
-    };
+    let ctx = Context { allowed_kinds: &ALLOWED, rules: &rules, received_on: RECEIVED_ON };
     let mut sink = Collect::default();
     let r = validate(input, format, &ctx, &mut sink);
     (r, sink.events)
@@ -142,11 +130,7 @@ pub(super) fn base() -> Vec<(Field, String)> {
         "nee",
         "nee",
     ];
-    Field::ALL
-        .into_iter()
-        .zip(values)
-        .map(|(f, v)| (f, v.to_owned()))
-        .collect()
+    Field::ALL.into_iter().zip(values).map(|(f, v)| (f, v.to_owned())).collect()
 }
 
 /// `base()` with some fields replaced.

@@ -32,10 +32,7 @@ fn mutated_files_never_panic() {
         r#"{"referentie":"A-2","bezwaar":"ja"}"#
     );
     let mut rng = Xs(0x5EED_1234_ABCD_0001);
-    for (format, original) in [
-        (Format::Csv, csv_base),
-        (Format::Jsonl, jsonl_base.into_bytes()),
-    ] {
+    for (format, original) in [(Format::Csv, csv_base), (Format::Jsonl, jsonl_base.into_bytes())] {
         let max_line = 2 + original.len() as u64;
         for _ in 0..3000 {
             let file = mutate(&original, &mut rng);
