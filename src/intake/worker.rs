@@ -5,12 +5,12 @@
 
 use std::io::{self, Read, Write};
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
 use super::validate::{self, Context, FileError, Format, RecordError, RecordSink, Tally, ValidateError};
 use crate::domain::signal::SignalRecord;
+use crate::vault::sealed_line::{self, SealedLine};
 use crate::vault::{SealWriter, Vault, VaultError};
 
 /// A message from the upload to its worker.
@@ -111,14 +111,16 @@ fn run_inner(job: &Job, input: &mut ChannelReader) -> Result<Result<Sealed, File
         errors_not_listed: 0,
         max_listed: job.config.intake.max_listed_errors,
         objected_lines: Vec::new(),
-        buf: Vec::with_capacity(1024),
+        buf: Vec::with_capacity(SEAL_BLOCK + 4096),
     };
+    sealed_line::write_header(&mut sink.buf);
     let tally = match validate::validate(&mut *input, format, &ctx, &mut sink) {
         Ok(t) => t,
         Err(ValidateError::File(fe)) => return Ok(Err(fe)),
         Err(ValidateError::Input(_)) => return Err(WorkerError::Aborted),
         Err(ValidateError::Sink(e)) => return Err(WorkerError::Io(e)),
     };
+    sink.flush().map_err(WorkerError::Io)?;
     let SealSink { refs, errors, errors_not_listed, objected_lines, .. } = sink;
     job.vault.finish_seal(writer, &job.file_id)?;
     Ok(Ok(Sealed { tally, errors, errors_not_listed, refs, objected_lines }))
@@ -162,15 +164,8 @@ impl Read for ChannelReader {
     }
 }
 
-/// One line of a sealed file.
-#[derive(Serialize)]
-struct SealedLine<'a> {
-    line: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    record: Option<&'a SignalRecord>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    withdrawn: Option<&'a str>,
-}
+/// Sealed plaintext is handed to the sealer in blocks of this size.
+const SEAL_BLOCK: usize = 256 * 1024;
 
 /// Most objected lines named in the receipt warning.
 const MAX_OBJECTED_LINES: usize = 20;
@@ -187,18 +182,26 @@ struct SealSink<'a> {
 }
 
 impl SealSink<'_> {
-    fn seal(&mut self, line: SealedLine<'_>) -> io::Result<()> {
+    /// Appends one line to the sealed file, flushing to the sealer in large blocks.
+    fn seal(&mut self, line: SealedLine) -> io::Result<()> {
+        line.encode(&mut self.buf)?;
+        if self.buf.len() >= SEAL_BLOCK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.write_all(&self.buf)?;
         self.buf.clear();
-        serde_json::to_writer(&mut self.buf, &line).map_err(io::Error::other)?;
-        self.buf.push(b'\n');
-        self.out.write_all(&self.buf)
+        Ok(())
     }
 }
 
 impl RecordSink for SealSink<'_> {
     fn accepted(&mut self, line: u64, record: SignalRecord) -> io::Result<()> {
         self.refs.push((ref_hash(&record.referentie), line));
-        self.seal(SealedLine { line, record: Some(&record), withdrawn: None })
+        self.seal(SealedLine::Record(line, record))
     }
 
     fn objected(&mut self, line: u64, referentie: &str) -> io::Result<()> {
@@ -206,7 +209,7 @@ impl RecordSink for SealSink<'_> {
         if self.objected_lines.len() < MAX_OBJECTED_LINES {
             self.objected_lines.push(line);
         }
-        self.seal(SealedLine { line, record: None, withdrawn: Some(referentie) })
+        self.seal(SealedLine::Withdrawn(line, referentie.to_owned()))
     }
 
     fn rejected(&mut self, errors: &[RecordError]) -> io::Result<()> {

@@ -5,9 +5,7 @@
 //! [`Vault::file_sealed`] moves a finished file to `vault/P/<file-id>.age`. Deleting the key of
 //! a period makes everything sealed to it unreadable (crypto-shredding).
 //!
-//! A sealed file is JSON Lines: `{"line":n,"record":{…}}` for an accepted record and
-//! `{"line":n,"withdrawn":"<referentie>"}` for a record the debtor objected to (it withdraws
-//! any earlier record with that referentie; nothing about the debtor is kept).
+//! The plaintext of a sealed file is described in [`sealed_line`].
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -23,6 +21,7 @@ use crate::domain::period::Period;
 use crate::layout::Layout;
 
 pub mod fsutil;
+pub mod sealed_line;
 
 /// Why a vault operation failed.
 #[derive(Debug, thiserror::Error)]
