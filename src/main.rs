@@ -5,6 +5,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc: the validator allocates and frees small strings per record.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = meldpunt::cli::Cli::parse();
     let filter = EnvFilter::try_from_env("MELDPUNT_LOG")

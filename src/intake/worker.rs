@@ -3,7 +3,8 @@
 //! The async side sends in-order chunks through a bounded channel (back-pressure); the worker
 //! reads them as a `Read`, so validation and sealing stream in constant memory.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
+use std::sync::mpsc::SyncSender;
 
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
@@ -11,7 +12,9 @@ use tokio::sync::mpsc;
 use super::validate::{self, Context, FileError, Format, RecordError, RecordSink, Tally, ValidateError};
 use crate::domain::signal::SignalRecord;
 use crate::vault::sealed_line::{self, SealedLine};
-use crate::vault::{SealWriter, Vault, VaultError};
+use crate::vault::{Vault, VaultError};
+
+mod back;
 
 /// A message from the upload to its worker.
 pub(super) enum Msg {
@@ -77,20 +80,50 @@ pub(super) fn ref_hash(referentie: &str) -> u64 {
 }
 
 /// Runs a job to completion, reading from `rx`. Cleans up its temporary file on failure.
+///
+/// Two threads share the work: this one checks the UTF-8, parses and validates and encodes
+/// the sealed lines; a [`back`] thread hashes the raw chunks and encrypts and writes the
+/// sealed lines, so the two halves overlap.
 pub(super) fn run(job: Job, rx: mpsc::Receiver<Msg>) -> Result<Worked, WorkerError> {
-    let mut input =
-        ChannelReader { rx, cur: Vec::new(), pos: 0, hasher: Sha256::new(), bytes: 0, ended: false };
-    let result = run_inner(&job, &mut input);
-    if !matches!(result, Ok(Ok(_))) {
+    let writer = match job.format {
+        Some(_) => Some(job.vault.seal_tmp(job.period, &job.file_id)?),
+        None => None,
+    };
+    let (result, drained, bytes, back) = std::thread::scope(|s| {
+        let (tx, back_rx) = std::sync::mpsc::sync_channel(BACK_QUEUE);
+        let back = std::thread::Builder::new()
+            .name(format!("seal-{}", &job.file_id[..8.min(job.file_id.len())]))
+            .spawn_scoped(s, move || back::run(back_rx, writer))
+            .expect("spawning the sealer thread");
+        let mut input = ChannelReader { rx, cur: Vec::new(), pos: 0, back: tx.clone(), bytes: 0, ended: false };
+        let result = run_inner(&job, &mut input, tx);
+        // Hash the rest of a file that was rejected early, so the receipt names the whole file.
+        let drained = io::copy(&mut input, &mut io::sink());
+        let bytes = input.bytes;
+        input.finish();
+        (result, drained, bytes, back.join().expect("the sealer thread does not panic"))
+    });
+    let back::Done { sha256, writer } = back;
+    let outcome = (|| {
+        let result = result?;
+        drained.map_err(|_| WorkerError::Aborted)?;
+        let writer = writer.map_err(WorkerError::Io)?;
+        if let (Ok(_), Some(w)) = (&result, writer) {
+            job.vault.finish_seal(w, &job.file_id)?;
+        }
+        Ok(Worked { sha256, bytes, result })
+    })();
+    if !matches!(outcome, Ok(Worked { result: Ok(_), .. })) {
         job.vault.discard_tmp(&job.file_id);
     }
-    let result = result?;
-    // Hash the rest of a file that was rejected early, so the receipt names the whole file.
-    io::copy(&mut input, &mut io::sink()).map_err(|_| WorkerError::Aborted)?;
-    Ok(Worked { sha256: hex::encode(input.hasher.finalize()), bytes: input.bytes, result })
+    outcome
 }
 
-fn run_inner(job: &Job, input: &mut ChannelReader) -> Result<Result<Sealed, FileError>, WorkerError> {
+fn run_inner(
+    job: &Job,
+    input: &mut ChannelReader,
+    back: SyncSender<back::Msg>,
+) -> Result<Result<Sealed, FileError>, WorkerError> {
     let Some(format) = job.format else {
         return Ok(Err(FileError {
             code: "extension_unknown".into(),
@@ -103,9 +136,8 @@ fn run_inner(job: &Job, input: &mut ChannelReader) -> Result<Result<Sealed, File
     let creditor = job.config.creditor(&job.creditor).expect("intake checks the creditor at begin");
     let ctx =
         Context { allowed_kinds: &creditor.kinds, rules: &job.config.rules, received_on: job.received_on };
-    let mut writer = job.vault.seal_tmp(job.period, &job.file_id)?;
     let mut sink = SealSink {
-        out: &mut writer,
+        out: back,
         refs: Vec::new(),
         errors: Vec::new(),
         errors_not_listed: 0,
@@ -122,18 +154,35 @@ fn run_inner(job: &Job, input: &mut ChannelReader) -> Result<Result<Sealed, File
     };
     sink.flush().map_err(WorkerError::Io)?;
     let SealSink { refs, errors, errors_not_listed, objected_lines, .. } = sink;
-    job.vault.finish_seal(writer, &job.file_id)?;
     Ok(Ok(Sealed { tally, errors, errors_not_listed, refs, objected_lines }))
 }
 
-/// A `Read` over the chunks of an upload that hashes and counts every byte it receives.
+/// A `Read` over the chunks of an upload; every chunk, once read, goes to the back thread
+/// to be hashed, and is counted.
 struct ChannelReader {
     rx: mpsc::Receiver<Msg>,
     cur: Vec<u8>,
     pos: usize,
-    hasher: Sha256,
+    back: SyncSender<back::Msg>,
     bytes: u64,
     ended: bool,
+}
+
+impl ChannelReader {
+    /// Hands the current chunk to the back thread.
+    fn pass_on(&mut self) {
+        let chunk = std::mem::take(&mut self.cur);
+        self.pos = 0;
+        if !chunk.is_empty() {
+            // A closed back thread only happens when this worker is failing anyway.
+            let _ = self.back.send(back::Msg::Hash(chunk));
+        }
+    }
+
+    /// Hands over the last chunk and lets the back thread finish.
+    fn finish(mut self) {
+        self.pass_on();
+    }
 }
 
 impl Read for ChannelReader {
@@ -144,10 +193,9 @@ impl Read for ChannelReader {
         while self.pos == self.cur.len() {
             match self.rx.blocking_recv() {
                 Some(Msg::Data(v)) => {
-                    self.hasher.update(&v);
+                    self.pass_on();
                     self.bytes += v.len() as u64;
                     self.cur = v;
-                    self.pos = 0;
                 }
                 Some(Msg::End) => {
                     self.ended = true;
@@ -164,6 +212,9 @@ impl Read for ChannelReader {
     }
 }
 
+/// Messages that may wait for the back thread (each up to a chunk or a block).
+const BACK_QUEUE: usize = 16;
+
 /// Sealed plaintext is handed to the sealer in blocks of this size.
 const SEAL_BLOCK: usize = 256 * 1024;
 
@@ -171,8 +222,8 @@ const SEAL_BLOCK: usize = 256 * 1024;
 const MAX_OBJECTED_LINES: usize = 20;
 
 /// Seals accepted records, keeps tombstones for objected ones, collects errors.
-struct SealSink<'a> {
-    out: &'a mut SealWriter,
+struct SealSink {
+    out: SyncSender<back::Msg>,
     refs: Vec<(u64, u64)>,
     errors: Vec<RecordError>,
     errors_not_listed: u64,
@@ -181,7 +232,7 @@ struct SealSink<'a> {
     buf: Vec<u8>,
 }
 
-impl SealSink<'_> {
+impl SealSink {
     /// Appends one line to the sealed file, flushing to the sealer in large blocks.
     fn seal(&mut self, line: SealedLine) -> io::Result<()> {
         line.encode(&mut self.buf)?;
@@ -192,13 +243,12 @@ impl SealSink<'_> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.out.write_all(&self.buf)?;
-        self.buf.clear();
-        Ok(())
+        let block = std::mem::replace(&mut self.buf, Vec::with_capacity(SEAL_BLOCK + 4096));
+        self.out.send(back::Msg::Seal(block)).map_err(|_| io::Error::other("the sealer thread stopped"))
     }
 }
 
-impl RecordSink for SealSink<'_> {
+impl RecordSink for SealSink {
     fn accepted(&mut self, line: u64, record: SignalRecord) -> io::Result<()> {
         self.refs.push((ref_hash(&record.referentie), line));
         self.seal(SealedLine::Record(line, record))

@@ -52,8 +52,9 @@ pub const FIELDS: [&str; 24] = [
     "reserved",
 ];
 
-/// One line of a sealed file after the header.
+/// One line of a sealed file after the header (one lives at a time, so its size does not matter).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)]
 pub enum SealedLine {
     /// An accepted record and the line it started on in the upload.
     Record(u64, SignalRecord),
