@@ -11,8 +11,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = meldpunt::cli::Cli::parse();
-    let filter = EnvFilter::try_from_env("MELDPUNT_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,russh=warn,russh_sftp=warn"));
+    // The demo talks to a person: its own output says what happens, so only warnings are logged.
+    let default = match cli.command {
+        meldpunt::cli::Command::Demo(_) => "warn",
+        _ => "info,russh=warn,russh_sftp=warn",
+    };
+    let filter = EnvFilter::try_from_env("MELDPUNT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if cli.log_json {
         builder.json().init();

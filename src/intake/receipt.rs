@@ -12,7 +12,7 @@ pub use crate::state::FileStatus as ReceiptStatus;
 
 impl fmt::Display for ReceiptStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
