@@ -42,6 +42,60 @@ t.close()
 }
 
 #[test]
+fn every_escape_is_answered_with_sftp_permission_denied() {
+    let s = Server::start();
+    let f = local_file(&s, "x.csv", &sample_csv("E", "woninghuur", 2));
+    let o = s.paramiko(
+        "woonstad",
+        &s.key("woonstad"),
+        &format!(
+            r#"
+import errno
+t, sftp = connect()
+attempts = [
+    ("put", lambda: sftp.put("{f}", "/inbox/../x.csv")),
+    ("put", lambda: sftp.put("{f}", "/../../etc/x.csv")),
+    ("put", lambda: sftp.put("{f}", "/receipts/x.csv")),
+    ("put", lambda: sftp.put("{f}", "/inbox/sub/x.csv")),
+    ("stat", lambda: sftp.stat("/etc/passwd")),
+    ("open", lambda: sftp.open("/etc/passwd")),
+    ("open", lambda: sftp.open("/inbox/../../../../etc/passwd")),
+    ("open", lambda: sftp.open("//etc/passwd")),
+    ("open", lambda: sftp.open("/receipts/..")),
+    ("open", lambda: sftp.open("/receipts/a\\..\\..\\x")),
+    ("listdir", lambda: sftp.listdir("/inbox")),
+    ("listdir", lambda: sftp.listdir("/..")),
+    ("listdir", lambda: sftp.listdir("/parties")),
+    ("mkdir", lambda: sftp.mkdir("/inbox/sub")),
+    ("rmdir", lambda: sftp.rmdir("/receipts")),
+    ("symlink", lambda: sftp.symlink("/etc/passwd", "/inbox/pw")),
+    ("readlink", lambda: sftp.readlink("/receipts")),
+    ("remove", lambda: sftp.remove("/receipts/anything.json")),
+    ("rename", lambda: sftp.rename("/receipts/a", "/inbox/a")),
+    ("chmod", lambda: sftp.chmod("/receipts", 0o777)),
+    ("open", lambda: sftp.open("/../vitens/receipts/x")),
+]
+for op, f in attempts:
+    try:
+        f()
+        print("ALLOWED", op)
+    except PermissionError:
+        print("denied", op)
+    except IOError as e:
+        print("OTHER", op, e.errno, e)
+t.close()
+"#,
+            f = f.display()
+        ),
+    );
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("denied ")).count(), 21, "{out}");
+    assert!(!out.contains("ALLOWED") && !out.contains("OTHER"), "{out}");
+    assert!(s.receipts("woonstad").is_empty());
+}
+
+#[test]
 fn client_killed_mid_upload_leaves_nothing() {
     let s = Server::start();
     // ~6 MB so the client is still writing when it is killed.

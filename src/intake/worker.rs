@@ -95,7 +95,8 @@ pub(super) fn run(job: Job, rx: mpsc::Receiver<Msg>) -> Result<Worked, WorkerErr
             .name(format!("seal-{}", &job.file_id[..8.min(job.file_id.len())]))
             .spawn_scoped(s, move || back::run(back_rx, writer))
             .expect("spawning the sealer thread");
-        let mut input = ChannelReader { rx, cur: Vec::new(), pos: 0, back: tx.clone(), bytes: 0, ended: false };
+        let mut input =
+            ChannelReader { rx, cur: Vec::new(), pos: 0, back: tx.clone(), bytes: 0, ended: false };
         let result = run_inner(&job, &mut input, tx);
         // Hash the rest of a file that was rejected early, so the receipt names the whole file.
         let drained = io::copy(&mut input, &mut io::sink());

@@ -399,8 +399,9 @@ impl russh_sftp::server::Handler for Fs {
         self.rename_upload(id, &oldpath, &newpath).await
     }
 
-    async fn readlink(&mut self, _id: u32, _path: String) -> Result<Name, Self::Error> {
-        Err(StatusCode::NoSuchFile.with_message("there are no links here"))
+    async fn readlink(&mut self, _id: u32, path: String) -> Result<Name, Self::Error> {
+        let folder = paths::resolve(&self.ctx.party, &path).ok().and_then(|t| t.folder());
+        Err(self.refuse("readlink", folder, "links", "there are no links here").await)
     }
 
     async fn symlink(
