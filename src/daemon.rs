@@ -17,6 +17,7 @@ use crate::layout::Layout;
 pub struct Daemon {
     intake: Intake,
     sftp_addr: Option<SocketAddr>,
+    https_addr: Option<SocketAddr>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
 }
@@ -39,6 +40,17 @@ impl Daemon {
             let (i, rx) = (intake.clone(), stop_rx.clone());
             tasks.push(tokio::spawn(crate::ingest::sftp::serve_with_key(i, sftp, key, listener, rx)));
         }
+        let mut https_addr = None;
+        if let Some(https) = config.https.clone() {
+            let listener = tokio::net::TcpListener::bind(https.listen)
+                .await
+                .with_context(|| format!("binding HTTPS listener {}", https.listen))?;
+            https_addr = Some(listener.local_addr()?);
+            // Certificates, key, CAs and CRLs are loaded before anything is served, so a bad
+            // file stops start-up here rather than later.
+            crate::ingest::https::tls::build(&https, 0).context("loading the HTTPS certificates")?;
+            tasks.push(tokio::spawn(crate::ingest::https::serve(intake.clone(), https, listener, stop_rx.clone())));
+        }
         intake
             .audit()
             .record(Event::new("system", "start", Outcome::Ok).object(json!({
@@ -46,12 +58,16 @@ impl Daemon {
                 "creditors": config.creditors.len(),
                 "municipalities": config.municipalities.len(),
                 "sftp": sftp_addr.map(|a| a.to_string()),
+                "https": https_addr.map(|a| a.to_string()),
             })))
             .await;
         if let Some(a) = sftp_addr {
             tracing::info!(addr = %a, "SFTP listening");
         }
-        Ok(Daemon { intake, sftp_addr, stop, tasks })
+        if let Some(a) = https_addr {
+            tracing::info!(addr = %a, "HTTPS listening");
+        }
+        Ok(Daemon { intake, sftp_addr, https_addr, stop, tasks })
     }
 
     /// The intake (shared by all listeners).
@@ -64,11 +80,19 @@ impl Daemon {
         self.sftp_addr
     }
 
+    /// The bound HTTPS address.
+    pub fn https_addr(&self) -> Option<SocketAddr> {
+        self.https_addr
+    }
+
     /// `sftp=<addr>` and friends, for the readiness line.
     pub fn ready_line(&self) -> String {
         let mut parts = Vec::new();
         if let Some(a) = self.sftp_addr {
             parts.push(format!("sftp={a}"));
+        }
+        if let Some(a) = self.https_addr {
+            parts.push(format!("https={a}"));
         }
         parts.join(" ")
     }

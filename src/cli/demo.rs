@@ -10,7 +10,8 @@ use anyhow::Context;
 use crate::daemon::Daemon;
 use crate::demo::client::Client;
 use crate::demo::sample;
-use crate::demo::setup::{self, CREDITORS};
+use crate::demo::https_client::HttpsClient;
+use crate::demo::setup::{self, CREDITORS, OIN_CREDITOR};
 use crate::intake::Receipt;
 
 /// Arguments of `meldpunt demo`.
@@ -39,13 +40,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(sftp) = config.sftp.as_mut() {
         sftp.listen = "127.0.0.1:0".parse().expect("valid address");
     }
+    if let Some(https) = config.https.as_mut() {
+        https.listen = "127.0.0.1:0".parse().expect("valid address");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = rt.block_on(push_everything(Arc::new(config), &inst, args.records));
     match (&result, args.keep) {
         (Ok(()), true) => println!(
             "\nThe installation is kept in {d}. Go on by hand:\n  \
-             meldpunt serve --config {d}/meldpunt.toml        (SFTP on 127.0.0.1:2222)\n  \
-             sftp -P 2222 -i {d}/clients/woonstad/ssh_ed25519 woonstad@127.0.0.1",
+             meldpunt serve --config {d}/meldpunt.toml        (SFTP on 127.0.0.1:2222, HTTPS on 127.0.0.1:8443)\n  \
+             sftp -P 2222 -i {d}/clients/woonstad/ssh_ed25519 woonstad@127.0.0.1\n  \
+             curl --cacert {d}/pki/ca.crt --cert {d}/clients/eneco/tls.crt --key {d}/clients/eneco/tls.key \\\n       \
+             -T file.csv https://localhost:8443/v1/inbox/file.csv",
             d = inst.dir.display()
         ),
         _ if !args.keep => {
@@ -64,18 +70,32 @@ async fn push_everything(
 ) -> anyhow::Result<()> {
     let daemon = Daemon::start(config).await?;
     let addr = daemon.sftp_addr().context("the demo needs SFTP enabled")?;
-    println!("daemon started: SFTP on {addr}\n");
+    let https = daemon.https_addr().context("the demo needs HTTPS enabled")?;
+    println!("daemon started: SFTP on {addr}, HTTPS (mutual TLS) on {https}\n");
     let today = crate::domain::period::local_date(jiff::Timestamp::now());
     let period = daemon.intake().config().cutoff.period_of(jiff::Timestamp::now());
 
     for (i, c) in CREDITORS.iter().enumerate() {
-        let client = Client::connect(addr, c.id, &inst.ssh_key(c.id)).await?;
         let mut data = Vec::new();
         let prefix = c.id.chars().next().unwrap_or('X').to_ascii_uppercase().to_string();
         sample::write_csv(&mut data, &prefix, c.kind, records, records / 2 + 1, i as u64 + 1, today)?;
         let name = format!("{}_{period}.csv", c.id);
+        if c.id == OIN_CREDITOR.0 {
+            let (cert, key) = inst.tls_pair(c.id);
+            let client = HttpsClient::new(https, &inst.ca_cert(), &cert, &key)?;
+            let answer = client.request("PUT", &format!("/v1/inbox/{name}"), &data).await?;
+            anyhow::ensure!(answer.status == 201, "HTTPS upload answered {}: {}", answer.status, String::from_utf8_lossy(&answer.body));
+            println!(
+                "{:<15} pushed {name} over HTTPS ({} records, {} bytes; certificate recognised by its OIN; 201 with the receipt)",
+                c.id,
+                records,
+                data.len()
+            );
+            continue;
+        }
+        let client = Client::connect(addr, c.id, &inst.ssh_key(c.id)).await?;
         client.put(&data, &format!("/inbox/{name}")).await?;
-        println!("{:<15} pushed {name} ({} records, {} bytes)", c.id, records, data.len());
+        println!("{:<15} pushed {name} over SFTP ({} records, {} bytes)", c.id, records, data.len());
         if c.id == "vitens" {
             client.put(&data, &format!("/inbox/{}_{period}_again.csv", c.id)).await?;
             println!("{:<15} pushed the same bytes again (a duplicate)", c.id);

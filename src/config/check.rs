@@ -19,15 +19,18 @@ use crate::domain::signal::{Cents, Kind};
 use crate::intake::validate::{KindRules, Requirement, RuleSet};
 
 /// Collects problems while checking one file.
-struct Checker<'a> {
+pub(super) struct Checker<'a> {
     file: &'a Path,
     text: &'a str,
     base: PathBuf,
     problems: Vec<Problem>,
+    /// TLS identities seen so far (`fp:<hex>` / `oin:<digits>` → party), to find clashes.
+    pub tls_seen: HashMap<String, String>,
 }
 
 impl Checker<'_> {
-    fn report<T>(&mut self, at: &Spanned<T>, message: impl Into<String>, fix: impl Into<String>) {
+    /// Records a problem at the place of `at`.
+    pub fn report<T>(&mut self, at: &Spanned<T>, message: impl Into<String>, fix: impl Into<String>) {
         let p = if at.span().is_empty() && at.span().start == 0 {
             Problem::whole_file(self.file, message, fix)
         } else {
@@ -36,7 +39,8 @@ impl Checker<'_> {
         self.problems.push(p);
     }
 
-    fn resolve(&self, p: &str) -> PathBuf {
+    /// A path from the configuration, relative to the configuration file.
+    pub fn resolve(&self, p: &str) -> PathBuf {
         let p = Path::new(p);
         if p.is_absolute() { p.to_owned() } else { self.base.join(p) }
     }
@@ -126,7 +130,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         }
     };
     let base = file.parent().map(Path::to_owned).unwrap_or_default();
-    let mut c = Checker { file, text, base, problems: Vec::new() };
+    let mut c = Checker { file, text, base, problems: Vec::new(), tls_seen: HashMap::new() };
 
     let data_dir = c.resolve(raw.data_dir.get_ref());
     let sftp = if raw.sftp.enabled {
@@ -156,6 +160,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
     } else {
         None
     };
+    let https = raw.https.as_ref().and_then(|h| super::tls::https(&mut c, h));
     let admin_listen = match SocketAddr::from_str(raw.admin.listen.get_ref()) {
         Ok(a) if a.ip().is_loopback() => a,
         Ok(_) => {
@@ -220,6 +225,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
             source: file.to_owned(),
             data_dir,
             sftp,
+            https,
             admin_listen,
             intake,
             cutoff,
@@ -335,6 +341,7 @@ fn municipalities(c: &mut Checker<'_>, raw: &RawConfig) -> Vec<Municipality> {
             }
         }
         let ssh_keys = c.ssh_keys(code.as_str(), &m.ssh_keys, &m.ssh_key_files);
+        let tls = super::tls::identity(c, code.as_str(), &m.tls_fingerprints, m.oin.as_ref());
         out.push(Municipality {
             code,
             name: m.name.clone(),
@@ -342,6 +349,7 @@ fn municipalities(c: &mut Checker<'_>, raw: &RawConfig) -> Vec<Municipality> {
             drempelbedrag,
             formats,
             ssh_keys,
+            tls,
         });
     }
     out
@@ -404,6 +412,7 @@ fn creditors(c: &mut Checker<'_>, raw: &RawConfig, municipalities: &[Municipalit
             Agreements::Only(list)
         };
         let ssh_keys = c.ssh_keys(id.as_str(), &r.ssh_keys, &r.ssh_key_files);
+        let tls = super::tls::identity(c, id.as_str(), &r.tls_fingerprints, r.oin.as_ref());
         if !id_ok {
             continue;
         }
@@ -415,6 +424,7 @@ fn creditors(c: &mut Checker<'_>, raw: &RawConfig, municipalities: &[Municipalit
             kinds,
             agreements,
             ssh_keys,
+            tls,
         });
     }
     out

@@ -14,6 +14,9 @@ pub struct RawConfig {
     /// SFTP listener.
     #[serde(default)]
     pub sftp: RawSftp,
+    /// HTTPS listener with mutual TLS; absent = no HTTPS.
+    #[serde(default)]
+    pub https: Option<Spanned<RawHttps>>,
     /// Admin listener (`/healthz`, `/metrics`).
     #[serde(default)]
     pub admin: RawAdmin,
@@ -72,6 +75,58 @@ impl Default for RawSftp {
             max_auth_attempts: 3,
         }
     }
+}
+
+/// `[https]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttps {
+    /// Whether to serve HTTPS.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Address to listen on.
+    #[serde(default = "default_https_listen")]
+    pub listen: Spanned<String>,
+    /// Server certificate chain (PEM), relative to the config file.
+    pub cert: Spanned<String>,
+    /// Server private key (PEM), relative to the config file.
+    pub key: Spanned<String>,
+    /// CA bundles (PEM) that client certificates must chain to.
+    pub client_ca: Vec<Spanned<String>>,
+    /// CRL files (PEM or DER), re-read when they change.
+    #[serde(default)]
+    pub crl: Vec<Spanned<String>>,
+    /// Seconds between checks of the CRL files for changes.
+    #[serde(default = "default_crl_check")]
+    pub crl_check_secs: u64,
+    /// Concurrent connections in all.
+    #[serde(default = "default_https_connections")]
+    pub max_connections: usize,
+    /// Seconds a client has to complete the TLS handshake.
+    #[serde(default = "default_handshake")]
+    pub handshake_timeout_secs: u64,
+    /// Seconds a request may wait for the next bytes of its body or headers.
+    #[serde(default = "default_https_idle")]
+    pub idle_timeout_secs: u64,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_https_listen() -> Spanned<String> {
+    Spanned::new(0..0, "0.0.0.0:8443".to_owned())
+}
+fn default_crl_check() -> u64 {
+    30
+}
+fn default_https_connections() -> usize {
+    256
+}
+fn default_handshake() -> u64 {
+    10
+}
+fn default_https_idle() -> u64 {
+    60
 }
 
 /// `[admin]`.
@@ -144,6 +199,12 @@ pub struct RawCreditor {
     /// Files of `authorized_keys` lines (relative to the config file).
     #[serde(default)]
     pub ssh_key_files: Vec<Spanned<String>>,
+    /// SHA-256 fingerprints (hex) of its TLS client certificates.
+    #[serde(default)]
+    pub tls_fingerprints: Vec<Spanned<String>>,
+    /// Its OIN: a client certificate with this subject `serialNumber` is this party.
+    #[serde(default)]
+    pub oin: Option<Spanned<String>>,
 }
 
 /// `[[municipality]]`.
@@ -168,6 +229,12 @@ pub struct RawMunicipality {
     /// Files of `authorized_keys` lines (relative to the config file).
     #[serde(default)]
     pub ssh_key_files: Vec<Spanned<String>>,
+    /// SHA-256 fingerprints (hex) of its TLS client certificates.
+    #[serde(default)]
+    pub tls_fingerprints: Vec<Spanned<String>>,
+    /// Its OIN: a client certificate with this subject `serialNumber` is this party.
+    #[serde(default)]
+    pub oin: Option<Spanned<String>>,
 }
 
 fn default_formats() -> Vec<Spanned<String>> {

@@ -17,6 +17,7 @@ use crate::intake::validate::RuleSet;
 mod check;
 pub mod file;
 mod problem;
+pub mod tls;
 
 pub use problem::{Problem, Problems};
 
@@ -29,6 +30,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// SFTP listener settings, if SFTP is enabled.
     pub sftp: Option<SftpConfig>,
+    /// HTTPS listener settings, if HTTPS is enabled.
+    pub https: Option<HttpsConfig>,
     /// Admin listener address (loopback only).
     pub admin_listen: SocketAddr,
     /// Intake limits.
@@ -62,6 +65,41 @@ pub struct SftpConfig {
     pub idle_timeout: Duration,
     /// Failed authentication attempts before disconnect.
     pub max_auth_attempts: usize,
+}
+
+/// HTTPS listener settings.
+#[derive(Debug, Clone)]
+pub struct HttpsConfig {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Server certificate chain (PEM).
+    pub cert: PathBuf,
+    /// Server private key (PEM).
+    pub key: PathBuf,
+    /// CA bundles client certificates must chain to.
+    pub client_ca: Vec<PathBuf>,
+    /// CRL files, re-read when they change.
+    pub crl: Vec<PathBuf>,
+    /// How often the CRL files are checked for changes.
+    pub crl_check: Duration,
+    /// Concurrent connections in all.
+    pub max_connections: usize,
+    /// Time a client has to complete the handshake.
+    pub handshake_timeout: Duration,
+    /// Time a request may wait for its next bytes.
+    pub idle_timeout: Duration,
+}
+
+/// How a party's TLS client certificate is recognised (SPEC §1).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TlsIdentity {
+    /// No HTTPS access.
+    #[default]
+    None,
+    /// By the SHA-256 fingerprint of the certificate (DER).
+    Fingerprints(Vec<[u8; 32]>),
+    /// By the 20-digit OIN in the subject `serialNumber`.
+    Oin(String),
 }
 
 /// Intake limits.
@@ -98,6 +136,8 @@ pub struct Creditor {
     pub agreements: Agreements,
     /// Its SSH public keys.
     pub ssh_keys: Vec<PublicKey>,
+    /// How its TLS client certificate is recognised.
+    pub tls: TlsIdentity,
 }
 
 /// The municipalities a creditor may deliver to.
@@ -134,6 +174,8 @@ pub struct Municipality {
     pub formats: Vec<BundleFormat>,
     /// Its SSH public keys.
     pub ssh_keys: Vec<PublicKey>,
+    /// How its TLS client certificate is recognised.
+    pub tls: TlsIdentity,
 }
 
 /// A bundle format.
@@ -181,6 +223,21 @@ impl Config {
         }
         let m = self.municipalities.iter().find(|m| m.code.as_str() == user)?;
         m.ssh_keys.iter().any(same).then(|| PartyId::Municipality(m.code.clone()))
+    }
+
+    /// The party a verified client certificate belongs to: by its fingerprint, or by the OIN
+    /// in its subject for parties configured by OIN.
+    pub fn party_for_certificate(&self, fingerprint: &[u8; 32], oin: Option<&str>) -> Option<PartyId> {
+        let matches = |t: &TlsIdentity| match t {
+            TlsIdentity::None => false,
+            TlsIdentity::Fingerprints(fps) => fps.contains(fingerprint),
+            TlsIdentity::Oin(o) => oin == Some(o.as_str()),
+        };
+        if let Some(c) = self.creditors.iter().find(|c| matches(&c.tls)) {
+            return Some(PartyId::Creditor(c.id.clone()));
+        }
+        let m = self.municipalities.iter().find(|m| matches(&m.tls))?;
+        Some(PartyId::Municipality(m.code.clone()))
     }
 
     /// Whether a user name is a configured party (for audit wording only).

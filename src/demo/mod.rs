@@ -2,5 +2,7 @@
 //! `meldpunt demo`, the integration tests and the benchmarks.
 
 pub mod client;
+pub mod https_client;
+pub mod pki;
 pub mod sample;
 pub mod setup;

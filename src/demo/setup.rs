@@ -11,6 +11,7 @@ use rand::RngCore;
 use russh::keys::PrivateKey;
 use russh::keys::ssh_key::{LineEnding, private::Ed25519Keypair};
 
+use super::pki;
 use crate::domain::signal::Kind;
 use crate::vault::fsutil;
 
@@ -32,6 +33,10 @@ pub const CREDITORS: [DemoCreditor; 4] = [
     DemoCreditor { id: "eneco", name: "Eneco", kind: Kind::Elektriciteit },
 ];
 
+/// The demo creditor recognised by the OIN in its certificate (a PKIoverheid-style
+/// certificate), and that OIN; the others are recognised by fingerprint.
+pub const OIN_CREDITOR: (&str, &str) = ("zilveren-kruis", "00000001234567890000");
+
 /// The demo municipalities: code, name.
 pub const MUNICIPALITIES: [(&str, &str); 2] = [("GM0505", "Dordrecht"), ("GM0642", "Zwijndrecht")];
 
@@ -47,6 +52,17 @@ impl Installation {
     /// The SSH private key of a party.
     pub fn ssh_key(&self, party: &str) -> PathBuf {
         self.dir.join("clients").join(party).join("ssh_ed25519")
+    }
+
+    /// The TLS client certificate and key of a party.
+    pub fn tls_pair(&self, party: &str) -> (PathBuf, PathBuf) {
+        let d = self.dir.join("clients").join(party);
+        (d.join("tls.crt"), d.join("tls.key"))
+    }
+
+    /// The CA certificate that client and server certificates chain to.
+    pub fn ca_cert(&self) -> PathBuf {
+        self.dir.join("pki").join("ca.crt")
     }
 }
 
@@ -79,8 +95,27 @@ pub fn create(dir: &Path) -> anyhow::Result<Installation> {
     let mut toml = String::from(
         "# meldpunt demo installation — fictitious parties, NOT for production.\n\
          # Serve it with: meldpunt serve --config meldpunt.toml\n\n\
-         data_dir = \"data\"\n\n[sftp]\nlisten = \"127.0.0.1:2222\"\n\n",
+         data_dir = \"data\"\n\n[sftp]\nlisten = \"127.0.0.1:2222\"\n\n\
+         [https]\nlisten = \"127.0.0.1:8443\"\ncert = \"pki/server.crt\"\nkey = \"pki/server.key\"\n\
+         client_ca = [\"pki/ca.crt\"]\ncrl = [\"pki/ca.crl\"]\n\n\
+         [admin]\nlisten = \"127.0.0.1:9090\"\n\n",
     );
+    // The demo PKI: a CA, the server certificate, an (empty) CRL; client certificates below.
+    let pki_dir = dir.join("pki");
+    fsutil::create_private_dir(&pki_dir)?;
+    let ca = pki::Ca::new("meldpunt demo CA")?;
+    ca.write(&pki_dir.join("ca.crt"), &pki_dir.join("ca.key"))?;
+    ca.server(&["localhost", "127.0.0.1"])?.write(&pki_dir.join("server.crt"), &pki_dir.join("server.key"))?;
+    fs::write(pki_dir.join("ca.crl"), ca.crl(&[], 1)?)?;
+    let client_cert = |party: &str, oin: Option<&str>| -> anyhow::Result<String> {
+        let issued = ca.client(party, oin)?;
+        let d = dir.join("clients").join(party);
+        issued.write(&d.join("tls.crt"), &d.join("tls.key"))?;
+        Ok(match oin {
+            Some(o) => format!("oin = \"{o}\"\n"),
+            None => format!("tls_fingerprints = [\"{}\"]\n", issued.fingerprint()),
+        })
+    };
     for c in &CREDITORS {
         let key_dir = dir.join("clients").join(c.id);
         fsutil::create_private_dir(&key_dir)?;
@@ -88,8 +123,13 @@ pub fn create(dir: &Path) -> anyhow::Result<Installation> {
         let _ = write!(
             toml,
             "[[creditor]]\nid = \"{}\"\nname = \"{}\"\nphone = \"088 000 0000\"\nemail = \"vroegsignalering@{}.example\"\n\
-             kinds = [\"{}\"]\nagreements = [\"*\"]\nssh_key_files = [\"clients/{}/ssh_ed25519.pub\"]\n\n",
-            c.id, c.name, c.id, c.kind, c.id
+             kinds = [\"{}\"]\nagreements = [\"*\"]\nssh_key_files = [\"clients/{}/ssh_ed25519.pub\"]\n{}\n",
+            c.id,
+            c.name,
+            c.id,
+            c.kind,
+            c.id,
+            client_cert(c.id, (OIN_CREDITOR.0 == c.id).then_some(OIN_CREDITOR.1))?
         );
     }
     for (code, name) in MUNICIPALITIES {
@@ -106,7 +146,8 @@ pub fn create(dir: &Path) -> anyhow::Result<Installation> {
         let _ = write!(
             toml,
             "[[municipality]]\ncode = \"{code}\"\nname = \"{name}\"\nage_recipients = [\"{recipient}\"]\n\
-             drempelbedrag = 100.00\nssh_key_files = [\"clients/{code}/ssh_ed25519.pub\"]\n\n"
+             drempelbedrag = 100.00\nssh_key_files = [\"clients/{code}/ssh_ed25519.pub\"]\n{}\n",
+            client_cert(code, None)?
         );
     }
     let config = dir.join("meldpunt.toml");

@@ -6,5 +6,7 @@
 //! nothing about the contents of a file; intake does.
 //!
 //! - [`sftp`]: SSH/SFTP with public-key authentication (russh + russh-sftp).
+//! - [`https`]: HTTPS with mutual TLS (rustls + axum).
 
+pub mod https;
 pub mod sftp;

@@ -14,6 +14,10 @@ pub struct Server {
     pub tmp: tempfile::TempDir,
     pub inst: Installation,
     pub port: u16,
+    /// HTTPS port.
+    pub https_port: u16,
+    /// Admin port (loopback).
+    pub admin_port: u16,
     child: Option<Child>,
 }
 
@@ -33,10 +37,12 @@ impl Server {
         let tmp = tempfile::tempdir().unwrap();
         let inst = meldpunt::demo::setup::create(&tmp.path().join("inst")).unwrap();
         let mut text = std::fs::read_to_string(&inst.config).unwrap();
-        text = text.replace("listen = \"127.0.0.1:2222\"", "listen = \"127.0.0.1:0\"");
+        for port in ["2222", "8443", "9090"] {
+            text = text.replace(&format!("listen = \"127.0.0.1:{port}\""), "listen = \"127.0.0.1:0\"");
+        }
         edit(&mut text);
         std::fs::write(&inst.config, text).unwrap();
-        let mut s = Server { tmp, inst, port: 0, child: None };
+        let mut s = Server { tmp, inst, port: 0, https_port: 0, admin_port: 0, child: None };
         s.spawn();
         s
     }
@@ -53,11 +59,14 @@ impl Server {
         let mut out = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
         out.read_line(&mut line).unwrap();
-        let addr = line
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("sftp="))
-            .unwrap_or_else(|| panic!("no readiness line, got {line:?}"));
-        self.port = addr.rsplit(':').next().unwrap().parse().unwrap();
+        let port_of = |key: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(key))
+                .and_then(|a| a.rsplit(':').next()?.trim().parse().ok())
+        };
+        self.port = port_of("sftp=").unwrap_or_else(|| panic!("no readiness line, got {line:?}"));
+        self.https_port = port_of("https=").unwrap_or(0);
+        self.admin_port = port_of("admin=").unwrap_or(0);
         // Keep draining stdout so the daemon never blocks on it.
         std::thread::spawn(move || for _ in out.lines() {});
         self.child = Some(child);

@@ -11,12 +11,12 @@
 //! dropped, and with them any upload not yet committed (nothing is processed).
 
 mod auth;
-mod files;
+pub(crate) mod files;
 mod fs;
 mod hostkey;
 mod killable;
 mod limits;
-mod paths;
+pub(crate) mod paths;
 mod server;
 mod session;
 mod ssh;

@@ -1,0 +1,17 @@
+//! HTTPS with mutual TLS (SPEC §8): creditors push signal files and read receipts and feedback.
+//!
+//! - `tls`: the rustls configuration (TLS 1.3 / 1.2 NCSC "good" suites, no resumption) and
+//!   CRL reloading.
+//! - `identity`: a verified client certificate → fingerprint and OIN.
+//! - `server`: accept loop, handshake, party lookup, per-request certificate guard.
+//! - `routes`: the API; uploads go through [`Intake`](crate::intake::Intake) exactly as SFTP
+//!   uploads do.
+//! - `error`: JSON error answers.
+
+mod error;
+pub mod identity;
+mod routes;
+mod server;
+pub mod tls;
+
+pub use server::serve;

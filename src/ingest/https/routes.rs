@@ -1,0 +1,249 @@
+//! The HTTPS API for creditors (SPEC §8): upload into intake, read receipts and feedback.
+//!
+//! | route | who | does |
+//! |---|---|---|
+//! | `PUT /v1/inbox/{name}` | creditor | streams the body into intake; 201 + receipt |
+//! | `GET /v1/receipts`, `GET /v1/receipts/{id}` | any party | own receipts |
+//! | `GET /v1/feedback`, `GET /v1/feedback/{name}` | creditor | own terugmeldingen |
+//!
+//! Everything a handler reads comes from the party's own folders through the same confined
+//! file access as SFTP; names are checked before they touch the disk.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use futures_util::StreamExt;
+use serde_json::json;
+
+use super::error::ApiError;
+use super::server::Peer;
+use crate::audit::{Event, Outcome};
+use crate::domain::party::{Credential, PartyId, VerifiedSender};
+use crate::domain::upload::UploadName;
+use crate::ingest::sftp::files;
+use crate::ingest::sftp::paths::{Folder, plain_name};
+use crate::intake::{Intake, UploadError};
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct Api {
+    /// The one intake (the same as SFTP's).
+    pub intake: Intake,
+    /// How long a body may stall before the upload is dropped.
+    pub idle: std::time::Duration,
+}
+
+/// Bytes handed to intake at once (request bodies arrive in TLS-record-sized frames).
+const CHUNK: usize = 256 * 1024;
+
+/// The router; every request carries an `Extension<Arc<Peer>>` set by the connection.
+pub fn router(api: Api) -> Router {
+    Router::new()
+        // A catch-all, so `a/b` or `..;/x` reach the handler and get a 400 naming the rule.
+        .route("/v1/inbox/{*name}", axum::routing::put(put_inbox))
+        .route("/v1/receipts", get(list_receipts))
+        .route("/v1/receipts/{id}", get(get_receipt))
+        .route("/v1/feedback", get(list_feedback))
+        .route("/v1/feedback/{name}", get(get_feedback))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(api)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see SPEC §8 for the API")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this method is not allowed here")
+}
+
+fn creditor_of(peer: &Peer) -> Result<&crate::domain::party::CreditorId, ApiError> {
+    match &peer.party {
+        PartyId::Creditor(c) => Ok(c),
+        PartyId::Municipality(_) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "creditor_only",
+            "only creditors use this endpoint; municipalities use /v1/pickup and /v1/feedback (POST)",
+        )),
+    }
+}
+
+/// A name from a URL (already percent-decoded) that may be looked up in a folder.
+fn checked_name(name: &str) -> Result<&str, ApiError> {
+    if plain_name(name) && name != ".." {
+        Ok(name)
+    } else {
+        Err(ApiError::bad_name("the name must be a plain file name: no '/', '\\', '..', NUL or leading '.'"))
+    }
+}
+
+async fn put_inbox(
+    State(api): State<Api>,
+    Extension(peer): Extension<Arc<Peer>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let creditor = creditor_of(&peer)?.clone();
+    let name = checked_name(&name)?;
+    let name = UploadName::parse(name).map_err(|e| ApiError::bad_name(e.to_string()))?;
+    if name.is_temp() {
+        return Err(ApiError::bad_name(
+            "over HTTPS an upload is complete when the request ends; PUT it under its final name (.csv or .jsonl)",
+        ));
+    }
+    let limit = api.intake.config().intake.max_file_bytes;
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        refuse_too_large(&api.intake, &peer, limit).await;
+        return Err(ApiError::too_large(limit));
+    }
+    let sender = VerifiedSender::authenticated(
+        creditor,
+        Credential::Certificate(peer.cert.fingerprint_hex()),
+        peer.origin.to_string(),
+    );
+    let mut upload = api.intake.begin(sender, name).map_err(ApiError::intake)?;
+    tracing::info!(party = %peer.party, file_id = upload.file_id(), "HTTPS upload started");
+    let mut stream = body.into_data_stream();
+    let mut buf = Vec::with_capacity(CHUNK);
+    loop {
+        let next = tokio::time::timeout(api.idle, stream.next()).await.map_err(|_| {
+            ApiError::new(StatusCode::REQUEST_TIMEOUT, "body_timeout", "the request body stalled; nothing was kept")
+        })?;
+        let chunk = match next {
+            None => break,
+            Some(Ok(c)) => c,
+            // A dropped connection or a body shorter than its Content-Length: the upload is
+            // dropped here and nothing is processed.
+            Some(Err(_)) => {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "body_incomplete",
+                    "the request body ended early; nothing was kept; send the file again",
+                ));
+            }
+        };
+        buf.extend_from_slice(&chunk);
+        if buf.len() >= CHUNK {
+            write(&mut upload, &mut buf, &api.intake, &peer, limit).await?;
+        }
+    }
+    if !buf.is_empty() {
+        write(&mut upload, &mut buf, &api.intake, &peer, limit).await?;
+    }
+    let received = upload.finish().await.map_err(ApiError::intake)?;
+    let receipt = received.commit().await.map_err(ApiError::intake)?;
+    let location = format!("/v1/receipts/{}", receipt.file_id);
+    let mut resp = (StatusCode::CREATED, Json(&receipt)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+async fn write(
+    upload: &mut crate::intake::Upload,
+    buf: &mut Vec<u8>,
+    intake: &Intake,
+    peer: &Peer,
+    limit: u64,
+) -> Result<(), ApiError> {
+    let offset = upload.bytes();
+    let data = std::mem::replace(buf, Vec::with_capacity(CHUNK));
+    match upload.write_at(offset, data).await {
+        Ok(()) => Ok(()),
+        Err(UploadError::TooLarge { .. }) => {
+            refuse_too_large(intake, peer, limit).await;
+            Err(ApiError::too_large(limit))
+        }
+        Err(e) => Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string())),
+    }
+}
+
+async fn refuse_too_large(intake: &Intake, peer: &Peer, limit: u64) {
+    let ev = Event::new(peer.party.actor(), "upload", Outcome::Denied)
+        .origin(peer.origin.to_string())
+        .auth(Credential::Certificate(peer.cert.fingerprint_hex()).audit_text())
+        .object(json!({ "protocol": "https", "reason": "too_large", "limit": limit }));
+    intake.audit().record(ev).await;
+}
+
+/// Lists a folder of the peer as JSON.
+async fn list(api: &Api, peer: &Peer, folder: Folder) -> Result<Response, ApiError> {
+    let dir = files::real_dir(api.intake.layout(), &peer.party, folder).ok_or_else(|| not_found_file())?;
+    let entries = files::list(dir, 0o440).await.map_err(|_| ApiError::unavailable())?;
+    let items: Vec<_> = entries
+        .iter()
+        .map(|e| json!({ "name": e.filename, "bytes": e.attrs.size, "modified": e.attrs.mtime }))
+        .collect();
+    Ok(Json(json!({ "files": items })).into_response())
+}
+
+/// Sends one file of a folder of the peer.
+async fn send(api: &Api, peer: &Peer, folder: Folder, name: &str) -> Result<Response, ApiError> {
+    let name = checked_name(name)?.to_owned();
+    let dir = files::real_dir(api.intake.layout(), &peer.party, folder).ok_or_else(|| not_found_file())?;
+    let content_type = if name.ends_with(".json") {
+        "application/json"
+    } else if name.ends_with(".csv") {
+        "text/csv; charset=utf-8"
+    } else {
+        "text/plain; charset=utf-8"
+    };
+    let file = files::open(dir, name, 0o440).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => not_found_file(),
+        _ => ApiError::unavailable(),
+    })?;
+    let size = file.attrs.size.unwrap_or(0);
+    let mut bytes = Vec::with_capacity(size as usize);
+    while (bytes.len() as u64) < size {
+        let part = file.read_at(bytes.len() as u64, files::MAX_READ).await.map_err(|_| ApiError::unavailable())?;
+        if part.is_empty() {
+            break;
+        }
+        bytes.extend_from_slice(&part);
+    }
+    Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
+}
+
+fn not_found_file() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such file; list the folder to see what there is")
+}
+
+async fn list_receipts(State(api): State<Api>, Extension(peer): Extension<Arc<Peer>>) -> Result<Response, ApiError> {
+    list(&api, &peer, Folder::Receipts).await
+}
+
+async fn get_receipt(
+    State(api): State<Api>,
+    Extension(peer): Extension<Arc<Peer>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    // `/v1/receipts/<file-id>` is the JSON receipt; full file names work too.
+    let name = if id.contains('.') { id } else { format!("{id}.receipt.json") };
+    send(&api, &peer, Folder::Receipts, &name).await
+}
+
+async fn list_feedback(State(api): State<Api>, Extension(peer): Extension<Arc<Peer>>) -> Result<Response, ApiError> {
+    creditor_of(&peer)?;
+    list(&api, &peer, Folder::Feedback).await
+}
+
+async fn get_feedback(
+    State(api): State<Api>,
+    Extension(peer): Extension<Arc<Peer>>,
+    Path(name): Path<String>,
+) -> Result<Response, ApiError> {
+    creditor_of(&peer)?;
+    send(&api, &peer, Folder::Feedback, &name).await
+}

@@ -1,0 +1,335 @@
+//! The HTTPS listener: accept → TLS handshake (with timeout) → client certificate → party →
+//! HTTP/1.1 or HTTP/2 on that connection.
+//!
+//! Nothing of a request is parsed before the handshake has verified a client certificate.
+//! A verified certificate that maps to no party gets `403 unknown_certificate` on every
+//! request; a certificate revoked after the handshake is refused on its next request.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use rustls::pki_types::CertificateDer;
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tower::ServiceExt;
+
+use super::error::ApiError;
+use super::identity::PeerCert;
+use super::routes::{self, Api};
+use super::tls::Reloading;
+use crate::audit::{Event, Outcome};
+use crate::config::HttpsConfig;
+use crate::domain::party::{Credential, PartyId};
+use crate::intake::Intake;
+
+/// How long open connections get to finish after shutdown is signalled.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Most refused handshakes audited per minute (the rest are counted in the log), so a
+/// scanner cannot flood the audit log.
+const MAX_HANDSHAKE_AUDITS_PER_MINUTE: u64 = 60;
+
+/// The authenticated party of a request (set by the guard for the handlers).
+pub struct Peer {
+    /// The party.
+    pub party: PartyId,
+    /// Its certificate.
+    pub cert: PeerCert,
+    /// Where it connects from.
+    pub origin: SocketAddr,
+}
+
+/// What one connection knows after its handshake.
+struct Conn {
+    cert: PeerCert,
+    chain: Vec<CertificateDer<'static>>,
+    origin: SocketAddr,
+    party: Option<PartyId>,
+    /// The TLS generation this chain was last verified under.
+    verified_under: AtomicU64,
+    /// Whether a refusal was already audited for this connection.
+    refused_audited: AtomicBool,
+}
+
+/// Shared by the accept loop and its connections.
+struct Shared {
+    intake: Intake,
+    cfg: HttpsConfig,
+    tls: Arc<Reloading>,
+    router: Router,
+    handshake_audits: AtomicU64,
+}
+
+/// Serves HTTPS on `listener` until `shutdown` becomes `true`.
+///
+/// Loads the certificates, key, CAs and CRLs first (an error here stops start-up), then
+/// watches the CRL files and swaps in a new TLS configuration when one changes.
+pub async fn serve(
+    intake: Intake,
+    cfg: HttpsConfig,
+    listener: TcpListener,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let tls = Arc::new(Reloading::new(cfg.clone())?);
+    let api = Api { intake: intake.clone(), idle: cfg.idle_timeout };
+    let guard_state = GuardState { tls: tls.clone(), intake: intake.clone() };
+    let router = routes::router(api).layer(axum::middleware::from_fn_with_state(guard_state, guard));
+    let shared = Arc::new(Shared { intake, cfg, tls, router, handshake_audits: AtomicU64::new(0) });
+    tokio::spawn(watch_crls(shared.clone(), shutdown.clone()));
+    tokio::spawn(reset_audit_budget(shared.clone(), shutdown.clone()));
+    let slots = Arc::new(Semaphore::new(shared.cfg.max_connections));
+    let mut conns = tokio::task::JoinSet::new();
+    tracing::info!(addr = %listener.local_addr()?, "HTTPS serving");
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => {
+                let (tcp, origin) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "HTTPS accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    tracing::warn!(%origin, limit = shared.cfg.max_connections, "HTTPS connection limit reached; refusing");
+                    continue;
+                };
+                let (shared, stop) = (shared.clone(), shutdown.clone());
+                conns.spawn(async move {
+                    connection(shared, tcp, origin, stop).await;
+                    drop(slot);
+                });
+            }
+        }
+        while conns.try_join_next().is_some() {}
+    }
+    tracing::info!(connections = conns.len(), "HTTPS stopping");
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, async { while conns.join_next().await.is_some() {} }).await;
+    conns.abort_all();
+    Ok(())
+}
+
+/// One connection from handshake to close.
+async fn connection(shared: Arc<Shared>, tcp: TcpStream, origin: SocketAddr, mut stop: watch::Receiver<bool>) {
+    let _ = tcp.set_nodelay(true);
+    let loaded = shared.tls.current();
+    let acceptor = tokio_rustls::TlsAcceptor::from(loaded.server.clone());
+    let tls = match tokio::time::timeout(shared.cfg.handshake_timeout, acceptor.accept(tcp)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return handshake_refused(&shared, origin, &e).await,
+        Err(_) => return tracing::debug!(%origin, "TLS handshake timed out"),
+    };
+    let chain: Vec<CertificateDer<'static>> =
+        tls.get_ref().1.peer_certificates().map(|c| c.iter().map(|c| c.clone().into_owned()).collect()).unwrap_or_default();
+    let Some(end) = chain.first() else {
+        // The verifier requires a certificate, so this does not happen; fail closed anyway.
+        return;
+    };
+    let cert = PeerCert::read(end);
+    let party = shared.intake.config().party_for_certificate(&cert.fingerprint, cert.oin.as_deref());
+    audit_login(&shared, &cert, party.as_ref(), origin).await;
+    let conn = Arc::new(Conn {
+        cert,
+        chain,
+        origin,
+        party,
+        verified_under: AtomicU64::new(loaded.generation),
+        refused_audited: AtomicBool::new(false),
+    });
+    let router = shared.router.clone();
+    let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+        req.extensions_mut().insert(conn.clone());
+        router.clone().oneshot(req.map(Body::new))
+    });
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.cfg.idle_timeout)
+        .max_buf_size(256 * 1024);
+    builder.http2().timer(TokioTimer::new()).max_concurrent_streams(16);
+    let conn = builder.serve_connection(TokioIo::new(tls), service);
+    tokio::pin!(conn);
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(%origin, error = %e, "HTTPS connection ended with an error");
+                }
+                break;
+            }
+            _ = stop.changed(), if !stopping => {
+                stopping = true;
+                conn.as_mut().graceful_shutdown();
+            }
+        }
+    }
+}
+
+/// What the guard needs.
+#[derive(Clone)]
+struct GuardState {
+    tls: Arc<Reloading>,
+    intake: Intake,
+}
+
+/// Checks every request: a known party, and a certificate still valid under the current
+/// CRLs (re-verified when they changed since the handshake).
+async fn guard(State(GuardState { tls, intake }): State<GuardState>, mut req: Request, next: Next) -> Response {
+    let Some(conn) = req.extensions().get::<Arc<Conn>>().cloned() else {
+        return ApiError::new(StatusCode::FORBIDDEN, "no_certificate", "a client certificate is required")
+            .into_response();
+    };
+    let Some(party) = conn.party.clone() else {
+        let msg = format!(
+            "this certificate (SHA-256 {}) is not configured for any party; give its fingerprint or OIN to the operator",
+            conn.cert.fingerprint_hex()
+        );
+        return ApiError::new(StatusCode::FORBIDDEN, "unknown_certificate", msg).into_response();
+    };
+    let current = tls.current();
+    if conn.verified_under.load(Ordering::SeqCst) != current.generation {
+        match current.verify(&conn.chain) {
+            Ok(()) => conn.verified_under.store(current.generation, Ordering::SeqCst),
+            Err(e) => {
+                let reason = reason_of(&e);
+                tracing::info!(party = %party, reason, "HTTPS request refused: certificate no longer valid");
+                if !conn.refused_audited.swap(true, Ordering::SeqCst) {
+                    let ev = Event::new(party.actor(), "login", Outcome::Denied)
+                        .auth(Credential::Certificate(conn.cert.fingerprint_hex()).audit_text())
+                        .origin(conn.origin.to_string())
+                        .object(json!({ "protocol": "https", "method": "mtls", "reason": reason, "after_handshake": true }));
+                    intake.audit().record(ev).await;
+                }
+                let mut resp = ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "certificate_refused",
+                    format!("the client certificate is no longer accepted ({reason}); use a valid certificate"),
+                )
+                .into_response();
+                resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+                return resp;
+            }
+        }
+    }
+    req.extensions_mut().insert(Arc::new(Peer { party, cert: conn.cert.clone(), origin: conn.origin }));
+    next.run(req).await
+}
+
+/// A short, stable reason for a certificate or handshake error.
+fn reason_of(e: &rustls::Error) -> &'static str {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::Revoked => "revoked",
+            C::Expired | C::ExpiredContext { .. } => "expired",
+            C::NotValidYet | C::NotValidYetContext { .. } => "not_yet_valid",
+            C::UnknownIssuer => "unknown_ca",
+            C::BadSignature => "bad_signature",
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => "not_a_client_certificate",
+            C::UnknownRevocationStatus => "unknown_revocation_status",
+            _ => "certificate_invalid",
+        },
+        rustls::Error::NoCertificatesPresented => "no_client_certificate",
+        rustls::Error::PeerIncompatible(_) => "protocol_incompatible",
+        rustls::Error::PeerMisbehaved(_) => "protocol_error",
+        rustls::Error::InappropriateHandshakeMessage { .. } | rustls::Error::InappropriateMessage { .. } => {
+            "protocol_error"
+        }
+        _ => "tls_error",
+    }
+}
+
+async fn handshake_refused(shared: &Shared, origin: SocketAddr, e: &std::io::Error) {
+    let reason = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        .map_or("connection_closed", reason_of);
+    tracing::info!(%origin, reason, "TLS handshake refused");
+    if reason == "connection_closed" {
+        return;
+    }
+    if shared.handshake_audits.fetch_add(1, Ordering::SeqCst) >= MAX_HANDSHAKE_AUDITS_PER_MINUTE {
+        return;
+    }
+    let ev = Event::new("unknown", "login", Outcome::Denied)
+        .origin(origin.to_string())
+        .object(json!({ "protocol": "https", "method": "mtls", "reason": reason }));
+    shared.intake.audit().record(ev).await;
+}
+
+async fn audit_login(shared: &Shared, cert: &PeerCert, party: Option<&PartyId>, origin: SocketAddr) {
+    let auth = Credential::Certificate(cert.fingerprint_hex()).audit_text();
+    let ev = match party {
+        Some(p) => {
+            tracing::info!(party = %p, %origin, "HTTPS login");
+            Event::new(p.actor(), "login", Outcome::Ok)
+                .object(json!({ "protocol": "https", "method": "mtls", "by": if cert.oin.is_some() { "oin_or_fingerprint" } else { "fingerprint" } }))
+        }
+        None => {
+            tracing::info!(%origin, "HTTPS login refused: certificate not configured for any party");
+            Event::new("unknown", "login", Outcome::Denied).object(json!({
+                "protocol": "https",
+                "method": "mtls",
+                "reason": "unknown_certificate",
+                "oin_present": cert.oin.is_some(),
+            }))
+        }
+    };
+    shared.intake.audit().record(ev.auth(auth).origin(origin.to_string())).await;
+}
+
+/// Re-reads the CRL files when they change.
+async fn watch_crls(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    if shared.cfg.crl.is_empty() {
+        return;
+    }
+    let mut tick = tokio::time::interval(shared.tls.interval());
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tick.tick() => {}
+        }
+        let tls = shared.tls.clone();
+        let result = tokio::task::spawn_blocking(move || tls.check()).await;
+        let (outcome, detail) = match result {
+            Ok(Ok(false)) => continue,
+            Ok(Ok(true)) => (Outcome::Ok, json!({ "files": shared.cfg.crl.len() })),
+            Ok(Err(e)) => {
+                tracing::error!(error = %format!("{e:#}"), "a CRL file changed but cannot be used; the previous CRLs stay in force");
+                (Outcome::Error, json!({ "error": "unreadable_crl" }))
+            }
+            Err(_) => continue,
+        };
+        tracing::info!(?outcome, "CRL reload");
+        shared.intake.audit().record(Event::new("system", "crl_reload", outcome).object(detail)).await;
+    }
+}
+
+/// Refills the handshake audit budget every minute.
+async fn reset_audit_budget(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {}
+        }
+        let over = shared.handshake_audits.swap(0, Ordering::SeqCst).saturating_sub(MAX_HANDSHAKE_AUDITS_PER_MINUTE);
+        if over > 0 {
+            tracing::warn!(not_audited = over, "many refused TLS handshakes in the last minute");
+        }
+    }
+}

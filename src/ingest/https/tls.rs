@@ -1,0 +1,145 @@
+//! The TLS side of HTTPS: the rustls server configuration, client-certificate verification
+//! with CRLs, and reloading when a CRL file changes.
+//!
+//! - TLS 1.3, and TLS 1.2 only with ECDHE and AEAD suites (AES-GCM, ChaCha20-Poly1305), the
+//!   NCSC "good" set. rustls has no CBC suites, no renegotiation; 0-RTT stays off.
+//! - No session resumption at all (no session cache, no tickets): a resumed session would
+//!   restore a peer certificate without checking the current CRL.
+//! - When a CRL changes, a new configuration is built and used for every new handshake, and
+//!   the generation counter moves on: requests on connections verified under an older
+//!   generation re-verify their certificate with the new verifier (see `server`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use anyhow::Context;
+use rustls::crypto::{CryptoProvider, aws_lc_rs};
+use rustls::pki_types::{CertificateDer, UnixTime};
+use rustls::server::danger::ClientCertVerifier;
+use rustls::server::{NoServerSessionStorage, WebPkiClientVerifier};
+use rustls::{RootCertStore, ServerConfig};
+
+use crate::config::HttpsConfig;
+use crate::config::tls::{load_certs, load_crls, load_key};
+
+/// The crypto provider: aws-lc-rs with only the NCSC "good" suites.
+pub fn provider() -> Arc<CryptoProvider> {
+    use aws_lc_rs::cipher_suite as cs;
+    Arc::new(CryptoProvider {
+        cipher_suites: vec![
+            cs::TLS13_AES_256_GCM_SHA384,
+            cs::TLS13_AES_128_GCM_SHA256,
+            cs::TLS13_CHACHA20_POLY1305_SHA256,
+            cs::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+            cs::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            cs::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+            cs::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            cs::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        ],
+        ..aws_lc_rs::default_provider()
+    })
+}
+
+/// One loaded configuration.
+pub struct Loaded {
+    /// For new handshakes.
+    pub server: Arc<ServerConfig>,
+    /// The client verifier inside it, to re-verify older connections.
+    pub verifier: Arc<dyn ClientCertVerifier>,
+    /// Increases with every reload.
+    pub generation: u64,
+}
+
+impl Loaded {
+    /// Verifies a client chain (end entity first) against the CAs and CRLs of this generation.
+    pub fn verify(&self, chain: &[CertificateDer<'static>]) -> Result<(), rustls::Error> {
+        let (end, rest) = chain.split_first().ok_or(rustls::Error::NoCertificatesPresented)?;
+        self.verifier.verify_client_cert(end, rest, UnixTime::now()).map(|_| ())
+    }
+}
+
+/// Builds the configuration from the files named in `cfg`.
+pub fn build(cfg: &HttpsConfig, generation: u64) -> anyhow::Result<Loaded> {
+    let provider = provider();
+    let mut roots = RootCertStore::empty();
+    for path in &cfg.client_ca {
+        let certs = load_certs(path).map_err(anyhow::Error::msg).with_context(|| path.display().to_string())?;
+        for c in certs {
+            roots.add(c).with_context(|| format!("{}: not a usable CA certificate", path.display()))?;
+        }
+    }
+    let mut crls = Vec::new();
+    for path in &cfg.crl {
+        crls.extend(load_crls(path).map_err(anyhow::Error::msg).with_context(|| path.display().to_string())?);
+    }
+    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .with_crls(crls)
+        .build()
+        .context("building the client certificate verifier")?;
+    let chain = load_certs(&cfg.cert).map_err(anyhow::Error::msg).context("server certificate")?;
+    let key = load_key(&cfg.key).map_err(anyhow::Error::msg).context("server key")?;
+    let mut server = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .context("TLS versions")?
+        .with_client_cert_verifier(verifier.clone())
+        .with_single_cert(chain, key)
+        .context("the server certificate and key do not belong together")?;
+    server.session_storage = Arc::new(NoServerSessionStorage {});
+    server.send_tls13_tickets = 0;
+    server.max_early_data_size = 0;
+    server.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Loaded { server: Arc::new(server), verifier, generation })
+}
+
+/// The current configuration, swapped when CRLs change.
+pub struct Reloading {
+    cfg: HttpsConfig,
+    current: RwLock<Arc<Loaded>>,
+    generation: AtomicU64,
+    stamps: RwLock<Vec<Option<(SystemTime, u64)>>>,
+}
+
+impl Reloading {
+    /// Loads the first generation.
+    pub fn new(cfg: HttpsConfig) -> anyhow::Result<Reloading> {
+        let loaded = build(&cfg, 0)?;
+        let stamps = stamps(&cfg);
+        Ok(Reloading {
+            cfg,
+            current: RwLock::new(Arc::new(loaded)),
+            generation: AtomicU64::new(0),
+            stamps: RwLock::new(stamps),
+        })
+    }
+
+    /// The configuration for the next handshake or re-verification.
+    pub fn current(&self) -> Arc<Loaded> {
+        self.current.read().expect("not poisoned").clone()
+    }
+
+    /// Reloads if a CRL file changed. `Ok(true)` when a new generation is in use; on error the
+    /// previous generation stays (its CRLs are still enforced).
+    pub fn check(&self) -> anyhow::Result<bool> {
+        let now = stamps(&self.cfg);
+        if *self.stamps.read().expect("not poisoned") == now {
+            return Ok(false);
+        }
+        *self.stamps.write().expect("not poisoned") = now;
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let loaded = build(&self.cfg, generation)?;
+        *self.current.write().expect("not poisoned") = Arc::new(loaded);
+        Ok(true)
+    }
+
+    /// How often to call [`Reloading::check`].
+    pub fn interval(&self) -> std::time::Duration {
+        self.cfg.crl_check
+    }
+}
+
+/// Modification time and size of each CRL file, as a change detector.
+fn stamps(cfg: &HttpsConfig) -> Vec<Option<(SystemTime, u64)>> {
+    cfg.crl.iter().map(|p| std::fs::metadata(p).ok().and_then(|m| Some((m.modified().ok()?, m.len())))).collect()
+}
