@@ -49,7 +49,12 @@ impl Daemon {
             // Certificates, key, CAs and CRLs are loaded before anything is served, so a bad
             // file stops start-up here rather than later.
             crate::ingest::https::tls::build(&https, 0).context("loading the HTTPS certificates")?;
-            tasks.push(tokio::spawn(crate::ingest::https::serve(intake.clone(), https, listener, stop_rx.clone())));
+            tasks.push(tokio::spawn(crate::ingest::https::serve(
+                intake.clone(),
+                https,
+                listener,
+                stop_rx.clone(),
+            )));
         }
         intake
             .audit()

@@ -9,8 +9,8 @@ use anyhow::Context;
 
 use crate::daemon::Daemon;
 use crate::demo::client::Client;
-use crate::demo::sample;
 use crate::demo::https_client::HttpsClient;
+use crate::demo::sample;
 use crate::demo::setup::{self, CREDITORS, OIN_CREDITOR};
 use crate::intake::Receipt;
 
@@ -84,7 +84,12 @@ async fn push_everything(
             let (cert, key) = inst.tls_pair(c.id);
             let client = HttpsClient::new(https, &inst.ca_cert(), &cert, &key)?;
             let answer = client.request("PUT", &format!("/v1/inbox/{name}"), &data).await?;
-            anyhow::ensure!(answer.status == 201, "HTTPS upload answered {}: {}", answer.status, String::from_utf8_lossy(&answer.body));
+            anyhow::ensure!(
+                answer.status == 201,
+                "HTTPS upload answered {}: {}",
+                answer.status,
+                String::from_utf8_lossy(&answer.body)
+            );
             println!(
                 "{:<15} pushed {name} over HTTPS ({} records, {} bytes; certificate recognised by its OIN; 201 with the receipt)",
                 c.id,

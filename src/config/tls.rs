@@ -81,7 +81,8 @@ pub(super) fn https(c: &mut Checker<'_>, raw: &Spanned<RawHttps>) -> Option<Http
     })
 }
 
-const CERT_FIX: &str = "give a PEM file with -----BEGIN CERTIFICATE----- blocks, relative to this configuration file";
+const CERT_FIX: &str =
+    "give a PEM file with -----BEGIN CERTIFICATE----- blocks, relative to this configuration file";
 const KEY_FIX: &str = "give the PEM private key (PKCS#8, SEC1 or PKCS#1) that belongs to [https] cert";
 
 /// Checks a party's `tls_fingerprints` / `oin` and remembers them to find clashes.
@@ -101,7 +102,11 @@ pub(super) fn identity(
     if let Some(o) = oin {
         let v = o.get_ref().trim();
         if v.len() != 20 || !v.bytes().all(|b| b.is_ascii_digit()) {
-            c.report(o, format!("the OIN of '{party}' must be 20 digits"), "write e.g. \"00000001823288444000\"");
+            c.report(
+                o,
+                format!("the OIN of '{party}' must be 20 digits"),
+                "write e.g. \"00000001823288444000\"",
+            );
             return TlsIdentity::None;
         }
         if let Some(other) = c.tls_seen.insert(format!("oin:{v}"), party.to_owned()) {

@@ -58,7 +58,8 @@ impl HttpsClient {
 
     /// Sends one request and reads the whole answer.
     pub async fn request(&self, method: &str, path: &str, body: &[u8]) -> anyhow::Result<Answer> {
-        let tcp = TcpStream::connect(self.addr).await.with_context(|| format!("connecting to {}", self.addr))?;
+        let tcp =
+            TcpStream::connect(self.addr).await.with_context(|| format!("connecting to {}", self.addr))?;
         let connector = tokio_rustls::TlsConnector::from(self.config.clone());
         let name = ServerName::try_from("localhost").expect("valid name");
         let mut tls = connector.connect(name, tcp).await.context("TLS handshake")?;
@@ -85,11 +86,8 @@ impl HttpsClient {
 fn parse(raw: &[u8], resumed: bool) -> anyhow::Result<Answer> {
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n").context("no HTTP header in the answer")?;
     let head = std::str::from_utf8(&raw[..end]).context("header is not text")?;
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .context("no status in the answer")?;
+    let status =
+        head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).context("no status in the answer")?;
     let chunked = head.lines().any(|l| {
         let l = l.to_ascii_lowercase();
         l.starts_with("transfer-encoding:") && l.contains("chunked")
@@ -125,8 +123,11 @@ mod tests {
     fn answers_with_length_and_chunked_bodies() {
         let a = parse(b"HTTP/1.1 201 Created\r\ncontent-length: 2\r\n\r\n{}", false).unwrap();
         assert_eq!((a.status, a.body.as_slice()), (201, &b"{}"[..]));
-        let a = parse(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n", true)
-            .unwrap();
+        let a = parse(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+            true,
+        )
+        .unwrap();
         assert_eq!(a.body, b"abcde");
         assert!(parse(b"garbage", false).is_err());
     }

@@ -105,7 +105,8 @@ pub fn create(dir: &Path) -> anyhow::Result<Installation> {
     fsutil::create_private_dir(&pki_dir)?;
     let ca = pki::Ca::new("meldpunt demo CA")?;
     ca.write(&pki_dir.join("ca.crt"), &pki_dir.join("ca.key"))?;
-    ca.server(&["localhost", "127.0.0.1"])?.write(&pki_dir.join("server.crt"), &pki_dir.join("server.key"))?;
+    ca.server(&["localhost", "127.0.0.1"])?
+        .write(&pki_dir.join("server.crt"), &pki_dir.join("server.key"))?;
     fs::write(pki_dir.join("ca.crl"), ca.crl(&[], 1)?)?;
     let client_cert = |party: &str, oin: Option<&str>| -> anyhow::Result<String> {
         let issued = ca.client(party, oin)?;

@@ -130,6 +130,27 @@ impl Server {
             .expect("run python3 with paramiko (scripts/test installs python3-paramiko)")
     }
 
+    /// Runs `curl` against the HTTPS listener as `party` (its demo client certificate); `path`
+    /// is sent as is. Prints the HTTP status on the last line of stdout.
+    pub fn curl(&self, party: &str, args: &[&str], path: &str) -> (u16, String) {
+        let (cert, key) = self.inst.tls_pair(party);
+        let o = Command::new("curl")
+            .args(["-sS", "--path-as-is", "--cacert"])
+            .arg(self.inst.ca_cert())
+            .arg("--cert")
+            .arg(cert)
+            .arg("--key")
+            .arg(key)
+            .args(args)
+            .args(["-w", "\n%{http_code}"])
+            .arg(format!("https://localhost:{}{path}", self.https_port))
+            .output()
+            .expect("run curl (scripts/test installs it)");
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        let (body, code) = out.rsplit_once('\n').unwrap_or(("", out.as_str()));
+        (code.trim().parse().unwrap_or(0), format!("{body}{}", String::from_utf8_lossy(&o.stderr)))
+    }
+
     /// Receipts of a creditor, parsed, oldest first.
     pub fn receipts(&self, creditor: &str) -> Vec<serde_json::Value> {
         let dir = self.data().join("parties").join(creditor).join("receipts");

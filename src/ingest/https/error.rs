@@ -31,7 +31,9 @@ impl ApiError {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "file_too_large",
-            format!("the file is larger than the limit of {limit} bytes; nothing was kept; split it into smaller files"),
+            format!(
+                "the file is larger than the limit of {limit} bytes; nothing was kept; split it into smaller files"
+            ),
         )
     }
 
@@ -52,9 +54,11 @@ impl ApiError {
                 "body_incomplete",
                 "the upload did not complete; nothing was kept; send the file again",
             ),
-            IntakeError::UnknownCreditor(_) => {
-                ApiError::new(StatusCode::FORBIDDEN, "unknown_party", "this certificate's party is not a creditor")
-            }
+            IntakeError::UnknownCreditor(_) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "unknown_party",
+                "this certificate's party is not a creditor",
+            ),
             other => {
                 tracing::error!(error = %other, "intake failed");
                 ApiError::unavailable()
@@ -65,6 +69,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(json!({ "error": { "code": self.code, "message": self.message } }))).into_response()
+        (self.status, Json(json!({ "error": { "code": self.code, "message": self.message } })))
+            .into_response()
     }
 }

@@ -55,7 +55,14 @@ pub fn router(api: Api) -> Router {
         .with_state(api)
 }
 
-async fn not_found() -> ApiError {
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    let path = uri.path().to_ascii_lowercase();
+    let tricky = ["/..", "..;", "%2e", "%2f", "%5c", "%00", "\\"].iter().any(|t| path.contains(t));
+    if tricky || path.starts_with("/v1/inbox/") {
+        return ApiError::bad_name(
+            "the path is not a plain API path; names may not contain '/', '\\', '..' or NUL",
+        );
+    }
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see SPEC §8 for the API")
 }
 
@@ -99,10 +106,8 @@ async fn put_inbox(
         ));
     }
     let limit = api.intake.config().intake.max_file_bytes;
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
         refuse_too_large(&api.intake, &peer, limit).await;
         return Err(ApiError::too_large(limit));
@@ -118,7 +123,11 @@ async fn put_inbox(
     let mut buf = Vec::with_capacity(CHUNK);
     loop {
         let next = tokio::time::timeout(api.idle, stream.next()).await.map_err(|_| {
-            ApiError::new(StatusCode::REQUEST_TIMEOUT, "body_timeout", "the request body stalled; nothing was kept")
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                "the request body stalled; nothing was kept",
+            )
         })?;
         let chunk = match next {
             None => break,
@@ -207,7 +216,8 @@ async fn send(api: &Api, peer: &Peer, folder: Folder, name: &str) -> Result<Resp
     let size = file.attrs.size.unwrap_or(0);
     let mut bytes = Vec::with_capacity(size as usize);
     while (bytes.len() as u64) < size {
-        let part = file.read_at(bytes.len() as u64, files::MAX_READ).await.map_err(|_| ApiError::unavailable())?;
+        let part =
+            file.read_at(bytes.len() as u64, files::MAX_READ).await.map_err(|_| ApiError::unavailable())?;
         if part.is_empty() {
             break;
         }
@@ -220,7 +230,10 @@ fn not_found_file() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such file; list the folder to see what there is")
 }
 
-async fn list_receipts(State(api): State<Api>, Extension(peer): Extension<Arc<Peer>>) -> Result<Response, ApiError> {
+async fn list_receipts(
+    State(api): State<Api>,
+    Extension(peer): Extension<Arc<Peer>>,
+) -> Result<Response, ApiError> {
     list(&api, &peer, Folder::Receipts).await
 }
 
@@ -234,7 +247,10 @@ async fn get_receipt(
     send(&api, &peer, Folder::Receipts, &name).await
 }
 
-async fn list_feedback(State(api): State<Api>, Extension(peer): Extension<Arc<Peer>>) -> Result<Response, ApiError> {
+async fn list_feedback(
+    State(api): State<Api>,
+    Extension(peer): Extension<Arc<Peer>>,
+) -> Result<Response, ApiError> {
     creditor_of(&peer)?;
     list(&api, &peer, Folder::Feedback).await
 }

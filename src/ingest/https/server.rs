@@ -16,7 +16,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::pki_types::CertificateDer;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
@@ -28,7 +28,7 @@ use super::identity::PeerCert;
 use super::routes::{self, Api};
 use super::tls::Reloading;
 use crate::audit::{Event, Outcome};
-use crate::config::HttpsConfig;
+use crate::config::{HttpsConfig, TlsIdentity};
 use crate::domain::party::{Credential, PartyId};
 use crate::intake::Intake;
 
@@ -122,7 +122,12 @@ pub async fn serve(
 }
 
 /// One connection from handshake to close.
-async fn connection(shared: Arc<Shared>, tcp: TcpStream, origin: SocketAddr, mut stop: watch::Receiver<bool>) {
+async fn connection(
+    shared: Arc<Shared>,
+    tcp: TcpStream,
+    origin: SocketAddr,
+    mut stop: watch::Receiver<bool>,
+) {
     let _ = tcp.set_nodelay(true);
     let loaded = shared.tls.current();
     let acceptor = tokio_rustls::TlsAcceptor::from(loaded.server.clone());
@@ -131,8 +136,12 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream, origin: SocketAddr, mut
         Ok(Err(e)) => return handshake_refused(&shared, origin, &e).await,
         Err(_) => return tracing::debug!(%origin, "TLS handshake timed out"),
     };
-    let chain: Vec<CertificateDer<'static>> =
-        tls.get_ref().1.peer_certificates().map(|c| c.iter().map(|c| c.clone().into_owned()).collect()).unwrap_or_default();
+    let chain: Vec<CertificateDer<'static>> = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+        .unwrap_or_default();
     let Some(end) = chain.first() else {
         // The verifier requires a certificate, so this does not happen; fail closed anyway.
         return;
@@ -153,13 +162,8 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream, origin: SocketAddr, mut
         req.extensions_mut().insert(conn.clone());
         router.clone().oneshot(req.map(Body::new))
     });
-    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(shared.cfg.idle_timeout)
-        .max_buf_size(256 * 1024);
-    builder.http2().timer(TokioTimer::new()).max_concurrent_streams(16);
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(shared.cfg.idle_timeout).max_buf_size(256 * 1024);
     let conn = builder.serve_connection(TokioIo::new(tls), service);
     tokio::pin!(conn);
     let mut stopping = false;
@@ -188,7 +192,11 @@ struct GuardState {
 
 /// Checks every request: a known party, and a certificate still valid under the current
 /// CRLs (re-verified when they changed since the handshake).
-async fn guard(State(GuardState { tls, intake }): State<GuardState>, mut req: Request, next: Next) -> Response {
+async fn guard(
+    State(GuardState { tls, intake }): State<GuardState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let Some(conn) = req.extensions().get::<Arc<Conn>>().cloned() else {
         return ApiError::new(StatusCode::FORBIDDEN, "no_certificate", "a client certificate is required")
             .into_response();
@@ -217,7 +225,9 @@ async fn guard(State(GuardState { tls, intake }): State<GuardState>, mut req: Re
                 let mut resp = ApiError::new(
                     StatusCode::FORBIDDEN,
                     "certificate_refused",
-                    format!("the client certificate is no longer accepted ({reason}); use a valid certificate"),
+                    format!(
+                        "the client certificate is no longer accepted ({reason}); use a valid certificate"
+                    ),
                 )
                 .into_response();
                 resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -276,8 +286,17 @@ async fn audit_login(shared: &Shared, cert: &PeerCert, party: Option<&PartyId>, 
     let ev = match party {
         Some(p) => {
             tracing::info!(party = %p, %origin, "HTTPS login");
-            Event::new(p.actor(), "login", Outcome::Ok)
-                .object(json!({ "protocol": "https", "method": "mtls", "by": if cert.oin.is_some() { "oin_or_fingerprint" } else { "fingerprint" } }))
+            let by_oin = cert.oin.as_ref().is_some_and(|o| {
+                let config = shared.intake.config();
+                let oin = TlsIdentity::Oin(o.clone());
+                config.creditors.iter().any(|c| c.tls == oin)
+                    || config.municipalities.iter().any(|m| m.tls == oin)
+            });
+            Event::new(p.actor(), "login", Outcome::Ok).object(json!({
+                "protocol": "https",
+                "method": "mtls",
+                "by": if by_oin { "oin" } else { "fingerprint" },
+            }))
         }
         None => {
             tracing::info!(%origin, "HTTPS login refused: certificate not configured for any party");
@@ -327,7 +346,8 @@ async fn reset_audit_budget(shared: Arc<Shared>, mut stop: watch::Receiver<bool>
             _ = stop.changed() => return,
             _ = tokio::time::sleep(Duration::from_secs(60)) => {}
         }
-        let over = shared.handshake_audits.swap(0, Ordering::SeqCst).saturating_sub(MAX_HANDSHAKE_AUDITS_PER_MINUTE);
+        let over =
+            shared.handshake_audits.swap(0, Ordering::SeqCst).saturating_sub(MAX_HANDSHAKE_AUDITS_PER_MINUTE);
         if over > 0 {
             tracing::warn!(not_audited = over, "many refused TLS handshakes in the last minute");
         }

@@ -65,7 +65,8 @@ pub fn build(cfg: &HttpsConfig, generation: u64) -> anyhow::Result<Loaded> {
     let provider = provider();
     let mut roots = RootCertStore::empty();
     for path in &cfg.client_ca {
-        let certs = load_certs(path).map_err(anyhow::Error::msg).with_context(|| path.display().to_string())?;
+        let certs =
+            load_certs(path).map_err(anyhow::Error::msg).with_context(|| path.display().to_string())?;
         for c in certs {
             roots.add(c).with_context(|| format!("{}: not a usable CA certificate", path.display()))?;
         }
@@ -89,7 +90,10 @@ pub fn build(cfg: &HttpsConfig, generation: u64) -> anyhow::Result<Loaded> {
     server.session_storage = Arc::new(NoServerSessionStorage {});
     server.send_tls13_tickets = 0;
     server.max_early_data_size = 0;
-    server.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    // HTTP/1.1 only: uploads are single large streams, and an early answer (400, 413) to an
+    // HTTP/2 stream resets it, which some clients report as a framing error instead of
+    // showing the answer.
+    server.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Loaded { server: Arc::new(server), verifier, generation })
 }
 
@@ -141,5 +145,8 @@ impl Reloading {
 
 /// Modification time and size of each CRL file, as a change detector.
 fn stamps(cfg: &HttpsConfig) -> Vec<Option<(SystemTime, u64)>> {
-    cfg.crl.iter().map(|p| std::fs::metadata(p).ok().and_then(|m| Some((m.modified().ok()?, m.len())))).collect()
+    cfg.crl
+        .iter()
+        .map(|p| std::fs::metadata(p).ok().and_then(|m| Some((m.modified().ok()?, m.len()))))
+        .collect()
 }
