@@ -18,6 +18,7 @@ pub struct Daemon {
     intake: Intake,
     sftp_addr: Option<SocketAddr>,
     https_addr: Option<SocketAddr>,
+    admin_addr: SocketAddr,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
 }
@@ -56,6 +57,19 @@ impl Daemon {
                 stop_rx.clone(),
             )));
         }
+        // The admin listener (loopback only, checked by the configuration): /healthz, /metrics.
+        let admin = tokio::net::TcpListener::bind(config.admin_listen)
+            .await
+            .with_context(|| format!("binding admin listener {}", config.admin_listen))?;
+        let admin_addr = admin.local_addr()?;
+        let tmp = intake.layout().vault_tmp();
+        let health: crate::admin::HealthCheck = Arc::new(move || crate::admin::check_writable(&tmp));
+        tasks.push(tokio::spawn(crate::admin::serve(
+            admin,
+            intake.metrics().clone(),
+            health,
+            stop_rx.clone(),
+        )));
         intake
             .audit()
             .record(Event::new("system", "start", Outcome::Ok).object(json!({
@@ -64,6 +78,7 @@ impl Daemon {
                 "municipalities": config.municipalities.len(),
                 "sftp": sftp_addr.map(|a| a.to_string()),
                 "https": https_addr.map(|a| a.to_string()),
+                "admin": admin_addr.to_string(),
             })))
             .await;
         if let Some(a) = sftp_addr {
@@ -72,7 +87,8 @@ impl Daemon {
         if let Some(a) = https_addr {
             tracing::info!(addr = %a, "HTTPS listening");
         }
-        Ok(Daemon { intake, sftp_addr, https_addr, stop, tasks })
+        tracing::info!(addr = %admin_addr, "admin listening (/healthz, /metrics)");
+        Ok(Daemon { intake, sftp_addr, https_addr, admin_addr, stop, tasks })
     }
 
     /// The intake (shared by all listeners).
@@ -99,6 +115,7 @@ impl Daemon {
         if let Some(a) = self.https_addr {
             parts.push(format!("https={a}"));
         }
+        parts.push(format!("admin={}", self.admin_addr));
         parts.join(" ")
     }
 

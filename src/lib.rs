@@ -3,6 +3,7 @@
 //! Data flows ingest → intake → vault → batch → deliver → feedback → retention; the domain
 //! types are free of I/O, and audit and config are small shared services.
 
+pub mod admin;
 pub mod audit;
 pub mod cli;
 pub mod config;
@@ -12,5 +13,6 @@ pub mod domain;
 pub mod ingest;
 pub mod intake;
 pub mod layout;
+pub mod metrics;
 pub mod state;
 pub mod vault;

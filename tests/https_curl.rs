@@ -243,3 +243,39 @@ fn tls_1_1_and_cbc_suites_are_refused_good_suites_work() {
     let (ok, out) = handshake(&s, &["-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"]);
     assert!(!ok, "TLS 1.1 is refused: {out}");
 }
+
+#[test]
+fn admin_listener_counts_per_protocol_and_nothing_of_it_is_public() {
+    let s = Server::start();
+    assert_ne!(s.admin_port, 0, "the readiness line names the admin address");
+    let f = local_file(&s, "m.csv", &sample_csv("M", "elektriciteit", 7));
+    let (code, body) = s.curl("eneco", &["-T", f.to_str().unwrap()], "/v1/inbox/m.csv");
+    assert_eq!(code, 201, "{body}");
+    let o = s.sftp("woonstad", &s.key("woonstad"), "ls /receipts\n");
+    assert!(o.status.success());
+    let admin = |path: &str| {
+        let o = Command::new("curl")
+            .args(["-sS", "-w", "\n%{http_code}"])
+            .arg(format!("http://127.0.0.1:{}{path}", s.admin_port))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let health = admin("/healthz");
+    assert!(health.ends_with("200") && health.contains("\"ok\""), "{health}");
+    let metrics = admin("/metrics");
+    for line in [
+        "meldpunt_uploads_total{protocol=\"https\",status=\"accepted\"} 1",
+        "meldpunt_records_total{outcome=\"accepted\"} 7",
+        "meldpunt_logins_total{protocol=\"https\",outcome=\"ok\"} 1",
+        "meldpunt_logins_total{protocol=\"sftp\",outcome=\"ok\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in:\n{metrics}");
+    }
+    assert!(admin("/v1/receipts").ends_with("404"), "no API on the admin port");
+    // And no admin surface on the public port.
+    for path in ["/metrics", "/healthz"] {
+        let (code, _) = s.curl("eneco", &[], path);
+        assert_eq!(code, 404, "{path} on the HTTPS port");
+    }
+}

@@ -43,6 +43,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(https) = config.https.as_mut() {
         https.listen = "127.0.0.1:0".parse().expect("valid address");
     }
+    config.admin_listen = "127.0.0.1:0".parse().expect("valid address");
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = rt.block_on(push_everything(Arc::new(config), &inst, args.records));
     match (&result, args.keep) {

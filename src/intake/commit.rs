@@ -16,6 +16,7 @@ use super::worker::Sealed;
 use crate::audit::{Event, Outcome as AuditOutcome};
 use crate::domain::party::VerifiedSender;
 use crate::domain::period::Period;
+use crate::metrics::Protocol;
 use crate::state::files::{self, FileRow};
 
 /// Files one received file and returns its receipt.
@@ -112,6 +113,8 @@ pub(super) fn commit(
         tracing::error!(file_id, error = %e, "could not write receipt files; they are rewritten at start-up");
     }
     audit(inner, sender, &receipt);
+    let protocol = Protocol::from(sender.credential());
+    inner.metrics.upload_filed(protocol, receipt.status, receipt.bytes, &receipt.records);
     Ok(receipt)
 }
 

@@ -16,6 +16,7 @@ use crate::domain::party::VerifiedSender;
 use crate::domain::period::{Period, local_date};
 use crate::domain::upload::UploadName;
 use crate::layout::Layout;
+use crate::metrics::{Metrics, Protocol};
 use crate::state::State;
 use crate::vault::Vault;
 
@@ -29,6 +30,7 @@ pub(super) struct Inner {
     pub state: State,
     pub audit: Audit,
     pub vault: Vault,
+    pub metrics: Arc<Metrics>,
 }
 
 /// The intake: shared by every transport. Cheap to clone.
@@ -47,7 +49,8 @@ impl Intake {
             .with_context(|| format!("opening {}", layout.state_db().display()))?;
         let vault = Vault::open(layout.clone())?;
         let audit = Audit::new(state.clone());
-        Ok(Intake { inner: Arc::new(Inner { config, layout, state, audit, vault }) })
+        let metrics = Arc::new(Metrics::new());
+        Ok(Intake { inner: Arc::new(Inner { config, layout, state, audit, vault, metrics }) })
     }
 
     /// Cleans up after an interrupted run: call once at daemon start-up, before serving
@@ -81,7 +84,13 @@ impl Intake {
         &self.inner.vault
     }
 
-    /// Starts an upload received now. Must be called inside a Tokio runtime.
+    /// The Prometheus counters (served by the admin listener).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// Starts an upload received now. Must be called inside a Tokio runtime. Its transport
+    /// (for the metrics) follows from the sender's credential, see [`Protocol`].
     pub fn begin(&self, sender: VerifiedSender, name: UploadName) -> Result<Upload, IntakeError> {
         self.begin_at(sender, name, Timestamp::now())
     }
@@ -132,6 +141,7 @@ impl Intake {
             pending: BTreeMap::new(),
             pending_bytes: 0,
             oversize: false,
+            finished: false,
         })
     }
 }
@@ -175,6 +185,8 @@ pub struct Upload {
     pending: BTreeMap<u64, Vec<u8>>,
     pending_bytes: usize,
     oversize: bool,
+    /// `finish` handed the bytes on; dropping it is not an abort.
+    finished: bool,
 }
 
 impl Upload {
@@ -210,6 +222,7 @@ impl Upload {
         let end = offset.saturating_add(data.len() as u64);
         if end > limits.max_file_bytes {
             self.oversize = true;
+            self.intake.inner.metrics.upload_aborted(Protocol::from(self.sender.credential()));
             self.pending.clear();
             self.tx = None; // the worker discards what it sealed
             return Err(UploadError::TooLarge { limit: limits.max_file_bytes });
@@ -269,6 +282,7 @@ impl Upload {
                 Err(_) => return Err(IntakeError::Unavailable("worker panicked".into())),
             }
         };
+        self.finished = true;
         Ok(Received {
             intake: self.intake.clone(),
             sender: self.sender.clone(),
@@ -279,6 +293,15 @@ impl Upload {
             format: self.format,
             outcome: Some(outcome),
         })
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        // Over the limit was counted when it happened; anything else unfinished is an abort.
+        if !self.finished && !self.oversize {
+            self.intake.inner.metrics.upload_aborted(Protocol::from(self.sender.credential()));
+        }
     }
 }
 
@@ -337,23 +360,105 @@ impl Received {
     /// Files it: vault, state, receipt, audit. Returns the receipt.
     pub async fn commit(mut self) -> Result<Receipt, IntakeError> {
         let outcome = self.outcome.take().expect("outcome is taken only here");
+        let over_limit = matches!(outcome, Outcome::TooLarge { .. });
         let intake = self.intake.clone();
         let sender = self.sender.clone();
         let (name, file_id) = (self.name.to_string(), self.file_id.clone());
         let (received_at, period) = (self.received_at, self.period);
-        let receipt = tokio::task::spawn_blocking(move || {
+        let filed = tokio::task::spawn_blocking(move || {
             super::commit::commit(&intake.inner, &sender, &name, &file_id, received_at, period, outcome)
         })
         .await
-        .map_err(|e| IntakeError::Unavailable(e.to_string()))??;
-        Ok(receipt)
+        .map_err(|e| IntakeError::Unavailable(e.to_string()))
+        .and_then(|r| r);
+        if filed.is_err() && !over_limit {
+            // No receipt: for the client (and the counters) the upload was lost.
+            self.intake.inner.metrics.upload_aborted(Protocol::from(self.sender.credential()));
+        }
+        filed
     }
 }
 
 impl Drop for Received {
     fn drop(&mut self) {
-        if self.outcome.is_some() {
+        if let Some(outcome) = &self.outcome {
             self.intake.inner.vault.discard_tmp(&self.file_id);
+            // Never filed (a temp name not renamed before the connection ended); an upload
+            // over the limit was counted when it went over.
+            if matches!(outcome, Outcome::Worked(_)) {
+                self.intake.inner.metrics.upload_aborted(Protocol::from(self.sender.credential()));
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::party::{Credential, CreditorId};
+    use crate::intake::ReceiptStatus;
+
+    /// The value of one series in the rendered metrics.
+    fn value(intake: &Intake, series: &str) -> u64 {
+        let text = intake.metrics().render();
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no series {series}"))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn metrics_count_filed_and_aborted_uploads() {
+        let tmp = tempfile::tempdir().unwrap();
+        let inst = crate::demo::setup::create(&tmp.path().join("inst")).unwrap();
+        let mut config = Config::load(&inst.config).unwrap();
+        config.intake.max_file_bytes = 4096;
+        let config = Arc::new(config);
+        let intake = Intake::open(config.clone(), Layout::new(&config.data_dir)).unwrap();
+        intake.recover().unwrap();
+        let sender = |c: Credential| {
+            VerifiedSender::authenticated(CreditorId::parse("woonstad").unwrap(), c, "127.0.0.1:1".into())
+        };
+        let ssh = || sender(Credential::SshKey("SHA256:test".into()));
+        let name = |n: &str| UploadName::parse(n).unwrap();
+        let mut data = Vec::new();
+        let on = local_date(Timestamp::now());
+        crate::demo::sample::write_csv(&mut data, "T", crate::domain::signal::Kind::Woninghuur, 5, 5, 7, on)
+            .unwrap();
+        assert!(data.len() < 4096);
+        let put = |sender: VerifiedSender, n: &str, bytes: Vec<u8>| {
+            let (intake, n) = (intake.clone(), name(n));
+            async move {
+                let mut u = intake.begin(sender, n).unwrap();
+                let _ = u.write_at(0, bytes).await;
+                u.finish().await.unwrap()
+            }
+        };
+
+        // Filed over SFTP, then the same bytes by the operator: a duplicate.
+        let r = put(ssh(), "a.csv", data.clone()).await.commit().await.unwrap();
+        assert_eq!((r.status, r.records.accepted), (ReceiptStatus::Accepted, 5));
+        let r = put(sender(Credential::Operator), "a.csv", data.clone()).await.commit().await.unwrap();
+        assert_eq!(r.status, ReceiptStatus::Duplicate);
+        assert_eq!(value(&intake, r#"meldpunt_uploads_total{protocol="sftp",status="accepted"}"#), 1);
+        assert_eq!(value(&intake, r#"meldpunt_uploads_total{protocol="cli",status="duplicate"}"#), 1);
+        assert_eq!(value(&intake, r#"meldpunt_upload_bytes_total{protocol="sftp"}"#), data.len() as u64);
+        assert_eq!(value(&intake, r#"meldpunt_upload_bytes_total{protocol="cli"}"#), data.len() as u64);
+        assert_eq!(value(&intake, r#"meldpunt_records_total{outcome="accepted"}"#), 5);
+
+        // Dropped mid-upload, and finished but never filed (a temp name not renamed).
+        let mut u = intake.begin(ssh(), name("b.csv")).unwrap();
+        u.write_at(0, data[..100].to_vec()).await.unwrap();
+        drop(u);
+        drop(put(ssh(), "c.csv.part", data.clone()).await);
+        assert_eq!(value(&intake, r#"meldpunt_uploads_aborted_total{protocol="sftp"}"#), 2);
+
+        // Over the limit: aborted once, and filed as rejected.
+        let cert = sender(Credential::Certificate("ab".into()));
+        let r = put(cert, "d.csv", vec![b'x'; 5000]).await.commit().await.unwrap();
+        assert_eq!(r.status, ReceiptStatus::Rejected);
+        assert_eq!(value(&intake, r#"meldpunt_uploads_aborted_total{protocol="https"}"#), 1);
+        assert_eq!(value(&intake, r#"meldpunt_uploads_total{protocol="https",status="rejected"}"#), 1);
+        assert_eq!(value(&intake, r#"meldpunt_uploads_aborted_total{protocol="cli"}"#), 0);
+        assert_eq!(value(&intake, r#"meldpunt_uploads_total{protocol="sftp",status="rejected"}"#), 0);
     }
 }

@@ -189,7 +189,7 @@ async fn refuse_too_large(intake: &Intake, peer: &Peer, limit: u64) {
 
 /// Lists a folder of the peer as JSON.
 async fn list(api: &Api, peer: &Peer, folder: Folder) -> Result<Response, ApiError> {
-    let dir = files::real_dir(api.intake.layout(), &peer.party, folder).ok_or_else(|| not_found_file())?;
+    let dir = files::real_dir(api.intake.layout(), &peer.party, folder).ok_or_else(not_found_file)?;
     let entries = files::list(dir, 0o440).await.map_err(|_| ApiError::unavailable())?;
     let items: Vec<_> = entries
         .iter()
@@ -201,7 +201,7 @@ async fn list(api: &Api, peer: &Peer, folder: Folder) -> Result<Response, ApiErr
 /// Sends one file of a folder of the peer.
 async fn send(api: &Api, peer: &Peer, folder: Folder, name: &str) -> Result<Response, ApiError> {
     let name = checked_name(name)?.to_owned();
-    let dir = files::real_dir(api.intake.layout(), &peer.party, folder).ok_or_else(|| not_found_file())?;
+    let dir = files::real_dir(api.intake.layout(), &peer.party, folder).ok_or_else(not_found_file)?;
     let content_type = if name.ends_with(".json") {
         "application/json"
     } else if name.ends_with(".csv") {

@@ -31,6 +31,7 @@ use crate::audit::{Event, Outcome};
 use crate::config::{HttpsConfig, TlsIdentity};
 use crate::domain::party::{Credential, PartyId};
 use crate::intake::Intake;
+use crate::metrics::{LoginOutcome, LoginProtocol};
 
 /// How long open connections get to finish after shutdown is signalled.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -215,6 +216,7 @@ async fn guard(
             Err(e) => {
                 let reason = reason_of(&e);
                 tracing::info!(party = %party, reason, "HTTPS request refused: certificate no longer valid");
+                intake.metrics().login(LoginProtocol::Https, LoginOutcome::Failed);
                 if !conn.refused_audited.swap(true, Ordering::SeqCst) {
                     let ev = Event::new(party.actor(), "login", Outcome::Denied)
                         .auth(Credential::Certificate(conn.cert.fingerprint_hex()).audit_text())
@@ -272,6 +274,7 @@ async fn handshake_refused(shared: &Shared, origin: SocketAddr, e: &std::io::Err
     if reason == "connection_closed" {
         return;
     }
+    shared.intake.metrics().login(LoginProtocol::Https, LoginOutcome::Failed);
     if shared.handshake_audits.fetch_add(1, Ordering::SeqCst) >= MAX_HANDSHAKE_AUDITS_PER_MINUTE {
         return;
     }
@@ -282,6 +285,8 @@ async fn handshake_refused(shared: &Shared, origin: SocketAddr, e: &std::io::Err
 }
 
 async fn audit_login(shared: &Shared, cert: &PeerCert, party: Option<&PartyId>, origin: SocketAddr) {
+    let outcome = if party.is_some() { LoginOutcome::Ok } else { LoginOutcome::Failed };
+    shared.intake.metrics().login(LoginProtocol::Https, outcome);
     let auth = Credential::Certificate(cert.fingerprint_hex()).audit_text();
     let ev = match party {
         Some(p) => {

@@ -20,6 +20,7 @@ use crate::audit::{Event, Outcome};
 use crate::config::Config;
 use crate::domain::party::PartyId;
 use crate::intake::Intake;
+use crate::metrics::{LoginOutcome, LoginProtocol};
 
 /// Actor for attempts that do not name a configured party.
 pub const UNKNOWN_ACTOR: &str = "unknown";
@@ -82,8 +83,9 @@ pub fn note_attempt(log: &Mutex<AuthLog>, config: &Config, user: &str, method: &
     l.last_party = party_named(config, user);
 }
 
-/// Audits a refused attempt (within the per-connection cap).
+/// Audits a refused attempt (within the per-connection cap) and counts it (always).
 pub async fn audit_denial(intake: &Intake, log: &Mutex<AuthLog>, origin: &str, max: usize, d: Denial<'_>) {
+    intake.metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
     let party = party_named(intake.config(), d.user);
     tracing::info!(
         party = party.as_ref().map(PartyId::as_str),
@@ -119,6 +121,7 @@ pub async fn audit_unfinished(intake: &Intake, log: &Mutex<AuthLog>, origin: &st
         (l.last_party.clone(), l.last_method)
     };
     let reason = if timed_out { "auth_timeout" } else { "no_acceptable_method" };
+    intake.metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
     tracing::info!(
         party = party.as_ref().map(PartyId::as_str),
         method,

@@ -18,6 +18,7 @@ use super::fs::Fs;
 use super::server::Shared;
 use super::session::SessionCtx;
 use crate::audit::Outcome;
+use crate::metrics::{LoginOutcome, LoginProtocol};
 
 /// Session channels a connection may have open at once.
 const MAX_CHANNELS: usize = 4;
@@ -71,11 +72,13 @@ impl SshHandler {
         self.deny(d).await
     }
 
-    /// Admits a verified party: takes a session slot and audits the login.
+    /// Admits a verified party: takes a session slot and audits the login. A refusal for a
+    /// session limit counts as a failed login.
     async fn admit(&mut self, party: crate::domain::party::PartyId, fp: String) -> Auth {
         let intake = &self.shared.intake;
         match self.shared.limits.acquire(party.as_str()) {
             Err(hit) => {
+                intake.metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
                 tracing::warn!(party = %party, limit = hit.reason(), "SSH session refused: limit reached");
                 let ev = crate::audit::Event::new(party.actor(), "session_limit", Outcome::Denied)
                     .auth(fp)
@@ -101,8 +104,10 @@ impl SshHandler {
                 if let Err(e) = intake.audit().emit(ev).await {
                     // Fail closed: a login that cannot be audited does not happen.
                     tracing::error!(error = %e, "could not audit a login; refusing it");
+                    intake.metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
                     return Auth::reject();
                 }
+                intake.metrics().login(LoginProtocol::Sftp, LoginOutcome::Ok);
                 tracing::info!(party = %ctx.party, origin = %self.origin, "SSH login");
                 self.log.lock().unwrap_or_else(|p| p.into_inner()).concluded = true;
                 self.ctx = Some(ctx);

@@ -89,6 +89,14 @@ impl Harness {
         self.intake.audit().records().unwrap()
     }
 
+    /// The value of one series of the Prometheus metrics.
+    fn metric(&self, series: &str) -> u64 {
+        let text = self.intake.metrics().render();
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no series {series}"))
+    }
+
     fn receipts(&self, party: &str) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(self.intake.layout().receipts(party))
             .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
@@ -222,6 +230,12 @@ async fn creditor_uploads_reads_receipt_and_is_confined() {
     assert!(denied.len() >= 10, "{denied:?}");
     assert!(denied.iter().all(|e| e.outcome == Outcome::Denied && e.actor == "creditor:woonstad"));
     assert!(!denied.iter().any(|e| e.object.to_string().contains(".csv")), "no file names in denials");
+
+    assert_eq!(h.metric(r#"meldpunt_uploads_total{protocol="sftp",status="accepted"}"#), 2);
+    assert_eq!(h.metric(r#"meldpunt_records_total{outcome="accepted"}"#), 15);
+    assert!(h.metric(r#"meldpunt_upload_bytes_total{protocol="sftp"}"#) > data.len() as u64);
+    assert!(h.metric(r#"meldpunt_uploads_aborted_total{protocol="sftp"}"#) >= 1, "the dropped c.csv.part");
+    assert_eq!(h.metric(r#"meldpunt_logins_total{protocol="sftp",outcome="ok"}"#), 1);
     h.stop().await;
 }
 
@@ -283,6 +297,10 @@ async fn logins_are_checked_limited_and_audited() {
         && e.actor == "creditor:woonstad"
         && e.outcome == Outcome::Denied));
     assert!(audit.iter().any(|e| e.action == "denied_path" && e.object["op"] == "exec"));
+    // Wrong key, unknown user, session limit; vitens, woonstad and woonstad again got in.
+    assert!(h.metric(r#"meldpunt_logins_total{protocol="sftp",outcome="failed"}"#) >= 3);
+    assert!(h.metric(r#"meldpunt_logins_total{protocol="sftp",outcome="ok"}"#) >= 3);
+    assert_eq!(h.metric(r#"meldpunt_logins_total{protocol="https",outcome="ok"}"#), 0);
     h.stop().await;
 }
 

@@ -1,0 +1,299 @@
+//! Prometheus counters of the daemon: lock-free atomics, rendered in the text exposition
+//! format 0.0.4 by the admin listener (`/metrics`).
+//!
+//! Labels come from small enums, so their values (and the number of series) are fixed: no
+//! party ids, file names or other personal data ever become a label. Every label combination
+//! is rendered from the start, zeros included, so dashboards see each series at once.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::domain::party::Credential;
+use crate::intake::receipt::Counts;
+use crate::state::FileStatus;
+
+/// Defines label enums: their variants, `ALL` in rendering order and `as_str`.
+macro_rules! labels {
+    ($($(#[$m:meta])* $vis:vis $name:ident { $($(#[$vm:meta])* $v:ident = $s:literal,)+ })+) => {$(
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        $vis enum $name { $($(#[$vm])* $v,)+ }
+
+        impl $name {
+            /// Every value, in rendering order.
+            $vis const ALL: [Self; [$($s),+].len()] = [$(Self::$v),+];
+
+            /// The label value.
+            $vis fn as_str(self) -> &'static str {
+                match self { $(Self::$v => $s,)+ }
+            }
+        }
+    )+};
+}
+
+labels! {
+    /// The transport an upload arrived by (label `protocol`).
+    pub Protocol {
+        /// SFTP (SSH public key).
+        Sftp = "sftp",
+        /// HTTPS with a client certificate.
+        Https = "https",
+        /// The operator's `meldpunt ingest` on the host.
+        Cli = "cli",
+    }
+
+    /// The listener a login was attempted on (label `protocol` of `meldpunt_logins_total`).
+    pub LoginProtocol {
+        /// An SSH authentication attempt.
+        Sftp = "sftp",
+        /// A TLS client-certificate handshake.
+        Https = "https",
+    }
+
+    /// How a login attempt ended (label `outcome`).
+    pub LoginOutcome {
+        /// Authenticated and admitted.
+        Ok = "ok",
+        /// Refused (key, certificate, method, unknown party, session limit) or never completed.
+        Failed = "failed",
+    }
+}
+
+impl From<&Credential> for Protocol {
+    /// The transport a sender authenticated through: SSH key → SFTP, certificate → HTTPS.
+    fn from(c: &Credential) -> Self {
+        match c {
+            Credential::SshKey(_) => Self::Sftp,
+            Credential::Certificate(_) => Self::Https,
+            Credential::Operator => Self::Cli,
+        }
+    }
+}
+
+/// Receipt statuses, in rendering order (label `status`).
+const STATUSES: [FileStatus; 4] =
+    [FileStatus::Accepted, FileStatus::AcceptedWithErrors, FileStatus::Rejected, FileStatus::Duplicate];
+
+/// Record outcomes, in rendering order (label `outcome` of `meldpunt_records_total`).
+const RECORD_OUTCOMES: [&str; 4] = ["accepted", "rejected", "not_forwarded", "replaced"];
+
+fn status_index(s: FileStatus) -> usize {
+    match s {
+        FileStatus::Accepted => 0,
+        FileStatus::AcceptedWithErrors => 1,
+        FileStatus::Rejected => 2,
+        FileStatus::Duplicate => 3,
+    }
+}
+
+/// The daemon's counters. Share as `Arc<Metrics>`; every method takes `&self`.
+#[derive(Debug)]
+pub struct Metrics {
+    started: Instant,
+    start_time: f64,
+    uploads: [[AtomicU64; STATUSES.len()]; Protocol::ALL.len()],
+    upload_bytes: [AtomicU64; Protocol::ALL.len()],
+    records: [AtomicU64; RECORD_OUTCOMES.len()],
+    logins: [[AtomicU64; LoginOutcome::ALL.len()]; LoginProtocol::ALL.len()],
+    aborted: [AtomicU64; Protocol::ALL.len()],
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// All counters at zero; the start time is now.
+    pub fn new() -> Metrics {
+        let start_time = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        Metrics {
+            started: Instant::now(),
+            start_time,
+            uploads: Default::default(),
+            upload_bytes: Default::default(),
+            records: Default::default(),
+            logins: Default::default(),
+            aborted: Default::default(),
+        }
+    }
+
+    /// Time since [`Metrics::new`].
+    pub fn uptime(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Counts an upload that got a receipt: its status, bytes and records per outcome.
+    pub fn upload_filed(&self, protocol: Protocol, status: FileStatus, bytes: u64, records: &Counts) {
+        let p = protocol as usize;
+        self.uploads[p][status_index(status)].fetch_add(1, Ordering::Relaxed);
+        self.upload_bytes[p].fetch_add(bytes, Ordering::Relaxed);
+        let per_outcome = [records.accepted, records.rejected, records.not_forwarded, records.replaced];
+        for (counter, n) in self.records.iter().zip(per_outcome) {
+            if n > 0 {
+                counter.fetch_add(n, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Counts an upload that ended without a receipt (connection dropped, write refused) or
+    /// went over the size limit.
+    pub fn upload_aborted(&self, protocol: Protocol) {
+        self.aborted[protocol as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a login attempt.
+    pub fn login(&self, protocol: LoginProtocol, outcome: LoginOutcome) {
+        self.logins[protocol as usize][outcome as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The text exposition format 0.0.4 (`Content-Type: text/plain; version=0.0.4`).
+    pub fn render(&self) -> String {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let mut t = Text { out: String::with_capacity(4096), name: "" };
+        t.family("meldpunt_uploads_total", "counter", "Uploads that got a receipt, by transport and status.");
+        for p in Protocol::ALL {
+            for s in STATUSES {
+                let v = get(&self.uploads[p as usize][status_index(s)]);
+                t.sample(&[("protocol", p.as_str()), ("status", s.as_str())], v);
+            }
+        }
+        t.family("meldpunt_upload_bytes_total", "counter", "Bytes of uploads that got a receipt.");
+        for p in Protocol::ALL {
+            t.sample(&[("protocol", p.as_str())], get(&self.upload_bytes[p as usize]));
+        }
+        t.family("meldpunt_records_total", "counter", "Records of uploads that got a receipt, by outcome.");
+        for (o, counter) in RECORD_OUTCOMES.iter().zip(&self.records) {
+            t.sample(&[("outcome", o)], get(counter));
+        }
+        t.family("meldpunt_logins_total", "counter", "Login attempts, by protocol and outcome.");
+        for p in LoginProtocol::ALL {
+            for o in LoginOutcome::ALL {
+                let v = get(&self.logins[p as usize][o as usize]);
+                t.sample(&[("protocol", p.as_str()), ("outcome", o.as_str())], v);
+            }
+        }
+        let help =
+            "Uploads ended without a receipt (connection dropped, write refused) or over the size limit.";
+        t.family("meldpunt_uploads_aborted_total", "counter", help);
+        for p in Protocol::ALL {
+            t.sample(&[("protocol", p.as_str())], get(&self.aborted[p as usize]));
+        }
+        t.family("meldpunt_start_time_seconds", "gauge", "Start time of the daemon, Unix seconds.");
+        let _ = writeln!(t.out, "meldpunt_start_time_seconds {:.3}", self.start_time);
+        t.out
+    }
+}
+
+/// Exposition text being written: the family whose samples follow.
+struct Text {
+    out: String,
+    name: &'static str,
+}
+
+impl Text {
+    fn family(&mut self, name: &'static str, kind: &str, help: &str) {
+        self.name = name;
+        let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    }
+
+    /// One sample; label values are fixed identifiers, so no escaping is needed.
+    fn sample(&mut self, labels: &[(&str, &str)], value: u64) {
+        let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
+        let _ = writeln!(self.out, "{}{{{}}} {value}", self.name, labels.join(","));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+
+    /// Parses the exposition text, checking its rules: HELP then TYPE once per family before
+    /// its samples, samples of a family together, valid names, no duplicate series.
+    fn parse(text: &str) -> BTreeMap<String, f64> {
+        assert!(text.ends_with('\n'), "ends with a newline");
+        let valid = |n: &str| n.chars().all(|c| c == '_' || c.is_ascii_lowercase());
+        let (mut series, mut done) = (BTreeMap::new(), BTreeSet::new());
+        let (mut current, mut typed) = (String::new(), false);
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("# HELP ") {
+                let name = rest.split(' ').next().unwrap().to_owned();
+                assert!(valid(&name) && done.insert(name.clone()), "one HELP per family: {line}");
+                (current, typed) = (name, false);
+            } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+                let (name, kind) = rest.split_once(' ').unwrap();
+                assert!(name == current && !typed, "TYPE follows its HELP once: {line}");
+                assert!(kind == "counter" || kind == "gauge", "{line}");
+                assert_eq!(kind == "counter", name.ends_with("_total"), "{line}");
+                typed = true;
+            } else {
+                let (key, value) = line.rsplit_once(' ').unwrap();
+                let name = key.split('{').next().unwrap();
+                assert!(typed && name == current, "sample after its family's HELP and TYPE: {line}");
+                if let Some(labels) = key.strip_prefix(name).filter(|l| !l.is_empty()) {
+                    let inner = labels.strip_prefix('{').and_then(|l| l.strip_suffix('}')).unwrap();
+                    for pair in inner.split(',') {
+                        let (k, v) = pair.split_once('=').unwrap();
+                        assert!(valid(k) && v.len() > 2 && v.starts_with('"') && v.ends_with('"'), "{line}");
+                    }
+                }
+                let value: f64 = value.parse().unwrap();
+                assert!(series.insert(key.to_owned(), value).is_none(), "duplicate series {key}");
+            }
+        }
+        series
+    }
+
+    #[test]
+    fn every_series_from_the_start() {
+        let s = parse(&Metrics::new().render());
+        assert_eq!(s.len(), 4 * 3 + 3 + 4 + 2 * 2 + 3 + 1);
+        assert_eq!(s.iter().filter(|(_, v)| **v == 0.0).count(), s.len() - 1);
+        assert!((1.7e9..1e11).contains(&s["meldpunt_start_time_seconds"]), "Unix seconds");
+    }
+
+    #[test]
+    fn counts() {
+        let m = Metrics::new();
+        let c = Counts { total: 10, accepted: 7, rejected: 2, not_forwarded: 1, replaced: 3 };
+        m.upload_filed(Protocol::Sftp, FileStatus::AcceptedWithErrors, 1000, &c);
+        m.upload_filed(Protocol::Sftp, FileStatus::AcceptedWithErrors, 24, &c);
+        m.upload_filed(Protocol::Https, FileStatus::Duplicate, 5, &Counts::default());
+        m.upload_filed(Protocol::Cli, FileStatus::Rejected, 7, &Counts::default());
+        m.upload_aborted(Protocol::Https);
+        m.login(LoginProtocol::Sftp, LoginOutcome::Ok);
+        m.login(LoginProtocol::Sftp, LoginOutcome::Failed);
+        m.login(LoginProtocol::Sftp, LoginOutcome::Failed);
+        let s = parse(&m.render());
+        let expect = [
+            (r#"meldpunt_uploads_total{protocol="sftp",status="accepted_with_errors"}"#, 2.0),
+            (r#"meldpunt_uploads_total{protocol="https",status="duplicate"}"#, 1.0),
+            (r#"meldpunt_uploads_total{protocol="cli",status="rejected"}"#, 1.0),
+            (r#"meldpunt_upload_bytes_total{protocol="sftp"}"#, 1024.0),
+            (r#"meldpunt_upload_bytes_total{protocol="https"}"#, 5.0),
+            (r#"meldpunt_upload_bytes_total{protocol="cli"}"#, 7.0),
+            (r#"meldpunt_records_total{outcome="accepted"}"#, 14.0),
+            (r#"meldpunt_records_total{outcome="rejected"}"#, 4.0),
+            (r#"meldpunt_records_total{outcome="not_forwarded"}"#, 2.0),
+            (r#"meldpunt_records_total{outcome="replaced"}"#, 6.0),
+            (r#"meldpunt_logins_total{protocol="sftp",outcome="ok"}"#, 1.0),
+            (r#"meldpunt_logins_total{protocol="sftp",outcome="failed"}"#, 2.0),
+            (r#"meldpunt_uploads_aborted_total{protocol="https"}"#, 1.0),
+        ];
+        for (key, value) in expect {
+            assert_eq!(s[key], value, "{key}");
+        }
+        assert_eq!(s.values().filter(|v| **v != 0.0).count(), 14, "nothing else moved (+ start time)");
+    }
+
+    #[test]
+    fn protocol_of_credential() {
+        assert_eq!(Protocol::from(&Credential::SshKey("SHA256:x".into())), Protocol::Sftp);
+        assert_eq!(Protocol::from(&Credential::Certificate("ab".into())), Protocol::Https);
+        assert_eq!(Protocol::from(&Credential::Operator), Protocol::Cli);
+    }
+}
