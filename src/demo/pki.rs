@@ -45,8 +45,8 @@ pub struct Ca {
     cert_der: Vec<u8>,
 }
 
-/// A certificate issued by a [`Ca`], with its private key.
-#[derive(Clone, Debug)]
+/// A certificate issued by a [`Ca`], with its private key (which `Debug` does not show).
+#[derive(Clone)]
 pub struct Issued {
     /// The certificate, PEM.
     pub cert_pem: String,
@@ -56,6 +56,15 @@ pub struct Issued {
     pub der: Vec<u8>,
     /// The serial number as encoded in the certificate (16 bytes, positive; what a CRL lists).
     pub serial: Vec<u8>,
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued")
+            .field("fingerprint", &self.fingerprint())
+            .field("serial", &hex::encode(&self.serial))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Issued {
