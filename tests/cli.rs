@@ -23,7 +23,10 @@ fn check_names_every_problem_with_line_and_fix() {
          [periods]\ncutoff_day = 31\n\
          [[creditor]]\nid = \"Woon Stad\"\nname = \"x\"\nkinds = [\"huur\"]\nagreements = [\"*\"]\n\
          [[creditor]]\nid = \"vitens\"\nname = \"Vitens\"\nkinds = [\"drinkwater\"]\nagreements = [\"GM505\"]\n\
-         ssh_keys = [\"ssh-ed25519 nonsense\"]\nssh_key_files = [\"missing.pub\"]\n",
+         ssh_keys = [\"ssh-ed25519 nonsense\"]\nssh_key_files = [\"missing.pub\"]\n\
+         tls_fingerprints = [\"abcd\"]\n\
+         [https]\ncert = \"nope.crt\"\nkey = \"nope.key\"\nclient_ca = [\"nope-ca.crt\"]\n\
+         [[municipality]]\ncode = \"GM0505\"\nname = \"D\"\nage_recipients = []\noin = \"123\"\n",
     )
     .unwrap();
     let o = Command::new(bin()).arg("check").arg("--config").arg(&cfg).output().unwrap();
@@ -36,13 +39,19 @@ fn check_names_every_problem_with_line_and_fix() {
         (13, "GM505"),
         (14, "SSH key"),
         (15, "missing.pub"),
+        (16, "fingerprint"),
+        (18, "nope.crt"),
+        (19, "nope.key"),
+        (20, "nope-ca.crt"),
+        (22, "no age recipients"),
+        (25, "OIN"),
     ] {
         assert!(
             t.lines().any(|l| l.contains(&format!("broken.toml:{line}:")) && l.contains(what)),
             "expected a problem on line {line} about {what}:\n{t}"
         );
     }
-    assert!(t.contains("6 problem(s)"), "{t}");
+    assert!(t.contains("12 problem(s)"), "{t}");
 }
 
 #[test]

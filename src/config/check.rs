@@ -234,6 +234,8 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
             municipalities,
         })
     } else {
+        // In file order, whatever order the checks ran in.
+        c.problems.sort_by_key(|p| (p.line, p.column));
         Err(Problems(c.problems))
     }
 }
