@@ -223,3 +223,49 @@ fn the_same_file_over_sftp_and_https_gives_the_same_sealed_content_and_receipt()
     assert_eq!(p1, p2, "byte-identical sealed plaintext");
     assert!(p1[0].contains("\"withdrawn\":\"Q-bezwaar\"") && !p1[0].contains("Q-bad"));
 }
+
+#[test]
+fn a_revocation_reaches_a_keep_alive_connection_opened_before_it() {
+    let s = server();
+    let ca = ca_of(&s);
+    let issued = ca.client("keep-alive", Some(OIN_CREDITOR.1)).unwrap();
+    let dir = s.tmp.path().join("certs");
+    let (cert, key) = (dir.join("ka.crt"), dir.join("ka.key"));
+    issued.write(&cert, &key).unwrap();
+    let crl = ca.crl(&[issued.serial.as_slice()], 2).unwrap();
+    let crl_new = s.tmp.path().join("revoking.crl");
+    std::fs::write(&crl_new, crl).unwrap();
+    // One connection: a request, then the CRL is replaced, then a request on the same connection.
+    let script = format!(
+        r#"
+import http.client, os, ssl, sys, time
+ctx = ssl.create_default_context(cafile="{ca}")
+ctx.load_cert_chain("{cert}", "{key}")
+c = http.client.HTTPSConnection("localhost", {port}, context=ctx)
+c.request("GET", "/v1/receipts")
+r = c.getresponse(); r.read()
+print("first", r.status, r.getheader("Connection"))
+os.replace("{crl_new}", "{crl}")
+time.sleep(3)
+c.request("GET", "/v1/receipts")
+r = c.getresponse(); body = r.read().decode()
+print("second", r.status, body)
+"#,
+        ca = s.inst.ca_cert().display(),
+        cert = cert.display(),
+        key = key.display(),
+        port = s.https_port,
+        crl_new = crl_new.display(),
+        crl = s.inst.dir.join("pki/ca.crl").display(),
+    );
+    let python = std::env::var("MELDPUNT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
+    let o = Command::new(python).arg("-c").arg(script).output().unwrap();
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("first 200"), "{out}");
+    assert!(
+        out.contains("second 403") && out.contains("certificate_refused") && out.contains("revoked"),
+        "{out}"
+    );
+    assert!(audited_denial(&s, "revoked"));
+}
