@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod audit;
+pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod daemon;

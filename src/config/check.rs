@@ -187,6 +187,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         );
         Cutoff::default()
     };
+    let batch = batch(&mut c, &raw.batch, cutoff);
     let intake = IntakeLimits {
         max_file_bytes: raw.intake.max_file_bytes.max(1),
         max_listed_errors: raw.intake.max_listed_errors,
@@ -229,6 +230,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
             admin_listen,
             intake,
             cutoff,
+            batch,
             rules,
             creditors,
             municipalities,
@@ -238,6 +240,33 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         c.problems.sort_by_key(|p| (p.line, p.column));
         Err(Problems(c.problems))
     }
+}
+
+fn batch(c: &mut Checker<'_>, raw: &super::file::RawBatch, cutoff: Cutoff) -> super::BatchConfig {
+    let mut day = *raw.day.get_ref();
+    if !(1..=28).contains(&day) || day <= i64::from(cutoff.day) {
+        c.report(
+            &raw.day,
+            format!("batch day {day} must come after the cutoff day {} and be at most 28", cutoff.day),
+            "write a day after [periods] cutoff_day, e.g. 26 (the default)",
+        );
+        day = i64::from(cutoff.day) + 1;
+    }
+    let time = match jiff::civil::Time::strptime("%H:%M", raw.time.get_ref()) {
+        Ok(t) => t,
+        Err(_) => {
+            c.report(&raw.time, format!("'{}' is not a time of day", raw.time.get_ref()), "write HH:MM, e.g. \"02:00\"");
+            jiff::civil::Time::constant(2, 0, 0, 0)
+        }
+    };
+    let lookback = *raw.lookback_months.get_ref();
+    let lookback_months = if (0..=24).contains(&lookback) {
+        lookback as u32
+    } else {
+        c.report(&raw.lookback_months, "lookback_months is out of range", "write 0 to 24; the default is 6");
+        6
+    };
+    super::BatchConfig { day: day as i8, time, routing_table: c.resolve(raw.routing_table.get_ref()), lookback_months }
 }
 
 fn rules(c: &mut Checker<'_>, raw: &std::collections::BTreeMap<Spanned<String>, RawKindRules>) -> RuleSet {

@@ -26,6 +26,9 @@ pub struct RawConfig {
     /// Period cutoff.
     #[serde(default)]
     pub periods: RawPeriods,
+    /// The monthly batch.
+    #[serde(default)]
+    pub batch: RawBatch,
     /// Per-kind rule overrides.
     #[serde(default)]
     pub rules: BTreeMap<Spanned<String>, RawKindRules>,
@@ -172,6 +175,31 @@ pub struct RawPeriods {
 impl Default for RawPeriods {
     fn default() -> Self {
         Self { cutoff_day: Spanned::new(0..0, 25) }
+    }
+}
+
+/// `[batch]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawBatch {
+    /// Day of the month the batch runs (the day after the cutoff by default).
+    pub day: Spanned<i64>,
+    /// Local time of day it runs, `HH:MM`.
+    pub time: Spanned<String>,
+    /// Routing table (CSV), relative to the config file.
+    pub routing_table: Spanned<String>,
+    /// Earlier periods looked at for *opeenvolgend*.
+    pub lookback_months: Spanned<i64>,
+}
+
+impl Default for RawBatch {
+    fn default() -> Self {
+        Self {
+            day: Spanned::new(0..0, 26),
+            time: Spanned::new(0..0, "02:00".to_owned()),
+            routing_table: Spanned::new(0..0, "routing.csv".to_owned()),
+            lookback_months: Spanned::new(0..0, 6),
+        }
     }
 }
 

@@ -38,6 +38,8 @@ pub struct Config {
     pub intake: IntakeLimits,
     /// When deliveries close each month.
     pub cutoff: Cutoff,
+    /// The monthly batch.
+    pub batch: BatchConfig,
     /// Validation rules per kind.
     pub rules: RuleSet,
     /// Creditors.
@@ -65,6 +67,19 @@ pub struct SftpConfig {
     pub idle_timeout: Duration,
     /// Failed authentication attempts before disconnect.
     pub max_auth_attempts: usize,
+}
+
+/// The monthly batch (SPEC §4–§6).
+#[derive(Debug, Clone)]
+pub struct BatchConfig {
+    /// Day of the month it runs (after the cutoff day).
+    pub day: i8,
+    /// Local time of day it runs.
+    pub time: jiff::civil::Time,
+    /// The routing table (CSV).
+    pub routing_table: PathBuf,
+    /// Earlier periods looked at for *opeenvolgend*.
+    pub lookback_months: u32,
 }
 
 /// HTTPS listener settings.
