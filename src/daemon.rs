@@ -57,6 +57,14 @@ impl Daemon {
                 stop_rx.clone(),
             )));
         }
+        if config.batch.automatic {
+            let (i, rx) = (intake.clone(), stop_rx.clone());
+            let clock: Arc<dyn crate::batch::schedule::Clock> = Arc::new(crate::batch::schedule::SystemClock);
+            tasks.push(tokio::spawn(async move {
+                crate::batch::scheduler::run_schedule(i, clock, rx).await;
+                anyhow::Ok(())
+            }));
+        }
         // The admin listener (loopback only, checked by the configuration): /healthz, /metrics.
         let admin = tokio::net::TcpListener::bind(config.admin_listen)
             .await

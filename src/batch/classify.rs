@@ -1,1 +1,209 @@
-//! (being written)
+//! Matching and classification (SPEC §5): group a period's signals per household, find the
+//! persons within each household, and flag meervoudig, opeenvolgend and herhaald. Pure: the
+//! caller reads the period's signals and the sealed history; nothing here does I/O.
+//!
+//! The output is deterministic: the same signals and history, in any order, give the same
+//! households, persons, signals and ids in the same order, so bundles can be rebuilt
+//! byte-identically.
+
+mod persons;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use sha2::{Digest, Sha256};
+
+use crate::domain::household::{HouseholdKey, PersonKey};
+use crate::domain::party::CreditorId;
+use crate::domain::period::Period;
+use crate::domain::signal::{Cents, SignalRecord};
+
+/// One signal of the period being batched (after corrections and withdrawals).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Input {
+    /// The opaque signal id.
+    pub signal_id: String,
+    /// The creditor that sent it.
+    pub creditor: CreditorId,
+    /// The signal.
+    pub record: SignalRecord,
+}
+
+/// A signal of an earlier period (from sealed history), only what classification needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Earlier {
+    /// The period it belonged to.
+    pub period: Period,
+    /// The creditor that sent it.
+    pub creditor: CreditorId,
+    /// Its household.
+    pub household: HouseholdKey,
+    /// The creditor's reference.
+    pub referentie: String,
+    /// Its amount.
+    pub bedrag: Cents,
+}
+
+/// One household of the period with its classification, persons and signals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Household {
+    /// The normalised address.
+    pub key: HouseholdKey,
+    /// Opaque household id for the bundle: `H-` + 16 hex chars of SHA-256 over a domain tag,
+    /// the period and the key (see [`household_id`]).
+    pub id: String,
+    /// At least two distinct (creditor, soort) pairs in this period.
+    pub meervoudig: bool,
+    /// At least one signal in one of the previous `lookback_months` periods (P-1 … P-lookback).
+    pub opeenvolgend: bool,
+    /// Sum of `bedrag` of this period's signals.
+    pub total: Cents,
+    /// The persons, in order of their first signal.
+    pub persons: Vec<Person>,
+    /// The signals, ordered by (creditor, referentie, signal_id).
+    pub signals: Vec<Classified>,
+}
+
+/// A person within a household.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    /// The person's key; its date of birth is the one its signals give, if any does.
+    pub key: PersonKey,
+    /// Indices into [`Household::signals`], ascending.
+    pub signals: Vec<usize>,
+}
+
+/// A signal with its own classification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Classified {
+    /// The signal.
+    pub input: Input,
+    /// The same creditor reported the same referentie in an earlier period, for at least as much.
+    pub herhaald: bool,
+    /// Index into [`Household::persons`].
+    pub person: usize,
+}
+
+impl Household {
+    /// Neither meervoudig nor opeenvolgend.
+    pub fn enkelvoudig(&self) -> bool {
+        !self.meervoudig && !self.opeenvolgend
+    }
+}
+
+/// Domain tag of household ids (version 1).
+const HOUSEHOLD_ID_TAG: &[u8] = b"meldpunt/household-id/v1";
+
+/// The household id of `key` in `period`: `H-` + the first 16 hex chars of
+/// SHA-256(tag ‖ 0x00 ‖ period ‖ 0x00 ‖ key).
+pub fn household_id(period: Period, key: &HouseholdKey) -> String {
+    let mut h = Sha256::new();
+    h.update(HOUSEHOLD_ID_TAG);
+    h.update([0]);
+    h.update(period.to_string().as_bytes());
+    h.update([0]);
+    h.update(key.as_str().as_bytes());
+    let digest = h.finalize();
+    format!("H-{}", hex::encode(&digest[..8]))
+}
+
+/// Months since year 0 (for distances between periods).
+fn month_index(p: Period) -> i64 {
+    i64::from(p.year()) * 12 + i64::from(p.month()) - 1
+}
+
+/// Groups `signals` of `period` per household and classifies them against `earlier`.
+///
+/// Entries of `earlier` in `period` itself or later are ignored. Households come sorted by key.
+pub fn classify(
+    period: Period,
+    signals: Vec<Input>,
+    earlier: &[Earlier],
+    lookback_months: u32,
+) -> Vec<Household> {
+    let mut groups: BTreeMap<HouseholdKey, Vec<Input>> = BTreeMap::new();
+    for s in signals {
+        groups.entry(HouseholdKey::of(&s.record)).or_default().push(s);
+    }
+    for inputs in groups.values_mut() {
+        inputs.sort_by(|a, b| {
+            (&a.creditor, a.referentie(), &a.signal_id).cmp(&(&b.creditor, b.referentie(), &b.signal_id))
+        });
+    }
+    let (opeenvolgend, herhaald) = history(period, &groups, earlier, lookback_months);
+
+    groups
+        .into_iter()
+        .zip(opeenvolgend.into_iter().zip(herhaald))
+        .map(|((key, inputs), (opeenvolgend, herhaald))| {
+            let pairs: HashSet<_> = inputs.iter().map(|s| (&s.creditor, s.record.soort)).collect();
+            let meervoudig = pairs.len() >= 2;
+            let total = Cents(inputs.iter().fold(0u64, |t, s| t.saturating_add(s.record.bedrag.0)));
+            let keys: Vec<PersonKey> = inputs.iter().map(|s| PersonKey::of(&s.record)).collect();
+            let (persons, person_of) = persons::group(&keys);
+            let signals = inputs
+                .into_iter()
+                .zip(herhaald)
+                .zip(person_of)
+                .map(|((input, herhaald), person)| Classified { input, herhaald, person })
+                .collect();
+            Household {
+                id: household_id(period, &key),
+                key,
+                meervoudig,
+                opeenvolgend,
+                total,
+                persons,
+                signals,
+            }
+        })
+        .collect()
+}
+
+/// What the history says about this period's (sorted) groups: per household whether it is
+/// opeenvolgend, and per signal whether it is herhaald. Entries of `earlier` in `period` or
+/// later are ignored; only this period's households and references are looked up.
+fn history(
+    period: Period,
+    groups: &BTreeMap<HouseholdKey, Vec<Input>>,
+    earlier: &[Earlier],
+    lookback_months: u32,
+) -> (Vec<bool>, Vec<Vec<bool>>) {
+    let now = month_index(period);
+    let mut recent: HashMap<&HouseholdKey, bool> = groups.keys().map(|k| (k, false)).collect();
+    let mut highest: HashMap<(&CreditorId, &str), Option<Cents>> =
+        groups.values().flatten().map(|s| ((&s.creditor, s.referentie()), None)).collect();
+    for e in earlier {
+        let back = now - month_index(e.period);
+        if back <= 0 {
+            continue;
+        }
+        if back <= i64::from(lookback_months)
+            && let Some(seen) = recent.get_mut(&e.household)
+        {
+            *seen = true;
+        }
+        if let Some(max) = highest.get_mut(&(&e.creditor, e.referentie.as_str())) {
+            *max = Some(max.map_or(e.bedrag, |m| m.max(e.bedrag)));
+        }
+    }
+    let opeenvolgend = groups.keys().map(|k| recent[k]).collect();
+    let herhaald = groups
+        .values()
+        .map(|inputs| {
+            inputs
+                .iter()
+                .map(|s| highest[&(&s.creditor, s.referentie())].is_some_and(|max| s.record.bedrag <= max))
+                .collect()
+        })
+        .collect();
+    (opeenvolgend, herhaald)
+}
+
+impl Input {
+    /// The creditor's reference of this signal.
+    fn referentie(&self) -> &str {
+        &self.record.referentie
+    }
+}

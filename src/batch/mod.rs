@@ -4,6 +4,16 @@
 //! - `classify`: households, persons, meervoudig / opeenvolgend / herhaald (pure).
 //! - `routing`: the routing table, postcode (+ house number range) → municipality (pure + import).
 //! - `schedule`: when each period's batch is due, catch-up after downtime (pure, injected clock).
+//! - `signals`: a period's signals out of the vault (corrections, objections) and its history.
+//! - `bundle`: CSV and JSON bundles encrypted with age, and the plaintext manifest.
+//! - `report`: each creditor's batch report (delivered or not, and why).
+//! - `run`: one period's batch from start to delivery, crash-safe and exactly once.
+//! - `scheduler`: the daemon's timer that runs due batches (and missed ones at start-up).
 pub mod classify;
 pub mod routing;
 pub mod schedule;
+pub mod bundle;
+pub mod report;
+pub mod run;
+pub mod scheduler;
+pub mod signals;

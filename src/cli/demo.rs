@@ -44,6 +44,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         https.listen = "127.0.0.1:0".parse().expect("valid address");
     }
     config.admin_listen = "127.0.0.1:0".parse().expect("valid address");
+    // The demo runs the batch itself, for the current period, and shows it.
+    config.batch.automatic = false;
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = rt.block_on(push_everything(Arc::new(config), &inst, args.records));
     match (&result, args.keep) {
@@ -79,7 +81,7 @@ async fn push_everything(
     for (i, c) in CREDITORS.iter().enumerate() {
         let mut data = Vec::new();
         let prefix = c.id.chars().next().unwrap_or('X').to_ascii_uppercase().to_string();
-        sample::write_csv(&mut data, &prefix, c.kind, records, records / 2 + 1, i as u64 + 1, today)?;
+        sample::write_csv(&mut data, &prefix, c.kind, records, records * 3, i as u64 + 1, today)?;
         let name = format!("{}_{period}.csv", c.id);
         if c.id == OIN_CREDITOR.0 {
             let (cert, key) = inst.tls_pair(c.id);
@@ -150,15 +152,40 @@ async fn push_everything(
         }
         client.close().await?;
     }
+    let batch_cfg = &daemon.intake().config().batch;
+    println!(
+        "\nthe monthly batch for {period}, run now by hand (the daemon runs it on day {} at {}):",
+        batch_cfg.day,
+        batch_cfg.time.strftime("%H:%M")
+    );
+    let intake = daemon.intake().clone();
+    let summary = tokio::task::spawn_blocking(move || {
+        let config = intake.config();
+        let cx = crate::batch::run::Context {
+            config,
+            layout: intake.layout(),
+            state: intake.state(),
+            vault: intake.vault(),
+            audit: intake.audit(),
+            actor: "operator",
+        };
+        crate::batch::run::run(&cx, crate::batch::run::Options { period, dry_run: false, force: false }, &mut |_| {})
+    })
+    .await??;
+    print!("{}", super::batch::table(&summary));
     let data = inst.dir.join("data");
     println!("\nwhere it went (period {period}):");
     println!(
         "  sealed intake     {}/vault/{period}/<file-id>.age   (age, to keys/periods/{period})",
         data.display()
     );
-    println!("  receipts          {}/parties/<creditor>/receipts/", data.display());
+    println!("  receipts          {}/parties/<creditor>/receipts/   (and batch_{period}.json)", data.display());
+    println!(
+        "  bundles           {}/parties/<GMxxxx>/pickup/<GM>_{period}_v1_signalen.{{csv,json}}.age + _manifest.json",
+        data.display()
+    );
+    println!("                    decrypt: age -d -i {}/clients/GM0505/age.key <file>.age", inst.dir.display());
     println!("  audit chain       {}/state.db (table audit)", data.display());
-    println!("  (matching, bundles and municipal pickup come with the monthly batch)");
     daemon.stop().await;
     Ok(())
 }

@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+pub mod batch;
 pub mod check;
 pub mod demo;
 pub mod ingest;
+pub mod routing;
 pub mod sample;
 pub mod serve;
 
@@ -36,12 +38,16 @@ pub struct ConfigArg {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the daemon: SFTP intake (and later HTTPS, batch, shredder).
+    /// Run the daemon: SFTP and HTTPS intake, the admin listener, the monthly batch.
     Serve(serve::Args),
     /// Check the configuration and keys; name every problem, exit non-zero if any.
     Check(check::Args),
     /// Feed a file that arrived another way through the same intake (audited as operator).
     Ingest(ingest::Args),
+    /// Routing tables: `routing import FILE` checks a table (or the CBS export) and installs it.
+    Routing(routing::Args),
+    /// The monthly batch: match, classify and deliver a period (`batch run`).
+    Batch(batch::Args),
     /// Run the whole flow on fictitious data in a scratch folder and show what happened.
     Demo(demo::Args),
     /// Write a fictitious, valid signal CSV (for trying things and benchmarks).
@@ -55,6 +61,8 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Serve(a) => serve::run(a),
         Command::Check(a) => check::run(a),
         Command::Ingest(a) => ingest::run(a),
+        Command::Routing(a) => routing::run(a),
+        Command::Batch(a) => batch::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Sample(a) => sample::run(a),
     }

@@ -266,7 +266,7 @@ fn batch(c: &mut Checker<'_>, raw: &super::file::RawBatch, cutoff: Cutoff) -> su
         c.report(&raw.lookback_months, "lookback_months is out of range", "write 0 to 24; the default is 6");
         6
     };
-    super::BatchConfig { day: day as i8, time, routing_table: c.resolve(raw.routing_table.get_ref()), lookback_months }
+    super::BatchConfig { automatic: raw.automatic, day: day as i8, time, routing_table: c.resolve(raw.routing_table.get_ref()), lookback_months }
 }
 
 fn rules(c: &mut Checker<'_>, raw: &std::collections::BTreeMap<Spanned<String>, RawKindRules>) -> RuleSet {

@@ -182,6 +182,8 @@ impl Default for RawPeriods {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RawBatch {
+    /// Whether the daemon runs due batches itself (otherwise only `meldpunt batch run`).
+    pub automatic: bool,
     /// Day of the month the batch runs (the day after the cutoff by default).
     pub day: Spanned<i64>,
     /// Local time of day it runs, `HH:MM`.
@@ -195,6 +197,7 @@ pub struct RawBatch {
 impl Default for RawBatch {
     fn default() -> Self {
         Self {
+            automatic: true,
             day: Spanned::new(0..0, 26),
             time: Spanned::new(0..0, "02:00".to_owned()),
             routing_table: Spanned::new(0..0, "routing.csv".to_owned()),

@@ -72,6 +72,8 @@ pub struct SftpConfig {
 /// The monthly batch (SPEC §4–§6).
 #[derive(Debug, Clone)]
 pub struct BatchConfig {
+    /// Whether the daemon runs due batches itself.
+    pub automatic: bool,
     /// Day of the month it runs (after the cutoff day).
     pub day: i8,
     /// Local time of day it runs.

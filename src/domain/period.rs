@@ -193,4 +193,39 @@ mod tests {
         assert_eq!(age_on(Date::constant(2010, 11, 23), Date::constant(2026, 11, 22)), 15);
         assert_eq!(age_on(Date::constant(2010, 11, 22), Date::constant(2026, 11, 22)), 16);
     }
+
+    /// An Amsterdam wall-clock time that exists exactly once, as an instant.
+    fn local(s: &str) -> Timestamp {
+        let dt: jiff::civil::DateTime = s.parse().unwrap();
+        zone().to_ambiguous_timestamp(dt).unambiguous().unwrap()
+    }
+
+    #[test]
+    fn cutoff_25th_23_59_59_local_is_p_and_26th_00_00_00_is_p_plus_1() {
+        let c = Cutoff::default();
+        for (at, period) in [
+            // Winter (CET) and summer (CEST), stated in local time rather than UTC.
+            ("2026-11-25T23:59:59", "2026-11"),
+            ("2026-11-25T23:59:59.999999999", "2026-11"),
+            ("2026-11-26T00:00:00", "2026-12"),
+            ("2026-06-25T23:59:59", "2026-06"),
+            ("2026-06-26T00:00:00", "2026-07"),
+            // The first moment of a month and the year end.
+            ("2026-12-01T00:00:00", "2026-12"),
+            ("2026-12-25T23:59:59", "2026-12"),
+            ("2026-12-26T00:00:00", "2027-01"),
+            ("2026-12-31T23:59:59", "2027-01"),
+            // The cutoff day inside a month with a DST change (2026-10-25 and 2026-03-29).
+            ("2026-10-25T23:59:59", "2026-10"),
+            ("2026-10-26T00:00:00", "2026-11"),
+            ("2026-03-25T23:59:59", "2026-03"),
+            ("2026-03-26T00:00:00", "2026-04"),
+        ] {
+            assert_eq!(c.period_of(local(at)).to_string(), period, "at {at}");
+        }
+        // A configured cutoff day moves the boundary with it.
+        let c = Cutoff { day: 20, ..Cutoff::default() };
+        assert_eq!(c.period_of(local("2026-11-20T23:59:59")).to_string(), "2026-11");
+        assert_eq!(c.period_of(local("2026-11-21T00:00:00")).to_string(), "2026-12");
+    }
 }

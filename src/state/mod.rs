@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+pub mod batches;
 pub mod files;
 
 pub use files::{FileRow, FileStatus};
@@ -64,6 +65,7 @@ impl State {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(batches::SCHEMA)?;
         Ok(State { conn: Arc::new(Mutex::new(conn)) })
     }
 

@@ -72,6 +72,14 @@ impl Server {
         self.child = Some(child);
     }
 
+    /// Kills the daemon hard (SIGKILL), leaving the installation as it is.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
     /// Kills the daemon hard (SIGKILL) and starts it again on a new port.
     pub fn crash_and_restart(&mut self) {
         if let Some(mut c) = self.child.take() {

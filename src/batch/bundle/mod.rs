@@ -1,0 +1,231 @@
+//! Bundles for one municipality and period (SPEC §6): the CSV and JSON files encrypted with age
+//! to the municipality's recipients, and a plaintext manifest without personal data.
+//!
+//! Files are written into a staging folder first (complete, fsynced); `deliver` then renames
+//! them into the pickup folder, bundles first and the manifest last: a manifest in the pickup
+//! folder means its bundle files are complete.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::Path;
+use std::str::FromStr;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::classify::{Classified, Household};
+use crate::config::{BundleFormat, Creditor, Municipality};
+use crate::domain::party::MunicipalityCode;
+use crate::domain::period::Period;
+use crate::domain::signal::Cents;
+use crate::vault::fsutil;
+
+pub mod csv;
+pub mod json;
+
+/// One signal as delivered, with what the row needs around it.
+pub struct Row<'a> {
+    /// Its household.
+    pub household: &'a Household,
+    /// The signal.
+    pub signal: &'a Classified,
+    /// Whether the household total is below the municipality's threshold.
+    pub onder_drempel: bool,
+    /// The creditor (name and contact are delivered).
+    pub creditor: &'a Creditor,
+    /// Respond-by date.
+    pub reageer_voor: jiff::civil::Date,
+    /// The period.
+    pub period: Period,
+    /// The municipality.
+    pub municipality: &'a MunicipalityCode,
+}
+
+/// `1234,56` (Dutch decimal comma, as spreadsheets here expect).
+pub fn cents(c: Cents) -> String {
+    format!("{},{:02}", c.0 / 100, c.0 % 100)
+}
+
+/// `ja` / `nee`.
+pub fn yes_no(b: bool) -> &'static str {
+    if b { "ja" } else { "nee" }
+}
+
+/// One written bundle file, as the manifest lists it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct FileEntry {
+    /// File name in the pickup folder.
+    pub name: String,
+    /// Size of the encrypted file.
+    pub bytes: u64,
+    /// SHA-256 of the encrypted file.
+    pub sha256: String,
+    /// Size of the plaintext.
+    pub plaintext_bytes: u64,
+    /// SHA-256 of the plaintext.
+    pub plaintext_sha256: String,
+}
+
+/// Counts for the manifest and the summary table (no personal data).
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct Counts {
+    /// Households.
+    pub households: u64,
+    /// Signals.
+    pub signals: u64,
+    /// Households that are enkelvoudig.
+    pub enkelvoudig: u64,
+    /// Households that are meervoudig.
+    pub meervoudig: u64,
+    /// Households that are opeenvolgend.
+    pub opeenvolgend: u64,
+    /// Signals that are herhaald.
+    pub herhaald: u64,
+    /// Households under the threshold.
+    pub onder_drempel: u64,
+    /// Signals with crisissignaal.
+    pub crisissignaal: u64,
+    /// Signals per kind.
+    pub per_soort: BTreeMap<String, u64>,
+}
+
+impl Counts {
+    /// Counts of these rows.
+    pub fn of(rows: &[Row<'_>]) -> Counts {
+        let mut c = Counts::default();
+        let mut last: Option<*const Household> = None;
+        for r in rows {
+            if last != Some(r.household as *const _) {
+                last = Some(r.household as *const _);
+                c.households += 1;
+                c.enkelvoudig += u64::from(r.household.enkelvoudig());
+                c.meervoudig += u64::from(r.household.meervoudig);
+                c.opeenvolgend += u64::from(r.household.opeenvolgend);
+                c.onder_drempel += u64::from(r.onder_drempel);
+            }
+            c.signals += 1;
+            c.herhaald += u64::from(r.signal.herhaald);
+            c.crisissignaal += u64::from(r.signal.input.record.crisissignaal);
+            *c.per_soort.entry(r.signal.input.record.soort.as_str().to_owned()).or_default() += 1;
+        }
+        c
+    }
+}
+
+/// The plaintext manifest.
+#[derive(Clone, Debug, Serialize)]
+pub struct Manifest {
+    /// The period.
+    pub period: String,
+    /// The municipality.
+    pub municipality: String,
+    /// Bundle version (`v1`, then `v2` after a forced re-run).
+    pub version: u32,
+    /// When it was made.
+    pub created_at: String,
+    /// Respond-by date of the signals.
+    pub reageer_voor: String,
+    /// Counts.
+    pub counts: Counts,
+    /// The bundle files.
+    pub files: Vec<FileEntry>,
+}
+
+/// The base name of a municipality's bundle files for a period and version.
+pub fn base_name(m: &MunicipalityCode, period: Period, version: u32) -> String {
+    format!("{m}_{period}_v{version}")
+}
+
+/// Writes the bundle files and the manifest of `m` into `staging` (nothing is delivered yet).
+/// Returns the manifest file name and the manifest.
+pub fn stage(
+    staging: &Path,
+    m: &Municipality,
+    period: Period,
+    version: u32,
+    rows: &[Row<'_>],
+    reageer_voor: jiff::civil::Date,
+    now: &str,
+) -> io::Result<(Vec<String>, Manifest)> {
+    let base = base_name(&m.code, period, version);
+    let mut files = Vec::new();
+    let mut names = Vec::new();
+    let counts = Counts::of(rows);
+    if !rows.is_empty() {
+        for format in &m.formats {
+            let (suffix, plain) = match format {
+                BundleFormat::Csv => ("signalen.csv", csv::write(rows)),
+                BundleFormat::Json => {
+                    let head = serde_json::json!({
+                        "periode": period.to_string(),
+                        "gemeente": m.code.to_string(),
+                        "versie": version,
+                        "reageer_voor": reageer_voor.to_string(),
+                    });
+                    ("signalen.json", json::write(rows, head))
+                }
+            };
+            let name = format!("{base}_{suffix}.age");
+            files.push(encrypt_to(&staging.join(&name), &name, &plain, &m.age_recipients)?);
+            names.push(name);
+        }
+    }
+    let manifest = Manifest {
+        period: period.to_string(),
+        municipality: m.code.to_string(),
+        version,
+        created_at: now.to_owned(),
+        reageer_voor: reageer_voor.to_string(),
+        counts,
+        files,
+    };
+    let name = format!("{base}_manifest.json");
+    let mut text = serde_json::to_vec_pretty(&manifest).expect("in memory");
+    text.push(b'\n');
+    fsutil::write_atomic(&staging.join(&name), &text, false)?;
+    names.push(name);
+    Ok((names, manifest))
+}
+
+/// Encrypts `plain` to the recipients into `path` (fsynced) and describes it.
+fn encrypt_to(path: &Path, name: &str, plain: &[u8], recipients: &[String]) -> io::Result<FileEntry> {
+    let parsed: Vec<age::x25519::Recipient> = recipients
+        .iter()
+        .map(|r| age::x25519::Recipient::from_str(r).map_err(|e| io::Error::other(e.to_string())))
+        .collect::<Result<_, _>>()?;
+    let enc = age::Encryptor::with_recipients(parsed.iter().map(|r| r as &dyn age::Recipient))
+        .map_err(|e| io::Error::other(e.to_string()))?;
+    let file = std::fs::File::create(path)?;
+    let mut hashing = HashingWriter { inner: io::BufWriter::new(file), hasher: Sha256::new(), bytes: 0 };
+    let mut w = enc.wrap_output(&mut hashing)?;
+    w.write_all(plain)?;
+    w.finish()?;
+    hashing.inner.flush()?;
+    hashing.inner.get_ref().sync_all()?;
+    Ok(FileEntry {
+        name: name.to_owned(),
+        bytes: hashing.bytes,
+        sha256: hex::encode(hashing.hasher.finalize()),
+        plaintext_bytes: plain.len() as u64,
+        plaintext_sha256: hex::encode(Sha256::digest(plain)),
+    })
+}
+
+/// Hashes and counts what passes through.
+struct HashingWriter<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}

@@ -1,0 +1,103 @@
+//! The creditor's batch report (`/receipts/batch_<period>.json`): per `referentie`, whether
+//! the signal was delivered, to which municipality, and if not, why.
+
+use std::collections::BTreeMap;
+use std::io;
+
+use serde::Serialize;
+
+use crate::domain::period::Period;
+use crate::layout::Layout;
+use crate::vault::fsutil;
+
+/// Why a signal was not delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotDelivered {
+    /// No routing table entry for its postcode (and house number).
+    Unroutable,
+    /// Routed to a municipality meldpunt does not serve.
+    MunicipalityNotConfigured,
+    /// The creditor has no agreement with the municipality.
+    NoAgreement,
+}
+
+impl NotDelivered {
+    /// What the creditor can do about it.
+    pub fn explain(self) -> &'static str {
+        match self {
+            NotDelivered::Unroutable => "the postcode (and house number) is not in the routing table; check the address",
+            NotDelivered::MunicipalityNotConfigured => "the address lies in a municipality that does not receive signals through this meldpunt",
+            NotDelivered::NoAgreement => "there is no signed agreement with this municipality; ask the operator to register it",
+        }
+    }
+}
+
+/// One line of a report.
+#[derive(Clone, Debug, Serialize)]
+pub struct Entry {
+    /// The creditor's reference.
+    pub referentie: String,
+    /// The signal id (what feedback will refer to).
+    pub signaal_id: String,
+    /// Delivered or not.
+    pub delivered: bool,
+    /// The municipality it went (or would go) to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gemeente: Option<String>,
+    /// Why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<NotDelivered>,
+    /// What to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<&'static str>,
+}
+
+/// The reports of one batch, per creditor.
+#[derive(Default)]
+pub struct Reports {
+    by_creditor: BTreeMap<String, Vec<Entry>>,
+}
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    period: String,
+    version: u32,
+    delivered: usize,
+    not_delivered: usize,
+    signals: &'a [Entry],
+}
+
+impl Reports {
+    /// Adds an entry for `creditor`.
+    pub fn add(&mut self, creditor: &str, entry: Entry) {
+        self.by_creditor.entry(creditor.to_owned()).or_default().push(entry);
+    }
+
+    /// Signals not delivered, in all.
+    pub fn not_delivered(&self) -> usize {
+        self.by_creditor.values().flatten().filter(|e| !e.delivered).count()
+    }
+
+    /// Writes each creditor's report into its receipts folder (atomically).
+    pub fn write(&mut self, layout: &Layout, period: Period, version: u32) -> io::Result<usize> {
+        for (creditor, entries) in &mut self.by_creditor {
+            entries.sort_by(|a, b| a.referentie.cmp(&b.referentie));
+            let delivered = entries.iter().filter(|e| e.delivered).count();
+            let doc = Doc {
+                period: period.to_string(),
+                version,
+                delivered,
+                not_delivered: entries.len() - delivered,
+                signals: entries,
+            };
+            let name = if version == 1 { format!("batch_{period}.json") } else { format!("batch_{period}_v{version}.json") };
+            let dir = layout.receipts(creditor);
+            fsutil::create_private_dir(&dir)?;
+            let mut text = serde_json::to_vec_pretty(&doc).expect("in memory");
+            text.push(b'\n');
+            fsutil::write_atomic(&dir.join(name), &text, false)?;
+        }
+        Ok(self.by_creditor.len())
+    }
+}

@@ -1,0 +1,222 @@
+//! Running one period's batch: read, route, classify, stage bundles, deliver, report, record.
+//!
+//! Crash safety: everything is first written to `batch/staging/<period>-v<n>/` (invisible to
+//! municipalities); only then are files renamed into the pickup folders, bundles before their
+//! manifest, and the run recorded as delivered. A run interrupted at any point leaves the
+//! version `running`; the next run of that period redoes the same version from the sealed
+//! input, which gives the same plaintext bundles (deterministic order and ids), and replaces
+//! whatever of it had already been renamed into place.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+
+use jiff::{Timestamp, ToSpan};
+use serde_json::json;
+
+use super::bundle::{self, Counts, Row};
+use super::classify::{self, Input};
+use super::report::{Entry, NotDelivered, Reports};
+use super::routing::RoutingTable;
+use super::signals;
+use crate::audit::{Audit, Event, Outcome};
+use crate::config::Config;
+use crate::domain::party::MunicipalityCode;
+use crate::domain::period::Period;
+use crate::layout::Layout;
+use crate::state::State;
+use crate::state::batches::{self, BatchStatus};
+use crate::vault::{Vault, fsutil};
+
+/// What to run.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// The period.
+    pub period: Period,
+    /// Report without delivering anything.
+    pub dry_run: bool,
+    /// Deliver again (as a new version) although the period was delivered.
+    pub force: bool,
+}
+
+/// Why a batch did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Already delivered and not forced.
+    #[error(
+        "period {period} was delivered already (version {version}); use --force to deliver it again as version {}",
+        version + 1
+    )]
+    AlreadyDelivered {
+        /// The period.
+        period: Period,
+        /// Its delivered version.
+        version: u32,
+    },
+    /// Reading the sealed signals failed.
+    #[error(transparent)]
+    Read(#[from] signals::ReadError),
+    /// The routing table.
+    #[error("routing table: {0:#}")]
+    Routing(anyhow::Error),
+    /// Disk.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// State database.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+}
+
+/// What a run did, per municipality.
+#[derive(Debug)]
+pub struct Summary {
+    /// The period.
+    pub period: Period,
+    /// The version delivered (or that would be).
+    pub version: u32,
+    /// Dry run: nothing delivered.
+    pub dry_run: bool,
+    /// Per municipality: code, name, counts.
+    pub municipalities: Vec<(MunicipalityCode, String, Counts)>,
+    /// Signals not delivered (unroutable, no agreement).
+    pub not_delivered: usize,
+}
+
+/// The services a batch uses.
+pub struct Context<'a> {
+    /// Configuration.
+    pub config: &'a Config,
+    /// Data layout.
+    pub layout: &'a Layout,
+    /// State database.
+    pub state: &'a State,
+    /// The vault.
+    pub vault: &'a Vault,
+    /// The audit log.
+    pub audit: &'a Audit,
+    /// Who runs it, for the audit: `operator` (command line) or `system` (schedule).
+    pub actor: &'a str,
+}
+
+/// Crash test hook: `MELDPUNT_TEST_ABORT_BATCH_AFTER=n` aborts the process (as a kill -9
+/// would end it) right after the n-th file is delivered. Read once per run; unset in normal use.
+fn abort_hook() -> Option<usize> {
+    std::env::var("MELDPUNT_TEST_ABORT_BATCH_AFTER").ok()?.parse().ok()
+}
+
+/// The date signals must be responded to: batch day of the period + 28 days (SPEC §5).
+pub fn reageer_voor(config: &Config, period: Period) -> jiff::civil::Date {
+    let day = jiff::civil::Date::new(period.year(), period.month(), config.batch.day).unwrap_or(period.first_day());
+    day.checked_add(28.days()).unwrap_or(day)
+}
+
+/// Runs the batch of `opts.period`. `progress` gets short lines (for a terminal).
+pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> Result<Summary, RunError> {
+    let lock_path = cx.layout.root().join("batch.lock");
+    let lock = File::options().create(true).truncate(false).write(true).open(&lock_path)?;
+    if lock.try_lock().is_err() {
+        progress("another batch is running; waiting for it to finish");
+        lock.lock()?;
+    }
+    let p = opts.period;
+    let version = match batches::latest(&cx.state.lock(), &p.to_string())? {
+        None => 1,
+        Some((v, BatchStatus::Running)) => v,
+        Some((v, BatchStatus::Delivered)) if opts.force || opts.dry_run => v + u32::from(opts.force),
+        Some((v, BatchStatus::Delivered)) => return Err(RunError::AlreadyDelivered { period: p, version: v }),
+    };
+    let now = Timestamp::now().round(jiff::Unit::Second).unwrap_or(Timestamp::now()).to_string();
+    if !opts.dry_run {
+        batches::begin(&cx.state.lock(), &p.to_string(), version, &now)?;
+    }
+    progress(&format!("reading the sealed signals of {p}"));
+    let routing = RoutingTable::load(&cx.config.batch.routing_table).map_err(RunError::Routing)?;
+    let period_signals = signals::period_signals(cx.state, cx.vault, p)?;
+    progress(&format!("{} signals; reading {} months of history", period_signals.len(), cx.config.batch.lookback_months));
+    let history = signals::history(cx.state, cx.vault, p, cx.config.batch.lookback_months)?;
+
+    // Route; what cannot be delivered is reported and left out before classification, so no
+    // municipality learns anything from a signal it may not receive.
+    let mut reports = Reports::default();
+    let mut per_m: BTreeMap<MunicipalityCode, Vec<Input>> = BTreeMap::new();
+    for s in period_signals {
+        let routed = routing.route(&s.record.postcode, s.record.huisnummer).cloned();
+        let creditor = cx.config.creditor(&s.creditor);
+        let verdict = match &routed {
+            None => Err(NotDelivered::Unroutable),
+            Some(m) if cx.config.municipality(m).is_none() => Err(NotDelivered::MunicipalityNotConfigured),
+            Some(m) if !creditor.is_some_and(|c| c.agreements.covers(m)) => Err(NotDelivered::NoAgreement),
+            Some(_) => Ok(()),
+        };
+        reports.add(
+            s.creditor.as_str(),
+            Entry {
+                referentie: s.record.referentie.clone(),
+                signaal_id: s.signal_id.clone(),
+                delivered: verdict.is_ok(),
+                gemeente: routed.as_ref().map(ToString::to_string),
+                reason: verdict.err(),
+                message: verdict.err().map(NotDelivered::explain),
+            },
+        );
+        if let (Ok(()), Some(m)) = (verdict, routed) {
+            per_m.entry(m).or_default().push(s);
+        }
+    }
+
+    let staging = cx.layout.root().join("batch").join("staging").join(format!("{p}-v{version}"));
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging)?;
+    }
+    fsutil::create_private_dir(&staging)?;
+    let reageer = reageer_voor(cx.config, p);
+    let mut summary =
+        Summary { period: p, version, dry_run: opts.dry_run, municipalities: Vec::new(), not_delivered: reports.not_delivered() };
+    let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
+    for m in &cx.config.municipalities {
+        let inputs = per_m.remove(&m.code).unwrap_or_default();
+        let households = classify::classify(p, inputs, &history, cx.config.batch.lookback_months);
+        let mut rows = Vec::new();
+        for h in &households {
+            let onder = m.drempelbedrag.is_some_and(|d| h.total < d);
+            for sig in &h.signals {
+                let creditor = cx.config.creditor(&sig.input.creditor).expect("routed signals have a configured creditor");
+                rows.push(Row { household: h, signal: sig, onder_drempel: onder, creditor, reageer_voor: reageer, period: p, municipality: &m.code });
+            }
+        }
+        let (names, manifest) = bundle::stage(&staging, m, p, version, &rows, reageer, &now)?;
+        progress(&format!("{}: {} households, {} signals", m.code, manifest.counts.households, manifest.counts.signals));
+        summary.municipalities.push((m.code.clone(), m.name.clone(), manifest.counts));
+        staged.push((m.code.clone(), names));
+    }
+    if opts.dry_run {
+        std::fs::remove_dir_all(&staging)?;
+        return Ok(summary);
+    }
+
+    // Deliver: bundles, then the manifest, per municipality.
+    let abort_after = abort_hook();
+    let mut moved = 0usize;
+    for (code, names) in &staged {
+        let pickup = cx.layout.pickup(code.as_str());
+        fsutil::create_private_dir(&pickup)?;
+        for name in names {
+            std::fs::rename(staging.join(name), pickup.join(name))?;
+            fsutil::sync_dir(&pickup)?;
+            moved += 1;
+            if abort_after == Some(moved) {
+                std::process::abort();
+            }
+        }
+    }
+    reports.write(cx.layout, p, version)?;
+    let counts: Vec<_> = summary
+        .municipalities
+        .iter()
+        .map(|(code, _, c)| json!({ "gemeente": code.to_string(), "households": c.households, "signals": c.signals }))
+        .collect();
+    let detail = json!({ "period": p.to_string(), "version": version, "municipalities": counts, "not_delivered": summary.not_delivered });
+    batches::delivered(&cx.state.lock(), &p.to_string(), version, &now, &detail.to_string())?;
+    let _ = cx.audit.emit_blocking(Event::new(cx.actor, "batch", Outcome::Ok).object(detail));
+    std::fs::remove_dir_all(&staging)?;
+    Ok(summary)
+}

@@ -1,0 +1,77 @@
+//! The daemon's batch timer: runs each due period's batch once, catching up after downtime,
+//! waking at least every [`MAX_SLEEP`](super::schedule::MAX_SLEEP) so clock jumps are noticed.
+//!
+//! "Exactly once" comes from the state database (a delivered period is never run again
+//! without `--force`), not from the timer.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use tokio::sync::watch;
+
+use super::run::{self, Context, Options};
+use super::schedule::{self, Clock};
+use crate::audit::{Event, Outcome};
+use crate::domain::period::Period;
+use crate::intake::Intake;
+
+/// The newest period taken as done: the last delivered one, or the epoch set at first start.
+fn last_done(intake: &Intake, clock: &dyn Clock) -> anyhow::Result<Option<Period>> {
+    let conn = intake.state().lock();
+    let default = intake.config().cutoff.period_of(clock.now()).prev().to_string();
+    let epoch: Period = crate::state::batches::epoch(&conn, &default)?.parse()?;
+    let delivered = crate::state::batches::last_delivered_period(&conn)?.and_then(|p| p.parse::<Period>().ok());
+    Ok(Some(delivered.map_or(epoch, |d| d.max(epoch))))
+}
+
+/// Runs due batches until `stop` becomes true.
+pub async fn run_schedule(intake: Intake, clock: Arc<dyn Clock>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let done = match last_done(&intake, clock.as_ref()) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "batch schedule: cannot read the state");
+                None
+            }
+        };
+        let cfg = intake.config().batch.clone();
+        for period in schedule::due_periods(clock.now(), done, &cfg) {
+            if *stop.borrow() {
+                return;
+            }
+            tracing::info!(%period, "running the scheduled batch");
+            let i = intake.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                let cx = Context {
+                    config: i.config(),
+                    layout: i.layout(),
+                    state: i.state(),
+                    vault: i.vault(),
+                    audit: i.audit(),
+                    actor: "system",
+                };
+                run::run(&cx, Options { period, dry_run: false, force: false }, &mut |line| tracing::info!("{line}"))
+            })
+            .await;
+            match result {
+                Ok(Ok(s)) => tracing::info!(%period, version = s.version, "batch delivered"),
+                Ok(Err(e)) => {
+                    tracing::error!(%period, error = %e, "scheduled batch failed; it is tried again at the next wake-up");
+                    let ev = Event::new("system", "batch", Outcome::Error)
+                        .object(json!({ "period": period.to_string(), "error": e.to_string() }));
+                    intake.audit().record(ev).await;
+                    break;
+                }
+                Err(e) => {
+                    tracing::error!(%period, error = %e, "scheduled batch panicked");
+                    break;
+                }
+            }
+        }
+        let wait = schedule::sleep_for(clock.now(), done, &cfg);
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = tokio::time::sleep(wait.max(std::time::Duration::from_secs(1))) => {}
+        }
+    }
+}

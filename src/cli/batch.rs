@@ -1,0 +1,107 @@
+//! `meldpunt batch run [--period P] [--dry-run] [--force]`: a period's batch by hand.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use super::ConfigArg;
+use crate::batch::run::{self, Context, Options, Summary};
+use crate::domain::period::Period;
+use crate::intake::Intake;
+use crate::layout::Layout;
+
+/// Arguments of `meldpunt batch`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What to do.
+    #[command(subcommand)]
+    command: BatchCommand,
+}
+
+/// `meldpunt batch …` commands.
+#[derive(Debug, clap::Subcommand)]
+enum BatchCommand {
+    /// Match, classify and deliver a period's signals (default: the last period whose
+    /// deliveries have closed).
+    Run(RunArgs),
+}
+
+/// Arguments of `meldpunt batch run`.
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// The period, YYYY-MM.
+    #[arg(long)]
+    period: Option<Period>,
+    /// Show what would be delivered; deliver nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Deliver a delivered period again, as a new bundle version.
+    #[arg(long)]
+    force: bool,
+}
+
+/// Runs `meldpunt batch`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let BatchCommand::Run(a) = args.command;
+    let config = Arc::new(super::load_config(&a.config.config)?);
+    let period = a.period.unwrap_or_else(|| config.cutoff.period_of(jiff::Timestamp::now()).prev());
+    let layout = Layout::new(&config.data_dir);
+    let intake = Intake::open(config.clone(), layout.clone())?;
+    let cx = Context {
+        config: &config,
+        layout: &layout,
+        state: intake.state(),
+        vault: intake.vault(),
+        audit: intake.audit(),
+        actor: "operator",
+    };
+    let tty = std::io::stderr().is_terminal();
+    let mut progress = |line: &str| {
+        if tty {
+            eprintln!("  … {line}");
+        }
+    };
+    let summary = run::run(&cx, Options { period, dry_run: a.dry_run, force: a.force }, &mut progress)?;
+    print!("{}", table(&summary));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The summary table printed at the end.
+pub fn table(s: &Summary) -> String {
+    let mut out = format!(
+        "batch {} v{}{}\n{:<8} {:<16} {:>10} {:>8} {:>11} {:>10} {:>12} {:>9} {:>13}\n",
+        s.period,
+        s.version,
+        if s.dry_run { " (dry run: nothing delivered)" } else { "" },
+        "gemeente",
+        "naam",
+        "households",
+        "signals",
+        "enkelvoudig",
+        "meervoudig",
+        "opeenvolgend",
+        "herhaald",
+        "onder_drempel"
+    );
+    for (code, name, c) in &s.municipalities {
+        out.push_str(&format!(
+            "{:<8} {:<16} {:>10} {:>8} {:>11} {:>10} {:>12} {:>9} {:>13}\n",
+            code.to_string(),
+            name,
+            c.households,
+            c.signals,
+            c.enkelvoudig,
+            c.meervoudig,
+            c.opeenvolgend,
+            c.herhaald,
+            c.onder_drempel
+        ));
+    }
+    out.push_str(&format!(
+        "not delivered (unroutable or no agreement; listed in each creditor's /receipts/batch_{}.json): {}\n",
+        s.period, s.not_delivered
+    ));
+    out
+}

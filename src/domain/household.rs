@@ -1,0 +1,344 @@
+//! Matching keys (SPEC §5): the household a signal belongs to (its normalised address) and the
+//! person within it (normalised surname plus date of birth). Pure: no I/O.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use jiff::civil::Date;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::domain::signal::{Postcode, SignalRecord};
+
+/// A household: postcode + huisnummer + huisletter + huisnummertoevoeging, upper case, spaces
+/// and punctuation removed. The letter and the addition stay separate fields, so `12` with
+/// letter `A` is another household than `12` with addition `A` (or `-A`, ` a`).
+///
+/// Ordered by postcode, then house number (numerically), then letter, then addition.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HouseholdKey {
+    postcode: Postcode,
+    huisnummer: u32,
+    huisletter: String,
+    toevoeging: String,
+    /// `1234AB|12|A|3` (always four fields; derived from the others, so it never changes the
+    /// order or the equality they give).
+    text: String,
+}
+
+impl HouseholdKey {
+    /// The household of a signal.
+    pub fn of(record: &SignalRecord) -> Self {
+        let letter = record.huisletter.map(String::from);
+        Self::new(
+            &record.postcode,
+            record.huisnummer,
+            letter.as_deref(),
+            record.huisnummertoevoeging.as_deref(),
+        )
+    }
+
+    /// The household of an address given in parts (e.g. from the command line).
+    pub fn new(
+        postcode: &Postcode,
+        huisnummer: u32,
+        huisletter: Option<&str>,
+        toevoeging: Option<&str>,
+    ) -> Self {
+        let huisletter = address_part(huisletter);
+        let toevoeging = address_part(toevoeging);
+        let text = format!("{}|{}|{}|{}", postcode.as_str(), huisnummer, huisletter, toevoeging);
+        Self { postcode: postcode.clone(), huisnummer, huisletter, toevoeging, text }
+    }
+
+    /// The normalised key as text, e.g. `1234AB|12|A|` or `1234AB|12||3HG`.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The postcode.
+    pub fn postcode(&self) -> &Postcode {
+        &self.postcode
+    }
+
+    /// The house number.
+    pub fn huisnummer(&self) -> u32 {
+        self.huisnummer
+    }
+
+    /// The normalised house letter (empty when none).
+    pub fn huisletter(&self) -> &str {
+        &self.huisletter
+    }
+
+    /// The normalised house number addition (empty when none).
+    pub fn toevoeging(&self) -> &str {
+        &self.toevoeging
+    }
+}
+
+impl Hash for HouseholdKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // The text is a one-to-one function of the fields, so this agrees with `Eq`.
+        self.text.hash(state);
+    }
+}
+
+impl fmt::Display for HouseholdKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Upper case, keeping letters and digits only (spaces and punctuation removed).
+fn address_part(raw: Option<&str>) -> String {
+    raw.unwrap_or("").chars().flat_map(char::to_uppercase).filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// A person within a household: the normalised surname and, when known, the date of birth.
+///
+/// Equality of keys is strict; whether two keys denote the same person is [`same_person`]
+/// (a missing date of birth matches any date).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PersonKey {
+    surname: String,
+    geboortedatum: Option<Date>,
+}
+
+impl PersonKey {
+    /// The person of a signal.
+    pub fn of(record: &SignalRecord) -> Self {
+        Self::new(record.voorvoegsel.as_deref(), &record.achternaam, record.geboortedatum)
+    }
+
+    /// The person with this surname (prefix given apart or inside `achternaam`) and birth date.
+    pub fn new(voorvoegsel: Option<&str>, achternaam: &str, geboortedatum: Option<Date>) -> Self {
+        Self { surname: surname_key(voorvoegsel, achternaam), geboortedatum }
+    }
+
+    /// The normalised surname, e.g. `berg, van der`.
+    pub fn surname(&self) -> &str {
+        &self.surname
+    }
+
+    /// The date of birth, if known.
+    pub fn geboortedatum(&self) -> Option<Date> {
+        self.geboortedatum
+    }
+
+    /// The same surname with this date of birth.
+    pub fn with_geboortedatum(&self, geboortedatum: Option<Date>) -> Self {
+        Self { surname: self.surname.clone(), geboortedatum }
+    }
+}
+
+/// Whether two keys denote the same person: equal surname keys, and equal dates of birth
+/// where both have one.
+pub fn same_person(a: &PersonKey, b: &PersonKey) -> bool {
+    a.surname == b.surname
+        && match (a.geboortedatum, b.geboortedatum) {
+            (Some(x), Some(y)) => x == y,
+            _ => true,
+        }
+}
+
+/// Words of Dutch (and common Belgian, French, German, Iberian) surname prefixes, folded.
+/// Sorted, for binary search.
+const PREFIX_WORDS: &[&str] = &[
+    "aan", "am", "auf", "bij", "d", "da", "das", "de", "del", "della", "den", "der", "des", "di", "do",
+    "dos", "du", "het", "im", "in", "l", "la", "le", "les", "lo", "onder", "op", "over", "s", "t", "te",
+    "ten", "ter", "uit", "van", "vom", "von", "voor", "zu", "zum", "zur",
+];
+
+/// The comparison form of a surname.
+///
+/// 1. A comma inverts: `Berg, van der` is `van der Berg`. `voorvoegsel` goes in front.
+/// 2. Compatibility decomposition (NFKD), combining marks dropped, lower case; a few letters
+///    that do not decompose are spelled out (`ß` → `ss`, `ø` → `o`, …).
+/// 3. Split into words at everything that is not a letter or digit.
+/// 4. Prefix words (`van`, `der`, `'t`, …) are set apart from the name words, each group in its
+///    own order, so the position of the prefix does not matter: `van der Berg`,
+///    `Berg, van der`, `Berg van der` and `Van Der Bérg` all give `berg, van der`. A name that
+///    consists of prefix words only (`Ter`) is all name.
+pub fn surname_key(voorvoegsel: Option<&str>, achternaam: &str) -> String {
+    let (main, inverted) = match achternaam.split_once(',') {
+        Some((main, rest)) => (main, rest),
+        None => (achternaam, ""),
+    };
+    let full = format!("{} {} {}", voorvoegsel.unwrap_or(""), inverted, main);
+    let mut folded = String::with_capacity(full.len());
+    for c in full.nfkd().filter(|c| !is_combining_mark(*c)) {
+        match c {
+            'ß' | 'ẞ' => folded.push_str("ss"),
+            'æ' | 'Æ' => folded.push_str("ae"),
+            'œ' | 'Œ' => folded.push_str("oe"),
+            'ø' | 'Ø' => folded.push('o'),
+            'ł' | 'Ł' => folded.push('l'),
+            'đ' | 'Đ' => folded.push('d'),
+            'ı' => folded.push('i'),
+            c if c.is_alphanumeric() => folded.extend(c.to_lowercase()),
+            _ => folded.push(' '),
+        }
+    }
+    let words: Vec<&str> = folded.split_whitespace().collect();
+    let is_prefix = |w: &&str| PREFIX_WORDS.binary_search(w).is_ok();
+    let name: Vec<&str> = words.iter().copied().filter(|w| !is_prefix(w)).collect();
+    if name.is_empty() {
+        return words.join(" ");
+    }
+    let prefix: Vec<&str> = words.iter().copied().filter(is_prefix).collect();
+    if prefix.is_empty() { name.join(" ") } else { format!("{}, {}", name.join(" "), prefix.join(" ")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::signal::{Cents, Fase, Kind};
+
+    fn record(postcode: &str, nr: u32, letter: Option<char>, add: Option<&str>) -> SignalRecord {
+        SignalRecord {
+            referentie: "R1".into(),
+            soort: Kind::Woninghuur,
+            fase: Fase::Eerste,
+            voorletters: None,
+            voorvoegsel: None,
+            achternaam: "Jansen".into(),
+            geboortedatum: None,
+            straatnaam: None,
+            huisnummer: nr,
+            huisletter: letter,
+            huisnummertoevoeging: add.map(String::from),
+            postcode: Postcode::parse(postcode).unwrap(),
+            plaatsnaam: None,
+            telefoonnummer: None,
+            email: None,
+            bedrag: Cents(100),
+            ontstaansdatum: Date::constant(2026, 1, 1),
+            signaaldatum: Date::constant(2026, 3, 1),
+            herinneringsdatum: None,
+            contactpoging: None,
+            schuldhulp_gewezen: None,
+            crisissignaal: false,
+        }
+    }
+
+    fn key(postcode: &str, nr: u32, letter: Option<char>, add: Option<&str>) -> HouseholdKey {
+        HouseholdKey::of(&record(postcode, nr, letter, add))
+    }
+
+    #[test]
+    fn postcode_spelling_is_one_household() {
+        assert_eq!(key("1234 ab", 12, None, None), key("1234AB", 12, None, None));
+        assert_eq!(key("1234 ab", 12, None, None).as_str(), "1234AB|12||");
+    }
+
+    #[test]
+    fn letter_and_addition_are_kept_apart() {
+        let letter = key("1234AB", 12, Some('A'), None);
+        let letter_lower = key("1234AB", 12, Some('a'), None);
+        let add_space = key("1234AB", 12, None, Some(" A"));
+        let add_dash = key("1234AB", 12, None, Some("-a"));
+        assert_eq!(letter, letter_lower);
+        assert_eq!(letter.as_str(), "1234AB|12|A|");
+        assert_eq!(add_space, add_dash);
+        assert_eq!(add_space.as_str(), "1234AB|12||A");
+        assert_ne!(letter, add_space);
+        assert_ne!(letter, key("1234AB", 12, None, None));
+        assert_ne!(key("1234AB", 12, None, None), key("1234AB", 1, None, Some("2")));
+    }
+
+    #[test]
+    fn addition_drops_spaces_and_punctuation() {
+        assert_eq!(key("1234AB", 7, Some('b'), Some("3 hg")), key("1234AB", 7, Some('B'), Some("3-H.G")));
+        assert_eq!(key("1234AB", 7, Some('b'), Some("3 hg")).to_string(), "1234AB|7|B|3HG");
+        assert_eq!(key("1234AB", 7, None, Some(" - ")), key("1234AB", 7, None, None));
+    }
+
+    #[test]
+    fn household_order_is_postcode_then_number_numerically() {
+        let mut keys = [
+            key("1234AC", 1, None, None),
+            key("1234AB", 10, None, None),
+            key("1234AB", 9, Some('A'), None),
+            key("1234AB", 9, None, Some("1")),
+            key("1234AB", 9, None, None),
+        ];
+        keys.sort();
+        let text: Vec<&str> = keys.iter().map(HouseholdKey::as_str).collect();
+        assert_eq!(text, ["1234AB|9||", "1234AB|9||1", "1234AB|9|A|", "1234AB|10||", "1234AC|1||"]);
+    }
+
+    #[test]
+    fn household_key_from_parts_equals_key_of_record() {
+        let pc = Postcode::parse("1234ab").unwrap();
+        assert_eq!(
+            HouseholdKey::new(&pc, 12, Some("a"), Some("bis")),
+            key("1234AB", 12, Some('A'), Some("BIS"))
+        );
+        let k = HouseholdKey::new(&pc, 12, None, Some("2"));
+        assert_eq!(
+            (k.postcode().as_str(), k.huisnummer(), k.huisletter(), k.toevoeging()),
+            ("1234AB", 12, "", "2")
+        );
+    }
+
+    #[test]
+    fn prefix_is_folded_into_the_surname() {
+        let a = PersonKey::new(Some("van der"), "Berg", None);
+        let b = PersonKey::new(None, "Berg, van der", None);
+        let c = PersonKey::new(None, "Van Der Bérg", None);
+        let d = PersonKey::new(None, "Berg van der", None);
+        let e = PersonKey::new(Some("Van der"), "BERG", None);
+        assert_eq!(a.surname(), "berg, van der");
+        for k in [&b, &c, &d, &e] {
+            assert_eq!(k, &a);
+            assert!(same_person(k, &a));
+        }
+        assert_ne!(PersonKey::new(None, "Berg", None), a);
+        assert_ne!(PersonKey::new(Some("van den"), "Berg", None), a);
+    }
+
+    #[test]
+    fn surname_folds_case_diacritics_and_punctuation() {
+        assert_eq!(surname_key(None, "Çelik"), "celik");
+        assert_eq!(surname_key(None, "Öztürk"), "ozturk");
+        assert_eq!(surname_key(None, "Strauß"), "strauss");
+        assert_eq!(surname_key(None, "Ĳzerman"), "ijzerman");
+        assert_eq!(surname_key(Some("'t"), "Hart"), "hart, t");
+        assert_eq!(surname_key(None, "'T Hart"), "hart, t");
+        assert_eq!(surname_key(None, "Jansen-van der Berg"), surname_key(None, "jansen van der  berg"));
+        assert_eq!(surname_key(None, "Ter"), "ter");
+        assert_eq!(surname_key(Some("de"), "Vries"), surname_key(None, "Vries, de"));
+        assert_ne!(surname_key(None, "Vries"), surname_key(None, "de Vries"));
+    }
+
+    #[test]
+    fn birth_date_decides_where_both_have_one() {
+        let d1 = Date::constant(1980, 5, 1);
+        let d2 = Date::constant(2004, 5, 1);
+        let with1 = PersonKey::new(None, "Jansen", Some(d1));
+        let with2 = PersonKey::new(None, "Jansen", Some(d2));
+        let without = PersonKey::new(None, "jansen", None);
+        assert!(!same_person(&with1, &with2));
+        assert!(same_person(&with1, &without));
+        assert!(same_person(&without, &with2));
+        assert!(same_person(&with1, &PersonKey::new(None, "JANSEN", Some(d1))));
+        assert!(!same_person(&with1, &PersonKey::new(None, "Janssen", Some(d1))));
+        assert_eq!(without.with_geboortedatum(Some(d1)), with1);
+    }
+
+    #[test]
+    fn person_key_of_record() {
+        let mut r = record("1234AB", 1, None, None);
+        r.voorvoegsel = Some("de".into());
+        r.achternaam = "Bóer".into();
+        r.geboortedatum = Some(Date::constant(1990, 2, 3));
+        let k = PersonKey::of(&r);
+        assert_eq!((k.surname(), k.geboortedatum()), ("boer, de", Some(Date::constant(1990, 2, 3))));
+    }
+
+    #[test]
+    fn prefix_words_are_sorted() {
+        assert!(PREFIX_WORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+}
