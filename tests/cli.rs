@@ -80,6 +80,31 @@ fn operator_ingest_goes_through_intake_and_is_audited() {
 }
 
 #[test]
+fn a_file_after_the_cutoff_belongs_to_the_next_period_and_its_receipt_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = meldpunt::demo::setup::create(&dir.path().join("i")).unwrap();
+    let ingest = |name: &str, at: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, sample_csv(&name[..1].to_uppercase(), "woninghuur", 3)).unwrap();
+        let o = Command::new(bin())
+            .args(["ingest", "--config"])
+            .arg(&inst.config)
+            .arg(&f)
+            .args(["--as", "woonstad", "--received-at", at])
+            .env("MELDPUNT_LOG", "warn")
+            .output()
+            .unwrap();
+        text(&o)
+    };
+    // 23:59:59 on the 25th in Amsterdam (CET, UTC+1) is still November …
+    let t = ingest("in.csv", "2026-11-25T22:59:59Z");
+    assert!(t.contains("period 2026-11") && !t.contains("after_cutoff"), "{t}");
+    // … one second later it is December, and the receipt explains why.
+    let t = ingest("late.csv", "2026-11-25T23:00:00Z");
+    assert!(t.contains("period 2026-12") && t.contains("after_cutoff"), "{t}");
+}
+
+#[test]
 fn demo_runs_and_keeps_a_working_installation() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().join("demo");

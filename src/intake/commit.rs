@@ -45,6 +45,19 @@ pub(super) fn commit(
         errors_not_listed: 0,
         warnings: Vec::new(),
     };
+    let local = received_at.to_zoned(crate::domain::period::zone());
+    if (local.year(), local.month()) != (period.year(), period.month()) {
+        let c = inner.config.cutoff;
+        receipt.warnings.push(Warning {
+            line: None,
+            code: "after_cutoff".into(),
+            message: format!(
+                "received after this month's cutoff (day {} at {}, Amsterdam time): the file belongs to period {period} and goes into its batch",
+                c.day,
+                c.time.strftime("%H:%M:%S")
+            ),
+        });
+    }
     let mut refs_blob = Vec::new();
     let mut sealed_into_vault = false;
     match outcome {
