@@ -64,6 +64,13 @@ fn check_files(config: &Config) -> Vec<Problem> {
             }
         }
     }
+    if let Err(e) = crate::batch::routing::RoutingTable::load(&config.batch.routing_table) {
+        out.push(Problem::whole_file(
+            &config.batch.routing_table,
+            format!("the routing table cannot be used: {e:#}"),
+            "load a table with `meldpunt routing import FILE`, or point [batch] routing_table at one",
+        ));
+    }
     if let Some(sftp) = &config.sftp
         && sftp.host_key.exists()
         && russh::keys::PrivateKey::read_openssh_file(&sftp.host_key).is_err()
