@@ -57,13 +57,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         audit: intake.audit(),
         actor: "operator",
     };
-    let tty = std::io::stderr().is_terminal();
-    let mut progress = |line: &str| {
-        if tty {
-            eprintln!("  … {line}");
-        }
+    // A progress bar on a terminal: two reading steps, then one step per municipality.
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(config.municipalities.len() as u64 + 2)
+    } else {
+        indicatif::ProgressBar::hidden()
     };
-    let summary = run::run(&cx, Options { period, dry_run: a.dry_run, force: a.force }, &mut progress)?;
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut progress = |line: &str| {
+        bar.inc(1);
+        bar.set_message(line.to_owned());
+    };
+    let result = run::run(&cx, Options { period, dry_run: a.dry_run, force: a.force }, &mut progress);
+    bar.finish_and_clear();
+    let summary = result?;
     print!("{}", table(&summary));
     Ok(ExitCode::SUCCESS)
 }
