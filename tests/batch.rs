@@ -113,7 +113,8 @@ fn batch_delivers_bundles_that_age_and_python_read_and_respects_agreements() {
     for code in ["GM0505", "GM0642"] {
         let dir = pickup(&s.inst.dir, code);
         let manifest: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(dir.join(format!("{code}_{p}_v1_manifest.json"))).unwrap()).unwrap();
+            serde_json::from_slice(&std::fs::read(dir.join(format!("{code}_{p}_v1_manifest.json"))).unwrap())
+                .unwrap();
         let signals = manifest["counts"]["signals"].as_u64().unwrap();
         delivered += signals;
         if signals == 0 {
@@ -198,6 +199,16 @@ fn all_plaintext(inst: &Path, version: &str) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn a_batch_killed_during_delivery_and_run_again_gives_the_same_bundles() {
+    killed_after(1);
+}
+
+#[test]
+fn a_municipality_whose_bundle_was_complete_before_the_kill_is_not_delivered_twice() {
+    // GM0505 gets csv, json and manifest (3 files) before the abort.
+    killed_after(3);
+}
+
+fn killed_after(files: usize) {
     let (mut s, p) = installation();
     s.kill();
     // A copy of the whole installation runs uninterrupted, for comparison.
@@ -209,16 +220,26 @@ fn a_batch_killed_during_delivery_and_run_again_gives_the_same_bundles() {
         .args(["batch", "run", "--period", &p.to_string(), "--config"])
         .arg(&s.inst.config)
         .env("MELDPUNT_LOG", "warn")
-        .env("MELDPUNT_TEST_ABORT_BATCH_AFTER", "1")
+        .env("MELDPUNT_TEST_ABORT_BATCH_AFTER", files.to_string())
         .output()
         .unwrap();
-    assert!(!o.status.success(), "the batch was aborted after the first file");
-    let manifests = std::fs::read_dir(pickup(&s.inst.dir, "GM0505")).unwrap().flatten().filter(|e| {
-        e.file_name().to_string_lossy().ends_with("manifest.json")
-    });
-    assert_eq!(manifests.count(), 0, "no manifest yet: the bundle is not complete");
+    assert!(!o.status.success(), "the batch was aborted after {files} file(s)");
+    let gm0505 = pickup(&s.inst.dir, "GM0505");
+    let manifest = gm0505.join(format!("GM0505_{p}_v1_manifest.json"));
+    assert_eq!(manifest.exists(), files >= 3, "the manifest comes last");
+    let before: Vec<(String, Vec<u8>)> = std::fs::read_dir(&gm0505)
+        .unwrap()
+        .flatten()
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
+        .collect();
     let o = meldpunt(&s, &["batch", "run", "--period", &p.to_string()]);
     assert!(o.status.success(), "the interrupted version is run again: {}", text(&o));
+    if files >= 3 {
+        for (name, bytes) in &before {
+            assert_eq!(&std::fs::read(gm0505.join(name)).unwrap(), bytes, "{name} was not delivered again");
+        }
+    }
+    assert!(pickup(&s.inst.dir, "GM0642").join(format!("GM0642_{p}_v1_manifest.json")).exists());
 
     let o = Command::new(bin())
         .args(["batch", "run", "--period", &p.to_string(), "--config"])
@@ -230,6 +251,9 @@ fn a_batch_killed_during_delivery_and_run_again_gives_the_same_bundles() {
     let (a, b) = (all_plaintext(&s.inst.dir, "_v1_"), all_plaintext(&copy, "_v1_"));
     assert!(!a.is_empty());
     assert_eq!(a, b, "byte-for-byte the same plaintext bundles");
-    assert!(!pickup(&s.inst.dir, "GM0505").join(format!("GM0505_{p}_v2_manifest.json")).exists(), "no second version");
+    assert!(
+        !pickup(&s.inst.dir, "GM0505").join(format!("GM0505_{p}_v2_manifest.json")).exists(),
+        "no second version"
+    );
     assert!(!s.data().join("batch/staging").read_dir().unwrap().any(|_| true), "staging emptied");
 }

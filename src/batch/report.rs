@@ -26,9 +26,15 @@ impl NotDelivered {
     /// What the creditor can do about it.
     pub fn explain(self) -> &'static str {
         match self {
-            NotDelivered::Unroutable => "the postcode (and house number) is not in the routing table; check the address",
-            NotDelivered::MunicipalityNotConfigured => "the address lies in a municipality that does not receive signals through this meldpunt",
-            NotDelivered::NoAgreement => "there is no signed agreement with this municipality; ask the operator to register it",
+            NotDelivered::Unroutable => {
+                "the postcode (and house number) is not in the routing table; check the address"
+            }
+            NotDelivered::MunicipalityNotConfigured => {
+                "the address lies in a municipality that does not receive signals through this meldpunt"
+            }
+            NotDelivered::NoAgreement => {
+                "there is no signed agreement with this municipality; ask the operator to register it"
+            }
         }
     }
 }
@@ -91,7 +97,11 @@ impl Reports {
                 not_delivered: entries.len() - delivered,
                 signals: entries,
             };
-            let name = if version == 1 { format!("batch_{period}.json") } else { format!("batch_{period}_v{version}.json") };
+            let name = if version == 1 {
+                format!("batch_{period}.json")
+            } else {
+                format!("batch_{period}_v{version}.json")
+            };
             let dir = layout.receipts(creditor);
             fsutil::create_private_dir(&dir)?;
             let mut text = serde_json::to_vec_pretty(&doc).expect("in memory");

@@ -105,7 +105,8 @@ fn abort_hook() -> Option<usize> {
 
 /// The date signals must be responded to: batch day of the period + 28 days (SPEC §5).
 pub fn reageer_voor(config: &Config, period: Period) -> jiff::civil::Date {
-    let day = jiff::civil::Date::new(period.year(), period.month(), config.batch.day).unwrap_or(period.first_day());
+    let day =
+        jiff::civil::Date::new(period.year(), period.month(), config.batch.day).unwrap_or(period.first_day());
     day.checked_add(28.days()).unwrap_or(day)
 }
 
@@ -122,7 +123,9 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         None => 1,
         Some((v, BatchStatus::Running)) => v,
         Some((v, BatchStatus::Delivered)) if opts.force || opts.dry_run => v + u32::from(opts.force),
-        Some((v, BatchStatus::Delivered)) => return Err(RunError::AlreadyDelivered { period: p, version: v }),
+        Some((v, BatchStatus::Delivered)) => {
+            return Err(RunError::AlreadyDelivered { period: p, version: v });
+        }
     };
     let now = Timestamp::now().round(jiff::Unit::Second).unwrap_or(Timestamp::now()).to_string();
     if !opts.dry_run {
@@ -131,7 +134,11 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     progress(&format!("reading the sealed signals of {p}"));
     let routing = RoutingTable::load(&cx.config.batch.routing_table).map_err(RunError::Routing)?;
     let period_signals = signals::period_signals(cx.state, cx.vault, p)?;
-    progress(&format!("{} signals; reading {} months of history", period_signals.len(), cx.config.batch.lookback_months));
+    progress(&format!(
+        "{} signals; reading {} months of history",
+        period_signals.len(),
+        cx.config.batch.lookback_months
+    ));
     let history = signals::history(cx.state, cx.vault, p, cx.config.batch.lookback_months)?;
 
     // Route; what cannot be delivered is reported and left out before classification, so no
@@ -163,14 +170,22 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         }
     }
 
-    let staging = cx.layout.root().join("batch").join("staging").join(format!("{p}-v{version}"));
-    if staging.exists() {
-        std::fs::remove_dir_all(&staging)?;
+    // Only one batch runs at a time (the lock), so anything left in staging is from an
+    // interrupted run and can go.
+    let staging_root = cx.layout.root().join("batch").join("staging");
+    if staging_root.exists() {
+        std::fs::remove_dir_all(&staging_root)?;
     }
+    let staging = staging_root.join(format!("{p}-v{version}"));
     fsutil::create_private_dir(&staging)?;
     let reageer = reageer_voor(cx.config, p);
-    let mut summary =
-        Summary { period: p, version, dry_run: opts.dry_run, municipalities: Vec::new(), not_delivered: reports.not_delivered() };
+    let mut summary = Summary {
+        period: p,
+        version,
+        dry_run: opts.dry_run,
+        municipalities: Vec::new(),
+        not_delivered: reports.not_delivered(),
+    };
     let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
     for m in &cx.config.municipalities {
         let inputs = per_m.remove(&m.code).unwrap_or_default();
@@ -179,12 +194,26 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         for h in &households {
             let onder = m.drempelbedrag.is_some_and(|d| h.total < d);
             for sig in &h.signals {
-                let creditor = cx.config.creditor(&sig.input.creditor).expect("routed signals have a configured creditor");
-                rows.push(Row { household: h, signal: sig, onder_drempel: onder, creditor, reageer_voor: reageer, period: p, municipality: &m.code });
+                let creditor = cx
+                    .config
+                    .creditor(&sig.input.creditor)
+                    .expect("routed signals have a configured creditor");
+                rows.push(Row {
+                    household: h,
+                    signal: sig,
+                    onder_drempel: onder,
+                    creditor,
+                    reageer_voor: reageer,
+                    period: p,
+                    municipality: &m.code,
+                });
             }
         }
         let (names, manifest) = bundle::stage(&staging, m, p, version, &rows, reageer, &now)?;
-        progress(&format!("{}: {} households, {} signals", m.code, manifest.counts.households, manifest.counts.signals));
+        progress(&format!(
+            "{}: {} households, {} signals",
+            m.code, manifest.counts.households, manifest.counts.signals
+        ));
         summary.municipalities.push((m.code.clone(), m.name.clone(), manifest.counts));
         staged.push((m.code.clone(), names));
     }
@@ -199,6 +228,11 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     for (code, names) in &staged {
         let pickup = cx.layout.pickup(code.as_str());
         fsutil::create_private_dir(&pickup)?;
+        // A municipality whose manifest of this version is already there got its complete
+        // bundle in the interrupted run: it is not delivered twice.
+        if names.last().is_some_and(|manifest| pickup.join(manifest).exists()) {
+            continue;
+        }
         for name in names {
             std::fs::rename(staging.join(name), pickup.join(name))?;
             fsutil::sync_dir(&pickup)?;

@@ -20,7 +20,8 @@ fn last_done(intake: &Intake, clock: &dyn Clock) -> anyhow::Result<Option<Period
     let conn = intake.state().lock();
     let default = intake.config().cutoff.period_of(clock.now()).prev().to_string();
     let epoch: Period = crate::state::batches::epoch(&conn, &default)?.parse()?;
-    let delivered = crate::state::batches::last_delivered_period(&conn)?.and_then(|p| p.parse::<Period>().ok());
+    let delivered =
+        crate::state::batches::last_delivered_period(&conn)?.and_then(|p| p.parse::<Period>().ok());
     Ok(Some(delivered.map_or(epoch, |d| d.max(epoch))))
 }
 
@@ -50,7 +51,9 @@ pub async fn run_schedule(intake: Intake, clock: Arc<dyn Clock>, mut stop: watch
                     audit: i.audit(),
                     actor: "system",
                 };
-                run::run(&cx, Options { period, dry_run: false, force: false }, &mut |line| tracing::info!("{line}"))
+                run::run(&cx, Options { period, dry_run: false, force: false }, &mut |line| {
+                    tracing::info!("{line}")
+                })
             })
             .await;
             match result {

@@ -55,17 +55,15 @@ pub fn period_signals(state: &State, vault: &Vault, period: Period) -> Result<Ve
     let mut current: BTreeMap<(String, String), Input> = BTreeMap::new();
     for (file_id, creditor) in files {
         let Ok(creditor_id) = CreditorId::parse(&creditor) else { continue };
-        for_each_line(vault, period, &file_id, |line| {
-            match line {
-                SealedLine::Record(n, record) => {
-                    let key = (creditor.clone(), record.referentie.clone());
-                    let input =
-                        Input { signal_id: signal_id(&file_id, n), creditor: creditor_id.clone(), record };
-                    current.insert(key, input);
-                }
-                SealedLine::Withdrawn(_, referentie) => {
-                    current.remove(&(creditor.clone(), referentie));
-                }
+        for_each_line(vault, period, &file_id, |line| match line {
+            SealedLine::Record(n, record) => {
+                let key = (creditor.clone(), record.referentie.clone());
+                let input =
+                    Input { signal_id: signal_id(&file_id, n), creditor: creditor_id.clone(), record };
+                current.insert(key, input);
+            }
+            SealedLine::Withdrawn(_, referentie) => {
+                current.remove(&(creditor.clone(), referentie));
             }
         })?;
     }

@@ -72,7 +72,13 @@ pub fn begin(conn: &Connection, period: &str, version: u32, now: &str) -> Result
 }
 
 /// Records that `version` of `period` is delivered, with its summary (counts only).
-pub fn delivered(conn: &Connection, period: &str, version: u32, now: &str, summary: &str) -> Result<(), StateError> {
+pub fn delivered(
+    conn: &Connection,
+    period: &str,
+    version: u32,
+    now: &str,
+    summary: &str,
+) -> Result<(), StateError> {
     conn.execute(
         "UPDATE batches SET status = ?3, finished_at = ?4, summary = ?5 WHERE period = ?1 AND version = ?2",
         params![period, version, BatchStatus::Delivered.as_str(), now, summary],
@@ -94,7 +100,8 @@ pub fn kept_files(conn: &Connection, period: &str) -> Result<Vec<(String, String
 /// (`default`) and kept from then on: periods due before meldpunt was installed are only run
 /// by hand, periods due after it are caught up even across downtime.
 pub fn epoch(conn: &Connection, default: &str) -> Result<String, StateError> {
-    let current: Option<String> = conn.query_row("SELECT period FROM batch_epoch LIMIT 1", [], |r| r.get(0)).optional()?;
+    let current: Option<String> =
+        conn.query_row("SELECT period FROM batch_epoch LIMIT 1", [], |r| r.get(0)).optional()?;
     if let Some(p) = current {
         return Ok(p);
     }
