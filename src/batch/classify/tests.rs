@@ -349,11 +349,11 @@ fn mixed() -> (Vec<Input>, Vec<Earlier>) {
         let cred = creditors[(i % 4) as usize];
         let mut r = record(&format!("R{}", i % 37), Kind::ALL[(i % 6) as usize], "3311AA", 1 + i % 13);
         r.achternaam = names[(i % 5) as usize].into();
-        r.huisletter = (i % 7 == 0).then_some('B');
-        r.geboortedatum = (i % 3 == 0).then(|| Date::constant(1950 + (i % 4) as i16, 1, 1));
+        r.huisletter = i.is_multiple_of(7).then_some('B');
+        r.geboortedatum = i.is_multiple_of(3).then(|| Date::constant(1950 + (i % 4) as i16, 1, 1));
         r.bedrag = Cents(u64::from(1_000 + i * 17));
         let s = input(&format!("S{i:04}"), cred, r);
-        if i % 5 == 0 {
+        if i.is_multiple_of(5) {
             hist.push(earlier(
                 &format!("2026-{:02}", 1 + i % 10),
                 cred,
@@ -419,9 +419,10 @@ fn classify_throughput() {
         let c = (i + i / HOUSEHOLDS) % 6;
         let postcode = format!("{}AB", 1000 + h / 20);
         let mut r = record(&format!("R-{i}"), Kind::ALL[c as usize], &postcode, 1 + h % 20);
-        r.huisletter = (h % 9 == 0).then_some('A');
-        r.achternaam = names[(i % 7) as usize].into();
-        r.geboortedatum = (i % 2 == 0).then(|| Date::constant(1940 + (i % 60) as i16, 1 + (i % 12) as i8, 1));
+        r.huisletter = h.is_multiple_of(9).then_some('A');
+        r.achternaam = names[(h % 7) as usize].into();
+        r.geboortedatum =
+            i.is_multiple_of(2).then(|| Date::constant(1940 + (i % 60) as i16, 1 + (i % 12) as i8, 1));
         r.bedrag = Cents(u64::from(5_000 + i % 100_000));
         Input { signal_id: format!("01JD{i:022}"), creditor: creditors[c as usize].clone(), record: r }
     };
