@@ -257,3 +257,42 @@ fn killed_after(files: usize) {
     );
     assert!(!s.data().join("batch/staging").read_dir().unwrap().any(|_| true), "staging emptied");
 }
+
+#[test]
+fn households_under_the_threshold_are_flagged_or_left_out_as_each_municipality_wants() {
+    let s = Server::start_with(|t| {
+        // GM0505 leaves them out, GM0642 takes them flagged; every household is under €100 000.
+        *t = t.replacen(
+            "drempelbedrag = 100.00",
+            "drempelbedrag = 100000.00\nleave_out_onder_drempel = true",
+            1,
+        );
+        *t = t.replacen("drempelbedrag = 100.00", "drempelbedrag = 100000.00", 1);
+    });
+    let p = now_period();
+    let today = meldpunt::domain::period::local_date(jiff::Timestamp::now());
+    let f = local_file(&s, "e.csv", &sample("E", "elektriciteit", 40, 5, today));
+    let o = s.sftp("eneco", &s.key("eneco"), &format!("put {} /inbox/e.csv\n", f.display()));
+    assert!(o.status.success(), "{}", text(&o));
+    let o = meldpunt(&s, &["batch", "run", "--period", &p.to_string()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let manifest = |code: &str| -> serde_json::Value {
+        let path = pickup(&s.inst.dir, code).join(format!("{code}_{p}_v1_manifest.json"));
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    let (left_out, flagged) = (manifest("GM0505"), manifest("GM0642"));
+    assert_eq!(left_out["counts"]["signals"], 0, "{left_out}");
+    let c = &flagged["counts"];
+    assert!(c["households"].as_u64().unwrap() > 0);
+    assert_eq!(c["onder_drempel"], c["households"], "{flagged}");
+    let report: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(s.data().join(format!("parties/eneco/receipts/batch_{p}.json"))).unwrap(),
+    )
+    .unwrap();
+    let entries = report["signals"].as_array().unwrap();
+    assert!(
+        entries.iter().any(|e| e["reason"] == "below_threshold" && e["gemeente"] == "GM0505"),
+        "{report}"
+    );
+    assert!(entries.iter().filter(|e| e["gemeente"] == "GM0642").all(|e| e["delivered"] == true));
+}

@@ -20,6 +20,9 @@ pub enum NotDelivered {
     MunicipalityNotConfigured,
     /// The creditor has no agreement with the municipality.
     NoAgreement,
+    /// The household's total is below the municipality's threshold and it asked to leave such
+    /// households out.
+    BelowThreshold,
 }
 
 impl NotDelivered {
@@ -34,6 +37,9 @@ impl NotDelivered {
             }
             NotDelivered::NoAgreement => {
                 "there is no signed agreement with this municipality; ask the operator to register it"
+            }
+            NotDelivered::BelowThreshold => {
+                "the household's total arrears are below the municipality's threshold (drempelbedrag), and it does not take those"
             }
         }
     }
@@ -78,6 +84,17 @@ impl Reports {
     /// Adds an entry for `creditor`.
     pub fn add(&mut self, creditor: &str, entry: Entry) {
         self.by_creditor.entry(creditor.to_owned()).or_default().push(entry);
+    }
+
+    /// Marks a signal that was routed but is left out after all.
+    pub fn left_out(&mut self, creditor: &str, signal_id: &str, reason: NotDelivered) {
+        if let Some(e) =
+            self.by_creditor.get_mut(creditor).and_then(|v| v.iter_mut().find(|e| e.signaal_id == signal_id))
+        {
+            e.delivered = false;
+            e.reason = Some(reason);
+            e.message = Some(reason.explain());
+        }
     }
 
     /// Signals not delivered, in all.

@@ -179,13 +179,8 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     let staging = staging_root.join(format!("{p}-v{version}"));
     fsutil::create_private_dir(&staging)?;
     let reageer = reageer_voor(cx.config, p);
-    let mut summary = Summary {
-        period: p,
-        version,
-        dry_run: opts.dry_run,
-        municipalities: Vec::new(),
-        not_delivered: reports.not_delivered(),
-    };
+    let mut summary =
+        Summary { period: p, version, dry_run: opts.dry_run, municipalities: Vec::new(), not_delivered: 0 };
     let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
     for m in &cx.config.municipalities {
         let inputs = per_m.remove(&m.code).unwrap_or_default();
@@ -193,6 +188,16 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         let mut rows = Vec::new();
         for h in &households {
             let onder = m.drempelbedrag.is_some_and(|d| h.total < d);
+            if onder && m.leave_out_onder_drempel {
+                for sig in &h.signals {
+                    reports.left_out(
+                        sig.input.creditor.as_str(),
+                        &sig.input.signal_id,
+                        NotDelivered::BelowThreshold,
+                    );
+                }
+                continue;
+            }
             for sig in &h.signals {
                 let creditor = cx
                     .config
@@ -217,6 +222,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         summary.municipalities.push((m.code.clone(), m.name.clone(), manifest.counts));
         staged.push((m.code.clone(), names));
     }
+    summary.not_delivered = reports.not_delivered();
     if opts.dry_run {
         std::fs::remove_dir_all(&staging)?;
         return Ok(summary);

@@ -379,6 +379,7 @@ fn municipalities(c: &mut Checker<'_>, raw: &RawConfig) -> Vec<Municipality> {
             age_recipients,
             drempelbedrag,
             formats,
+            leave_out_onder_drempel: m.leave_out_onder_drempel,
             ssh_keys,
             tls,
         });

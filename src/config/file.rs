@@ -254,6 +254,9 @@ pub struct RawMunicipality {
     /// Bundle formats: `csv`, `json`.
     #[serde(default = "default_formats")]
     pub formats: Vec<Spanned<String>>,
+    /// Leave households whose total is below `drempelbedrag` out of the bundles.
+    #[serde(default)]
+    pub leave_out_onder_drempel: bool,
     /// `authorized_keys` lines.
     #[serde(default)]
     pub ssh_keys: Vec<Spanned<String>>,

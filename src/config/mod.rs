@@ -189,6 +189,9 @@ pub struct Municipality {
     pub drempelbedrag: Option<Cents>,
     /// Bundle formats it wants.
     pub formats: Vec<BundleFormat>,
+    /// Leave households under the threshold out of its bundles (they are delivered, flagged
+    /// `onder_drempel`, by default).
+    pub leave_out_onder_drempel: bool,
     /// Its SSH public keys.
     pub ssh_keys: Vec<PublicKey>,
     /// How its TLS client certificate is recognised.
