@@ -144,7 +144,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // Route; what cannot be delivered is reported and left out before classification, so no
     // municipality learns anything from a signal it may not receive.
     let mut reports = Reports::default();
-    let mut per_m: BTreeMap<MunicipalityCode, Vec<Input>> = BTreeMap::new();
+    let mut deliverable: Vec<Input> = Vec::new();
     for s in period_signals {
         let routed = routing.route(&s.record.postcode, s.record.huisnummer).cloned();
         let creditor = cx.config.creditor(&s.creditor);
@@ -165,10 +165,19 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
                 message: verdict.err().map(NotDelivered::explain),
             },
         );
-        if let (Ok(()), Some(m)) = (verdict, routed) {
-            per_m.entry(m).or_default().push(s);
+        if verdict.is_ok() {
+            deliverable.push(s);
         }
     }
+    // One classification for all (its history index is built once); each household lies at
+    // one address and so in one municipality.
+    let mut per_m: BTreeMap<MunicipalityCode, Vec<classify::Household>> = BTreeMap::new();
+    for h in classify::classify(p, deliverable, &history, cx.config.batch.lookback_months) {
+        if let Some(m) = routing.route(h.key.postcode(), h.key.huisnummer()) {
+            per_m.entry(m.clone()).or_default().push(h);
+        }
+    }
+    drop(history);
 
     // Only one batch runs at a time (the lock), so anything left in staging is from an
     // interrupted run and can go.
@@ -183,8 +192,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         Summary { period: p, version, dry_run: opts.dry_run, municipalities: Vec::new(), not_delivered: 0 };
     let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
     for m in &cx.config.municipalities {
-        let inputs = per_m.remove(&m.code).unwrap_or_default();
-        let households = classify::classify(p, inputs, &history, cx.config.batch.lookback_months);
+        let households = per_m.remove(&m.code).unwrap_or_default();
         let mut rows = Vec::new();
         for h in &households {
             let onder = m.drempelbedrag.is_some_and(|d| h.total < d);
