@@ -7,7 +7,7 @@
 //! input, which gives the same plaintext bundles (deterministic order and ids), and replaces
 //! whatever of it had already been renamed into place.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 
 use jiff::{Timestamp, ToSpan};
@@ -20,6 +20,7 @@ use super::routing::RoutingTable;
 use super::signals;
 use crate::audit::{Audit, Event, Outcome};
 use crate::config::Config;
+use crate::domain::household::HouseholdKey;
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
 use crate::layout::Layout;
@@ -139,7 +140,18 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         period_signals.len(),
         cx.config.batch.lookback_months
     ));
-    let history = signals::history(cx.state, cx.vault, p, cx.config.batch.lookback_months)?;
+    // Only history that can matter: the households of this period (opeenvolgend) and its
+    // (creditor, referentie) pairs (herhaald).
+    let households: HashSet<HouseholdKey> =
+        period_signals.iter().map(|s| HouseholdKey::of(&s.record)).collect();
+    let references: HashSet<(&str, &str)> =
+        period_signals.iter().map(|s| (s.creditor.as_str(), s.record.referentie.as_str())).collect();
+    let relevant = |h: &HouseholdKey, c: &crate::domain::party::CreditorId, r: &str| {
+        households.contains(h) || references.contains(&(c.as_str(), r))
+    };
+    let history = signals::history(cx.state, cx.vault, p, cx.config.batch.lookback_months, &relevant)?;
+    drop(households);
+    drop(references);
 
     // Route; what cannot be delivered is reported and left out before classification, so no
     // municipality learns anything from a signal it may not receive.

@@ -70,9 +70,17 @@ pub fn period_signals(state: &State, vault: &Vault, period: Period) -> Result<Ve
     Ok(current.into_values().collect())
 }
 
-/// What classification needs from the `months` periods before `period`. A period whose key
-/// has been shredded has nothing to give.
-pub fn history(state: &State, vault: &Vault, period: Period, months: u32) -> Result<Vec<Earlier>, ReadError> {
+/// What classification needs from the `months` periods before `period`, keeping only entries
+/// `relevant` to the period being batched (its households and its creditors' referenties), so
+/// memory follows the period, not its history. A period whose key has been shredded has
+/// nothing to give. History is read one month at a time.
+pub fn history(
+    state: &State,
+    vault: &Vault,
+    period: Period,
+    months: u32,
+    relevant: &dyn Fn(&HouseholdKey, &CreditorId, &str) -> bool,
+) -> Result<Vec<Earlier>, ReadError> {
     let mut out = Vec::new();
     let mut p = period;
     for _ in 0..months {
@@ -82,13 +90,18 @@ pub fn history(state: &State, vault: &Vault, period: Period, months: u32) -> Res
             Err(ReadError::Vault(VaultError::Shredded(_))) => continue,
             Err(e) => return Err(e),
         };
-        out.extend(signals.into_iter().map(|s| Earlier {
-            period: p,
-            household: HouseholdKey::of(&s.record),
-            referentie: s.record.referentie.clone(),
-            bedrag: s.record.bedrag,
-            creditor: s.creditor,
-        }));
+        for s in signals {
+            let household = HouseholdKey::of(&s.record);
+            if relevant(&household, &s.creditor, &s.record.referentie) {
+                out.push(Earlier {
+                    period: p,
+                    household,
+                    referentie: s.record.referentie,
+                    bedrag: s.record.bedrag,
+                    creditor: s.creditor,
+                });
+            }
+        }
     }
     Ok(out)
 }
