@@ -1,0 +1,49 @@
+//! Tests of the parent module.
+use super::*;
+
+const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBr+D2qATuE0TounOSoBscADw2xa9JKz6UuJODj0+Jso test";
+
+fn parse_str(t: &str) -> Result<Config, Problems> {
+    parse(Path::new("/etc/meldpunt/meldpunt.toml"), t)
+}
+
+#[test]
+fn a_minimal_config_parses() {
+    let t = format!(
+        "data_dir = \"data\"\n[[creditor]]\nid = \"vitens\"\nname = \"Vitens\"\nkinds = [\"drinkwater\"]\nagreements = [\"*\"]\nssh_keys = [\"{KEY}\"]\n"
+    );
+    let c = parse_str(&t).unwrap();
+    assert_eq!(c.data_dir, Path::new("/etc/meldpunt/data"));
+    assert_eq!(c.creditors[0].kinds, vec![Kind::Drinkwater]);
+    assert_eq!(c.creditors[0].ssh_keys.len(), 1);
+    assert_eq!(c.cutoff.day, 25);
+}
+
+#[test]
+fn every_problem_is_named_with_its_line() {
+    let t = "data_dir = \"data\"\n[periods]\ncutoff_day = 31\n[[creditor]]\nid = \"Woon Stad\"\nname = \"x\"\nkinds = [\"huur\"]\nagreements = [\"*\"]\n[[creditor]]\nid = \"vitens\"\nname = \"Vitens\"\nkinds = [\"gas\", \"water\"]\nagreements = [\"GM999\", \"GM0001\"]\nssh_keys = [\"ssh-ed25519 nonsense\"]\n";
+    let p = parse_str(t).unwrap_err().0;
+    let lines: Vec<usize> = p.iter().map(|p| p.line).collect();
+    // cutoff (3), bad id (5), its bad kind (7), bad kind 'water' (12), bad code (13), unknown municipality (13), bad key (14)
+    assert_eq!(lines, vec![3, 5, 7, 12, 13, 13, 14], "{p:#?}");
+    assert!(p[1].fix.contains("woon-stad"));
+}
+
+#[test]
+fn a_syntax_error_is_located() {
+    let p = parse_str("data_dir = \"data\"\n[sftp]\nlisten = \n").unwrap_err().0;
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].line, 3);
+    let p = parse_str("data_dir = \"data\"\n[sftp]\nlisen = \"x\"\n").unwrap_err().0;
+    assert!(p[0].message.contains("unknown field"), "{p:?}");
+    assert_eq!(p[0].line, 3);
+}
+
+#[test]
+fn rule_overrides_merge_with_defaults() {
+    let t = "data_dir = \"d\"\n[rules.woninghuur]\nmin_days = 45\n";
+    let c = parse_str(t).unwrap();
+    let r = c.rules.for_kind(Kind::Woninghuur);
+    assert_eq!(r.min_days, 45);
+    assert_eq!(r.requires.len(), 3);
+}
