@@ -202,7 +202,7 @@ fn wrong_key_unknown_user_and_password_are_refused_and_audited() {
     // Password only.
     let o = std::process::Command::new("sftp")
         .args(["-b", "/dev/null", "-P", &s.port.to_string()])
-        .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"])
+        .args(common::NO_HOST_CHECK)
         .args(["-o", "PubkeyAuthentication=no", "-o", "PasswordAuthentication=yes", "-o", "BatchMode=yes"])
         .arg("woonstad@127.0.0.1")
         .output()
@@ -233,15 +233,8 @@ fn server_offers_strict_kex_against_terrapin() {
     let o = std::process::Command::new("ssh")
         .args(["-vvv", "-p", &s.port.to_string(), "-i"])
         .arg(s.key("woonstad"))
-        .args([
-            "-o",
-            "StrictHostKeyChecking=no",
-            "-o",
-            "UserKnownHostsFile=/dev/null",
-            "-o",
-            "BatchMode=yes",
-            "-s",
-        ])
+        .args(common::NO_HOST_CHECK)
+        .args(["-o", "BatchMode=yes", "-s"])
         .args(["woonstad@127.0.0.1", "sftp"])
         .stdin(std::process::Stdio::null())
         .output()

@@ -125,7 +125,7 @@ fn for_each_line(
     Ok(())
 }
 
-/// Days in arrears on the signal date.
-pub fn days_in_arrears(record: &SignalRecord) -> i32 {
-    (record.signaaldatum - record.ontstaansdatum).get_days()
+/// Days in arrears on the signal date (the same count the validator checks).
+pub fn days_in_arrears(record: &SignalRecord) -> i64 {
+    crate::domain::period::days_between(record.ontstaansdatum, record.signaaldatum)
 }

@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 
 pub use meldpunt::demo::setup::Installation;
 
+/// OpenSSH client options for a daemon whose host key is new in every test.
+pub const NO_HOST_CHECK: [&str; 4] = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"];
+
 /// A running daemon on a scratch installation.
 pub struct Server {
     pub tmp: tempfile::TempDir,
@@ -108,18 +111,8 @@ impl Server {
             .arg(batch_file.path())
             .args(["-P", &self.port.to_string(), "-i"])
             .arg(key)
-            .args([
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "IdentitiesOnly=yes",
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "LogLevel=ERROR",
-            ])
+            .args(NO_HOST_CHECK)
+            .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"])
             .arg(format!("{user}@127.0.0.1"))
             .output()
             .expect("run sftp (install openssh-client: scripts/test does)")

@@ -98,8 +98,8 @@ async fn put_inbox(
     body: Body,
 ) -> Result<Response, ApiError> {
     let creditor = creditor_of(&peer)?.clone();
-    let name = checked_name(&name)?;
-    let name = UploadName::parse(name).map_err(|e| ApiError::bad_name(e.to_string()))?;
+    // The same name rules as SFTP uploads ('/', '\\', NUL, control characters, leading '.').
+    let name = UploadName::parse(&name).map_err(|e| ApiError::bad_name(e.to_string()))?;
     if name.is_temp() {
         return Err(ApiError::bad_name(
             "over HTTPS an upload is complete when the request ends; PUT it under its final name (.csv or .jsonl)",
