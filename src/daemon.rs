@@ -13,6 +13,35 @@ use crate::config::Config;
 use crate::intake::Intake;
 use crate::layout::Layout;
 
+/// How often picked-up bundles are checked against `[pickup] retention_days`.
+const EXPIRE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes picked-up bundles whose retention is over: at start, then every [`EXPIRE_EVERY`].
+async fn expire_pickups(intake: Intake, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+    loop {
+        let i = intake.clone();
+        let run = tokio::task::spawn_blocking(move || {
+            crate::deliver::expire::expire_picked_up(
+                i.config(),
+                i.layout(),
+                i.state(),
+                i.audit(),
+                jiff::Timestamp::now(),
+            )
+        })
+        .await;
+        match run {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "removing picked-up bundles failed; trying again later"),
+            Err(e) => tracing::error!(error = %e, "pickup retention task failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EXPIRE_EVERY) => {}
+            _ = stop.changed() => return Ok(()),
+        }
+    }
+}
+
 /// A started daemon.
 pub struct Daemon {
     intake: Intake,
@@ -29,6 +58,10 @@ impl Daemon {
         let layout = Layout::new(&config.data_dir);
         let intake = Intake::open(config.clone(), layout)?;
         intake.recover().context("recovering from the previous run")?;
+        let resumed = crate::feedback::resume(&intake).context("finishing feedback of the previous run")?;
+        if resumed > 0 {
+            tracing::info!(files = resumed, "feedback of the previous run routed");
+        }
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         let mut sftp_addr = None;
@@ -65,6 +98,7 @@ impl Daemon {
                 anyhow::Ok(())
             }));
         }
+        tasks.push(tokio::spawn(expire_pickups(intake.clone(), stop_rx.clone())));
         // The admin listener (loopback only, checked by the configuration): /healthz, /metrics.
         let admin = tokio::net::TcpListener::bind(config.admin_listen)
             .await

@@ -97,6 +97,24 @@ impl Reports {
         }
     }
 
+    /// The delivered signals, for feedback routing.
+    pub fn delivered_signals(&self, period: Period) -> Vec<crate::state::exchange::DeliveredSignal> {
+        self.by_creditor
+            .iter()
+            .flat_map(|(creditor, entries)| {
+                entries.iter().filter(|e| e.delivered).filter_map(move |e| {
+                    Some(crate::state::exchange::DeliveredSignal {
+                        signal_id: e.signaal_id.clone(),
+                        period: period.to_string(),
+                        municipality: e.gemeente.clone()?,
+                        creditor: creditor.clone(),
+                        referentie: e.referentie.clone(),
+                    })
+                })
+            })
+            .collect()
+    }
+
     /// Signals not delivered, in all.
     pub fn not_delivered(&self) -> usize {
         self.by_creditor.values().flatten().filter(|e| !e.delivered).count()

@@ -269,6 +269,14 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         }
     }
     reports.write(cx.layout, p, version)?;
+    // What feedback will refer to: recorded before the run counts as delivered, so a crash
+    // in between is redone by the next run.
+    crate::state::exchange::record_delivered(
+        &mut cx.state.lock(),
+        version,
+        &now,
+        &reports.delivered_signals(p),
+    )?;
     let counts: Vec<_> = summary
         .municipalities
         .iter()

@@ -29,6 +29,12 @@ pub struct RawConfig {
     /// The monthly batch.
     #[serde(default)]
     pub batch: RawBatch,
+    /// `[pickup]`: municipal pickup folders.
+    #[serde(default)]
+    pub pickup: RawPickup,
+    /// `[feedback]`: terugmelding uploads.
+    #[serde(default)]
+    pub feedback: RawFeedback,
     /// Per-kind rule overrides.
     #[serde(default)]
     pub rules: BTreeMap<Spanned<String>, RawKindRules>,
@@ -203,6 +209,34 @@ impl Default for RawBatch {
             routing_table: Spanned::new(0..0, "routing.csv".to_owned()),
             lookback_months: Spanned::new(0..0, 6),
         }
+    }
+}
+
+/// `[pickup]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawPickup {
+    /// Days a picked-up bundle stays in the pickup folder.
+    pub retention_days: Spanned<i64>,
+}
+
+impl Default for RawPickup {
+    fn default() -> Self {
+        Self { retention_days: Spanned::new(0..0, 14) }
+    }
+}
+
+/// `[feedback]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawFeedback {
+    /// Largest terugmelding file accepted, in bytes.
+    pub max_file_bytes: Spanned<i64>,
+}
+
+impl Default for RawFeedback {
+    fn default() -> Self {
+        Self { max_file_bytes: Spanned::new(0..0, 16 << 20) }
     }
 }
 

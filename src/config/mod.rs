@@ -40,6 +40,10 @@ pub struct Config {
     pub cutoff: Cutoff,
     /// The monthly batch.
     pub batch: BatchConfig,
+    /// Days a picked-up bundle stays in the pickup folder (`[pickup] retention_days`).
+    pub pickup_retention_days: u32,
+    /// Largest terugmelding file accepted (`[feedback] max_file_bytes`).
+    pub feedback_max_bytes: u64,
     /// Validation rules per kind.
     pub rules: RuleSet,
     /// Creditors.

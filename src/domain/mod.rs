@@ -1,5 +1,6 @@
-//! The domain: parties, signals, periods. Plain types and pure functions, no I/O.
+//! The domain: parties, signals, periods, feedback results. Plain types and pure functions, no I/O.
 
+pub mod feedback;
 pub mod household;
 pub mod party;
 pub mod period;

@@ -126,6 +126,29 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// Appends one `error:` line per entry (and the count of those not listed) to a text receipt.
+pub fn write_errors(t: &mut String, errors: &[ErrorEntry], not_listed: u64) {
+    for e in errors {
+        let mut at = String::new();
+        if let Some(l) = e.line {
+            let _ = write!(at, "line {l}");
+        }
+        if let Some(b) = e.byte_offset {
+            let _ = write!(at, "{}byte {b}", if at.is_empty() { "" } else { ", " });
+        }
+        if let Some(rf) = &e.referentie {
+            let _ = write!(at, " ({rf})");
+        }
+        if let Some(f) = &e.field {
+            let _ = write!(at, " {f}");
+        }
+        let _ = writeln!(t, "error:     {at}: {} — {}", e.code, e.message);
+    }
+    if not_listed > 0 {
+        let _ = writeln!(t, "error:     … and {} more not listed", not_listed);
+    }
+}
+
 impl Receipt {
     /// Base file name: `<file-id>.receipt`.
     pub fn base_name(&self) -> String {
@@ -148,25 +171,7 @@ impl Receipt {
             "records:   {} total, {} accepted, {} rejected, {} not forwarded (debtor objected), {} replaced earlier records",
             r.total, r.accepted, r.rejected, r.not_forwarded, r.replaced
         );
-        for e in &self.errors {
-            let mut at = String::new();
-            if let Some(l) = e.line {
-                let _ = write!(at, "line {l}");
-            }
-            if let Some(b) = e.byte_offset {
-                let _ = write!(at, "{}byte {b}", if at.is_empty() { "" } else { ", " });
-            }
-            if let Some(rf) = &e.referentie {
-                let _ = write!(at, " ({rf})");
-            }
-            if let Some(f) = &e.field {
-                let _ = write!(at, " {f}");
-            }
-            let _ = writeln!(t, "error:     {at}: {} — {}", e.code, e.message);
-        }
-        if self.errors_not_listed > 0 {
-            let _ = writeln!(t, "error:     … and {} more not listed", self.errors_not_listed);
-        }
+        write_errors(&mut t, &self.errors, self.errors_not_listed);
         for w in &self.warnings {
             let at = w.line.map(|l| format!("line {l}: ")).unwrap_or_default();
             let _ = writeln!(t, "warning:   {at}{} — {}", w.code, w.message);
@@ -176,10 +181,14 @@ impl Receipt {
 
     /// Writes `<id>.receipt.json` and `<id>.receipt.txt` atomically into `dir`.
     pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
-        fsutil::create_private_dir(dir)?;
-        let base = self.base_name();
-        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
-        fsutil::write_atomic(&dir.join(format!("{base}.json")), &json, false)?;
-        fsutil::write_atomic(&dir.join(format!("{base}.txt")), self.to_text().as_bytes(), false)
+        write_pair(dir, &self.base_name(), self, &self.to_text())
     }
+}
+
+/// Writes `<base>.json` and `<base>.txt` atomically into `dir` (created if needed).
+pub fn write_pair(dir: &Path, base: &str, json: &impl Serialize, text: &str) -> std::io::Result<()> {
+    fsutil::create_private_dir(dir)?;
+    let json = serde_json::to_vec_pretty(json).map_err(std::io::Error::other)?;
+    fsutil::write_atomic(&dir.join(format!("{base}.json")), &json, false)?;
+    fsutil::write_atomic(&dir.join(format!("{base}.txt")), text.as_bytes(), false)
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 
 pub mod batches;
+pub mod exchange;
 pub mod files;
 
 pub use files::{FileRow, FileStatus};
@@ -66,6 +67,7 @@ impl State {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(batches::SCHEMA)?;
+        conn.execute_batch(exchange::SCHEMA)?;
         Ok(State { conn: Arc::new(Mutex::new(conn)) })
     }
 

@@ -244,3 +244,38 @@ pub fn local_file(server: &Server, name: &str, bytes: &[u8]) -> PathBuf {
 pub fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
+
+/// An installation with this month's files from three creditors, batch delivered.
+pub fn delivered() -> (Server, meldpunt::domain::period::Period) {
+    let s = Server::start();
+    let today = meldpunt::domain::period::local_date(jiff::Timestamp::now());
+    for (i, (party, prefix, kind)) in
+        [("woonstad", "W", "woninghuur"), ("vitens", "V", "drinkwater"), ("eneco", "E", "elektriciteit")]
+            .into_iter()
+            .enumerate()
+    {
+        let mut csv = Vec::new();
+        meldpunt::demo::sample::write_csv(
+            &mut csv,
+            prefix,
+            kind.parse().unwrap(),
+            25,
+            12,
+            40 + i as u64,
+            today,
+        )
+        .unwrap();
+        let f = local_file(&s, &format!("{party}.csv"), &csv);
+        let o = s.sftp(party, &s.key(party), &format!("put {} /inbox/{party}.csv\n", f.display()));
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let p = meldpunt::domain::period::Cutoff::default().period_of(jiff::Timestamp::now());
+    let o = Command::new(bin())
+        .args(["batch", "run", "--period", &p.to_string(), "--config"])
+        .arg(&s.inst.config)
+        .env("MELDPUNT_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    (s, p)
+}

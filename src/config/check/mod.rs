@@ -194,6 +194,22 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         reorder_window_bytes: raw.intake.reorder_window_bytes.max(1 << 20),
     };
     let rules = rules(&mut c, &raw.rules);
+    let pickup_retention_days = in_range(
+        &mut c,
+        &raw.pickup.retention_days,
+        1..=365,
+        "retention_days",
+        "write 1 to 365 days; the default is 14",
+    )
+    .unwrap_or(14) as u32;
+    let feedback_max_bytes = in_range(
+        &mut c,
+        &raw.feedback.max_file_bytes,
+        1024..=(256 << 20),
+        "max_file_bytes",
+        "write 1024 to 268435456 bytes; the default is 16777216 (16 MiB)",
+    )
+    .unwrap_or(16 << 20) as u64;
 
     let municipalities = municipalities(&mut c, &raw);
     let creditors = creditors(&mut c, &raw, &municipalities);
@@ -231,6 +247,8 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
             intake,
             cutoff,
             batch,
+            pickup_retention_days,
+            feedback_max_bytes,
             rules,
             creditors,
             municipalities,
@@ -239,6 +257,23 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         // In file order, whatever order the checks ran in.
         c.problems.sort_by_key(|p| (p.line, p.column));
         Err(Problems(c.problems))
+    }
+}
+
+/// The value if it lies in `range`, else a problem naming the setting and the fix.
+fn in_range(
+    c: &mut Checker<'_>,
+    value: &toml::Spanned<i64>,
+    range: std::ops::RangeInclusive<i64>,
+    name: &str,
+    fix: &str,
+) -> Option<i64> {
+    let v = *value.get_ref();
+    if range.contains(&v) {
+        Some(v)
+    } else {
+        c.report(value, format!("{name} {v} is out of range"), fix);
+        None
     }
 }
 

@@ -1,4 +1,5 @@
-//! HTTPS with mutual TLS (SPEC §8): creditors push signal files and read receipts and feedback.
+//! HTTPS with mutual TLS (SPEC §8): creditors push signal files and read receipts and feedback;
+//! municipalities pick up bundles and send feedback.
 //!
 //! - `tls`: the rustls configuration (TLS 1.3 / 1.2 NCSC "good" suites, no resumption) and
 //!   CRL reloading.
@@ -6,10 +7,13 @@
 //! - `server`: accept loop, handshake, party lookup, per-request certificate guard.
 //! - `routes`: the API; uploads go through [`Intake`](crate::intake::Intake) exactly as SFTP
 //!   uploads do.
+//! - `pickup`: `/v1/pickup` (list, ranged download, acknowledge); `feedback`: `POST /v1/feedback`.
 //! - `error`: JSON error answers.
 
 mod error;
+mod feedback;
 pub mod identity;
+mod pickup;
 mod routes;
 mod server;
 pub mod tls;

@@ -1,10 +1,13 @@
-//! The HTTPS API for creditors (SPEC §8): upload into intake, read receipts and feedback.
+//! The HTTPS API (SPEC §8): creditors upload into intake and read receipts and feedback;
+//! municipalities pick up bundles ([`super::pickup`]) and send feedback ([`super::feedback`]).
 //!
 //! | route | who | does |
 //! |---|---|---|
 //! | `PUT /v1/inbox/{name}` | creditor | streams the body into intake; 201 + receipt |
 //! | `GET /v1/receipts`, `GET /v1/receipts/{id}` | any party | own receipts |
 //! | `GET /v1/feedback`, `GET /v1/feedback/{name}` | creditor | own terugmeldingen |
+//! | `POST /v1/feedback` | municipality | a terugmelding file; 201 + receipt |
+//! | `GET /v1/pickup`, `GET`/`DELETE /v1/pickup/{name}` | municipality | own bundles |
 //!
 //! Everything a handler reads comes from the party's own folders through the same confined
 //! file access as SFTP; names are checked before they touch the disk.
@@ -48,8 +51,10 @@ pub fn router(api: Api) -> Router {
         .route("/v1/inbox/{*name}", axum::routing::put(put_inbox))
         .route("/v1/receipts", get(list_receipts))
         .route("/v1/receipts/{id}", get(get_receipt))
-        .route("/v1/feedback", get(list_feedback))
+        .route("/v1/feedback", get(list_feedback).post(super::feedback::post))
         .route("/v1/feedback/{name}", get(get_feedback))
+        .route("/v1/pickup", get(super::pickup::list))
+        .route("/v1/pickup/{name}", get(super::pickup::get).delete(super::pickup::delete))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(api)
@@ -82,7 +87,7 @@ fn creditor_of(peer: &Peer) -> Result<&crate::domain::party::CreditorId, ApiErro
 }
 
 /// A name from a URL (already percent-decoded) that may be looked up in a folder.
-fn checked_name(name: &str) -> Result<&str, ApiError> {
+pub(super) fn checked_name(name: &str) -> Result<&str, ApiError> {
     if plain_name(name) && name != ".." {
         Ok(name)
     } else {
@@ -122,26 +127,7 @@ async fn put_inbox(
     let mut stream = body.into_data_stream();
     let mut buf = Vec::with_capacity(CHUNK);
     loop {
-        let next = tokio::time::timeout(api.idle, stream.next()).await.map_err(|_| {
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "body_timeout",
-                "the request body stalled; nothing was kept",
-            )
-        })?;
-        let chunk = match next {
-            None => break,
-            Some(Ok(c)) => c,
-            // A dropped connection or a body shorter than its Content-Length: the upload is
-            // dropped here and nothing is processed.
-            Some(Err(_)) => {
-                return Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    "body_incomplete",
-                    "the request body ended early; nothing was kept; send the file again",
-                ));
-            }
-        };
+        let Some(chunk) = next_chunk(&mut stream, api.idle).await? else { break };
         buf.extend_from_slice(&chunk);
         if buf.len() >= CHUNK {
             write(&mut upload, &mut buf, &api.intake, &peer, limit).await?;
@@ -158,6 +144,31 @@ async fn put_inbox(
         resp.headers_mut().insert(header::LOCATION, v);
     }
     Ok(resp)
+}
+
+/// The next piece of a request body: `None` at its end; an error when it stalls longer than
+/// `idle`, or breaks off (a dropped connection, a body shorter than its `Content-Length`), in
+/// which case nothing of it is kept.
+pub(super) async fn next_chunk(
+    stream: &mut axum::body::BodyDataStream,
+    idle: std::time::Duration,
+) -> Result<Option<axum::body::Bytes>, ApiError> {
+    let next = tokio::time::timeout(idle, stream.next()).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            "the request body stalled; nothing was kept",
+        )
+    })?;
+    match next {
+        None => Ok(None),
+        Some(Ok(c)) => Ok(Some(c)),
+        Some(Err(_)) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "body_incomplete",
+            "the request body ended early; nothing was kept; send the file again",
+        )),
+    }
 }
 
 async fn write(
@@ -226,7 +237,8 @@ async fn send(api: &Api, peer: &Peer, folder: Folder, name: &str) -> Result<Resp
     Ok(([(header::CONTENT_TYPE, content_type)], bytes).into_response())
 }
 
-fn not_found_file() -> ApiError {
+/// 404 for a file that is not there.
+pub(super) fn not_found_file() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such file; list the folder to see what there is")
 }
 

@@ -5,13 +5,17 @@
 //! | creditor | `/inbox` | open new files for writing (→ intake), rename own unfinished uploads |
 //! | creditor | `/receipts`, `/feedback` | list, stat, read |
 //! | municipality | `/pickup` | list, stat, read, remove (= acknowledge pickup) |
-//! | municipality | `/feedback` | (upload: not yet supported) |
+//! | municipality | `/feedback` | open new files for writing (→ feedback), rename own unfinished uploads |
 //! | municipality | `/receipts` | list, stat, read |
 //!
 //! Everything else is refused with `PERMISSION_DENIED` and a message, and audited as
 //! `denied_path` (op, folder, reason — never a file name). Handles are opaque counters.
 //! `setstat`/`fsetstat` are accepted as no-ops for the session's own uploads only (OpenSSH
 //! `put -p`, WinSCP and others set times after writing); elsewhere they are refused.
+//!
+//! A file of `/pickup` read completely (every byte, in any order) before its handle is
+//! closed counts as picked up, as does its removal: both are recorded by
+//! [`crate::deliver::pickup`].
 //!
 //! The upload flow (open → write → close → commit) lives in [`super::upload`]. The handler is
 //! dropped when the channel ends; open uploads and unfinished (temp-named) uploads are
@@ -23,13 +27,13 @@ use russh_sftp::protocol::{
     Attrs, Data, ExtendedReply, FileAttributes, Handle, Name, OpenFlags, Packet, Status, StatusCode, Version,
 };
 use russh_sftp::server::StatusReply;
-use serde_json::json;
 
+use super::coverage::Coverage;
 use super::files::{self, ReadFile};
 use super::paths::{self, Folder, Target};
 use super::session::OpenGuard;
 use super::upload::Uploads;
-use crate::audit::Outcome;
+use crate::deliver::pickup::{How, Pickup};
 use crate::domain::party::PartyId;
 
 /// Largest number of directory entries sent in one `readdir` answer.
@@ -39,8 +43,10 @@ const READDIR_BATCH: usize = 128;
 pub(super) enum Entry {
     /// An upload (see [`super::upload`]).
     Upload(super::upload::Open),
-    /// A file opened for reading.
-    Read { file: ReadFile, _guard: OpenGuard },
+    /// A terugmelding upload (see [`super::feedback_upload`]).
+    Feedback(super::feedback_upload::FeedbackOpen),
+    /// A file opened for reading; for `/pickup`, what of it was read.
+    Read { file: ReadFile, pickup: Option<(String, Coverage)>, _guard: OpenGuard },
     /// A folder listing, sent in batches.
     Dir { folder: Option<Folder>, entries: Vec<russh_sftp::protocol::File>, _guard: OpenGuard },
 }
@@ -147,6 +153,9 @@ impl Fs {
             Target::File(Folder::Inbox, name) => {
                 self.uploads.attrs(&self.handles, &name).ok_or_else(no_such_file)
             }
+            Target::File(Folder::Feedback, name) if matches!(self.ctx.party, PartyId::Municipality(_)) => {
+                self.uploads.attrs(&self.handles, &name).ok_or_else(no_such_file)
+            }
             Target::File(f, name) if readable(&self.ctx.party, f) => {
                 let dir = self.real_dir(f).ok_or_else(no_such_file)?;
                 files::stat(dir, name, file_perm(f)).await.map_err(|_| no_such_file())
@@ -157,6 +166,21 @@ impl Fs {
         }
     }
 
+    /// Records a pickup by this session.
+    async fn picked_up(&self, name: String, bytes: u64, how: How) {
+        let pickup = Pickup {
+            gemeente: self.ctx.party.as_str().to_owned(),
+            name,
+            bytes,
+            how,
+            protocol: "sftp",
+            auth: self.ctx.fingerprint.clone(),
+            origin: self.ctx.origin.clone(),
+            from: None,
+        };
+        crate::deliver::pickup::record(&self.ctx.intake, pickup).await;
+    }
+
     async fn open_read(&mut self, id: u32, folder: Folder, name: String) -> Result<Handle, StatusReply> {
         if !readable(&self.ctx.party, folder) {
             let msg = format!("/{} is write-only; results appear in /receipts", folder.name());
@@ -164,14 +188,15 @@ impl Fs {
         }
         let guard = self.open_guard()?;
         let dir = self.real_dir(folder).ok_or_else(no_such_file)?;
-        let file = files::open(dir, name, file_perm(folder)).await.map_err(|e| {
+        let file = files::open(dir, name.clone(), file_perm(folder)).await.map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 no_such_file()
             } else {
                 failure("the file cannot be read now; try again later")
             }
         })?;
-        Ok(Handle { id, handle: self.insert(Entry::Read { file, _guard: guard }) })
+        let pickup = (folder == Folder::Pickup).then(|| (name, Coverage::default()));
+        Ok(Handle { id, handle: self.insert(Entry::Read { file, pickup, _guard: guard }) })
     }
 }
 
@@ -219,17 +244,28 @@ impl russh_sftp::server::Handler for Fs {
     async fn close(&mut self, id: u32, handle: String) -> Result<Status, Self::Error> {
         match self.handles.remove(&handle) {
             Some(Entry::Upload(open)) => self.close_upload(id, open).await,
+            Some(Entry::Feedback(open)) => self.close_feedback(id, open).await,
+            Some(Entry::Read { file, pickup: Some((name, read)), .. }) => {
+                let size = file.attrs.size.unwrap_or(0);
+                if read.covers(size) {
+                    self.picked_up(name, size, How::Download).await;
+                }
+                Ok(ok(id, "closed"))
+            }
             Some(_) => Ok(ok(id, "closed")),
             None => Err(failure("invalid handle")),
         }
     }
 
     async fn read(&mut self, id: u32, handle: String, offset: u64, len: u32) -> Result<Data, Self::Error> {
-        match self.handles.get(&handle) {
-            Some(Entry::Read { file, .. }) => {
+        match self.handles.get_mut(&handle) {
+            Some(Entry::Read { file, pickup, .. }) => {
                 let data = file.read_at(offset, len).await.map_err(|_| failure("reading the file failed"))?;
                 if data.is_empty() {
                     return Err(StatusCode::Eof.with_message("end of file"));
+                }
+                if let Some((_, read)) = pickup {
+                    read.add(offset, data.len() as u64);
                 }
                 Ok(Data { id, data })
             }
@@ -247,6 +283,10 @@ impl russh_sftp::server::Handler for Fs {
     ) -> Result<Status, Self::Error> {
         match self.handles.get_mut(&handle) {
             Some(Entry::Upload(open)) => open.write(offset, data).await.map(|()| ok(id, "")),
+            Some(Entry::Feedback(open)) => {
+                let limit = self.ctx.intake.config().feedback_max_bytes;
+                open.write(offset, &data, limit).map(|()| ok(id, ""))
+            }
             Some(_) => Err(denied("this handle is not open for writing")),
             None => Err(failure("invalid handle")),
         }
@@ -264,6 +304,7 @@ impl russh_sftp::server::Handler for Fs {
     async fn fstat(&mut self, id: u32, handle: String) -> Result<Attrs, Self::Error> {
         let attrs = match self.handles.get(&handle) {
             Some(Entry::Upload(open)) => files::file_attrs(open.bytes(), 0, 0o200),
+            Some(Entry::Feedback(open)) => files::file_attrs(open.bytes(), 0, 0o200),
             Some(Entry::Read { file, .. }) => file.attrs.clone(),
             Some(Entry::Dir { folder, .. }) => {
                 files::dir_attrs(folder.map_or(0o500, |f| folder_perm(&self.ctx.party, f)))
@@ -280,7 +321,7 @@ impl russh_sftp::server::Handler for Fs {
         _attrs: FileAttributes,
     ) -> Result<Status, Self::Error> {
         let target = self.resolve("setstat", &path).await?;
-        if let Target::File(Folder::Inbox, name) = &target
+        if let Target::File(Folder::Inbox | Folder::Feedback, name) = &target
             && self.uploads.is_own(&self.handles, name)
         {
             return Ok(ok(id, "attributes of uploads are not kept"));
@@ -297,7 +338,7 @@ impl russh_sftp::server::Handler for Fs {
         _attrs: FileAttributes,
     ) -> Result<Status, Self::Error> {
         match self.handles.get(&handle) {
-            Some(Entry::Upload(_)) => Ok(ok(id, "attributes of uploads are not kept")),
+            Some(Entry::Upload(_) | Entry::Feedback(_)) => Ok(ok(id, "attributes of uploads are not kept")),
             Some(Entry::Read { .. } | Entry::Dir { .. }) => Err(self
                 .refuse("fsetstat", None, "setstat_not_allowed", "changing attributes is not allowed")
                 .await),
@@ -367,11 +408,7 @@ impl russh_sftp::server::Handler for Fs {
                         failure("removing failed; try again later")
                     }
                 })?;
-                let ev = self
-                    .ctx
-                    .event("pickup_ack", Outcome::Ok)
-                    .object(json!({ "bundle": name, "bytes": bytes }));
-                self.ctx.intake.audit().record(ev).await;
+                self.picked_up(name, bytes, How::Remove).await;
                 Ok(ok(id, "pickup acknowledged"))
             }
             t => Err(self

@@ -4,13 +4,16 @@
 //! - `ssh`: the russh handler: authentication (`auth`), session admission (`limits`),
 //!   channels (only the `sftp` subsystem).
 //! - `fs`: the russh-sftp handler of one channel over the virtual tree (`paths`), with
-//!   uploads in `upload` and the real receipt/feedback/pickup folders in `files`.
+//!   uploads in `upload` (creditors) and `feedback_upload` (municipalities), the real
+//!   receipt/feedback/pickup folders in `files`, and `coverage` to tell complete transfers.
 //! - `hostkey`: the host key ([`load_or_create_host_key`]), created on first start.
 //!
 //! Every handler state lives in the connection: when a client goes away its handlers are
 //! dropped, and with them any upload not yet committed (nothing is processed).
 
 mod auth;
+mod coverage;
+mod feedback_upload;
 pub(crate) mod files;
 mod fs;
 mod hostkey;

@@ -318,8 +318,11 @@ async fn municipality_picks_up_and_acknowledges() {
     assert_eq!(c.sftp.read("/pickup/bundle_2026-11.csv.age").await.unwrap(), b"sealed");
     assert!(c.sftp.read("/pickup/link").await.is_err(), "links are not followed");
     assert!(c.ls("/inbox").await.is_err());
-    let e = c.put("/feedback/t.csv", b"x").await.unwrap_err();
-    assert!(e.contains("not yet supported"), "{e}");
+    // Feedback is taken (here: rejected, its receipt says why) and stays write-only.
+    c.put("/feedback/t.csv", b"x").await.unwrap();
+    let receipts = c.ls("/receipts").await.unwrap();
+    assert_eq!(receipts.len(), 2, "{receipts:?}");
+    assert!(c.ls("/feedback").await.is_err(), "write-only");
     assert!(c.sftp.remove_file("/receipts/x").await.is_err());
     c.sftp.remove_file("/pickup/bundle_2026-11.csv.age").await.unwrap();
     assert!(!pickup.join("bundle_2026-11.csv.age").exists());

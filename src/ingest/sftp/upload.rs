@@ -93,6 +93,8 @@ pub(super) struct Pending {
 #[derive(Default)]
 pub(super) struct Uploads {
     pending: HashMap<String, Pending>,
+    /// Unfinished (temp-named) feedback uploads of a municipality.
+    pub feedback: HashMap<String, super::feedback_upload::FeedbackOpen>,
     done: VecDeque<(String, u64)>,
 }
 
@@ -101,11 +103,14 @@ impl Uploads {
     pub fn attrs(&self, handles: &HashMap<String, Entry>, name: &str) -> Option<FileAttributes> {
         let size = if let Some(p) = self.pending.get(name) {
             Some(p.received.bytes())
+        } else if let Some(f) = self.feedback.get(name) {
+            Some(f.bytes())
         } else if let Some((_, bytes)) = self.done.iter().rev().find(|(n, _)| n == name) {
             Some(*bytes)
         } else {
             handles.values().find_map(|e| match e {
                 Entry::Upload(o) if o.name.as_str() == name => Some(o.bytes()),
+                Entry::Feedback(o) if o.name().as_str() == name => Some(o.bytes()),
                 _ => None,
             })
         };
@@ -118,7 +123,8 @@ impl Uploads {
         self.attrs(handles, name).is_some()
     }
 
-    fn remember(&mut self, name: String, bytes: u64) {
+    /// Remembers a filed upload for `stat`.
+    pub fn remember(&mut self, name: String, bytes: u64) {
         if self.done.len() >= REMEMBER_DONE {
             self.done.pop_front();
         }
@@ -138,7 +144,7 @@ impl Fs {
         match (&self.ctx.party, folder) {
             (PartyId::Creditor(_), Folder::Inbox) => {}
             (PartyId::Municipality(_), Folder::Feedback) => {
-                return Err(failure("feedback upload is not yet supported over SFTP"));
+                return self.open_feedback(id, name, pflags).await;
             }
             _ => {
                 let msg = format!("/{} is read-only", folder.name());
@@ -213,6 +219,11 @@ impl Fs {
     ) -> Result<Status, StatusReply> {
         let from = self.resolve("rename", old).await?;
         let to = self.resolve("rename", new).await?;
+        if let (Target::File(Folder::Feedback, from), Target::File(Folder::Feedback, to)) = (&from, &to)
+            && matches!(self.ctx.party, PartyId::Municipality(_))
+        {
+            return self.rename_feedback(id, from, to).await;
+        }
         let (Target::File(Folder::Inbox, from), Target::File(Folder::Inbox, to)) = (&from, &to) else {
             let msg = "renaming is only allowed for your own unfinished uploads in /inbox";
             return Err(self.refuse("rename", from.folder(), "rename_not_allowed", msg).await);

@@ -1,0 +1,9 @@
+//! Delivery to municipalities after the batch: pickups recorded and acknowledged, and
+//! picked-up bundles removed after `[pickup] retention_days`.
+//!
+//! The bundles themselves are written by the batch ([`crate::batch::bundle`]); the protocols
+//! (SFTP `/pickup`, HTTPS `/v1/pickup`) read and remove them through the confined file access
+//! of [`crate::ingest::sftp`] and report here.
+
+pub mod expire;
+pub mod pickup;

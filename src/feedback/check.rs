@@ -1,0 +1,243 @@
+//! Checking each feedback line against what was delivered (SPEC §7). Pure: the lookup of
+//! delivered signals is passed in.
+//!
+//! Line codes: `signaal_id_missing`, `signaal_id_invalid`, `signaal_id_unknown`,
+//! `signaal_id_other_gemeente`, `signaal_id_duplicate`, `resultaat_missing`,
+//! `resultaat_invalid`, `datum_missing`, `datum_invalid`, `datum_future`. A line with any
+//! error is not routed.
+
+#![allow(clippy::result_large_err, reason = "an ErrorEntry is built once per bad line of a small file")]
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+
+use super::parse::{RawLine, line_error};
+use crate::domain::feedback::Resultaat;
+use crate::intake::receipt::ErrorEntry;
+use crate::state::exchange::DeliveredSignal;
+
+/// A line that passed every check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// Physical line.
+    pub line: u64,
+    /// The delivered signal it is about.
+    pub signal: DeliveredSignal,
+    /// The result.
+    pub resultaat: Resultaat,
+    /// The result's date.
+    pub datum: Date,
+}
+
+/// Whether `id` looks like a signal id from a bundle: `S-` and 20 lowercase hex digits.
+pub fn well_formed(id: &str) -> bool {
+    id.len() == 22
+        && id.starts_with("S-")
+        && id[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Checks `lines` of a file from `municipality`, received on `today` (local date).
+/// `lookup` finds a delivered signal by id. Returns the good lines and the errors, in line order.
+pub fn check(
+    lines: Vec<RawLine>,
+    municipality: &str,
+    today: Date,
+    lookup: &mut dyn FnMut(&str) -> Option<DeliveredSignal>,
+) -> (Vec<Checked>, Vec<ErrorEntry>) {
+    let mut good = Vec::new();
+    let mut errors = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    for l in lines {
+        let mut errs = Vec::new();
+        let signal = signal(&l, municipality, &mut seen, lookup).map_err(|e| errs.push(e)).ok();
+        let resultaat = resultaat(&l).map_err(|e| errs.push(e)).ok();
+        let datum = datum(&l, today).map_err(|e| errs.push(e)).ok();
+        match (signal, resultaat, datum) {
+            (Some(signal), Some(resultaat), Some(datum)) if errs.is_empty() => {
+                good.push(Checked { line: l.line, signal, resultaat, datum });
+            }
+            _ => errors.extend(errs),
+        }
+    }
+    (good, errors)
+}
+
+fn signal(
+    l: &RawLine,
+    municipality: &str,
+    seen: &mut HashMap<String, u64>,
+    lookup: &mut dyn FnMut(&str) -> Option<DeliveredSignal>,
+) -> Result<DeliveredSignal, ErrorEntry> {
+    let field = Some("signaal_id");
+    let id = l.signaal_id.as_str();
+    if id.is_empty() {
+        return Err(line_error(
+            l.line,
+            field,
+            "signaal_id_missing",
+            "signaal_id is empty; copy it from the bundle",
+        ));
+    }
+    if !well_formed(id) {
+        return Err(line_error(
+            l.line,
+            field,
+            "signaal_id_invalid",
+            "signaal_id must be the id from the bundle: S- followed by 20 hexadecimal digits",
+        ));
+    }
+    if let Some(first) = seen.get(id) {
+        return Err(line_error(
+            l.line,
+            field,
+            "signaal_id_duplicate",
+            format!(
+                "this signal already has a result on line {first} of this file; send one result per signal"
+            ),
+        ));
+    }
+    seen.insert(id.to_owned(), l.line);
+    match lookup(id) {
+        None => Err(line_error(
+            l.line,
+            field,
+            "signaal_id_unknown",
+            "no signal with this id was delivered; copy signaal_id from the bundle as it is",
+        )),
+        Some(s) if s.municipality != municipality => Err(line_error(
+            l.line,
+            field,
+            "signaal_id_other_gemeente",
+            format!(
+                "this signal was not delivered to {municipality}; send feedback only on your own signals"
+            ),
+        )),
+        Some(s) => Ok(s),
+    }
+}
+
+fn resultaat(l: &RawLine) -> Result<Resultaat, ErrorEntry> {
+    let field = Some("resultaat");
+    if l.resultaat.is_empty() {
+        return Err(line_error(
+            l.line,
+            field,
+            "resultaat_missing",
+            "resultaat is empty; write one of the result codes",
+        ));
+    }
+    Resultaat::parse(&l.resultaat).ok_or_else(|| {
+        let codes: Vec<&str> = Resultaat::ALL.iter().map(|r| r.as_str()).collect();
+        line_error(
+            l.line,
+            field,
+            "resultaat_invalid",
+            format!("resultaat is not a known result code; write one of {}", codes.join(", ")),
+        )
+    })
+}
+
+fn datum(l: &RawLine, today: Date) -> Result<Date, ErrorEntry> {
+    let field = Some("datum");
+    if l.datum.is_empty() {
+        return Err(line_error(
+            l.line,
+            field,
+            "datum_missing",
+            "datum is empty; write the date of the result as YYYY-MM-DD",
+        ));
+    }
+    let d = match l.datum.parse::<Date>() {
+        Ok(d) if l.datum.len() == 10 && d.year() >= 2000 => d,
+        _ => {
+            return Err(line_error(
+                l.line,
+                field,
+                "datum_invalid",
+                "datum must be a date written as YYYY-MM-DD",
+            ));
+        }
+    };
+    if d > today {
+        return Err(line_error(
+            l.line,
+            field,
+            "datum_future",
+            format!("datum lies after the day of receipt ({today}); write the date the result was reached"),
+        ));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "S-0000000000000000000a";
+    const B: &str = "S-0000000000000000000b";
+
+    fn lookup(id: &str) -> Option<DeliveredSignal> {
+        let m = match id {
+            A => "GM0505",
+            B => "GM0363",
+            _ => return None,
+        };
+        Some(DeliveredSignal {
+            signal_id: id.into(),
+            period: "2026-11".into(),
+            municipality: m.into(),
+            creditor: "woonstad".into(),
+            referentie: "R1".into(),
+        })
+    }
+
+    fn line(n: u64, id: &str, r: &str, d: &str) -> RawLine {
+        RawLine { line: n, signaal_id: id.into(), resultaat: r.into(), datum: d.into() }
+    }
+
+    #[test]
+    fn every_line_error_has_its_code_and_field() {
+        let today = Date::constant(2026, 12, 10);
+        let lines = vec![
+            line(2, A, "hulp_geaccepteerd", "2026-12-10"),
+            line(3, "", "quick_fix", "2026-12-01"),
+            line(4, "S-123", "quick_fix", "2026-12-01"),
+            line(5, "S-ffffffffffffffffffff", "quick_fix", "2026-12-01"),
+            line(6, B, "quick_fix", "2026-12-01"),
+            line(7, A, "quick_fix", "2026-12-01"),
+            line(8, "S-0000000000000000000c", "", "2026-12-11"),
+            line(9, "S-0000000000000000000d", "betaald", "1-12-2026"),
+            line(10, "S-0000000000000000000e", "quick_fix", ""),
+        ];
+        let mut look = lookup;
+        let (good, errors) = check(lines, "GM0505", today, &mut look);
+        assert_eq!(good.len(), 1);
+        assert_eq!(good[0].resultaat, Resultaat::HulpGeaccepteerd);
+        let got: Vec<_> =
+            errors.iter().map(|e| (e.line.unwrap(), e.field.as_deref().unwrap(), e.code.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (3, "signaal_id", "signaal_id_missing"),
+                (4, "signaal_id", "signaal_id_invalid"),
+                (5, "signaal_id", "signaal_id_unknown"),
+                (6, "signaal_id", "signaal_id_other_gemeente"),
+                (7, "signaal_id", "signaal_id_duplicate"),
+                (8, "signaal_id", "signaal_id_unknown"),
+                (8, "resultaat", "resultaat_missing"),
+                (8, "datum", "datum_future"),
+                (9, "signaal_id", "signaal_id_unknown"),
+                (9, "resultaat", "resultaat_invalid"),
+                (9, "datum", "datum_invalid"),
+                (10, "signaal_id", "signaal_id_unknown"),
+                (10, "datum", "datum_missing"),
+            ]
+        );
+        assert!(errors[3].message.contains("GM0505") && !errors[3].message.contains("GM0363"));
+        assert!(
+            errors.iter().all(|e| !e.message.contains("1-12-2026") && !e.message.contains("S-123")),
+            "values are not echoed"
+        );
+    }
+}

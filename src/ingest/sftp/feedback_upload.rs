@@ -1,0 +1,178 @@
+//! Terugmelding uploads into a municipality's `/feedback` (SPEC §7, §8).
+//!
+//! Feedback files are small, so they are gathered in memory (up to `[feedback]
+//! max_file_bytes`; a write past it fails and nothing is kept), in any write order; the close
+//! of the handle hands the whole file to [`crate::feedback::receive`] and is answered after
+//! the receipt is written. As in `/inbox`, a temp name (`.part`, `.filepart`, `.tmp`) waits
+//! in the session for its rename, and a dropped connection leaves nothing processed.
+
+use russh_sftp::protocol::{Handle, OpenFlags, Status, StatusCode};
+use russh_sftp::server::StatusReply;
+
+use super::coverage::Coverage;
+use super::fs::{Entry, Fs, failure, ok};
+use super::paths::Folder;
+use super::session::OpenGuard;
+use crate::domain::party::PartyId;
+use crate::domain::upload::UploadName;
+use crate::feedback::{self, Incoming};
+
+/// An open feedback upload.
+pub(super) struct FeedbackOpen {
+    name: UploadName,
+    buf: Vec<u8>,
+    written: Coverage,
+    error: Option<String>,
+    guard: OpenGuard,
+}
+
+impl FeedbackOpen {
+    /// Bytes received so far (the end of the furthest write).
+    pub fn bytes(&self) -> u64 {
+        self.buf.len() as u64
+    }
+
+    /// The name it was opened under.
+    pub fn name(&self) -> &UploadName {
+        &self.name
+    }
+
+    /// Takes one write at `offset`.
+    pub fn write(&mut self, offset: u64, data: &[u8], limit: u64) -> Result<(), StatusReply> {
+        if let Some(msg) = &self.error {
+            return Err(failure(msg.clone()));
+        }
+        let end = offset.saturating_add(data.len() as u64);
+        if end > limit {
+            let msg = format!(
+                "a terugmelding may be at most {limit} bytes; nothing of this file is kept; split it into smaller files"
+            );
+            self.error = Some(msg.clone());
+            self.buf = Vec::new();
+            return Err(failure(msg));
+        }
+        let (start, end) = (offset as usize, end as usize);
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
+        }
+        self.buf[start..end].copy_from_slice(data);
+        self.written.add(offset, data.len() as u64);
+        Ok(())
+    }
+}
+
+impl Fs {
+    /// Opens a new feedback file for writing (municipalities only).
+    pub(super) async fn open_feedback(
+        &mut self,
+        id: u32,
+        name: String,
+        pflags: OpenFlags,
+    ) -> Result<Handle, StatusReply> {
+        let folder = Some(Folder::Feedback);
+        if pflags.contains(OpenFlags::READ) {
+            let msg = "/feedback is write-only; results appear in /receipts";
+            return Err(self.refuse("open_write", folder, "read_write_open", msg).await);
+        }
+        if pflags.contains(OpenFlags::APPEND) {
+            return Err(StatusCode::OpUnsupported
+                .with_message("appending or resuming is not supported; upload the whole file again"));
+        }
+        if !pflags.contains(OpenFlags::WRITE | OpenFlags::CREATE) {
+            let msg = "only new files can be written to /feedback (open with write and create)";
+            return Err(self.refuse("open_write", folder, "not_create", msg).await);
+        }
+        let name = match UploadName::parse(&name) {
+            Ok(n) => n,
+            Err(e) => return Err(self.refuse("open_write", folder, "bad_name", &e.to_string()).await),
+        };
+        let guard = self.open_guard()?;
+        self.uploads.feedback.remove(name.as_str());
+        let open = FeedbackOpen { name, buf: Vec::new(), written: Coverage::default(), error: None, guard };
+        Ok(Handle { id, handle: self.insert(Entry::Feedback(open)) })
+    }
+
+    /// Closes a feedback handle: keep it for a rename (temp name) or process it now.
+    pub(super) async fn close_feedback(
+        &mut self,
+        id: u32,
+        open: FeedbackOpen,
+    ) -> Result<Status, StatusReply> {
+        if let Some(msg) = open.error {
+            return Err(failure(msg));
+        }
+        if !open.written.covers(open.buf.len() as u64) {
+            return Err(failure(
+                "the upload has gaps (bytes never written); nothing is kept; upload the file again",
+            ));
+        }
+        if open.name.is_temp() {
+            self.uploads.feedback.insert(open.name.as_str().to_owned(), open);
+            return Ok(ok(id, "unfinished upload kept for this session; rename it to its final name"));
+        }
+        let guard = open.guard;
+        let status = self.process_feedback(id, open.name.as_str().to_owned(), open.buf).await;
+        drop(guard);
+        status
+    }
+
+    /// Renames an unfinished feedback upload of this session (and processes it at its final name).
+    pub(super) async fn rename_feedback(
+        &mut self,
+        id: u32,
+        from: &str,
+        to: &str,
+    ) -> Result<Status, StatusReply> {
+        let folder = Some(Folder::Feedback);
+        let Some(mut open) = self.uploads.feedback.remove(from) else {
+            let msg = "only unfinished uploads (.part, .filepart, .tmp) of this session can be renamed";
+            return Err(self.refuse("rename", folder, "not_own_unfinished_upload", msg).await);
+        };
+        match UploadName::parse(to) {
+            Ok(n) => open.name = n,
+            Err(e) => {
+                self.uploads.feedback.insert(from.to_owned(), open);
+                return Err(self.refuse("rename", folder, "bad_name", &e.to_string()).await);
+            }
+        }
+        if open.name.is_temp() {
+            self.uploads.feedback.insert(to.to_owned(), open);
+            return Ok(ok(id, "renamed; still unfinished"));
+        }
+        let guard = open.guard;
+        let status = self.process_feedback(id, to.to_owned(), open.buf).await;
+        drop(guard);
+        status
+    }
+
+    async fn process_feedback(
+        &mut self,
+        id: u32,
+        name: String,
+        bytes: Vec<u8>,
+    ) -> Result<Status, StatusReply> {
+        let PartyId::Municipality(gemeente) = self.ctx.party.clone() else {
+            return Err(failure("only municipalities send feedback"));
+        };
+        let incoming = Incoming {
+            gemeente,
+            name,
+            bytes,
+            auth: self.ctx.fingerprint.clone(),
+            origin: self.ctx.origin.clone(),
+            protocol: "sftp",
+        };
+        let bytes = incoming.bytes.len() as u64;
+        let remembered = incoming.name.clone();
+        match feedback::receive(&self.ctx.intake, incoming).await {
+            Ok(r) => {
+                self.uploads.remember(remembered, bytes);
+                Ok(ok(id, format!("received as {} ({}); the receipt is in /receipts", r.file_id, r.status)))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "feedback failed");
+                Err(failure("the server could not store the feedback; upload the file again later"))
+            }
+        }
+    }
+}

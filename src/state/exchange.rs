@@ -1,0 +1,297 @@
+//! What was delivered to whom, and what came back: delivered signals (for feedback routing),
+//! feedback files and lines, the terugmelding files made of them, and pickups.
+//!
+//! Rows hold ids, codes, dates and the creditor's own `referentie` — never names, addresses or
+//! amounts. They belong to their period and are shredded with it (SPEC §9).
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use super::StateError;
+
+/// Schema of these tables.
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS delivered (
+    signal_id    TEXT PRIMARY KEY,
+    period       TEXT NOT NULL,
+    version      INTEGER NOT NULL,
+    municipality TEXT NOT NULL,
+    creditor     TEXT NOT NULL,
+    referentie   TEXT NOT NULL,
+    delivered_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS delivered_by_period ON delivered (period);
+CREATE TABLE IF NOT EXISTS feedback_files (
+    file_id      TEXT PRIMARY KEY,
+    municipality TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    sha256       TEXT NOT NULL,
+    bytes        INTEGER NOT NULL,
+    received_at  TEXT NOT NULL,
+    status       TEXT NOT NULL,
+    routed       INTEGER NOT NULL,
+    receipt      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    file_id      TEXT NOT NULL,
+    line         INTEGER NOT NULL,
+    signal_id    TEXT NOT NULL,
+    resultaat    TEXT NOT NULL,
+    datum        TEXT NOT NULL,
+    PRIMARY KEY (file_id, signal_id)
+);
+CREATE INDEX IF NOT EXISTS feedback_by_signal ON feedback (signal_id);
+CREATE TABLE IF NOT EXISTS terugmeldingen (
+    creditor     TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    file_id      TEXT NOT NULL,
+    lines        INTEGER NOT NULL,
+    PRIMARY KEY (creditor, name)
+);
+CREATE TABLE IF NOT EXISTS pickups (
+    municipality TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    first_at     TEXT NOT NULL,
+    how          TEXT NOT NULL,
+    PRIMARY KEY (municipality, name)
+);
+";
+
+/// A delivered signal, as feedback needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveredSignal {
+    /// The signal id in the bundle.
+    pub signal_id: String,
+    /// Period `YYYY-MM`.
+    pub period: String,
+    /// Municipality it was delivered to.
+    pub municipality: String,
+    /// Creditor that sent it.
+    pub creditor: String,
+    /// The creditor's reference.
+    pub referentie: String,
+}
+
+/// Records the signals of one delivered batch version (replacing earlier versions' rows).
+pub fn record_delivered(
+    conn: &mut Connection,
+    version: u32,
+    now: &str,
+    signals: &[DeliveredSignal],
+) -> Result<(), StateError> {
+    let tx = conn.transaction()?;
+    {
+        let mut stmt = tx.prepare(
+            "INSERT INTO delivered (signal_id, period, version, municipality, creditor, referentie, delivered_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (signal_id) DO UPDATE SET version = excluded.version,
+               municipality = excluded.municipality, delivered_at = excluded.delivered_at",
+        )?;
+        for s in signals {
+            stmt.execute(params![
+                s.signal_id,
+                s.period,
+                version,
+                s.municipality,
+                s.creditor,
+                s.referentie,
+                now
+            ])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// A delivered signal by id.
+pub fn delivered(conn: &Connection, signal_id: &str) -> Result<Option<DeliveredSignal>, StateError> {
+    Ok(conn
+        .query_row(
+            "SELECT signal_id, period, municipality, creditor, referentie FROM delivered WHERE signal_id = ?1",
+            params![signal_id],
+            |r| {
+                Ok(DeliveredSignal {
+                    signal_id: r.get(0)?,
+                    period: r.get(1)?,
+                    municipality: r.get(2)?,
+                    creditor: r.get(3)?,
+                    referentie: r.get(4)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// The latest feedback (resultaat, datum) on a signal, from any earlier file.
+pub fn latest_feedback(conn: &Connection, signal_id: &str) -> Result<Option<(String, String)>, StateError> {
+    Ok(conn
+        .query_row(
+            "SELECT f.resultaat, f.datum FROM feedback f JOIN feedback_files ff ON ff.file_id = f.file_id
+              WHERE f.signal_id = ?1 ORDER BY ff.received_at DESC, ff.file_id DESC LIMIT 1",
+            params![signal_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// One feedback file as stored.
+#[derive(Clone, Debug)]
+pub struct FeedbackFile<'a> {
+    /// File id (ULID).
+    pub file_id: &'a str,
+    /// Municipality.
+    pub municipality: &'a str,
+    /// Uploaded name.
+    pub name: &'a str,
+    /// SHA-256 of the bytes.
+    pub sha256: &'a str,
+    /// Size.
+    pub bytes: u64,
+    /// RFC 3339 UTC.
+    pub received_at: &'a str,
+    /// Receipt status.
+    pub status: &'a str,
+    /// The receipt JSON.
+    pub receipt: &'a str,
+}
+
+/// One accepted feedback line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeedbackLine {
+    /// Line in the file.
+    pub line: u64,
+    /// Signal id.
+    pub signal_id: String,
+    /// Result code.
+    pub resultaat: String,
+    /// `YYYY-MM-DD`.
+    pub datum: String,
+}
+
+/// Stores a feedback file, its accepted lines and the terugmelding files they will be
+/// routed into, in one transaction; `routed` stays 0 until [`mark_routed`].
+pub fn record_feedback(
+    conn: &mut Connection,
+    file: &FeedbackFile<'_>,
+    lines: &[FeedbackLine],
+    terugmeldingen: &[(String, String, u64)],
+) -> Result<(), StateError> {
+    let tx = conn.transaction()?;
+    tx.execute(
+        "INSERT INTO feedback_files (file_id, municipality, name, sha256, bytes, received_at, status, routed, receipt)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)",
+        params![
+            file.file_id,
+            file.municipality,
+            file.name,
+            file.sha256,
+            file.bytes,
+            file.received_at,
+            file.status,
+            file.receipt
+        ],
+    )?;
+    insert_lines(&tx, file.file_id, lines)?;
+    {
+        let mut stmt = tx
+            .prepare("INSERT INTO terugmeldingen (creditor, name, file_id, lines) VALUES (?1, ?2, ?3, ?4)")?;
+        for (creditor, name, n) in terugmeldingen {
+            stmt.execute(params![creditor, name, file.file_id, n])?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn insert_lines(tx: &Transaction<'_>, file_id: &str, lines: &[FeedbackLine]) -> Result<(), StateError> {
+    let mut stmt = tx.prepare(
+        "INSERT INTO feedback (file_id, line, signal_id, resultaat, datum) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for l in lines {
+        stmt.execute(params![file_id, l.line, l.signal_id, l.resultaat, l.datum])?;
+    }
+    Ok(())
+}
+
+/// Whether `name` is taken in the creditor's terugmeldingen.
+pub fn terugmelding_taken(conn: &Connection, creditor: &str, name: &str) -> Result<bool, StateError> {
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM terugmeldingen WHERE creditor = ?1 AND name = ?2",
+            params![creditor, name],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// Feedback files stored but not yet routed (a crash came in between): (file id, municipality).
+pub fn unrouted(conn: &Connection) -> Result<Vec<(String, String)>, StateError> {
+    let mut stmt =
+        conn.prepare("SELECT file_id, municipality FROM feedback_files WHERE routed = 0 ORDER BY file_id")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The receipt JSON of a feedback file.
+pub fn feedback_receipt(conn: &Connection, file_id: &str) -> Result<Option<String>, StateError> {
+    Ok(conn
+        .query_row("SELECT receipt FROM feedback_files WHERE file_id = ?1", params![file_id], |r| r.get(0))
+        .optional()?)
+}
+
+/// The terugmelding files of a feedback file: (creditor, name).
+pub fn terugmeldingen_of(conn: &Connection, file_id: &str) -> Result<Vec<(String, String)>, StateError> {
+    let mut stmt =
+        conn.prepare("SELECT creditor, name FROM terugmeldingen WHERE file_id = ?1 ORDER BY creditor, name")?;
+    let rows = stmt.query_map(params![file_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The lines of a feedback file for one creditor, in file order:
+/// (referentie, resultaat, datum).
+pub fn lines_for(
+    conn: &Connection,
+    file_id: &str,
+    creditor: &str,
+) -> Result<Vec<(String, String, String)>, StateError> {
+    let mut stmt = conn.prepare(
+        "SELECT d.referentie, f.resultaat, f.datum FROM feedback f JOIN delivered d ON d.signal_id = f.signal_id
+          WHERE f.file_id = ?1 AND d.creditor = ?2 ORDER BY f.line",
+    )?;
+    let rows = stmt.query_map(params![file_id, creditor], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Marks a feedback file as routed.
+pub fn mark_routed(conn: &Connection, file_id: &str) -> Result<(), StateError> {
+    conn.execute("UPDATE feedback_files SET routed = 1 WHERE file_id = ?1", params![file_id])?;
+    Ok(())
+}
+
+/// Records the first pickup of a file (`how`: `download:sftp`, `remove:https`, …); returns
+/// whether this was the first.
+pub fn record_pickup(
+    conn: &Connection,
+    municipality: &str,
+    name: &str,
+    at: &str,
+    how: &str,
+) -> Result<bool, StateError> {
+    let n = conn.execute(
+        "INSERT INTO pickups (municipality, name, first_at, how) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (municipality, name) DO NOTHING",
+        params![municipality, name, at, how],
+    )?;
+    Ok(n == 1)
+}
+
+/// When a file was first picked up, if it was.
+pub fn picked_up_at(conn: &Connection, municipality: &str, name: &str) -> Result<Option<String>, StateError> {
+    Ok(conn
+        .query_row(
+            "SELECT first_at FROM pickups WHERE municipality = ?1 AND name = ?2",
+            params![municipality, name],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
