@@ -115,6 +115,15 @@ fn demo_runs_and_keeps_a_working_installation() {
     for status in ["accepted ", "accepted_with_errors", "duplicate"] {
         assert!(t.contains(status), "demo output lacks {status}:\n{t}");
     }
+    // The municipal side: pickup, feedback, and what reached the creditors.
+    assert!(t.contains("removed it (= acknowledged)") && t.contains("sent a terugmelding"), "{t}");
+    let data = d.join("data/parties");
+    let terug: Vec<_> = ["woonstad", "vitens", "eneco", "zilveren-kruis"]
+        .iter()
+        .flat_map(|c| std::fs::read_dir(data.join(c).join("feedback")).into_iter().flatten().flatten())
+        .collect();
+    assert!(!terug.is_empty(), "terugmeldingen written:\n{t}");
+    assert!(t.contains("hulp_geaccepteerd") && !t.contains(";overleden;"), "{t}");
     for p in [
         "meldpunt.toml",
         "routing.csv",

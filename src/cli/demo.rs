@@ -1,5 +1,6 @@
 //! `meldpunt demo`: the embedded default. Builds a scratch installation, starts the daemon,
-//! pushes fictitious files through SFTP and shows the receipts and where everything went.
+//! pushes fictitious files through SFTP and HTTPS, shows the receipts, runs the batch, lets a
+//! municipality pick up its bundle and send feedback, and shows where everything went.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -54,7 +55,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
              meldpunt serve --config {d}/meldpunt.toml        (SFTP on 127.0.0.1:2222, HTTPS on 127.0.0.1:8443)\n  \
              sftp -P 2222 -i {d}/clients/woonstad/ssh_ed25519 woonstad@127.0.0.1\n  \
              curl --cacert {d}/pki/ca.crt --cert {d}/clients/eneco/tls.crt --key {d}/clients/eneco/tls.key \\\n       \
-             -T file.csv https://localhost:8443/v1/inbox/file.csv",
+             -T file.csv https://localhost:8443/v1/inbox/file.csv\n  \
+             sftp -P 2222 -i {d}/clients/GM0505/ssh_ed25519 GM0505@127.0.0.1     (get/rm in /pickup, put in /feedback)\n  \
+             curl --cacert {d}/pki/ca.crt --cert {d}/clients/GM0505/tls.crt --key {d}/clients/GM0505/tls.key \\\n       \
+             https://localhost:8443/v1/pickup",
             d = inst.dir.display()
         ),
         _ if !args.keep => {
@@ -177,6 +181,8 @@ async fn push_everything(
     })
     .await??;
     print!("{}", super::batch::table(&summary));
+    println!("\nthe municipal side:");
+    crate::demo::municipal::pickup_and_feedback(addr, https, inst, "GM0505", period).await?;
     let data = inst.dir.join("data");
     println!("\nwhere it went (period {period}):");
     println!(
@@ -195,6 +201,7 @@ async fn push_everything(
         "                    decrypt: age -d -i {}/clients/GM0505/age.key <file>.age",
         inst.dir.display()
     );
+    println!("  feedback          {}/parties/<creditor>/feedback/terugmelding_<date>.csv", data.display());
     println!("  audit chain       {}/state.db (table audit)", data.display());
     daemon.stop().await;
     Ok(())

@@ -1,4 +1,5 @@
-//! A small SFTP client (russh + russh-sftp) that pushes files the way a creditor's system does.
+//! A small SFTP client (russh + russh-sftp) that pushes and fetches files the way a creditor's
+//! or a municipality's system does.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -77,6 +78,11 @@ impl Client {
     /// Reads a whole file.
     pub async fn read(&self, path: &str) -> anyhow::Result<Vec<u8>> {
         self.sftp.read(path).await.with_context(|| format!("reading {path}"))
+    }
+
+    /// Removes a file (in `/pickup`: acknowledges the pickup).
+    pub async fn remove(&self, path: &str) -> anyhow::Result<()> {
+        self.sftp.remove_file(path).await.with_context(|| format!("removing {path}"))
     }
 
     /// Ends the session.

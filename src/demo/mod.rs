@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod https_client;
+pub mod municipal;
 pub mod pki;
 pub mod sample;
 pub mod setup;

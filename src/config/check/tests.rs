@@ -47,3 +47,19 @@ fn rule_overrides_merge_with_defaults() {
     assert_eq!(r.min_days, 45);
     assert_eq!(r.requires.len(), 3);
 }
+
+#[test]
+fn pickup_and_feedback_limits_are_checked() {
+    let c = parse_str("data_dir = \"d\"\n").unwrap();
+    assert_eq!((c.pickup_retention_days, c.feedback_max_bytes), (14, 16 << 20));
+    let c = parse_str("data_dir = \"d\"\n[pickup]\nretention_days = 3\n[feedback]\nmax_file_bytes = 4096\n")
+        .unwrap();
+    assert_eq!((c.pickup_retention_days, c.feedback_max_bytes), (3, 4096));
+    let p = parse_str("data_dir = \"d\"\n[pickup]\nretention_days = 0\n[feedback]\nmax_file_bytes = 10\n")
+        .unwrap_err()
+        .0;
+    let lines: Vec<usize> = p.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [3, 5], "{p:#?}");
+    assert!(p[0].message.contains("retention_days") && p[0].fix.contains("1 to 365"));
+    assert!(p[1].message.contains("max_file_bytes"));
+}
