@@ -288,3 +288,56 @@ fn bad_feedback_files_get_precise_receipts_and_nothing_of_bad_lines_is_routed() 
     let (code, r) = post(&s, "GM0505", "..%2Fx.csv", b"signaal_id;resultaat;datum\n");
     assert_eq!(code, 400, "{r}");
 }
+
+#[test]
+fn a_kill_between_storing_and_routing_is_finished_at_the_next_start_and_a_resend_routes_nothing_twice() {
+    let (mut s, p) = delivered();
+    let signals = delivered_signals(&s, p);
+    let mine: Vec<&String> =
+        signals.iter().filter(|(_, v)| v.2 == "GM0505").map(|(k, _)| k).take(3).collect();
+    let d = today();
+    let file: String = std::iter::once("signaal_id;resultaat;datum\n".to_owned())
+        .chain(mine.iter().map(|id| format!("{id};hulp_geaccepteerd;{d}\n")))
+        .collect();
+    s.env = vec![("MELDPUNT_TEST_ABORT_FEEDBACK_STORED".into(), "1".into())];
+    s.crash_and_restart();
+    let (status, r) = post(&s, "GM0505", "t.csv", file.as_bytes());
+    assert_ne!(status, 201, "the daemon died before answering: {r}");
+    assert!(CREDITORS.iter().all(|c| terugmeldingen_on_disk(&s, c).is_empty()), "nothing routed yet");
+    s.env.clear();
+    s.crash_and_restart();
+    // Start-up finished the stored file: the terugmeldingen and the receipt are there.
+    let mut routed = 0;
+    for c in CREDITORS {
+        for (_, rows) in terugmeldingen(&s, c) {
+            routed += rows.len();
+            assert!(rows.iter().all(|r| r[1] == "hulp_geaccepteerd"), "{rows:?}");
+        }
+    }
+    assert_eq!(routed, mine.len());
+    let ev = s.audit().into_iter().find(|e| e.action == "feedback").expect("audited before the kill");
+    let receipt = receipt_of(&s, "GM0505", ev.object["file_id"].as_str().unwrap());
+    assert_eq!(receipt["status"], "accepted", "{receipt}");
+    // The municipality never got its answer, so it sends the file again: nothing is sent twice.
+    let (status, r) = post(&s, "GM0505", "t.csv", file.as_bytes());
+    assert_eq!(status, 201, "{r}");
+    assert_eq!(r["lines"]["unchanged"], mine.len() as u64, "{r}");
+    assert_eq!(r["routed_to_creditors"], 0, "{r}");
+    let again: usize = CREDITORS.iter().map(|c| terugmeldingen_on_disk(&s, c).len()).sum();
+    assert_eq!(again, terugmeldingen_count_before(&signals, &mine), "no new terugmelding files");
+}
+
+/// Terugmelding file names in a creditor's folder, straight from disk.
+fn terugmeldingen_on_disk(s: &Server, creditor: &str) -> Vec<String> {
+    std::fs::read_dir(s.data().join("parties").join(creditor).join("feedback"))
+        .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// One terugmelding file per creditor among `ids`.
+fn terugmeldingen_count_before(
+    signals: &BTreeMap<String, (String, String, String)>,
+    ids: &[&String],
+) -> usize {
+    ids.iter().map(|id| &signals[*id].0).collect::<BTreeSet<_>>().len()
+}

@@ -190,6 +190,10 @@ pub fn process(intake: &Intake, inc: Incoming) -> Result<FeedbackReceipt, Feedba
         rejected = receipt.lines.rejected,
         "feedback received"
     );
+    // Crash test hook: end the process (as a kill -9 would) between storing and routing.
+    if std::env::var_os("MELDPUNT_TEST_ABORT_FEEDBACK_STORED").is_some() {
+        std::process::abort();
+    }
     route_file(intake, &receipt.file_id, &gemeente)?;
     Ok(receipt)
 }

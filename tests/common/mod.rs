@@ -21,6 +21,8 @@ pub struct Server {
     pub https_port: u16,
     /// Admin port (loopback).
     pub admin_port: u16,
+    /// Extra environment for the daemon (test hooks), used at the next (re)start.
+    pub env: Vec<(String, String)>,
     child: Option<Child>,
 }
 
@@ -45,7 +47,7 @@ impl Server {
         }
         edit(&mut text);
         std::fs::write(&inst.config, text).unwrap();
-        let mut s = Server { tmp, inst, port: 0, https_port: 0, admin_port: 0, child: None };
+        let mut s = Server { tmp, inst, port: 0, https_port: 0, admin_port: 0, env: Vec::new(), child: None };
         s.spawn();
         s
     }
@@ -55,6 +57,7 @@ impl Server {
             .args(["serve", "--config"])
             .arg(&self.inst.config)
             .env("MELDPUNT_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
