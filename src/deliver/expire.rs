@@ -1,6 +1,7 @@
 //! `[pickup] retention_days`: files a municipality picked up (downloaded completely) leave
 //! its pickup folder that many days after the first pickup. Files never picked up stay until
-//! their period's retention (the shredder's job, SPEC §9).
+//! their period's retention (the shredder's job, SPEC §9). A manifest stays as long as any
+//! bundle file it lists is still there, so a bundle in the folder always has its manifest.
 
 use jiff::{Timestamp, ToSpan};
 use serde_json::json;
@@ -28,20 +29,36 @@ pub fn expire_picked_up(
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(e),
         };
-        let mut gone = Vec::new();
+        let mut due = Vec::new();
+        let mut present = std::collections::HashSet::new();
         for entry in entries {
             let entry = entry?;
             let Ok(name) = entry.file_name().into_string() else { continue };
             if name.starts_with('.') || !entry.file_type()?.is_file() {
                 continue;
             }
+            present.insert(name.clone());
             let Ok(Some(at)) = exchange::picked_up_at(&state.lock(), m.code.as_str(), &name) else {
                 continue;
             };
             let Ok(at) = at.parse::<Timestamp>() else { continue };
-            let due = at.checked_add((keep * 24).hours()).unwrap_or(at);
-            if due <= now {
-                std::fs::remove_file(entry.path())?;
+            if at.checked_add((keep * 24).hours()).unwrap_or(at) <= now {
+                due.push(name);
+            }
+        }
+        // Bundle files first; then manifests none of whose files remain.
+        let (manifests, files): (Vec<String>, Vec<String>) =
+            due.into_iter().partition(|n| n.ends_with("_manifest.json"));
+        let mut gone = Vec::new();
+        for name in files {
+            std::fs::remove_file(dir.join(&name))?;
+            present.remove(&name);
+            gone.push(name);
+        }
+        for name in manifests {
+            let listed = listed_files(&dir.join(&name));
+            if listed.iter().all(|f| !present.contains(f)) {
+                std::fs::remove_file(dir.join(&name))?;
                 gone.push(name);
             }
         }
@@ -62,4 +79,55 @@ pub fn expire_picked_up(
         tracing::info!(gemeente = %m.code, count = gone.len(), "picked-up files removed after retention");
     }
     Ok(removed)
+}
+
+/// The file names a manifest lists (none if it cannot be read).
+fn listed_files(path: &std::path::Path) -> Vec<String> {
+    let Ok(text) = std::fs::read(path) else { return Vec::new() };
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&text) else { return Vec::new() };
+    doc["files"]
+        .as_array()
+        .map(|fs| fs.iter().filter_map(|f| f["name"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picked_up_files_go_after_their_days_and_manifests_last() {
+        let d = tempfile::tempdir().unwrap();
+        let inst = crate::demo::setup::create(&d.path().join("i")).unwrap();
+        let config = Config::load(&inst.config).unwrap();
+        let layout = Layout::new(&config.data_dir);
+        let state = State::open(&d.path().join("s.db")).unwrap();
+        let audit = Audit::new(state.clone());
+        let dir = layout.pickup("GM0505");
+        std::fs::create_dir_all(&dir).unwrap();
+        let (csv, json, manifest) = ("B_signalen.csv.age", "B_signalen.json.age", "B_manifest.json");
+        for f in [csv, json] {
+            std::fs::write(dir.join(f), b"x").unwrap();
+        }
+        std::fs::write(
+            dir.join(manifest),
+            format!(r#"{{"files":[{{"name":"{csv}"}},{{"name":"{json}"}}]}}"#),
+        )
+        .unwrap();
+        let day0: Timestamp = "2026-12-01T10:00:00Z".parse().unwrap();
+        for f in [csv, manifest] {
+            exchange::record_pickup(&state.lock(), "GM0505", f, &day0.to_string(), "download:sftp").unwrap();
+        }
+        let at = |days: i64| day0.checked_add((days * 24).hours()).unwrap();
+        assert_eq!(expire_picked_up(&config, &layout, &state, &audit, at(13)).unwrap(), 0);
+        // Day 14: the picked-up CSV goes; the manifest stays while the JSON bundle is there.
+        assert_eq!(expire_picked_up(&config, &layout, &state, &audit, at(14)).unwrap(), 1);
+        assert!(!dir.join(csv).exists() && dir.join(json).exists() && dir.join(manifest).exists());
+        // The JSON bundle is picked up later; 14 days after that both it and the manifest go.
+        exchange::record_pickup(&state.lock(), "GM0505", json, &at(20).to_string(), "remove:https").unwrap();
+        assert_eq!(expire_picked_up(&config, &layout, &state, &audit, at(34)).unwrap(), 2);
+        assert!(!dir.join(json).exists() && !dir.join(manifest).exists());
+        let events = audit.records().unwrap();
+        assert_eq!(events.iter().filter(|e| e.action == "pickup_expired").count(), 2);
+    }
 }
