@@ -13,10 +13,11 @@ use crate::config::Config;
 use crate::intake::Intake;
 use crate::layout::Layout;
 
-/// How often picked-up bundles are checked against `[pickup] retention_days`.
+/// How often retention is applied (picked-up bundles, expired periods).
 const EXPIRE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Removes picked-up bundles whose retention is over: at start, then every [`EXPIRE_EVERY`].
+/// Retention: removes picked-up bundles whose days are over and shreds periods past their
+/// retention, at start and then every [`EXPIRE_EVERY`].
 async fn expire_pickups(intake: Intake, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
     loop {
         let i = intake.clone();
@@ -34,6 +35,24 @@ async fn expire_pickups(intake: Intake, mut stop: watch::Receiver<bool>) -> anyh
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "removing picked-up bundles failed; trying again later"),
             Err(e) => tracing::error!(error = %e, "pickup retention task failed"),
+        }
+        let i = intake.clone();
+        let shred = tokio::task::spawn_blocking(move || {
+            crate::retention::run(
+                i.config(),
+                i.layout(),
+                i.state(),
+                i.audit(),
+                jiff::Timestamp::now(),
+                false,
+                "system",
+            )
+        })
+        .await;
+        match shred {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "shredding expired periods failed; trying again later"),
+            Err(e) => tracing::error!(error = %e, "retention task failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(EXPIRE_EVERY) => {}

@@ -17,5 +17,6 @@ pub mod ingest;
 pub mod intake;
 pub mod layout;
 pub mod metrics;
+pub mod retention;
 pub mod state;
 pub mod vault;

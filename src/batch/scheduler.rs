@@ -18,11 +18,22 @@ use crate::intake::Intake;
 /// The newest period taken as done: the last delivered one, or the epoch set at first start.
 fn last_done(intake: &Intake, clock: &dyn Clock) -> anyhow::Result<Option<Period>> {
     let conn = intake.state().lock();
-    let default = intake.config().cutoff.period_of(clock.now()).prev().to_string();
-    let epoch: Period = crate::state::batches::epoch(&conn, &default)?.parse()?;
+    Ok(Some(last_done_in(&conn, intake.config(), clock.now())?))
+}
+
+/// The newest period whose batch is done (or that lies before the epoch), at `now`: the next
+/// batch to run is the one after it.
+pub fn last_done_in(
+    conn: &rusqlite::Connection,
+    config: &crate::config::Config,
+    now: jiff::Timestamp,
+) -> Result<Period, crate::state::StateError> {
+    let default = config.cutoff.period_of(now).prev();
+    let epoch =
+        crate::state::batches::epoch(conn, &default.to_string())?.parse::<Period>().unwrap_or(default);
     let delivered =
-        crate::state::batches::last_delivered_period(&conn)?.and_then(|p| p.parse::<Period>().ok());
-    Ok(Some(delivered.map_or(epoch, |d| d.max(epoch))))
+        crate::state::batches::last_delivered_period(conn)?.and_then(|p| p.parse::<Period>().ok());
+    Ok(delivered.map_or(epoch, |d| d.max(epoch)))
 }
 
 /// Runs due batches until `stop` becomes true.

@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod routing;
 pub mod sample;
 pub mod serve;
+pub mod shred;
 
 /// Default configuration path.
 pub const DEFAULT_CONFIG: &str = "/etc/meldpunt/meldpunt.toml";
@@ -48,6 +49,8 @@ pub enum Command {
     Routing(routing::Args),
     /// The monthly batch: match, classify and deliver a period (`batch run`).
     Batch(batch::Args),
+    /// Crypto-shred every period past its retention (key first); `--dry-run` lists them.
+    Shred(shred::Args),
     /// Run the whole flow on fictitious data in a scratch folder and show what happened.
     Demo(demo::Args),
     /// Write a fictitious, valid signal CSV (for trying things and benchmarks).
@@ -63,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Ingest(a) => ingest::run(a),
         Command::Routing(a) => routing::run(a),
         Command::Batch(a) => batch::run(a),
+        Command::Shred(a) => shred::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Sample(a) => sample::run(a),
     }

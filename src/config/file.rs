@@ -35,6 +35,9 @@ pub struct RawConfig {
     /// `[feedback]`: terugmelding uploads.
     #[serde(default)]
     pub feedback: RawFeedback,
+    /// `[retention]`: how long periods are kept.
+    #[serde(default)]
+    pub retention: RawRetention,
     /// Per-kind rule overrides.
     #[serde(default)]
     pub rules: BTreeMap<Spanned<String>, RawKindRules>,
@@ -237,6 +240,20 @@ pub struct RawFeedback {
 impl Default for RawFeedback {
     fn default() -> Self {
         Self { max_file_bytes: Spanned::new(0..0, 16 << 20) }
+    }
+}
+
+/// `[retention]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawRetention {
+    /// Months a period is kept after it ends.
+    pub months: Spanned<i64>,
+}
+
+impl Default for RawRetention {
+    fn default() -> Self {
+        Self { months: Spanned::new(0..0, 6) }
     }
 }
 

@@ -44,6 +44,8 @@ pub struct Config {
     pub pickup_retention_days: u32,
     /// Largest terugmelding file accepted (`[feedback] max_file_bytes`).
     pub feedback_max_bytes: u64,
+    /// Months a period is kept after it ends (`[retention] months`), at least the lookback.
+    pub retention_months: u32,
     /// Validation rules per kind.
     pub rules: RuleSet,
     /// Creditors.

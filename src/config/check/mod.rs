@@ -210,6 +210,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         "write 1024 to 268435456 bytes; the default is 16777216 (16 MiB)",
     )
     .unwrap_or(16 << 20) as u64;
+    let retention_months = retention_months(&mut c, &raw.retention.months, batch.lookback_months);
 
     let municipalities = municipalities(&mut c, &raw);
     let creditors = creditors(&mut c, &raw, &municipalities);
@@ -249,6 +250,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
             batch,
             pickup_retention_days,
             feedback_max_bytes,
+            retention_months,
             rules,
             creditors,
             municipalities,
@@ -258,6 +260,23 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         c.problems.sort_by_key(|p| (p.line, p.column));
         Err(Problems(c.problems))
     }
+}
+
+/// `[retention] months`: 1–120 and never shorter than the batch lookback, which reads that far
+/// back (a shorter retention would shred history a batch still needs).
+fn retention_months(c: &mut Checker<'_>, months: &toml::Spanned<i64>, lookback: u32) -> u32 {
+    let Some(m) = in_range(c, months, 1..=120, "retention months", "write 1 to 120; the default is 6") else {
+        return 6.max(lookback);
+    };
+    if m < i64::from(lookback) {
+        c.report(
+            months,
+            format!("retention months {m} is shorter than [batch] lookback_months {lookback}: batches need that history"),
+            format!("write at least {lookback}, or lower [batch] lookback_months"),
+        );
+        return lookback;
+    }
+    m as u32
 }
 
 /// The value if it lies in `range`, else a problem naming the setting and the fix.

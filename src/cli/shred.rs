@@ -1,0 +1,64 @@
+//! `meldpunt shred [--dry-run]`: crypto-shred every period past its retention now (the daemon
+//! also does this daily).
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use super::ConfigArg;
+use crate::intake::Intake;
+use crate::layout::Layout;
+
+/// Arguments of `meldpunt shred`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// List what would be shredded; remove nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Act as if it were this moment (RFC 3339); for rehearsing a retention change.
+    #[arg(long, hide = true)]
+    at: Option<jiff::Timestamp>,
+}
+
+/// Runs `meldpunt shred`.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = Arc::new(super::load_config(&args.config.config)?);
+    let layout = Layout::new(&config.data_dir);
+    let intake = Intake::open(config.clone(), layout.clone())?;
+    let now = args.at.unwrap_or_else(jiff::Timestamp::now);
+    let done = crate::retention::run(
+        &config,
+        &layout,
+        intake.state(),
+        intake.audit(),
+        now,
+        args.dry_run,
+        "operator",
+    )?;
+    if done.is_empty() {
+        println!(
+            "nothing is past its retention ({} months after the end of a period)",
+            config.retention_months
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let verb = if args.dry_run { "would shred" } else { "shredded" };
+    println!(
+        "{:<8} {:>4} {:>12} {:>9} {:>8} {:>11}",
+        "period", "key", "sealed_files", "receipts", "bundles", "state_rows"
+    );
+    for s in &done {
+        println!(
+            "{:<8} {:>4} {:>12} {:>9} {:>8} {:>11}",
+            s.period,
+            if s.key { "yes" } else { "-" },
+            s.sealed_files,
+            s.receipts,
+            s.bundles,
+            s.state_rows
+        );
+    }
+    println!("{verb} {} period(s)", done.len());
+    Ok(ExitCode::SUCCESS)
+}

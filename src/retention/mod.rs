@@ -1,0 +1,81 @@
+//! Retention (SPEC §9): periods past their window are crypto-shredded — key first, then sealed
+//! intake, receipts, bundles and derived state — by a daily task and by `meldpunt shred`.
+//!
+//! - `plan`: which periods are due, a pure function of the date, the retention and the next
+//!   batch's lookback (history a batch still needs is never shredded).
+//! - `shred`: removing one period, idempotently.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use crate::audit::{Audit, Event, Outcome};
+use crate::config::Config;
+use crate::domain::period::{Period, local_date};
+use crate::layout::Layout;
+use crate::state::State;
+
+pub mod plan;
+pub mod shred;
+
+pub use shred::{ShredError, Shredded};
+
+/// Every period something is held for: keys, vault folders, state rows.
+pub fn held_periods(layout: &Layout, state: &State) -> Result<Vec<Period>, ShredError> {
+    let mut out = BTreeSet::new();
+    for dir in [layout.period_keys(), layout.root().join("vault")] {
+        if let Ok(rd) = std::fs::read_dir(&dir) {
+            for e in rd.flatten() {
+                if let Some(p) = e.file_name().to_str().and_then(|n| n.parse::<Period>().ok()) {
+                    out.insert(p);
+                }
+            }
+        }
+    }
+    let conn = state.lock();
+    for q in ["SELECT DISTINCT period FROM files", "SELECT DISTINCT period FROM delivered"] {
+        let mut stmt = conn.prepare(q).map_err(crate::state::StateError)?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(crate::state::StateError)?;
+        for p in rows.flatten() {
+            if let Ok(p) = p.parse() {
+                out.insert(p);
+            }
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// Shreds (or with `dry_run` lists) every period due at `now`; audits each shred as `actor`.
+pub fn run(
+    config: &Config,
+    layout: &Layout,
+    state: &State,
+    audit: &Audit,
+    now: Timestamp,
+    dry_run: bool,
+    actor: &str,
+) -> Result<Vec<Shredded>, ShredError> {
+    let next_batch = crate::batch::scheduler::last_done_in(&state.lock(), config, now)?.next();
+    let held = held_periods(layout, state)?;
+    let due = plan::expired(
+        &held,
+        local_date(now),
+        config.retention_months,
+        next_batch,
+        config.batch.lookback_months,
+    );
+    let mut out = Vec::new();
+    for p in due {
+        let done = shred::shred_period(layout, state, p, dry_run)?;
+        if !dry_run {
+            let ev = Event::new(actor, "shred", Outcome::Ok).object(json!(done));
+            if let Err(e) = audit.emit_blocking(ev) {
+                tracing::error!(error = %e, "could not write audit event");
+            }
+            tracing::info!(period = %p, sealed = done.sealed_files, receipts = done.receipts, bundles = done.bundles, "period shredded");
+        }
+        out.push(done);
+    }
+    Ok(out)
+}
