@@ -124,6 +124,10 @@ pub fn shred_period(
     out.key = key.exists();
     if !dry_run {
         destroy_key(&key)?;
+        // Crash test hook: end the process (as a kill -9 would) right after the key is gone.
+        if std::env::var_os("MELDPUNT_TEST_ABORT_SHRED_AFTER_KEY").is_some() {
+            std::process::abort();
+        }
     }
     // 2. Sealed intake.
     let vault = layout.vault(p);
