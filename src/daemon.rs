@@ -37,6 +37,18 @@ async fn expire_pickups(intake: Intake, mut stop: watch::Receiver<bool>) -> anyh
             Err(e) => tracing::error!(error = %e, "pickup retention task failed"),
         }
         let i = intake.clone();
+        let watch = tokio::task::spawn_blocking(move || {
+            let today = crate::domain::period::local_date(jiff::Timestamp::now());
+            crate::deliver::unpicked::unpicked(i.config(), i.layout(), i.state(), today)
+        })
+        .await;
+        if let Ok(Ok(u)) = watch {
+            intake.metrics().set_unpicked(u.total, u.near_shred.len() as u64);
+            for (gemeente, file, shred) in &u.near_shred {
+                tracing::warn!(%gemeente, %file, %shred, "bundle not picked up; it is shredded with its period on that date");
+            }
+        }
+        let i = intake.clone();
         let shred = tokio::task::spawn_blocking(move || {
             crate::retention::run(
                 i.config(),

@@ -97,6 +97,7 @@ pub struct Metrics {
     records: [AtomicU64; RECORD_OUTCOMES.len()],
     logins: [[AtomicU64; LoginOutcome::ALL.len()]; LoginProtocol::ALL.len()],
     aborted: [AtomicU64; Protocol::ALL.len()],
+    unpicked: [AtomicU64; 2],
 }
 
 impl Default for Metrics {
@@ -117,6 +118,7 @@ impl Metrics {
             records: Default::default(),
             logins: Default::default(),
             aborted: Default::default(),
+            unpicked: Default::default(),
         }
     }
 
@@ -147,6 +149,12 @@ impl Metrics {
     /// Counts a login attempt.
     pub fn login(&self, protocol: LoginProtocol, outcome: LoginOutcome) {
         self.logins[protocol as usize][outcome as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Sets the unpicked bundle files: all, and those whose period is shredded soon.
+    pub fn set_unpicked(&self, total: u64, near_shred: u64) {
+        self.unpicked[0].store(total, Ordering::Relaxed);
+        self.unpicked[1].store(near_shred, Ordering::Relaxed);
     }
 
     /// The text exposition format 0.0.4 (`Content-Type: text/plain; version=0.0.4`).
@@ -181,6 +189,10 @@ impl Metrics {
         for p in Protocol::ALL {
             t.sample(&[("protocol", p.as_str())], get(&self.aborted[p as usize]));
         }
+        let help = "Bundle files in pickup folders not picked up yet (all; and those whose period is shredded within 30 days).";
+        t.family("meldpunt_unpicked_bundles", "gauge", help);
+        t.sample(&[("when", "any")], get(&self.unpicked[0]));
+        t.sample(&[("when", "before_shred")], get(&self.unpicked[1]));
         t.family("meldpunt_start_time_seconds", "gauge", "Start time of the daemon, Unix seconds.");
         let _ = writeln!(t.out, "meldpunt_start_time_seconds {:.3}", self.start_time);
         t.out
@@ -251,9 +263,18 @@ mod tests {
     #[test]
     fn every_series_from_the_start() {
         let s = parse(&Metrics::new().render());
-        assert_eq!(s.len(), 4 * 3 + 3 + 4 + 2 * 2 + 3 + 1);
+        assert_eq!(s.len(), 4 * 3 + 3 + 4 + 2 * 2 + 3 + 2 + 1);
         assert_eq!(s.iter().filter(|(_, v)| **v == 0.0).count(), s.len() - 1);
         assert!((1.7e9..1e11).contains(&s["meldpunt_start_time_seconds"]), "Unix seconds");
+    }
+
+    #[test]
+    fn unpicked_gauges() {
+        let m = Metrics::new();
+        m.set_unpicked(7, 2);
+        let s = parse(&m.render());
+        assert_eq!(s[r#"meldpunt_unpicked_bundles{when="any"}"#], 7.0);
+        assert_eq!(s[r#"meldpunt_unpicked_bundles{when="before_shred"}"#], 2.0);
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Delivery to municipalities after the batch: pickups recorded and acknowledged, and
-//! picked-up bundles removed after `[pickup] retention_days`.
+//! Delivery to municipalities after the batch: pickups recorded and acknowledged, picked-up
+//! bundles removed after `[pickup] retention_days`, and unpicked bundles watched.
 //!
 //! The bundles themselves are written by the batch ([`crate::batch::bundle`]); the protocols
 //! (SFTP `/pickup`, HTTPS `/v1/pickup`) read and remove them through the confined file access
@@ -7,3 +7,4 @@
 
 pub mod expire;
 pub mod pickup;
+pub mod unpicked;
