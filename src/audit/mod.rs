@@ -4,17 +4,51 @@
 //! Events carry ids, hashes, fingerprints and counts only — never personal data. The
 //! [`Event`] builder takes an `object` as JSON so callers decide, and reviewers can see, what
 //! goes in.
+//!
+//! Signed [checkpoints](checkpoint) and purge [anchors](checkpoint::Anchor) make truncation,
+//! deletion and re-chained rewrites detectable ([`verify`]); [`export`] writes a file that
+//! verifies offline; [`report`] summarises a month for the officer's review.
+//!
+//! # Action names
+//!
+//! The report counts by these names (actor `creditor:<id>` / `gemeente:<code>` unless noted;
+//! any other action is still counted per party under its own name, so `shred` and `erase`
+//! appear as soon as they are emitted):
+//!
+//! | action | who | object |
+//! |---|---|---|
+//! | `login` | party or `unknown` | `method`, `reason` (denied) |
+//! | `upload` | creditor | `file_id`, `sha256`, `bytes`, `period` |
+//! | `receipt` | `system` | `creditor`, `file_id`, `status`, `records.{total,accepted,…}` |
+//! | `batch` | `system`/`operator` | `period`, `version`, `municipalities[{gemeente,households,signals}]` — each entry is one delivery |
+//! | `delivery` | `system`/`operator` | `gemeente`, `period`, `version` (if emitted per municipality) |
+//! | `pickup`, `pickup_ack` | municipality | `bundle` (file name `<GM>_<period>_v<n>_…`) |
+//! | `feedback` | municipality | file id, counts |
+//! | `feedback_routed` | `system` | `creditor`, counts |
+//! | `shred`, `erase` | `system`/`operator` | ids, counts |
+//! | `config_load` | `system` | `sha256` of the file, `changed`, `previous` |
+//! | `start`, `stop`, `audit_purge` | `system` | counts |
 
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::state::{State, StateError};
 
 mod chain;
+pub mod checkpoint;
+pub mod escape;
+pub mod export;
+pub mod key;
+pub mod report;
+pub mod retention;
+pub mod timer;
+pub mod verify;
 
 pub use chain::{VerifyError, verify_chain};
+pub use checkpoint::{Anchor, Checkpoint, SCHEMA};
+pub use key::{AuditKey, PublicKey};
 
 /// The hash of the (absent) event before the first one.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -87,6 +121,7 @@ impl Event {
 
 /// One recorded event, as exported (JSON Lines) and hashed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Record {
     /// Position in the chain, from 1.
     pub seq: u64,
@@ -142,18 +177,20 @@ impl Audit {
 
     /// Appends an event (blocking). Returns its sequence number.
     pub fn emit_blocking(&self, ev: Event) -> Result<u64, StateError> {
+        self.emit_at_blocking(ev, Timestamp::now())
+    }
+
+    /// Appends an event stamped `ts` (tests of retention need old events; everything else
+    /// uses [`Audit::emit_blocking`]).
+    #[doc(hidden)]
+    pub fn emit_at_blocking(&self, ev: Event, ts: Timestamp) -> Result<u64, StateError> {
         let mut conn = self.state.lock();
-        let tx = conn.transaction()?;
-        let last: Option<(i64, String)> = tx
-            .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        let (seq, prev) = match last {
-            Some((s, h)) => (s as u64 + 1, h),
-            None => (1, GENESIS.to_owned()),
-        };
-        let ts = Timestamp::now().round(jiff::Unit::Millisecond).unwrap_or(Timestamp::now());
+        // IMMEDIATE: the daemon and a command (batch run, ingest) may append at the same
+        // time from two processes; the write lock is taken before the head is read.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (head_seq, prev) = checkpoint::head(&tx)?;
+        let seq = head_seq + 1;
+        let ts = ts.round(jiff::Unit::Millisecond).unwrap_or(ts);
         let mut rec = Record {
             seq,
             ts: format!("{ts:.3}"),
@@ -187,10 +224,10 @@ impl Audit {
         tracing::info!(
             target: "audit",
             seq = rec.seq,
-            actor = %rec.actor,
-            action = %rec.action,
+            actor = %escape::text(&rec.actor),
+            action = %escape::text(&rec.action),
             outcome = rec.outcome.as_str(),
-            object = %rec.object,
+            object = %escape::json(&rec.object),
             "audit"
         );
         Ok(rec.seq)
@@ -210,6 +247,17 @@ impl Audit {
         if let Err(e) = self.emit(ev).await {
             tracing::error!(action, error = %e, "could not write audit event");
         }
+    }
+
+    /// The object of the latest event with `action`, if any.
+    pub fn last_object(&self, action: &str) -> Result<Option<serde_json::Value>, StateError> {
+        let conn = self.state.lock();
+        let text: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(
+            "SELECT object FROM audit WHERE action = ?1 ORDER BY seq DESC LIMIT 1",
+            params![action],
+            |r| r.get(0),
+        ))?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
     }
 
     /// Every event in order.

@@ -66,6 +66,7 @@ impl State {
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(batches::SCHEMA)?;
+        conn.execute_batch(crate::audit::SCHEMA)?;
         Ok(State { conn: Arc::new(Mutex::new(conn)) })
     }
 
