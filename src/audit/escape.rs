@@ -65,4 +65,38 @@ mod tests {
         assert!(!j.chars().any(is_unsafe), "{j}");
         assert_eq!(serde_json::from_str::<serde_json::Value>(&j).unwrap(), v);
     }
+
+    /// A log sink the test can read back.
+    #[derive(Clone, Default)]
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_log_line_of_an_event_is_one_line_without_control_characters() {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = crate::audit::Audit::new(crate::state::State::open(&dir.path().join("s.db")).unwrap());
+        let nasty = "x\n\u{1b}[2Jfake audit line\r\u{202e}";
+        let sink = Sink::default();
+        let s2 = sink.clone();
+        let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || s2.clone()).finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let ev =
+                crate::audit::Event::new(format!("creditor:{nasty}"), "upload", crate::audit::Outcome::Ok)
+                    .object(serde_json::json!({ "file_name": nasty }));
+            audit.emit_blocking(ev).unwrap();
+        });
+        let out = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(out.lines().count(), 1, "{out:?}");
+        assert!(!out.trim_end().chars().any(is_unsafe), "{out:?}");
+        assert!(out.contains("\\u{1b}[2J") || out.contains("\\u001b[2J"), "{out:?}");
+    }
 }

@@ -89,4 +89,36 @@ mod tests {
         assert_eq!(purge_boundary(now, 84).to_string(), "2019-11-01T00:00:00Z");
         assert_eq!(purge_boundary(now, 1).to_string(), "2026-10-01T00:00:00Z");
     }
+
+    #[test]
+    fn purges_old_months_only_and_the_chain_goes_on_from_the_anchor() {
+        use crate::audit::verify::{Log, Source, verify};
+        let dir = tempfile::tempdir().unwrap();
+        let audit = Audit::new(crate::state::State::open(&dir.path().join("s.db")).unwrap());
+        let key = AuditKey::load_or_create(&dir.path().join("k")).unwrap();
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        for ts in ["2019-01-05T00:00:00Z", "2019-01-31T23:59:59Z", "2019-02-01T00:00:00Z"] {
+            audit.emit_at_blocking(Event::new("system", "test", Outcome::Ok), at(ts)).unwrap();
+        }
+        let log = |a: &Audit| Log {
+            records: a.records().unwrap(),
+            checkpoints: a.checkpoints().unwrap(),
+            anchors: a.anchors().unwrap(),
+        };
+        // Nothing before January 2019: nothing purged.
+        assert_eq!(audit.purge_blocking(&key, at("2019-01-01T00:00:00Z")).unwrap(), None);
+        // January goes as a whole; February stays.
+        let a = audit.purge_blocking(&key, at("2019-02-01T00:00:00Z")).unwrap().unwrap();
+        assert_eq!((a.through, a.purged), (2, 2));
+        let recs = audit.records().unwrap();
+        assert_eq!(recs.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![3, 4]);
+        assert_eq!(recs[1].action, "audit_purge");
+        let v = verify(&log(&audit), &key.public(), Source::Database).unwrap();
+        assert_eq!((v.events, v.purged_through, v.anchors), (2, 2, 1));
+        // Purging everything: the next event still links to the last anchor.
+        audit.purge_blocking(&key, at("2100-01-01T00:00:00Z")).unwrap().unwrap();
+        audit.emit_blocking(Event::new("system", "test", Outcome::Ok)).unwrap();
+        let v = verify(&log(&audit), &key.public(), Source::Database).unwrap();
+        assert_eq!((v.range, v.anchors), (Some((5, 6)), 2));
+    }
 }
