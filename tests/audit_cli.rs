@@ -238,4 +238,12 @@ fn check_names_bad_audit_settings_with_line_and_fix() {
     );
     assert!(out.contains("checkpoint_interval_secs = 5 is out of range"), "{out}");
     assert!(out.contains("bad.toml:"), "the file and line are named: {out}");
+    // A damaged audit key is named too.
+    std::fs::write(s.data().join("keys/audit_ed25519"), "not a key\n").unwrap();
+    let o = Command::new(bin()).arg("check").arg("--config").arg(&s.inst.config).output().unwrap();
+    let out = text(&o);
+    assert!(
+        !o.status.success() && out.contains("audit_ed25519") && out.contains("audit signing key"),
+        "{out}"
+    );
 }
