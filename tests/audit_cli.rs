@@ -183,6 +183,13 @@ fn the_daemon_audits_its_configuration_start_and_stop_and_signs_a_checkpoint_at_
         .output()
         .unwrap();
     assert!(o.status.success() && text(&o).contains("OK"), "{}", text(&o));
+    // BIO 8.15 fields on local events: origin `local`, and the operator's OS user.
+    let events = s.audit();
+    let start = events.iter().find(|e| e.action == "start").unwrap();
+    assert_eq!(start.origin.as_deref(), Some("local"));
+    let check = events.iter().find(|e| e.action == "audit_verify").expect("the officer's check is recorded");
+    assert_eq!((check.actor.as_str(), check.outcome), ("operator", Outcome::Ok));
+    assert!(check.auth.as_deref().is_some_and(|a| a.starts_with("uid:")), "{check:?}");
 }
 
 #[test]

@@ -106,7 +106,8 @@ impl Event {
         self
     }
 
-    /// The remote address.
+    /// The remote address (default for `system` and `operator`: `local`; an `operator`
+    /// event without `auth` gets the OS user id, `uid:<n>`).
     pub fn origin(mut self, origin: impl Into<String>) -> Self {
         self.origin = Some(origin.into());
         self
@@ -163,6 +164,20 @@ impl Record {
     }
 }
 
+/// Whether the actor acts on this host (`system`, `operator`): BIO 8.15 wants an origin for
+/// every event, and for them it is `local`.
+fn local_actor(actor: &str) -> bool {
+    matches!(actor, "system" | "operator")
+}
+
+/// For an operator event without credential: the OS user id that ran the command.
+fn local_auth(actor: &str) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    (actor == "operator")
+        .then(|| std::fs::metadata("/proc/self").map(|m| format!("uid:{}", m.uid())).ok())
+        .flatten()
+}
+
 /// The audit log.
 #[derive(Clone)]
 pub struct Audit {
@@ -194,9 +209,9 @@ impl Audit {
         let mut rec = Record {
             seq,
             ts: format!("{ts:.3}"),
+            auth: ev.auth.or_else(|| local_auth(&ev.actor)),
+            origin: ev.origin.or_else(|| local_actor(&ev.actor).then(|| "local".to_owned())),
             actor: ev.actor,
-            auth: ev.auth,
-            origin: ev.origin,
             action: ev.action.to_owned(),
             object: ev.object,
             outcome: ev.outcome,

@@ -29,8 +29,6 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let key = super::signing_key(&config)?;
     let since = a.since.map(|t| format!("{t:.3}"));
     let ev = Event::new("operator", "audit_export", Outcome::Ok)
-        .auth("operator")
-        .origin("local")
         .object(json!({ "since": since, "to_file": a.out.is_some() }));
     audit.emit_blocking(ev).context("recording the export in the audit log")?;
     let text = audit.export_blocking(&key, a.since)?;

@@ -74,8 +74,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             }
             Err(f) => (Outcome::Error, json!({ "first_bad_event": f.seq(), "key": public.id() })),
         };
-        let ev =
-            Event::new("operator", "audit_verify", outcome).auth("operator").origin("local").object(object);
+        let ev = Event::new("operator", "audit_verify", outcome).object(object);
         if let Err(e) = audit.emit_blocking(ev) {
             // An officer with read-only access can still verify.
             eprintln!(
