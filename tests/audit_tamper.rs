@@ -99,6 +99,20 @@ impl Sample {
         (o.status.success(), text(&o))
     }
 
+    /// `meldpunt audit verify --against EARLIER` on the database: (success, output).
+    fn verify_against(&self, earlier: &Path) -> (bool, String) {
+        let o = Command::new(bin())
+            .args(["audit", "verify", "--pubkey"])
+            .arg(&self.pubkey)
+            .arg("--against")
+            .arg(earlier)
+            .arg("--config")
+            .arg(&self.config)
+            .output()
+            .unwrap();
+        (o.status.success(), text(&o))
+    }
+
     fn records(&self) -> Vec<Record> {
         Audit::new(State::open(&self.db).unwrap()).records().unwrap()
     }
@@ -196,14 +210,7 @@ fn every_kind_of_tampering_with_the_database_is_detected_with_the_right_message(
 fn every_bit_flip_of_an_export_is_detected() {
     let s = sample();
     let file = s._tmp.path().join("export.jsonl");
-    let o = Command::new(bin())
-        .args(["audit", "export", "--config"])
-        .arg(&s.config)
-        .arg("--out")
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
+    export_to(&s, &file);
     let (ok, out) = s.verify_export(&file);
     assert!(ok, "{out}");
     let bytes = std::fs::read(&file).unwrap();
@@ -298,4 +305,75 @@ fn an_export_since_a_date_verifies_on_its_own_with_only_the_public_key() {
         .output()
         .unwrap();
     assert!(!o.status.success() && text(&o).contains("signature does not verify"), "{}", text(&o));
+}
+
+#[test]
+fn a_rewrite_re_signed_with_the_hosts_own_key_is_caught_against_the_officers_earlier_export() {
+    let s = sample();
+    let earlier = s._tmp.path().join("earlier.jsonl");
+    export_to(&s, &earlier);
+    let (ok, out) = s.verify_against(&earlier);
+    assert!(ok && out.contains("is still there, unchanged"), "{out}");
+
+    // An intruder with root has the signing key: event 10 is changed, the chain re-computed
+    // and every later checkpoint re-signed with the real key.
+    let key = AuditKey::load(&Layout::new(s.db.parent().unwrap()).audit_key()).unwrap();
+    let mut recs = s.records();
+    recs[9].object = json!({ "bytes": 1, "file_id": "FORGED" });
+    let conn = rusqlite::Connection::open(&s.db).unwrap();
+    let mut prev = recs[8].hash.clone();
+    for r in recs.iter_mut().skip(9) {
+        r.prev = prev;
+        r.hash = r.compute_hash();
+        prev = r.hash.clone();
+        conn.execute(
+            "UPDATE audit SET object = ?1, prev = ?2, hash = ?3 WHERE seq = ?4",
+            rusqlite::params![r.object.to_string(), r.prev, r.hash, r.seq as i64],
+        )
+        .unwrap();
+    }
+    for mut c in
+        Audit::new(State::open(&s.db).unwrap()).checkpoints().unwrap().into_iter().filter(|c| c.seq >= 10)
+    {
+        c.head = recs[c.seq as usize - 1].hash.clone();
+        c.sig = key.sign(&c.message());
+        conn.execute(
+            "UPDATE audit_checkpoints SET head = ?1, sig = ?2 WHERE seq = ?3 AND reason = ?4",
+            rusqlite::params![c.head, c.sig, c.seq as i64, c.reason],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    let (ok, out) = s.verify();
+    assert!(ok, "with the key, the host's log alone cannot show it (documented limit): {out}");
+    detected(
+        "re-signed rewrite, against the earlier export",
+        s.verify_against(&earlier),
+        &["event 10:", "differs from your earlier export"],
+    );
+
+    // … and, on another installation, events removed from the end with their checkpoints.
+    let s = sample();
+    let earlier = s._tmp.path().join("earlier.jsonl");
+    export_to(&s, &earlier);
+    rusqlite::Connection::open(&s.db)
+        .unwrap()
+        .execute_batch("DELETE FROM audit WHERE seq >= 15; DELETE FROM audit_checkpoints WHERE seq >= 15")
+        .unwrap();
+    detected(
+        "tail and checkpoints removed, against the earlier export",
+        s.verify_against(&earlier),
+        &["event 15:", "gone from the log"],
+    );
+}
+
+fn export_to(s: &Sample, file: &Path) {
+    let o = Command::new(bin())
+        .args(["audit", "export", "--config"])
+        .arg(&s.config)
+        .arg("-o")
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
 }

@@ -116,6 +116,20 @@ pub enum Finding {
         /// Its last event.
         last: u64,
     },
+    /// An event differs from the officer's earlier export of it.
+    #[error(
+        "event {seq}: differs from your earlier export (whose checkpoints were valid): rewritten since, even if re-signed with this host's key"
+    )]
+    DivergedFromExport {
+        /// The event.
+        seq: u64,
+    },
+    /// An event of the officer's earlier export is gone although no anchor purged it.
+    #[error("event {seq}: was in your earlier export but is gone from the log (deleted or truncated since)")]
+    LostSinceExport {
+        /// The event.
+        seq: u64,
+    },
     /// Events a checkpoint covered are gone from the end.
     #[error(
         "event {last}: the log ends here but the checkpoint signed at {ts} covers {seq} events: events {}..={seq} were removed (truncated)",
@@ -140,6 +154,7 @@ impl Finding {
             Self::AnchorSignature { through } => *through,
             Self::Deleted { first, .. } => *first,
             Self::Gap { found, .. } => *found,
+            Self::DivergedFromExport { seq } | Self::LostSinceExport { seq } => *seq,
             Self::ExportTail { last } | Self::Truncated { last, .. } => *last,
         }
     }
@@ -237,4 +252,20 @@ pub(super) fn verify_structure(log: &Log, source: Source) -> Result<Verified, Fi
         purged_through: anchor.map_or(0, |a| a.through),
         unsigned_tail,
     })
+}
+
+/// Compares a verified log with the officer's earlier, verified export: every event of the
+/// export must still be there with the same hash, unless a signed anchor purged it. This holds
+/// even against someone who has the signing key: they cannot change the officer's copy.
+pub fn compare_with_earlier(now: &Log, earlier: &Log) -> Result<(), Finding> {
+    let purged = now.anchors.iter().map(|a| a.through).max().unwrap_or(0);
+    for old in &earlier.records {
+        match now.records.binary_search_by_key(&old.seq, |r| r.seq) {
+            Ok(i) if now.records[i].hash == old.hash => {}
+            Ok(_) => return Err(Finding::DivergedFromExport { seq: old.seq }),
+            Err(_) if old.seq <= purged => {}
+            Err(_) => return Err(Finding::LostSinceExport { seq: old.seq }),
+        }
+    }
+    Ok(())
 }

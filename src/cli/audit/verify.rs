@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::audit::export::parse;
-use crate::audit::verify::{Log, Source, verify};
+use crate::audit::verify::{Log, Source, compare_with_earlier, verify};
 use serde_json::json;
 
 use crate::audit::{Audit, Event, Outcome, PublicKey};
@@ -22,6 +22,10 @@ pub struct Args {
     /// only --pubkey, no configuration.
     #[arg(long, value_name = "EXPORT")]
     from: Option<PathBuf>,
+    /// Your earlier export, kept off this host: every event in it must still be there,
+    /// unchanged (or purged under a signed anchor). Catches a rewrite re-signed with a stolen key.
+    #[arg(long, value_name = "EARLIER_EXPORT")]
+    against: Option<PathBuf>,
 }
 
 /// Runs the verification; exit 0 only when everything checks out.
@@ -65,7 +69,23 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             (log, Source::Database, db.display().to_string())
         }
     };
-    let result = verify(&log, &public, source);
+    let mut result = verify(&log, &public, source);
+    if let (Ok(_), Some(f)) = (&result, &a.against) {
+        let earlier = match parse(&super::read_file(f, "the earlier export")?) {
+            Ok(e) => e,
+            Err(e) => {
+                println!("FAILED {}: {e}", f.display());
+                return Ok(ExitCode::FAILURE);
+            }
+        };
+        if let Err(e) = verify(&earlier, &public, Source::Export) {
+            println!("FAILED {} (the earlier export itself): {e}", f.display());
+            return Ok(ExitCode::FAILURE);
+        }
+        if let Err(e) = compare_with_earlier(&log, &earlier) {
+            result = Err(e);
+        }
+    }
     if let (Source::Database, Some(audit)) = (source, &db_audit) {
         // The officer's check is itself on the record (BIO 8.15: periodic integrity checks).
         let (outcome, object) = match &result {
@@ -94,6 +114,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             );
             if v.purged_through > 0 {
                 println!("  events 1..={} were purged for retention (signed anchor)", v.purged_through);
+            }
+            if let Some(f) = &a.against {
+                println!("  every event of {} is still there, unchanged", f.display());
             }
             if v.unsigned_tail > 0 {
                 println!(
