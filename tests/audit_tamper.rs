@@ -188,6 +188,13 @@ fn every_kind_of_tampering_with_the_database_is_detected_with_the_right_message(
     s.tamper(&sql2);
     detected("forgery with re-signed checkpoints", s.verify(), &["signature does not verify", "forged"]);
 
+    // A tampered field quoted in the message reaches the terminal escaped.
+    s.tamper("UPDATE audit_checkpoints SET ts = ts || char(27) || '[2J' || char(10) || 'OK' WHERE seq = 12");
+    let (ok, out) = s.verify();
+    detected("checkpoint time altered", (ok, out.clone()), &["checkpoint of event 12", "\\u{1b}[2J\\u{a}OK"]);
+    let failed = out.lines().find(|l| l.starts_with("FAILED")).unwrap();
+    assert!(!failed.contains('\u{1b}'), "{failed:?}");
+
     s.tamper("DELETE FROM audit WHERE seq <= 4");
     detected(
         "purge without an anchor",

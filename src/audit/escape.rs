@@ -30,6 +30,12 @@ pub fn text(s: &str) -> String {
     out
 }
 
+/// A message for the terminal (e.g. a verification finding that quotes tampered data): only
+/// unsafe characters are escaped, as `\u{…}`.
+pub fn visible(s: &str) -> String {
+    s.chars().map(|c| if is_unsafe(c) { format!("\\u{{{:x}}}", c as u32) } else { c.to_string() }).collect()
+}
+
 /// A JSON value as one line of JSON in which every unsafe character is a `\uXXXX` escape
 /// (serde_json already escapes C0 controls; this adds DEL, C1 and the format characters).
 /// The result parses to the same value.
@@ -60,6 +66,7 @@ mod tests {
         let t = text(nasty);
         assert!(!t.chars().any(is_unsafe), "{t}");
         assert!(t.contains("\\n") && t.contains("\\u{1b}") && t.contains("\\u{202e}") && t.contains("\\\""));
+        assert_eq!(visible("a'b\u{1b}[1m\n"), "a'b\\u{1b}[1m\\u{a}");
         let v = serde_json::json!({ "name": nasty });
         let j = json(&v);
         assert!(!j.chars().any(is_unsafe), "{j}");

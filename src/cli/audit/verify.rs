@@ -7,7 +7,7 @@ use crate::audit::export::parse;
 use crate::audit::verify::{Log, Source, compare_with_earlier, verify};
 use serde_json::json;
 
-use crate::audit::{Audit, Event, Outcome, PublicKey};
+use crate::audit::{Audit, Event, Outcome, PublicKey, escape};
 
 /// Arguments of `meldpunt audit verify`.
 #[derive(Debug, clap::Args)]
@@ -57,7 +57,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         Some(f) => match parse(&super::read_file(f, "the export")?) {
             Ok(log) => (log, Source::Export, f.display().to_string()),
             Err(e) => {
-                println!("FAILED {}: {e}", f.display());
+                println!("FAILED {}", escape::visible(&format!("{}: {e}", f.display())));
                 return Ok(ExitCode::FAILURE);
             }
         },
@@ -74,12 +74,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let earlier = match parse(&super::read_file(f, "the earlier export")?) {
             Ok(e) => e,
             Err(e) => {
-                println!("FAILED {}: {e}", f.display());
+                println!("FAILED {}", escape::visible(&format!("{}: {e}", f.display())));
                 return Ok(ExitCode::FAILURE);
             }
         };
         if let Err(e) = verify(&earlier, &public, Source::Export) {
-            println!("FAILED {} (the earlier export itself): {e}", f.display());
+            println!(
+                "FAILED {}",
+                escape::visible(&format!("{} (the earlier export itself): {e}", f.display()))
+            );
             return Ok(ExitCode::FAILURE);
         }
         if let Err(e) = compare_with_earlier(&log, &earlier) {
@@ -127,7 +130,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(f) => {
-            println!("FAILED {label}: {f}");
+            println!("FAILED {}", escape::visible(&format!("{label}: {f}")));
             Ok(ExitCode::FAILURE)
         }
     }
