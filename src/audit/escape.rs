@@ -96,6 +96,9 @@ mod tests {
         let s2 = sink.clone();
         let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(move || s2.clone()).finish();
         tracing::subscriber::with_default(subscriber, || {
+            // Other tests' threads may have cached "no interest" for the audit callsite while
+            // no subscriber was set; ask again now that this thread has one.
+            tracing::callsite::rebuild_interest_cache();
             let ev =
                 crate::audit::Event::new(format!("creditor:{nasty}"), "upload", crate::audit::Outcome::Ok)
                     .object(serde_json::json!({ "file_name": nasty }));

@@ -7,6 +7,8 @@
 //! was made. Every line must be exactly the canonical serialisation of what it holds, so no
 //! byte of the file can change without verification failing.
 
+use std::io::Write;
+
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -53,13 +55,29 @@ pub enum ExportError {
     },
 }
 
+/// Why an export could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum WriteError {
+    /// Reading the log failed.
+    #[error(transparent)]
+    State(#[from] StateError),
+    /// Writing the output failed.
+    #[error("writing the export: {0}")]
+    Io(#[from] std::io::Error),
+}
+
 impl Audit {
-    /// Signs an `export` checkpoint and returns the export text of the events from `since`
-    /// (all when `None`) up to that checkpoint.
-    pub fn export_blocking(&self, key: &AuditKey, since: Option<Timestamp>) -> Result<String, StateError> {
+    /// Signs an `export` checkpoint and writes the export of the events from `since` (all
+    /// when `None`) up to that checkpoint to `out`, event by event. Returns the lines written.
+    pub fn export_blocking(
+        &self,
+        key: &AuditKey,
+        since: Option<Timestamp>,
+        out: &mut dyn Write,
+    ) -> Result<u64, WriteError> {
         let own = self.checkpoint_blocking(key, "export", false)?;
         let end = own.as_ref().map_or(0, |c| c.seq);
-        let records: Vec<Record> = self.records()?.into_iter().filter(|r| r.seq <= end).collect();
         // Earlier exports' checkpoints are left out: the only `export` checkpoint is this one.
         let checkpoints: Vec<Checkpoint> = self
             .checkpoints()?
@@ -68,8 +86,11 @@ impl Audit {
             .collect();
         let anchor = self.anchors()?.into_iter().max_by_key(|a| a.through);
         let since = since.map(|t| format!("{t:.3}"));
-        let first_wanted =
-            records.iter().find(|r| since.as_ref().is_none_or(|s| r.ts >= *s)).map_or(end + 1, |r| r.seq);
+        let mut first_wanted = end + 1;
+        self.scan(since.as_deref(), &mut |r| {
+            first_wanted = first_wanted.min(r.seq);
+            false
+        })?;
         // Start right after the latest signed point before the first wanted event.
         let from_anchor = anchor.as_ref().map_or(0, |a| a.through);
         let start = checkpoints
@@ -77,29 +98,49 @@ impl Audit {
             .map(|c| c.seq)
             .filter(|s| *s < first_wanted && *s >= from_anchor)
             .max()
-            .unwrap_or(from_anchor)
-            .max(from_anchor);
-        let mut out = String::new();
+            .unwrap_or(from_anchor);
+        let mut lines = 0u64;
         if let Some(a) = anchor.filter(|a| a.through == start) {
-            push(&mut out, &Signed::Anchor(a));
+            line(out, &Signed::Anchor(a), &mut lines)?;
         }
         for c in checkpoints.iter().filter(|c| c.seq == start) {
-            push(&mut out, &Signed::Checkpoint(c.clone()));
+            line(out, &Signed::Checkpoint(c.clone()), &mut lines)?;
         }
-        for r in records.iter().filter(|r| r.seq > start) {
-            push(&mut out, r);
-            for c in checkpoints.iter().filter(|c| c.seq == r.seq) {
-                push(&mut out, &Signed::Checkpoint(c.clone()));
+        let mut failed = None;
+        self.scan(None, &mut |r| {
+            if r.seq <= start {
+                return true;
             }
+            if r.seq > end {
+                return false;
+            }
+            let written = line(out, &r, &mut lines).and_then(|()| {
+                checkpoints
+                    .iter()
+                    .filter(|c| c.seq == r.seq)
+                    .try_for_each(|c| line(out, &Signed::Checkpoint(c.clone()), &mut lines))
+            });
+            match written {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e.into());
         }
-        Ok(out)
+        Ok(lines)
     }
 }
 
-fn push(out: &mut String, line: &impl Serialize) {
-    // Serialising these plain structs cannot fail (string keys, no maps with other keys).
-    out.push_str(&serde_json::to_string(line).unwrap_or_default());
-    out.push('\n');
+/// Writes one line of an export (canonical JSON and a newline).
+fn line(out: &mut dyn Write, value: &impl Serialize, lines: &mut u64) -> std::io::Result<()> {
+    // Serialising these plain structs cannot fail (string keys only).
+    let text = serde_json::to_string(value).map_err(std::io::Error::other)?;
+    *lines += 1;
+    writeln!(out, "{text}")
 }
 
 /// Reads an export file strictly (see the module docs).

@@ -40,6 +40,7 @@ mod chain;
 pub mod checkpoint;
 pub mod escape;
 pub mod export;
+pub mod finding;
 pub mod key;
 pub mod report;
 pub mod retention;
@@ -275,17 +276,30 @@ impl Audit {
         Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
     }
 
-    /// Every event in order.
+    /// Every event in order (tests and small logs; the officer's commands use
+    /// [`Audit::scan`], which does not hold the log in memory).
     pub fn records(&self) -> Result<Vec<Record>, StateError> {
+        let mut out = Vec::new();
+        self.scan(None, &mut |r| {
+            out.push(r);
+            true
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each event in seq order (only those at or after `since`, a stored
+    /// timestamp text, when given) until it returns `false`.
+    pub fn scan(&self, since: Option<&str>, f: &mut dyn FnMut(Record) -> bool) -> Result<(), StateError> {
         let conn = self.state.lock();
         let mut stmt = conn.prepare(
             "SELECT seq, ts, actor, auth, origin, action, object, outcome, prev, hash
-             FROM audit ORDER BY seq",
+             FROM audit WHERE ?1 IS NULL OR ts >= ?1 ORDER BY seq",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let mut rows = stmt.query(params![since])?;
+        while let Some(r) = rows.next()? {
             let object: String = r.get(6)?;
             let outcome: String = r.get(7)?;
-            Ok(Record {
+            let rec = Record {
                 seq: r.get::<_, i64>(0)? as u64,
                 ts: r.get(1)?,
                 actor: r.get(2)?,
@@ -300,8 +314,11 @@ impl Audit {
                 },
                 prev: r.get(8)?,
                 hash: r.get(9)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            };
+            if !f(rec) {
+                break;
+            }
+        }
+        Ok(())
     }
 }

@@ -1,7 +1,10 @@
 //! What `meldpunt audit verify` checks: the hash chain, the checkpoints and the purge anchors,
 //! all against the officer's public key. The first problem found (in event order) is named.
 
+use std::collections::BTreeMap;
+
 use super::checkpoint::{Anchor, Checkpoint};
+pub use super::finding::Finding;
 use super::key::PublicKey;
 use super::{GENESIS, Record};
 
@@ -43,229 +46,188 @@ pub struct Verified {
     pub unsigned_tail: u64,
 }
 
-/// The first problem found.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum Finding {
-    /// The content of an event does not match its hash.
-    #[error("event {seq}: content does not match its hash (the event was altered)")]
-    Altered {
-        /// The event.
-        seq: u64,
-    },
-    /// An anchor's signature is not the key's.
-    #[error(
-        "purge anchor through event {through}: signature does not verify with this public key (anchor forged or altered)"
-    )]
-    AnchorSignature {
-        /// Its `through`.
-        through: u64,
-    },
-    /// An event's `prev` is not the previous event's hash.
-    #[error("event {seq}: 'prev' does not match the hash of event {} (events reordered or replaced)", seq - 1)]
-    BrokenLink {
-        /// The event.
-        seq: u64,
-    },
-    /// A checkpoint's head differs from the event it covers: the chain was re-computed.
-    #[error(
-        "event {seq}: does not match the checkpoint signed at {ts}: events {from}..={seq} were rewritten and re-chained (forgery)"
-    )]
-    CheckpointMismatch {
-        /// The event.
-        seq: u64,
-        /// The checkpoint's time.
-        ts: String,
-        /// First event that may be forged (after the last matching checkpoint).
-        from: u64,
-    },
-    /// A checkpoint's signature is not the key's.
-    #[error(
-        "checkpoint of event {seq} signed at {ts}: signature does not verify with this public key (checkpoint forged or altered)"
-    )]
-    CheckpointSignature {
-        /// Its seq.
-        seq: u64,
-        /// Its time.
-        ts: String,
-    },
-    /// Events before the first one are gone without a signed anchor.
-    #[error(
-        "event {first}: the log starts here but events {expected}..={} are missing and no signed purge anchor covers them (deleted)",
-        first - 1
-    )]
-    Deleted {
-        /// First seq present.
-        first: u64,
-        /// Seq that should have come first.
-        expected: u64,
-    },
-    /// A seq is missing or out of order.
-    #[error("event {found}: expected event {expected} here (events missing or reordered)")]
-    Gap {
-        /// Seq expected.
-        expected: u64,
-        /// Seq found.
-        found: u64,
-    },
-    /// An export does not end with a checkpoint of its last event.
-    #[error(
-        "event {last}: the export does not end with its own signed export checkpoint of its last event (its tail was cut)"
-    )]
-    ExportTail {
-        /// Its last event.
-        last: u64,
-    },
-    /// An event differs from the officer's earlier export of it.
-    #[error(
-        "event {seq}: differs from your earlier export (whose checkpoints were valid): rewritten since, even if re-signed with this host's key"
-    )]
-    DivergedFromExport {
-        /// The event.
-        seq: u64,
-    },
-    /// An event of the officer's earlier export is gone although no anchor purged it.
-    #[error("event {seq}: was in your earlier export but is gone from the log (deleted or truncated since)")]
-    LostSinceExport {
-        /// The event.
-        seq: u64,
-    },
-    /// Events a checkpoint covered are gone from the end.
-    #[error(
-        "event {last}: the log ends here but the checkpoint signed at {ts} covers {seq} events: events {}..={seq} were removed (truncated)",
-        last + 1
-    )]
-    Truncated {
-        /// The last event present.
-        last: u64,
-        /// The checkpoint's seq.
-        seq: u64,
-        /// The checkpoint's time.
-        ts: String,
-    },
-}
-
-impl Finding {
-    /// The event the finding names (for the officer: where to look).
-    pub fn seq(&self) -> u64 {
-        match self {
-            Self::Altered { seq } | Self::BrokenLink { seq } | Self::CheckpointMismatch { seq, .. } => *seq,
-            Self::CheckpointSignature { seq, .. } => *seq,
-            Self::AnchorSignature { through } => *through,
-            Self::Deleted { first, .. } => *first,
-            Self::Gap { found, .. } => *found,
-            Self::DivergedFromExport { seq } | Self::LostSinceExport { seq } => *seq,
-            Self::ExportTail { last } | Self::Truncated { last, .. } => *last,
-        }
-    }
-}
-
 /// Verifies `log` with `public`; the first problem is returned.
 pub fn verify(log: &Log, public: &PublicKey, source: Source) -> Result<Verified, Finding> {
-    for a in &log.anchors {
-        if !a.signed_by(public) {
-            return Err(Finding::AnchorSignature { through: a.through });
-        }
+    let mut v = Verifier::new(&log.checkpoints, &log.anchors, Some(public), source)?;
+    for r in &log.records {
+        v.push(r)?;
     }
-    for c in &log.checkpoints {
-        if !c.signed_by(public) {
-            return Err(Finding::CheckpointSignature { seq: c.seq, ts: c.ts.clone() });
-        }
-    }
-    verify_structure(log, source)
+    v.finish()
 }
 
 /// Everything but the signatures: where the log starts, the chain, checkpoint heads, the end.
 pub(super) fn verify_structure(log: &Log, source: Source) -> Result<Verified, Finding> {
-    let anchor = log.anchors.iter().max_by_key(|a| a.through);
-    let (mut expected, mut prev) =
-        anchor.map_or((1, GENESIS.to_owned()), |a| (a.through + 1, a.head.clone()));
-    match log.records.first() {
-        Some(first) if first.seq != expected => {
-            // An export made with --since starts right after a checkpoint of its own.
-            let from_checkpoint = source == Source::Export
-                && log.checkpoints.iter().any(|c| c.seq + 1 == first.seq && c.head == first.prev);
-            if from_checkpoint {
-                (expected, prev) = (first.seq, first.prev.clone());
-            } else if first.seq > expected {
-                return Err(Finding::Deleted { first: first.seq, expected });
-            } else {
-                return Err(Finding::Gap { expected, found: first.seq });
-            }
-        }
-        None if source == Source::Export => {
-            // An export of no new events: its checkpoints all name the same head.
-            if let Some(c) = log.checkpoints.iter().min_by_key(|c| c.seq)
-                && c.seq + 1 > expected
-            {
-                (expected, prev) = (c.seq + 1, c.head.clone());
-            }
-        }
-        _ => {}
-    }
-    let start = expected;
-    let mut last_matching = start - 1;
-    if let Some(c) = log.checkpoints.iter().find(|c| c.seq + 1 == start && c.head != prev) {
-        return Err(Finding::CheckpointMismatch { seq: c.seq, ts: c.ts.clone(), from: c.seq });
-    }
+    let mut v = Verifier::new(&log.checkpoints, &log.anchors, None, source)?;
     for r in &log.records {
-        if r.seq != expected {
-            return Err(Finding::Gap { expected, found: r.seq });
+        v.push(r)?;
+    }
+    v.finish()
+}
+
+/// Verification one event at a time, so a log of years is checked without holding it in
+/// memory: [`Verifier::new`] checks the signatures, [`Verifier::push`] each event in seq order,
+/// [`Verifier::finish`] the end.
+pub struct Verifier<'a> {
+    checkpoints: &'a [Checkpoint],
+    /// Checkpoints by the seq they cover.
+    at: BTreeMap<u64, Vec<&'a Checkpoint>>,
+    anchors: usize,
+    purged_through: u64,
+    source: Source,
+    expected: u64,
+    prev: String,
+    start: Option<u64>,
+    last_matching: u64,
+    events: u64,
+    earlier: Option<(BTreeMap<u64, String>, u64)>,
+}
+
+impl<'a> Verifier<'a> {
+    /// Checks every anchor's and checkpoint's signature (when `public` is given).
+    pub fn new(
+        checkpoints: &'a [Checkpoint],
+        anchors: &'a [Anchor],
+        public: Option<&PublicKey>,
+        source: Source,
+    ) -> Result<Verifier<'a>, Finding> {
+        if let Some(public) = public {
+            if let Some(a) = anchors.iter().find(|a| !a.signed_by(public)) {
+                return Err(Finding::AnchorSignature { through: a.through });
+            }
+            if let Some(c) = checkpoints.iter().find(|c| !c.signed_by(public)) {
+                return Err(Finding::CheckpointSignature { seq: c.seq, ts: c.ts.clone() });
+            }
         }
-        if r.prev != prev {
+        let mut at: BTreeMap<u64, Vec<&Checkpoint>> = BTreeMap::new();
+        for c in checkpoints {
+            at.entry(c.seq).or_default().push(c);
+        }
+        let anchor = anchors.iter().max_by_key(|a| a.through);
+        let (expected, prev) = anchor.map_or((1, GENESIS.to_owned()), |a| (a.through + 1, a.head.clone()));
+        Ok(Verifier {
+            checkpoints,
+            at,
+            anchors: anchors.len(),
+            purged_through: anchor.map_or(0, |a| a.through),
+            source,
+            expected,
+            prev,
+            start: None,
+            last_matching: 0,
+            events: 0,
+            earlier: None,
+        })
+    }
+
+    /// Also requires every event of `earlier` (the officer's verified earlier export) to be
+    /// there with the same hash, unless a signed anchor purged it. This holds even against
+    /// someone who has the signing key: they cannot change the officer's copy.
+    pub fn against(mut self, earlier: &Log) -> Self {
+        let hashes = earlier.records.iter().map(|r| (r.seq, r.hash.clone())).collect();
+        self.earlier = Some((hashes, self.purged_through));
+        self
+    }
+
+    /// Where the log starts: set by the first event (or by the end, when there is none).
+    fn begin(&mut self, first: Option<&Record>) -> Result<u64, Finding> {
+        if let Some(s) = self.start {
+            return Ok(s);
+        }
+        match first {
+            Some(first) if first.seq != self.expected => {
+                // An export made with --since starts right after a checkpoint of its own.
+                let before = first.seq.checked_sub(1).and_then(|s| self.at.get(&s));
+                let from_checkpoint = self.source == Source::Export
+                    && before.is_some_and(|cs| cs.iter().any(|c| c.head == first.prev));
+                if from_checkpoint {
+                    (self.expected, self.prev) = (first.seq, first.prev.clone());
+                } else if first.seq > self.expected {
+                    return Err(Finding::Deleted { first: first.seq, expected: self.expected });
+                } else {
+                    return Err(Finding::Gap { expected: self.expected, found: first.seq });
+                }
+            }
+            None if self.source == Source::Export => {
+                // An export of no new events: its checkpoints all name the same head.
+                if let Some((&seq, cs)) = self.at.iter().next()
+                    && seq + 1 > self.expected
+                {
+                    (self.expected, self.prev) = (seq + 1, cs[0].head.clone());
+                }
+            }
+            _ => {}
+        }
+        let start = self.expected;
+        self.start = Some(start);
+        self.last_matching = start - 1;
+        if let Some(c) = self.at.get(&(start - 1)).and_then(|cs| cs.iter().find(|c| c.head != self.prev)) {
+            return Err(Finding::CheckpointMismatch { seq: c.seq, ts: c.ts.clone(), from: c.seq });
+        }
+        Ok(start)
+    }
+
+    /// Checks the next event.
+    pub fn push(&mut self, r: &Record) -> Result<(), Finding> {
+        self.begin(Some(r))?;
+        if r.seq != self.expected {
+            return Err(Finding::Gap { expected: self.expected, found: r.seq });
+        }
+        if r.prev != self.prev {
             return Err(Finding::BrokenLink { seq: r.seq });
         }
         if r.compute_hash() != r.hash {
             return Err(Finding::Altered { seq: r.seq });
         }
-        for c in log.checkpoints.iter().filter(|c| c.seq == r.seq) {
+        for c in self.at.get(&r.seq).into_iter().flatten() {
             if c.head != r.hash {
                 return Err(Finding::CheckpointMismatch {
                     seq: r.seq,
                     ts: c.ts.clone(),
-                    from: last_matching + 1,
+                    from: self.last_matching + 1,
                 });
             }
-            last_matching = r.seq;
+            self.last_matching = r.seq;
         }
-        prev = r.hash.clone();
-        expected += 1;
+        if let Some((hashes, _)) = &self.earlier
+            && hashes.get(&r.seq).is_some_and(|h| *h != r.hash)
+        {
+            return Err(Finding::DivergedFromExport { seq: r.seq });
+        }
+        self.prev = r.hash.clone();
+        self.expected += 1;
+        self.events += 1;
+        Ok(())
     }
-    let last = expected - 1;
-    if let Some(c) = log.checkpoints.iter().filter(|c| c.seq > last).max_by_key(|c| c.seq) {
-        return Err(Finding::Truncated { last, seq: c.seq, ts: c.ts.clone() });
-    }
-    let signed = log.checkpoints.iter().map(|c| c.seq).filter(|s| *s >= start.saturating_sub(1)).max();
-    let unsigned_tail = last - signed.unwrap_or(start - 1).max(start - 1);
-    // An export ends with the one `export` checkpoint signed when it was made (earlier
-    // exports' checkpoints are left out), so cutting it back to an older checkpoint shows.
-    let mut own = log.checkpoints.iter().filter(|c| c.reason == "export");
-    let sealed = matches!((own.next(), own.next()), (Some(c), None) if c.seq == last);
-    if source == Source::Export && (unsigned_tail > 0 || !sealed) {
-        return Err(Finding::ExportTail { last });
-    }
-    Ok(Verified {
-        events: log.records.len() as u64,
-        range: log.records.first().map(|f| (f.seq, last)),
-        checkpoints: log.checkpoints.iter().filter(|c| c.seq + 1 >= start).count(),
-        anchors: log.anchors.len(),
-        purged_through: anchor.map_or(0, |a| a.through),
-        unsigned_tail,
-    })
-}
 
-/// Compares a verified log with the officer's earlier, verified export: every event of the
-/// export must still be there with the same hash, unless a signed anchor purged it. This holds
-/// even against someone who has the signing key: they cannot change the officer's copy.
-pub fn compare_with_earlier(now: &Log, earlier: &Log) -> Result<(), Finding> {
-    let purged = now.anchors.iter().map(|a| a.through).max().unwrap_or(0);
-    for old in &earlier.records {
-        match now.records.binary_search_by_key(&old.seq, |r| r.seq) {
-            Ok(i) if now.records[i].hash == old.hash => {}
-            Ok(_) => return Err(Finding::DivergedFromExport { seq: old.seq }),
-            Err(_) if old.seq <= purged => {}
-            Err(_) => return Err(Finding::LostSinceExport { seq: old.seq }),
+    /// Checks the end: nothing signed beyond the last event, an export's own seal, and (with
+    /// [`Verifier::against`]) no event of the earlier export lost.
+    pub fn finish(mut self) -> Result<Verified, Finding> {
+        let start = self.begin(None)?;
+        let last = self.expected - 1;
+        if let Some((&seq, cs)) = self.at.range(last + 1..).next_back() {
+            return Err(Finding::Truncated { last, seq, ts: cs[0].ts.clone() });
         }
+        let signed = self.at.range(start.saturating_sub(1)..).next_back().map(|(s, _)| *s);
+        let unsigned_tail = last - signed.unwrap_or(start - 1).max(start - 1);
+        // An export ends with the one `export` checkpoint signed when it was made (earlier
+        // exports' checkpoints are left out), so cutting it back to an older checkpoint shows.
+        let mut own = self.checkpoints.iter().filter(|c| c.reason == "export");
+        let sealed = matches!((own.next(), own.next()), (Some(c), None) if c.seq == last);
+        if self.source == Source::Export && (unsigned_tail > 0 || !sealed) {
+            return Err(Finding::ExportTail { last });
+        }
+        if let Some((hashes, purged)) = &self.earlier
+            && let Some(&seq) = hashes.keys().find(|s| **s > *purged && !(start..=last).contains(*s))
+        {
+            return Err(Finding::LostSinceExport { seq });
+        }
+        Ok(Verified {
+            events: self.events,
+            range: (self.events > 0).then_some((start, last)),
+            checkpoints: self.at.range(start.saturating_sub(1)..).map(|(_, cs)| cs.len()).sum(),
+            anchors: self.anchors,
+            purged_through: self.purged_through,
+            unsigned_tail,
+        })
     }
-    Ok(())
 }

@@ -3,6 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use std::io::Write;
+
 use anyhow::Context;
 use jiff::Timestamp;
 use serde_json::json;
@@ -31,20 +33,34 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let ev = Event::new("operator", "audit_export", Outcome::Ok)
         .object(json!({ "since": since, "to_file": a.out.is_some() }));
     audit.emit_blocking(ev).context("recording the export in the audit log")?;
-    let text = audit.export_blocking(&key, a.since)?;
     match &a.out {
         Some(f) => {
-            crate::vault::fsutil::write_atomic(f, text.as_bytes(), true).with_context(|| {
-                format!("{}: cannot write the export; choose a writable path", f.display())
-            })?;
+            let fix = || format!("{}: cannot write the export; choose a writable path", f.display());
+            let dir = f.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+            let tmp = dir.join(format!(".{}.tmp", ulid::Ulid::new()));
+            let written = (|| -> anyhow::Result<u64> {
+                let mut w = std::io::BufWriter::new(crate::vault::fsutil::create_new_private(&tmp)?);
+                let lines = audit.export_blocking(&key, a.since, &mut w)?;
+                w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+                std::fs::rename(&tmp, f)?;
+                crate::vault::fsutil::sync_dir(dir)?;
+                Ok(lines)
+            })();
+            let lines = written.inspect_err(|_| {
+                let _ = std::fs::remove_file(&tmp);
+            });
+            let lines = lines.with_context(fix)?;
             eprintln!(
-                "wrote {} lines to {}; verify anywhere with: meldpunt audit verify --pubkey audit.pub --from {}",
-                text.lines().count(),
+                "wrote {lines} lines to {}; verify anywhere with: meldpunt audit verify --pubkey audit.pub --from {}",
                 f.display(),
                 f.display()
             );
         }
-        None => print!("{text}"),
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            audit.export_blocking(&key, a.since, &mut w)?;
+            w.flush()?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -32,7 +32,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         burst_minutes: config.audit.failed_login_window_mins,
         unpicked_days: config.audit.unpicked_after_days,
     };
-    let rep = build(&audit.records()?, period, now, t);
+    // Only events from the period's start on (later ones count for pickups).
+    let from = period.first_day().to_zoned(crate::domain::period::zone())?.timestamp();
+    let mut records = Vec::new();
+    audit.scan(Some(&format!("{from:.3}")), &mut |r| {
+        records.push(r);
+        true
+    })?;
+    let rep = build(&records, period, now, t);
     if a.json {
         println!("{}", escape::json(&rep));
     } else {

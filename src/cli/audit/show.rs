@@ -1,5 +1,6 @@
 //! `meldpunt audit show`: events filtered, as a table or JSON Lines, always escaped.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use jiff::Timestamp;
@@ -35,50 +36,69 @@ pub struct Args {
 /// Prints the matching events.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let (_, audit) = super::open(&a.config.config)?;
-    let records = audit.records()?;
     let since = a.since.map(|t| format!("{t:.3}"));
     let until = a.until.map(|t| format!("{t:.3}"));
-    let keep = |r: &&Record| {
-        since.as_ref().is_none_or(|s| r.ts >= *s)
-            && until.as_ref().is_none_or(|u| r.ts < *u)
+    let keep = |r: &Record| {
+        until.as_ref().is_none_or(|u| r.ts < *u)
             && a.actor.as_ref().is_none_or(|x| &r.actor == x)
             && a.action.as_ref().is_none_or(|x| &r.action == x)
             && a.outcome.as_ref().is_none_or(|x| r.outcome.as_str() == x)
     };
-    let shown: Vec<&Record> = records.iter().filter(keep).collect();
-    if a.json {
-        for r in &shown {
-            println!("{}", escape::json(r));
-        }
-    } else {
-        print!("{}", table(&shown));
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if !a.json {
+        out.write_all(header().as_bytes())?;
     }
+    let (mut shown, mut failed) = (0u64, None);
+    audit.scan(since.as_deref(), &mut |r| {
+        if !keep(&r) {
+            return true;
+        }
+        shown += 1;
+        let line = if a.json { escape::json(&r) } else { row(&r) };
+        match writeln!(out, "{line}") {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        }
+    })?;
+    match failed {
+        // A closed pipe (`| head`) ends the listing quietly.
+        Some(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(ExitCode::SUCCESS),
+        Some(e) => return Err(e.into()),
+        None => {}
+    }
+    if !a.json {
+        writeln!(out, "{shown} event(s)")?;
+    }
+    out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The events as a table; every field escaped (no control character reaches the terminal).
-pub fn table(records: &[&Record]) -> String {
-    let mut out = format!(
+/// The table header.
+fn header() -> String {
+    format!(
         "{:>6}  {:<24}  {:<22}  {:<14}  {:<7}  {:<22}  {}\n",
         "seq", "ts", "actor", "action", "outcome", "origin", "object"
-    );
-    for r in records {
-        let outcome = match r.outcome {
-            Outcome::Ok => "ok",
-            Outcome::Denied => "DENIED",
-            Outcome::Error => "ERROR",
-        };
-        out.push_str(&format!(
-            "{:>6}  {:<24}  {:<22}  {:<14}  {:<7}  {:<22}  {}\n",
-            r.seq,
-            escape::text(&r.ts),
-            escape::text(&r.actor),
-            escape::text(&r.action),
-            outcome,
-            escape::text(r.origin.as_deref().unwrap_or("-")),
-            escape::json(&r.object)
-        ));
-    }
-    out.push_str(&format!("{} event(s)\n", records.len()));
-    out
+    )
+}
+
+/// One event as a table row; every field escaped (no control character reaches the terminal).
+pub fn row(r: &Record) -> String {
+    let outcome = match r.outcome {
+        Outcome::Ok => "ok",
+        Outcome::Denied => "DENIED",
+        Outcome::Error => "ERROR",
+    };
+    format!(
+        "{:>6}  {:<24}  {:<22}  {:<14}  {:<7}  {:<22}  {}",
+        r.seq,
+        escape::text(&r.ts),
+        escape::text(&r.actor),
+        escape::text(&r.action),
+        outcome,
+        escape::text(r.origin.as_deref().unwrap_or("-")),
+        escape::json(&r.object)
+    )
 }

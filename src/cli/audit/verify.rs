@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::audit::export::parse;
-use crate::audit::verify::{Log, Source, compare_with_earlier, verify};
+use crate::audit::verify::{Finding, Log, Source, Verified, Verifier, verify};
 use serde_json::json;
 
 use crate::audit::{Audit, Event, Outcome, PublicKey, escape};
@@ -52,10 +52,38 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             key.public()
         }
     };
+    // The earlier export is checked on its own first (it is small: one export).
+    let earlier = match &a.against {
+        None => None,
+        Some(f) => {
+            let checked =
+                parse(&super::read_file(f, "the earlier export")?).map_err(|e| e.to_string()).and_then(
+                    |log| verify(&log, &public, Source::Export).map(|_| log).map_err(|e| e.to_string()),
+                );
+            match checked {
+                Ok(log) => Some(log),
+                Err(e) => {
+                    println!(
+                        "FAILED {}",
+                        escape::visible(&format!("{} (the earlier export): {e}", f.display()))
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+    };
     let mut db_audit = None;
-    let (log, source, label) = match &a.from {
+    let (result, source, label) = match &a.from {
         Some(f) => match parse(&super::read_file(f, "the export")?) {
-            Ok(log) => (log, Source::Export, f.display().to_string()),
+            Ok(log) => {
+                let result = Verifier::new(&log.checkpoints, &log.anchors, Some(&public), Source::Export)
+                    .map(|v| with_earlier(v, earlier.as_ref()))
+                    .and_then(|mut v| {
+                        log.records.iter().try_for_each(|r| v.push(r))?;
+                        v.finish()
+                    });
+                (result, Source::Export, f.display().to_string())
+            }
             Err(e) => {
                 println!("FAILED {}", escape::visible(&format!("{}: {e}", f.display())));
                 return Ok(ExitCode::FAILURE);
@@ -64,31 +92,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         None => {
             let (config, audit) = super::open(&a.config.config)?;
             let db = crate::layout::Layout::new(&config.data_dir).state_db();
-            let log = database_log(&audit)?;
+            let result = verify_database(&audit, &public, earlier.as_ref())?;
             db_audit = Some(audit);
-            (log, Source::Database, db.display().to_string())
+            (result, Source::Database, db.display().to_string())
         }
     };
-    let mut result = verify(&log, &public, source);
-    if let (Ok(_), Some(f)) = (&result, &a.against) {
-        let earlier = match parse(&super::read_file(f, "the earlier export")?) {
-            Ok(e) => e,
-            Err(e) => {
-                println!("FAILED {}", escape::visible(&format!("{}: {e}", f.display())));
-                return Ok(ExitCode::FAILURE);
-            }
-        };
-        if let Err(e) = verify(&earlier, &public, Source::Export) {
-            println!(
-                "FAILED {}",
-                escape::visible(&format!("{} (the earlier export itself): {e}", f.display()))
-            );
-            return Ok(ExitCode::FAILURE);
-        }
-        if let Err(e) = compare_with_earlier(&log, &earlier) {
-            result = Err(e);
-        }
-    }
     if let (Source::Database, Some(audit)) = (source, &db_audit) {
         // The officer's check is itself on the record (BIO 8.15: periodic integrity checks).
         let (outcome, object) = match &result {
@@ -136,7 +144,34 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// The whole log of the database.
-pub(crate) fn database_log(audit: &Audit) -> anyhow::Result<Log> {
-    Ok(Log { records: audit.records()?, checkpoints: audit.checkpoints()?, anchors: audit.anchors()? })
+fn with_earlier<'a>(v: Verifier<'a>, earlier: Option<&Log>) -> Verifier<'a> {
+    match earlier {
+        Some(e) => v.against(e),
+        None => v,
+    }
+}
+
+/// Verifies the database's log event by event (a log of years is never held in memory).
+fn verify_database(
+    audit: &Audit,
+    public: &PublicKey,
+    earlier: Option<&Log>,
+) -> anyhow::Result<Result<Verified, Finding>> {
+    let (checkpoints, anchors) = (audit.checkpoints()?, audit.anchors()?);
+    let mut v = match Verifier::new(&checkpoints, &anchors, Some(public), Source::Database) {
+        Ok(v) => with_earlier(v, earlier),
+        Err(f) => return Ok(Err(f)),
+    };
+    let mut found = None;
+    audit.scan(None, &mut |r| match v.push(&r) {
+        Ok(()) => true,
+        Err(f) => {
+            found = Some(f);
+            false
+        }
+    })?;
+    Ok(match found {
+        Some(f) => Err(f),
+        None => v.finish(),
+    })
 }
