@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{bin, text};
-use meldpunt::audit::verify::{Source, verify};
 use meldpunt::audit::{Audit, AuditKey, Event, Outcome, PublicKey, Record};
 use meldpunt::layout::Layout;
 use meldpunt::state::State;
@@ -222,9 +221,11 @@ fn every_bit_flip_of_an_export_is_detected() {
     assert!(ok, "{out}");
     let bytes = std::fs::read(&file).unwrap();
 
-    let check = |b: &[u8]| match meldpunt::audit::export::parse(b) {
-        Ok(log) => verify(&log, &s.public, Source::Export).map(|_| ()).map_err(|f| f.to_string()),
-        Err(e) => Err(e.to_string()),
+    // The command's own reader and verifier, on the bytes in memory.
+    let check = |b: &[u8]| {
+        meldpunt::audit::offline::verify_export(std::io::Cursor::new(b), &s.public, None)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
     };
     assert_eq!(check(&bytes), Ok(()));
     let mut flipped = bytes.clone();

@@ -7,7 +7,7 @@
 //! was made. Every line must be exactly the canonical serialisation of what it holds, so no
 //! byte of the file can change without verification failing.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -143,34 +143,88 @@ fn line(out: &mut dyn Write, value: &impl Serialize, lines: &mut u64) -> std::io
     writeln!(out, "{text}")
 }
 
-/// Reads an export file strictly (see the module docs).
-pub fn parse(bytes: &[u8]) -> Result<Log, ExportError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| ExportError::NotUtf8 { offset: e.valid_up_to() })?;
-    if text.is_empty() {
-        return Ok(Log::default());
-    }
-    let body = text.strip_suffix('\n').ok_or(ExportError::Incomplete)?;
-    let mut log = Log::default();
-    for (i, line) in body.split('\n').enumerate() {
-        let n = i + 1;
-        let bad = |e: serde_json::Error| ExportError::BadLine { line: n, why: e.to_string() };
-        let canonical = if line.starts_with("{\"checkpoint\":") || line.starts_with("{\"anchor\":") {
-            let s: Signed = serde_json::from_str(line).map_err(bad)?;
-            let again = serde_json::to_string(&s).map_err(bad)?;
-            match s {
-                Signed::Anchor(a) => log.anchors.push(a),
-                Signed::Checkpoint(c) => log.checkpoints.push(c),
-            }
-            again
-        } else {
-            let r: Record = serde_json::from_str(line).map_err(bad)?;
-            let again = serde_json::to_string(&r).map_err(bad)?;
-            log.records.push(r);
-            again
+/// One line of an export, parsed.
+pub(super) enum Line {
+    /// An event.
+    Record(Record),
+    /// A checkpoint.
+    Checkpoint(Checkpoint),
+    /// A purge anchor.
+    Anchor(Anchor),
+}
+
+/// Parses line `n` strictly: it must be exactly the canonical form of what it holds.
+pub(super) fn parse_line(n: usize, line: &str) -> Result<Line, ExportError> {
+    let bad = |e: serde_json::Error| ExportError::BadLine { line: n, why: e.to_string() };
+    let (parsed, canonical) = if line.starts_with("{\"checkpoint\":") || line.starts_with("{\"anchor\":") {
+        let s: Signed = serde_json::from_str(line).map_err(bad)?;
+        let again = serde_json::to_string(&s).map_err(bad)?;
+        let parsed = match s {
+            Signed::Anchor(a) => Line::Anchor(a),
+            Signed::Checkpoint(c) => Line::Checkpoint(c),
         };
-        if canonical != line {
-            return Err(ExportError::NotCanonical { line: n });
-        }
+        (parsed, again)
+    } else {
+        let r: Record = serde_json::from_str(line).map_err(bad)?;
+        let again = serde_json::to_string(&r).map_err(bad)?;
+        (Line::Record(r), again)
+    };
+    if canonical != line {
+        return Err(ExportError::NotCanonical { line: n });
     }
-    Ok(log)
+    Ok(parsed)
+}
+
+/// Calls `f` with each line of `input` (number from 1, text without the newline), checking
+/// that the file is UTF-8 and ends with a newline; stops at the first error.
+pub(super) fn for_each_line<E: From<ExportError> + From<std::io::Error>>(
+    mut input: impl BufRead,
+    mut f: impl FnMut(usize, &str) -> Result<(), E>,
+) -> Result<(), E> {
+    let (mut buf, mut offset, mut n) = (Vec::new(), 0usize, 0usize);
+    loop {
+        buf.clear();
+        if input.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
+        }
+        n += 1;
+        let text = std::str::from_utf8(&buf)
+            .map_err(|e| ExportError::NotUtf8 { offset: offset + e.valid_up_to() })?;
+        offset += buf.len();
+        let line = text.strip_suffix('\n').ok_or(ExportError::Incomplete)?;
+        f(n, line)?;
+    }
+}
+
+/// Reads a whole export strictly into memory (see the module docs; for a large file use
+/// [`super::offline::verify_export`], which streams).
+pub fn parse(bytes: &[u8]) -> Result<Log, ExportError> {
+    let mut log = Log::default();
+    let read = for_each_line(std::io::Cursor::new(bytes), |n, line| -> Result<(), ParseFailure> {
+        match parse_line(n, line)? {
+            Line::Record(r) => log.records.push(r),
+            Line::Checkpoint(c) => log.checkpoints.push(c),
+            Line::Anchor(a) => log.anchors.push(a),
+        }
+        Ok(())
+    });
+    match read {
+        Ok(()) => Ok(log),
+        Err(ParseFailure(e)) => Err(e),
+    }
+}
+
+/// A parse error (reading from memory cannot fail with I/O).
+struct ParseFailure(ExportError);
+
+impl From<ExportError> for ParseFailure {
+    fn from(e: ExportError) -> Self {
+        ParseFailure(e)
+    }
+}
+
+impl From<std::io::Error> for ParseFailure {
+    fn from(e: std::io::Error) -> Self {
+        ParseFailure(ExportError::BadLine { line: 0, why: e.to_string() })
+    }
 }

@@ -42,6 +42,7 @@ pub mod escape;
 pub mod export;
 pub mod finding;
 pub mod key;
+pub mod offline;
 pub mod report;
 pub mod retention;
 pub mod timer;

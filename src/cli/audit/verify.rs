@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::audit::export::parse;
+use crate::audit::offline::{OfflineError, verify_export};
 use crate::audit::verify::{Finding, Log, Source, Verified, Verifier, verify};
+use anyhow::Context;
 use serde_json::json;
 
 use crate::audit::{Audit, Event, Outcome, PublicKey, escape};
@@ -74,21 +76,19 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     let mut db_audit = None;
     let (result, source, label) = match &a.from {
-        Some(f) => match parse(&super::read_file(f, "the export")?) {
-            Ok(log) => {
-                let result = Verifier::new(&log.checkpoints, &log.anchors, Some(&public), Source::Export)
-                    .map(|v| with_earlier(v, earlier.as_ref()))
-                    .and_then(|mut v| {
-                        log.records.iter().try_for_each(|r| v.push(r))?;
-                        v.finish()
-                    });
-                (result, Source::Export, f.display().to_string())
-            }
-            Err(e) => {
-                println!("FAILED {}", escape::visible(&format!("{}: {e}", f.display())));
-                return Ok(ExitCode::FAILURE);
-            }
-        },
+        Some(f) => {
+            let file = std::fs::File::open(f)
+                .with_context(|| format!("{}: cannot read the export; check the path", f.display()))?;
+            let result = match verify_export(std::io::BufReader::new(file), &public, earlier.as_ref()) {
+                Ok(v) => Ok(v),
+                Err(OfflineError::Found(finding)) => Err(finding),
+                Err(e) => {
+                    println!("FAILED {}", escape::visible(&format!("{}: {e}", f.display())));
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            (result, Source::Export, f.display().to_string())
+        }
         None => {
             let (config, audit) = super::open(&a.config.config)?;
             let db = crate::layout::Layout::new(&config.data_dir).state_db();
