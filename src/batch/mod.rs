@@ -9,11 +9,11 @@
 //! - `report`: each creditor's batch report (delivered or not, and why).
 //! - `run`: one period's batch from start to delivery, crash-safe and exactly once.
 //! - `scheduler`: the daemon's timer that runs due batches (and missed ones at start-up).
-pub mod bundle;
 pub mod classify;
-pub mod report;
 pub mod routing;
-pub mod run;
 pub mod schedule;
+pub mod bundle;
+pub mod report;
+pub mod run;
 pub mod scheduler;
 pub mod signals;
