@@ -81,6 +81,7 @@ pub struct Daemon {
     admin_addr: SocketAddr,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
+    audit_key: Arc<crate::audit::AuditKey>,
 }
 
 impl Daemon {
@@ -93,6 +94,7 @@ impl Daemon {
         if resumed > 0 {
             tracing::info!(files = resumed, "feedback of the previous run routed");
         }
+        let audit_key = crate::audit::timer::start_key(&intake, &config)?;
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         let mut sftp_addr = None;
@@ -154,6 +156,12 @@ impl Daemon {
                 "admin": admin_addr.to_string(),
             })))
             .await;
+        let (a, k, cfg) = (intake.audit().clone(), audit_key.clone(), config.audit);
+        let rx = stop_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            crate::audit::timer::run(a, k, cfg, rx).await;
+            anyhow::Ok(())
+        }));
         if let Some(a) = sftp_addr {
             tracing::info!(addr = %a, "SFTP listening");
         }
@@ -161,7 +169,7 @@ impl Daemon {
             tracing::info!(addr = %a, "HTTPS listening");
         }
         tracing::info!(addr = %admin_addr, "admin listening (/healthz, /metrics)");
-        Ok(Daemon { intake, sftp_addr, https_addr, admin_addr, stop, tasks })
+        Ok(Daemon { intake, sftp_addr, https_addr, admin_addr, stop, tasks, audit_key })
     }
 
     /// The intake (shared by all listeners).
@@ -203,5 +211,11 @@ impl Daemon {
             }
         }
         self.intake.audit().record(Event::new("system", "stop", Outcome::Ok)).await;
+        let (audit, key) = (self.intake.audit().clone(), self.audit_key);
+        match tokio::task::spawn_blocking(move || audit.checkpoint_blocking(&key, "shutdown", false)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "could not write the shutdown audit checkpoint"),
+            Err(e) => tracing::error!(error = %e, "shutdown audit checkpoint panicked"),
+        }
     }
 }

@@ -4,6 +4,7 @@
 //! data/state.db                       SQLite: files, receipts, audit chain
 //! data/host_ed25519                   SSH host key (created on first start)
 //! data/keys/periods/YYYY-MM           age identity of a period (0600)
+//! data/keys/audit_ed25519             Ed25519 key signing audit checkpoints (0600)
 //! data/vault/YYYY-MM/<file-id>.age    sealed accepted records of one upload
 //! data/vault/tmp/                     sealed output of uploads still in progress
 //! data/parties/<id>/receipts/         receipts (creditors and municipalities)
@@ -45,6 +46,11 @@ impl Layout {
     /// The age identity file of a period.
     pub fn period_key(&self, p: Period) -> PathBuf {
         self.period_keys().join(p.to_string())
+    }
+
+    /// The Ed25519 key that signs audit checkpoints and anchors.
+    pub fn audit_key(&self) -> PathBuf {
+        self.root.join("keys").join("audit_ed25519")
     }
 
     /// Sealed intake of a period.

@@ -145,19 +145,19 @@ fn downloads_are_byte_identical_resumable_and_removal_acknowledges() {
     let audit = s.audit();
     let pickups: Vec<_> = audit.iter().filter(|e| e.action == "pickup").collect();
     assert!(
-        pickups.iter().any(|e| e.object["protocol"] == "sftp" && e.object["file"] == csv),
+        pickups.iter().any(|e| e.object["protocol"] == "sftp" && e.object["bundle"] == csv),
         "a completed SFTP download is a pickup: {pickups:?}"
     );
     assert!(
-        pickups
-            .iter()
-            .any(|e| e.object["protocol"] == "https" && e.object["file"] == json && e.object["from"] == 100),
+        pickups.iter().any(|e| e.object["protocol"] == "https"
+            && e.object["bundle"] == json
+            && e.object["from"] == 100),
         "the resumed HTTPS download completes a pickup: {pickups:?}"
     );
     assert!(pickups.iter().all(|e| e.actor == format!("gemeente:{code}")));
     let partial = audit
         .iter()
-        .filter(|e| e.action == "pickup" && e.object["protocol"] == "https" && e.object["file"] == json)
+        .filter(|e| e.action == "pickup" && e.object["protocol"] == "https" && e.object["bundle"] == json)
         .count();
     assert_eq!(partial, 1, "the first 100 bytes alone are not a pickup");
     let m = manifest(&s, code, p);
@@ -175,8 +175,8 @@ fn downloads_are_byte_identical_resumable_and_removal_acknowledges() {
     assert_eq!(names(&pickup_dir(&s, code)), [format!("{code}_{p}_v1_manifest.json")]);
     let acks: Vec<_> = s.audit().into_iter().filter(|e| e.action == "pickup_ack").collect();
     assert_eq!(acks.len(), 2, "{acks:?}");
-    assert!(acks.iter().any(|e| e.object["protocol"] == "sftp" && e.object["file"] == csv));
-    assert!(acks.iter().any(|e| e.object["protocol"] == "https" && e.object["file"] == json));
+    assert!(acks.iter().any(|e| e.object["protocol"] == "sftp" && e.object["bundle"] == csv));
+    assert!(acks.iter().any(|e| e.object["protocol"] == "https" && e.object["bundle"] == json));
 }
 
 #[test]

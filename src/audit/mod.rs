@@ -4,17 +4,53 @@
 //! Events carry ids, hashes, fingerprints and counts only — never personal data. The
 //! [`Event`] builder takes an `object` as JSON so callers decide, and reviewers can see, what
 //! goes in.
+//!
+//! Signed [checkpoints](checkpoint) and purge [anchors](checkpoint::Anchor) make truncation,
+//! deletion and re-chained rewrites detectable ([`verify`]); [`export`] writes a file that
+//! verifies offline; [`report`] summarises a month for the officer's review.
+//!
+//! # Action names
+//!
+//! The report counts by these names (actor `creditor:<id>` / `gemeente:<code>` unless noted;
+//! any other action is still counted per party under its own name, so `shred` and `erase`
+//! appear as soon as they are emitted):
+//!
+//! | action | who | object |
+//! |---|---|---|
+//! | `login` | party or `unknown` | `method`, `reason` (denied) |
+//! | `upload` | creditor | `file_id`, `sha256`, `bytes`, `period` |
+//! | `receipt` | `system` | `creditor`, `file_id`, `status`, `records.{total,accepted,…}` |
+//! | `batch` | `system`/`operator` | `period`, `version`, `municipalities[{gemeente,households,signals}]` — each entry is one delivery |
+//! | `delivery` | `system`/`operator` | `gemeente`, `period`, `version` (if emitted per municipality) |
+//! | `pickup`, `pickup_ack` | municipality | `bundle` (file name `<GM>_<period>_v<n>_…`) |
+//! | `feedback` | municipality | file id, counts |
+//! | `feedback_routed` | `system` | `creditor`, counts |
+//! | `shred`, `erase` | `system`/`operator` | ids, counts |
+//! | `config_load` | `system` | `sha256` of the file, `changed`, `previous` |
+//! | `start`, `stop`, `audit_purge` | `system` | counts |
 
 use jiff::Timestamp;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::state::{State, StateError};
 
 mod chain;
+pub mod checkpoint;
+pub mod escape;
+pub mod export;
+pub mod finding;
+pub mod key;
+pub mod offline;
+pub mod report;
+pub mod retention;
+pub mod timer;
+pub mod verify;
 
 pub use chain::{VerifyError, verify_chain};
+pub use checkpoint::{Anchor, Checkpoint, SCHEMA};
+pub use key::{AuditKey, PublicKey};
 
 /// The hash of the (absent) event before the first one.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -72,7 +108,8 @@ impl Event {
         self
     }
 
-    /// The remote address.
+    /// The remote address (default for `system` and `operator`: `local`; an `operator`
+    /// event without `auth` gets the OS user id, `uid:<n>`).
     pub fn origin(mut self, origin: impl Into<String>) -> Self {
         self.origin = Some(origin.into());
         self
@@ -87,6 +124,7 @@ impl Event {
 
 /// One recorded event, as exported (JSON Lines) and hashed.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Record {
     /// Position in the chain, from 1.
     pub seq: u64,
@@ -128,6 +166,20 @@ impl Record {
     }
 }
 
+/// Whether the actor acts on this host (`system`, `operator`): BIO 8.15 wants an origin for
+/// every event, and for them it is `local`.
+fn local_actor(actor: &str) -> bool {
+    matches!(actor, "system" | "operator")
+}
+
+/// For an operator event without credential: the OS user id that ran the command.
+fn local_auth(actor: &str) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    (actor == "operator")
+        .then(|| std::fs::metadata("/proc/self").map(|m| format!("uid:{}", m.uid())).ok())
+        .flatten()
+}
+
 /// The audit log.
 #[derive(Clone)]
 pub struct Audit {
@@ -142,24 +194,26 @@ impl Audit {
 
     /// Appends an event (blocking). Returns its sequence number.
     pub fn emit_blocking(&self, ev: Event) -> Result<u64, StateError> {
+        self.emit_at_blocking(ev, Timestamp::now())
+    }
+
+    /// Appends an event stamped `ts` (tests of retention need old events; everything else
+    /// uses [`Audit::emit_blocking`]).
+    #[doc(hidden)]
+    pub fn emit_at_blocking(&self, ev: Event, ts: Timestamp) -> Result<u64, StateError> {
         let mut conn = self.state.lock();
-        let tx = conn.transaction()?;
-        let last: Option<(i64, String)> = tx
-            .query_row("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .optional()?;
-        let (seq, prev) = match last {
-            Some((s, h)) => (s as u64 + 1, h),
-            None => (1, GENESIS.to_owned()),
-        };
-        let ts = Timestamp::now().round(jiff::Unit::Millisecond).unwrap_or(Timestamp::now());
+        // IMMEDIATE: the daemon and a command (batch run, ingest) may append at the same
+        // time from two processes; the write lock is taken before the head is read.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let (head_seq, prev) = checkpoint::head(&tx)?;
+        let seq = head_seq + 1;
+        let ts = ts.round(jiff::Unit::Millisecond).unwrap_or(ts);
         let mut rec = Record {
             seq,
             ts: format!("{ts:.3}"),
+            auth: ev.auth.or_else(|| local_auth(&ev.actor)),
+            origin: ev.origin.or_else(|| local_actor(&ev.actor).then(|| "local".to_owned())),
             actor: ev.actor,
-            auth: ev.auth,
-            origin: ev.origin,
             action: ev.action.to_owned(),
             object: ev.object,
             outcome: ev.outcome,
@@ -187,10 +241,10 @@ impl Audit {
         tracing::info!(
             target: "audit",
             seq = rec.seq,
-            actor = %rec.actor,
-            action = %rec.action,
+            actor = %escape::text(&rec.actor),
+            action = %escape::text(&rec.action),
             outcome = rec.outcome.as_str(),
-            object = %rec.object,
+            object = %escape::json(&rec.object),
             "audit"
         );
         Ok(rec.seq)
@@ -212,17 +266,41 @@ impl Audit {
         }
     }
 
-    /// Every event in order.
+    /// The object of the latest event with `action`, if any.
+    pub fn last_object(&self, action: &str) -> Result<Option<serde_json::Value>, StateError> {
+        let conn = self.state.lock();
+        let text: Option<String> = rusqlite::OptionalExtension::optional(conn.query_row(
+            "SELECT object FROM audit WHERE action = ?1 ORDER BY seq DESC LIMIT 1",
+            params![action],
+            |r| r.get(0),
+        ))?;
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
+    /// Every event in order (tests and small logs; the officer's commands use
+    /// [`Audit::scan`], which does not hold the log in memory).
     pub fn records(&self) -> Result<Vec<Record>, StateError> {
+        let mut out = Vec::new();
+        self.scan(None, &mut |r| {
+            out.push(r);
+            true
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` with each event in seq order (only those at or after `since`, a stored
+    /// timestamp text, when given) until it returns `false`.
+    pub fn scan(&self, since: Option<&str>, f: &mut dyn FnMut(Record) -> bool) -> Result<(), StateError> {
         let conn = self.state.lock();
         let mut stmt = conn.prepare(
             "SELECT seq, ts, actor, auth, origin, action, object, outcome, prev, hash
-             FROM audit ORDER BY seq",
+             FROM audit WHERE ?1 IS NULL OR ts >= ?1 ORDER BY seq",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let mut rows = stmt.query(params![since])?;
+        while let Some(r) = rows.next()? {
             let object: String = r.get(6)?;
             let outcome: String = r.get(7)?;
-            Ok(Record {
+            let rec = Record {
                 seq: r.get::<_, i64>(0)? as u64,
                 ts: r.get(1)?,
                 actor: r.get(2)?,
@@ -237,8 +315,11 @@ impl Audit {
                 },
                 prev: r.get(8)?,
                 hash: r.get(9)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            };
+            if !f(rec) {
+                break;
+            }
+        }
+        Ok(())
     }
 }

@@ -64,6 +64,16 @@ fn check_files(config: &Config) -> Vec<Problem> {
             }
         }
     }
+    let audit_key = layout.audit_key();
+    if audit_key.exists()
+        && let Err(e) = crate::audit::AuditKey::load(&audit_key)
+    {
+        out.push(Problem::whole_file(
+            &audit_key,
+            format!("the audit signing key cannot be used: {e}"),
+            "restore it from backup; if it is lost, remove it (a new one is made at start) and give the officer the new `meldpunt keys audit-pub`",
+        ));
+    }
     if let Err(e) = crate::batch::routing::RoutingTable::load(&config.batch.routing_table) {
         out.push(Problem::whole_file(
             &config.batch.routing_table,

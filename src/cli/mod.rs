@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+pub mod audit;
 pub mod batch;
 pub mod check;
 pub mod demo;
 pub mod ingest;
+pub mod keys;
 pub mod routing;
 pub mod sample;
 pub mod serve;
@@ -51,6 +53,10 @@ pub enum Command {
     Batch(batch::Args),
     /// Crypto-shred every period past its retention (key first); `--dry-run` lists them.
     Shred(shred::Args),
+    /// The audit log for the security officer: `audit verify|show|export|report|purge`.
+    Audit(audit::Args),
+    /// Keys: `keys audit-pub` prints the public key that verifies the audit log.
+    Keys(keys::Args),
     /// Run the whole flow on fictitious data in a scratch folder and show what happened.
     Demo(demo::Args),
     /// Write a fictitious, valid signal CSV (for trying things and benchmarks).
@@ -67,6 +73,8 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Routing(a) => routing::run(a),
         Command::Batch(a) => batch::run(a),
         Command::Shred(a) => shred::run(a),
+        Command::Audit(a) => audit::run(a),
+        Command::Keys(a) => keys::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Sample(a) => sample::run(a),
     }

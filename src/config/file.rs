@@ -38,6 +38,9 @@ pub struct RawConfig {
     /// `[retention]`: how long periods are kept.
     #[serde(default)]
     pub retention: RawRetention,
+    /// The audit log: checkpoints, retention, report thresholds.
+    #[serde(default)]
+    pub audit: RawAudit,
     /// Per-kind rule overrides.
     #[serde(default)]
     pub rules: BTreeMap<Spanned<String>, RawKindRules>,
@@ -254,6 +257,35 @@ pub struct RawRetention {
 impl Default for RawRetention {
     fn default() -> Self {
         Self { months: Spanned::new(0..0, 6) }
+    }
+}
+
+/// `[audit]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawAudit {
+    /// Seconds between signed checkpoints (one is also written at shutdown and before a purge).
+    pub checkpoint_interval_secs: Spanned<i64>,
+    /// Months audit events are kept; older whole months are purged, leaving a signed anchor.
+    pub retention_months: Spanned<i64>,
+    /// Failed logins (per party or per address) that make a burst in the monthly report …
+    pub failed_login_burst: Spanned<i64>,
+    /// … within this many minutes.
+    pub failed_login_window_mins: Spanned<i64>,
+    /// A delivered bundle not picked up after this many days is reported as an anomaly.
+    pub unpicked_after_days: Spanned<i64>,
+}
+
+impl Default for RawAudit {
+    fn default() -> Self {
+        let n = |v| Spanned::new(0..0, v);
+        Self {
+            checkpoint_interval_secs: n(3600),
+            retention_months: n(84),
+            failed_login_burst: n(5),
+            failed_login_window_mins: n(10),
+            unpicked_after_days: n(14),
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use crate::domain::period::Cutoff;
 use crate::domain::signal::{Cents, Kind};
 use crate::intake::validate::RuleSet;
 
+mod audit;
 mod check;
 pub mod file;
 mod problem;
@@ -46,6 +47,8 @@ pub struct Config {
     pub feedback_max_bytes: u64,
     /// Months a period is kept after it ends (`[retention] months`), at least the lookback.
     pub retention_months: u32,
+    /// The audit log.
+    pub audit: AuditConfig,
     /// Validation rules per kind.
     pub rules: RuleSet,
     /// Creditors.
@@ -88,6 +91,33 @@ pub struct BatchConfig {
     pub routing_table: PathBuf,
     /// Earlier periods looked at for *opeenvolgend*.
     pub lookback_months: u32,
+}
+
+/// The audit log (SPEC §10): checkpoints, retention and the review report's thresholds.
+#[derive(Debug, Clone, Copy)]
+pub struct AuditConfig {
+    /// Time between signed checkpoints.
+    pub checkpoint_interval: Duration,
+    /// Months events are kept before their monthly segment is purged.
+    pub retention_months: u32,
+    /// Failed logins that make a burst …
+    pub failed_login_burst: usize,
+    /// … within this many minutes.
+    pub failed_login_window_mins: i64,
+    /// Days after which an unpicked bundle is an anomaly.
+    pub unpicked_after_days: i64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            checkpoint_interval: Duration::from_secs(3600),
+            retention_months: 84,
+            failed_login_burst: 5,
+            failed_login_window_mins: 10,
+            unpicked_after_days: 14,
+        }
+    }
 }
 
 /// HTTPS listener settings.

@@ -115,7 +115,7 @@ fn record_blocking(intake: &Intake, p: &Pickup) {
         .origin(p.origin.clone())
         .object(json!({
             "protocol": p.protocol,
-            "file": p.name,
+            "bundle": p.name,
             "bytes": p.bytes,
             "from": p.from,
             "first": first,

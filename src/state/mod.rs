@@ -70,6 +70,7 @@ impl State {
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(batches::SCHEMA)?;
         conn.execute_batch(exchange::SCHEMA)?;
+        conn.execute_batch(crate::audit::SCHEMA)?;
         Ok(State { conn: Arc::new(Mutex::new(conn)) })
     }
 

@@ -86,6 +86,22 @@ impl Server {
         }
     }
 
+    /// Stops the daemon as systemd does (SIGTERM) and waits for it to exit.
+    pub fn terminate(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let st = Command::new("kill").args(["-TERM", &c.id().to_string()]).status().unwrap();
+            assert!(st.success());
+            let exit = c.wait().unwrap();
+            assert!(exit.success(), "meldpunt serve exited with {exit}");
+        }
+    }
+
+    /// Starts the daemon again (after `terminate` or `kill`).
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "the daemon is still running");
+        self.spawn();
+    }
+
     /// Kills the daemon hard (SIGKILL) and starts it again on a new port.
     pub fn crash_and_restart(&mut self) {
         if let Some(mut c) = self.child.take() {

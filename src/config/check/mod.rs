@@ -188,6 +188,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         Cutoff::default()
     };
     let batch = batch(&mut c, &raw.batch, cutoff);
+    let audit = super::audit::check(&mut c, &raw.audit);
     let intake = IntakeLimits {
         max_file_bytes: raw.intake.max_file_bytes.max(1),
         max_listed_errors: raw.intake.max_listed_errors,
@@ -251,6 +252,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
             pickup_retention_days,
             feedback_max_bytes,
             retention_months,
+            audit,
             rules,
             creditors,
             municipalities,
