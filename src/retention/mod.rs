@@ -4,6 +4,7 @@
 //! - `plan`: which periods are due, a pure function of the date, the retention and the next
 //!   batch's lookback (history a batch still needs is never shredded).
 //! - `shred`: removing one period, idempotently.
+//! - `terugmeldingen`: creditors' dated terugmelding files, by the same number of months.
 
 use std::collections::BTreeSet;
 
@@ -18,6 +19,7 @@ use crate::state::State;
 
 pub mod plan;
 pub mod shred;
+pub mod terugmeldingen;
 
 pub use shred::{ShredError, Shredded};
 
@@ -76,6 +78,16 @@ pub fn run(
             tracing::info!(period = %p, sealed = done.sealed_files, receipts = done.receipts, bundles = done.bundles, "period shredded");
         }
         out.push(done);
+    }
+    let old = terugmeldingen::expire(layout, local_date(now), config.retention_months, dry_run).map_err(
+        |source| ShredError::Io { path: layout.root().join("parties").display().to_string(), source },
+    )?;
+    if old > 0 && !dry_run {
+        let ev = Event::new(actor, "shred", Outcome::Ok).object(json!({ "terugmeldingen": old }));
+        if let Err(e) = audit.emit_blocking(ev) {
+            tracing::error!(error = %e, "could not write audit event");
+        }
+        tracing::info!(files = old, "terugmelding files past retention removed");
     }
     Ok(out)
 }
