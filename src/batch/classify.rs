@@ -6,11 +6,12 @@
 //! households, persons, signals and ids in the same order, so bundles can be rebuilt
 //! byte-identically.
 
+mod history;
 mod persons;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
@@ -18,6 +19,8 @@ use crate::domain::household::{HouseholdKey, PersonKey};
 use crate::domain::party::CreditorId;
 use crate::domain::period::Period;
 use crate::domain::signal::{Cents, SignalRecord};
+
+pub use history::History;
 
 /// One signal of the period being batched (after corrections and withdrawals).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -122,21 +125,22 @@ pub fn classify(
     earlier: &[Earlier],
     lookback_months: u32,
 ) -> Vec<Household> {
+    classify_with(period, signals, &History::of(period, earlier, lookback_months))
+}
+
+/// Groups `signals` of `period` per household and classifies them against `history` (see
+/// [`classify`]). Households come sorted by key.
+pub fn classify_with(period: Period, signals: Vec<Input>, history: &History) -> Vec<Household> {
     let mut groups: BTreeMap<HouseholdKey, Vec<Input>> = BTreeMap::new();
     for s in signals {
         groups.entry(HouseholdKey::of(&s.record)).or_default().push(s);
     }
-    for inputs in groups.values_mut() {
-        inputs.sort_by(|a, b| {
-            (&a.creditor, a.referentie(), &a.signal_id).cmp(&(&b.creditor, b.referentie(), &b.signal_id))
-        });
-    }
-    let (opeenvolgend, herhaald) = history(period, &groups, earlier, lookback_months);
-
     groups
         .into_iter()
-        .zip(opeenvolgend.into_iter().zip(herhaald))
-        .map(|((key, inputs), (opeenvolgend, herhaald))| {
+        .map(|(key, mut inputs)| {
+            inputs.sort_by(|a, b| {
+                (&a.creditor, a.referentie(), &a.signal_id).cmp(&(&b.creditor, b.referentie(), &b.signal_id))
+            });
             let pairs: HashSet<_> = inputs.iter().map(|s| (&s.creditor, s.record.soort)).collect();
             let meervoudig = pairs.len() >= 2;
             let total = Cents(inputs.iter().fold(0u64, |t, s| t.saturating_add(s.record.bedrag.0)));
@@ -144,61 +148,25 @@ pub fn classify(
             let (persons, person_of) = persons::group(&keys);
             let signals = inputs
                 .into_iter()
-                .zip(herhaald)
                 .zip(person_of)
-                .map(|((input, herhaald), person)| Classified { input, herhaald, person })
+                .map(|(input, person)| {
+                    let herhaald = history
+                        .highest(&input.creditor, input.referentie())
+                        .is_some_and(|max| input.record.bedrag <= max);
+                    Classified { input, herhaald, person }
+                })
                 .collect();
             Household {
                 id: household_id(period, &key),
+                opeenvolgend: history.opeenvolgend(&key),
                 key,
                 meervoudig,
-                opeenvolgend,
                 total,
                 persons,
                 signals,
             }
         })
         .collect()
-}
-
-/// What the history says about this period's (sorted) groups: per household whether it is
-/// opeenvolgend, and per signal whether it is herhaald. Entries of `earlier` in `period` or
-/// later are ignored; only this period's households and references are looked up.
-fn history(
-    period: Period,
-    groups: &BTreeMap<HouseholdKey, Vec<Input>>,
-    earlier: &[Earlier],
-    lookback_months: u32,
-) -> (Vec<bool>, Vec<Vec<bool>>) {
-    let now = month_index(period);
-    let mut recent: HashMap<&HouseholdKey, bool> = groups.keys().map(|k| (k, false)).collect();
-    let mut highest: HashMap<(&CreditorId, &str), Option<Cents>> =
-        groups.values().flatten().map(|s| ((&s.creditor, s.referentie()), None)).collect();
-    for e in earlier {
-        let back = now - month_index(e.period);
-        if back <= 0 {
-            continue;
-        }
-        if back <= i64::from(lookback_months)
-            && let Some(seen) = recent.get_mut(&e.household)
-        {
-            *seen = true;
-        }
-        if let Some(max) = highest.get_mut(&(&e.creditor, e.referentie.as_str())) {
-            *max = Some(max.map_or(e.bedrag, |m| m.max(e.bedrag)));
-        }
-    }
-    let opeenvolgend = groups.keys().map(|k| recent[k]).collect();
-    let herhaald = groups
-        .values()
-        .map(|inputs| {
-            inputs
-                .iter()
-                .map(|s| highest[&(&s.creditor, s.referentie())].is_some_and(|max| s.record.bedrag <= max))
-                .collect()
-        })
-        .collect();
-    (opeenvolgend, herhaald)
 }
 
 impl Input {

@@ -7,7 +7,7 @@
 //! input, which gives the same plaintext bundles (deterministic order and ids), and replaces
 //! whatever of it had already been renamed into place.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 
 use jiff::{Timestamp, ToSpan};
@@ -17,10 +17,9 @@ use super::bundle::{self, Counts, Row};
 use super::classify::{self, Input};
 use super::report::{Entry, NotDelivered, Reports};
 use super::routing::RoutingTable;
-use super::signals;
+use super::{history, signals};
 use crate::audit::{Audit, Event, Outcome};
 use crate::config::Config;
-use crate::domain::household::HouseholdKey;
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
 use crate::layout::Layout;
@@ -142,16 +141,9 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     ));
     // Only history that can matter: the households of this period (opeenvolgend) and its
     // (creditor, referentie) pairs (herhaald).
-    let households: HashSet<HouseholdKey> =
-        period_signals.iter().map(|s| HouseholdKey::of(&s.record)).collect();
-    let references: HashSet<(&str, &str)> =
-        period_signals.iter().map(|s| (s.creditor.as_str(), s.record.referentie.as_str())).collect();
-    let relevant = |h: &HouseholdKey, c: &crate::domain::party::CreditorId, r: &str| {
-        households.contains(h) || references.contains(&(c.as_str(), r))
-    };
-    let history = signals::history(cx.state, cx.vault, p, cx.config.batch.lookback_months, &relevant)?;
-    drop(households);
-    drop(references);
+    let wanted = history::Wanted::of(&period_signals);
+    let history = history::read(cx.state, cx.vault, p, cx.config.batch.lookback_months, &wanted)?;
+    drop(wanted);
 
     // Route; what cannot be delivered is reported and left out before classification, so no
     // municipality learns anything from a signal it may not receive.
@@ -184,7 +176,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // One classification for all (its history index is built once); each household lies at
     // one address and so in one municipality.
     let mut per_m: BTreeMap<MunicipalityCode, Vec<classify::Household>> = BTreeMap::new();
-    for h in classify::classify(p, deliverable, &history, cx.config.batch.lookback_months) {
+    for h in classify::classify_with(p, deliverable, &history) {
         if let Some(m) = routing.route(h.key.postcode(), h.key.huisnummer()) {
             per_m.entry(m.clone()).or_default().push(h);
         }

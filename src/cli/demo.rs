@@ -169,7 +169,11 @@ async fn push_everything(
             audit: intake.audit(),
             actor: "operator",
         };
-        crate::batch::run::run(&cx, crate::batch::run::Options { period, dry_run: false, force: false }, &mut |_| {})
+        crate::batch::run::run(
+            &cx,
+            crate::batch::run::Options { period, dry_run: false, force: false },
+            &mut |_| {},
+        )
     })
     .await??;
     print!("{}", super::batch::table(&summary));
@@ -179,12 +183,18 @@ async fn push_everything(
         "  sealed intake     {}/vault/{period}/<file-id>.age   (age, to keys/periods/{period})",
         data.display()
     );
-    println!("  receipts          {}/parties/<creditor>/receipts/   (and batch_{period}.json)", data.display());
+    println!(
+        "  receipts          {}/parties/<creditor>/receipts/   (and batch_{period}.json)",
+        data.display()
+    );
     println!(
         "  bundles           {}/parties/<GMxxxx>/pickup/<GM>_{period}_v1_signalen.{{csv,json}}.age + _manifest.json",
         data.display()
     );
-    println!("                    decrypt: age -d -i {}/clients/GM0505/age.key <file>.age", inst.dir.display());
+    println!(
+        "                    decrypt: age -d -i {}/clients/GM0505/age.key <file>.age",
+        inst.dir.display()
+    );
     println!("  audit chain       {}/state.db (table audit)", data.display());
     daemon.stop().await;
     Ok(())
