@@ -17,9 +17,9 @@ use super::bundle::{self, Counts, Row};
 use super::classify::{self, Input};
 use super::report::{Entry, NotDelivered, Reports};
 use super::routing::RoutingTable;
-use super::{history, signals};
+use super::{history, parallel, signals};
 use crate::audit::{Audit, Event, Outcome};
-use crate::config::Config;
+use crate::config::{Config, Municipality};
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
 use crate::layout::Layout;
@@ -194,11 +194,14 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     let reageer = reageer_voor(cx.config, p);
     let mut summary =
         Summary { period: p, version, dry_run: opts.dry_run, municipalities: Vec::new(), not_delivered: 0 };
-    let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
-    for m in &cx.config.municipalities {
-        let households = per_m.remove(&m.code).unwrap_or_default();
+    // Each municipality's rows (households it leaves out reported as such), then its bundles
+    // staged, municipalities side by side (encryption, hashing and fsync dominate).
+    let households_of: Vec<Vec<classify::Household>> =
+        cx.config.municipalities.iter().map(|m| per_m.remove(&m.code).unwrap_or_default()).collect();
+    let mut bundles: Vec<(&Municipality, Vec<Row<'_>>)> = Vec::new();
+    for (m, households) in cx.config.municipalities.iter().zip(&households_of) {
         let mut rows = Vec::new();
-        for h in &households {
+        for h in households {
             let onder = m.drempelbedrag.is_some_and(|d| h.total < d);
             if onder && m.leave_out_onder_drempel {
                 for sig in &h.signals {
@@ -226,7 +229,13 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
                 });
             }
         }
-        let (names, manifest) = bundle::stage(&staging, m, p, version, &rows, reageer, &now)?;
+        bundles.push((m, rows));
+    }
+    let staged_bundles =
+        parallel::map(&bundles, |(m, rows)| bundle::stage(&staging, m, p, version, rows, reageer, &now));
+    let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
+    for ((m, _), result) in bundles.iter().zip(staged_bundles) {
+        let (names, manifest) = result?;
         progress(&format!(
             "{}: {} households, {} signals",
             m.code, manifest.counts.households, manifest.counts.signals

@@ -6,6 +6,7 @@
 //! folder means its bundle files are complete.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::io::{self, Write};
 use std::path::Path;
 use std::str::FromStr;
@@ -41,9 +42,13 @@ pub struct Row<'a> {
     pub municipality: &'a MunicipalityCode,
 }
 
-/// `1234,56` (Dutch decimal comma, as spreadsheets here expect).
-pub fn cents(c: Cents) -> String {
-    format!("{},{:02}", c.0 / 100, c.0 % 100)
+/// An amount shown as `1234,56` (Dutch decimal comma, as spreadsheets here expect).
+pub struct Euros(pub Cents);
+
+impl fmt::Display for Euros {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{},{:02}", self.0.0 / 100, self.0.0 % 100)
+    }
 }
 
 /// `ja` / `nee`.
@@ -153,20 +158,19 @@ pub fn stage(
     let counts = Counts::of(rows);
     if !rows.is_empty() {
         for format in &m.formats {
-            let (suffix, plain) = match format {
-                BundleFormat::Csv => ("signalen.csv", csv::write(rows)),
-                BundleFormat::Json => {
-                    let head = serde_json::json!({
-                        "periode": period.to_string(),
-                        "gemeente": m.code.to_string(),
-                        "versie": version,
-                        "reageer_voor": reageer_voor.to_string(),
-                    });
-                    ("signalen.json", json::write(rows, head))
-                }
+            let suffix = match format {
+                BundleFormat::Csv => "signalen.csv",
+                BundleFormat::Json => "signalen.json",
             };
             let name = format!("{base}_{suffix}.age");
-            files.push(encrypt_to(&staging.join(&name), &name, &plain, &m.age_recipients)?);
+            let entry = encrypt_to(&staging.join(&name), &name, &m.age_recipients, |out| match format {
+                BundleFormat::Csv => csv::write(out, rows),
+                BundleFormat::Json => {
+                    let head = json::Head { period, municipality: &m.code, version, reageer_voor };
+                    json::write(out, rows, &head)
+                }
+            })?;
+            files.push(entry);
             names.push(name);
         }
     }
@@ -187,8 +191,14 @@ pub fn stage(
     Ok((names, manifest))
 }
 
-/// Encrypts `plain` to the recipients into `path` (fsynced) and describes it.
-fn encrypt_to(path: &Path, name: &str, plain: &[u8], recipients: &[String]) -> io::Result<FileEntry> {
+/// Encrypts what `write` writes to the recipients into `path` (fsynced, streamed: the
+/// plaintext is never whole in memory) and describes it.
+fn encrypt_to(
+    path: &Path,
+    name: &str,
+    recipients: &[String],
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<FileEntry> {
     let parsed: Vec<age::x25519::Recipient> = recipients
         .iter()
         .map(|r| age::x25519::Recipient::from_str(r).map_err(|e| io::Error::other(e.to_string())))
@@ -196,18 +206,21 @@ fn encrypt_to(path: &Path, name: &str, plain: &[u8], recipients: &[String]) -> i
     let enc = age::Encryptor::with_recipients(parsed.iter().map(|r| r as &dyn age::Recipient))
         .map_err(|e| io::Error::other(e.to_string()))?;
     let file = std::fs::File::create(path)?;
-    let mut hashing = HashingWriter { inner: io::BufWriter::new(file), hasher: Sha256::new(), bytes: 0 };
-    let mut w = enc.wrap_output(&mut hashing)?;
-    w.write_all(plain)?;
-    w.finish()?;
-    hashing.inner.flush()?;
-    hashing.inner.get_ref().sync_all()?;
+    let mut cipher = HashingWriter::new(io::BufWriter::with_capacity(1 << 16, file));
+    let age_writer = enc.wrap_output(&mut cipher)?;
+    let mut plain = io::BufWriter::with_capacity(1 << 16, HashingWriter::new(age_writer));
+    write(&mut plain)?;
+    let plain = plain.into_inner().map_err(io::IntoInnerError::into_error)?;
+    let (plaintext_bytes, plaintext_sha256) = (plain.bytes, hex::encode(plain.hasher.finalize()));
+    plain.inner.finish()?;
+    cipher.inner.flush()?;
+    cipher.inner.get_ref().sync_all()?;
     Ok(FileEntry {
         name: name.to_owned(),
-        bytes: hashing.bytes,
-        sha256: hex::encode(hashing.hasher.finalize()),
-        plaintext_bytes: plain.len() as u64,
-        plaintext_sha256: hex::encode(Sha256::digest(plain)),
+        bytes: cipher.bytes,
+        sha256: hex::encode(cipher.hasher.finalize()),
+        plaintext_bytes,
+        plaintext_sha256,
     })
 }
 
@@ -216,6 +229,12 @@ struct HashingWriter<W: Write> {
     inner: W,
     hasher: Sha256,
     bytes: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn new(inner: W) -> Self {
+        HashingWriter { inner, hasher: Sha256::new(), bytes: 0 }
+    }
 }
 
 impl<W: Write> Write for HashingWriter<W> {
@@ -229,3 +248,6 @@ impl<W: Write> Write for HashingWriter<W> {
         self.inner.flush()
     }
 }
+
+#[cfg(test)]
+mod tests;
