@@ -3,7 +3,7 @@
 //! period (its households, its creditors' referenties). Only the key fields of each sealed
 //! line are decoded, and months and creditors are read side by side.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 use super::classify::{History, Input};
 use super::parallel;
@@ -18,18 +18,34 @@ use crate::vault::{Vault, VaultError};
 
 /// What the period being batched asks of its history.
 pub struct Wanted<'a> {
-    households: HashSet<HouseholdKey>,
+    /// Household key texts ([`HouseholdKey::as_str`]).
+    households: HashSet<Box<str>>,
     references: HashMap<&'a str, HashSet<&'a str>>,
 }
 
 impl<'a> Wanted<'a> {
     /// The households and (creditor, referentie) pairs of these signals.
     pub fn of(signals: &'a [Input]) -> Wanted<'a> {
-        let mut references: HashMap<&str, HashSet<&str>> = HashMap::new();
+        let mut references: HashMap<&str, HashSet<&str>> = HashMap::default();
         for s in signals {
             references.entry(s.creditor.as_str()).or_default().insert(&s.record.referentie);
         }
-        Wanted { households: signals.iter().map(|s| HouseholdKey::of(&s.record)).collect(), references }
+        let mut households = HashSet::default();
+        let mut text = String::new();
+        for s in signals {
+            let r = &s.record;
+            HouseholdKey::text_into(
+                &mut text,
+                r.postcode.as_str(),
+                r.huisnummer,
+                r.huisletter,
+                r.huisnummertoevoeging.as_deref(),
+            );
+            if !households.contains(text.as_str()) {
+                households.insert(text.as_str().into());
+            }
+        }
+        Wanted { households, references }
     }
 }
 
@@ -42,7 +58,7 @@ struct Unit {
 
 /// What one record stood for at the end of its month: its household if wanted, and its
 /// referentie (if wanted) with its amount.
-type Seen<'w> = (Option<&'w HouseholdKey>, Option<(&'w str, Cents)>);
+type Seen<'w> = (Option<&'w str>, Option<(&'w str, Cents)>);
 
 /// The history of `period` over the `months` before it, as far as `wanted` asks about it. A
 /// month whose key has been shredded has nothing to give.
@@ -85,7 +101,7 @@ pub fn read(
 /// earlier one and a tombstone withdraws it, so only what stood at the end counts.
 fn read_unit<'w>(vault: &Vault, unit: &Unit, wanted: &'w Wanted<'_>) -> Result<Vec<Seen<'w>>, ReadError> {
     let references = wanted.references.get(unit.creditor.as_str());
-    let mut current: HashMap<Box<str>, Seen<'w>> = HashMap::new();
+    let mut current: HashMap<Box<str>, Seen<'w>> = HashMap::default();
     let mut text = String::with_capacity(64);
     for file_id in &unit.files {
         for_each_line(vault, unit.period, file_id, |n, line| {
@@ -98,7 +114,7 @@ fn read_unit<'w>(vault: &Vault, unit: &Unit, wanted: &'w Wanted<'_>) -> Result<V
                         r.huisletter,
                         r.huisnummertoevoeging.as_deref(),
                     );
-                    let household = wanted.households.get(text.as_str());
+                    let household = wanted.households.get(text.as_str()).map(|h| &**h);
                     let amount = references.and_then(|set| set.get(&*r.referentie)).map(|&rf| (rf, r.bedrag));
                     if household.is_none() && amount.is_none() {
                         current.remove(&*r.referentie);

@@ -3,7 +3,7 @@
 //! was reported for before (herhaald). Only keys the period asks about need to be in it, so
 //! its size follows the period, not the history.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 
 use super::{Earlier, month_index};
 use crate::domain::household::HouseholdKey;
@@ -14,7 +14,8 @@ use crate::domain::signal::Cents;
 /// The history of a period, reduced to what classification looks up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct History {
-    recent: HashSet<HouseholdKey>,
+    /// Households by their key text ([`HouseholdKey::as_str`]).
+    recent: HashSet<Box<str>>,
     highest: HashMap<CreditorId, HashMap<String, Cents>>,
 }
 
@@ -30,17 +31,18 @@ impl History {
                 continue;
             }
             if back <= i64::from(lookback_months) {
-                h.saw_household(&e.household);
+                h.saw_household(e.household.as_str());
             }
             h.saw_amount(&e.creditor, &e.referentie, e.bedrag);
         }
         h
     }
 
-    /// The household had a signal within the lookback window.
-    pub fn saw_household(&mut self, key: &HouseholdKey) {
+    /// The household with this key text ([`HouseholdKey::as_str`]) had a signal within the
+    /// lookback window.
+    pub fn saw_household(&mut self, key: &str) {
         if !self.recent.contains(key) {
-            self.recent.insert(key.clone());
+            self.recent.insert(key.into());
         }
     }
 
@@ -60,7 +62,7 @@ impl History {
 
     /// Whether the household had a signal within the lookback window.
     pub fn opeenvolgend(&self, key: &HouseholdKey) -> bool {
-        self.recent.contains(key)
+        self.recent.contains(key.as_str())
     }
 
     /// The highest amount the creditor reported `referentie` for before, if ever.
