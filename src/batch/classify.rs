@@ -15,6 +15,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use sha2::{Digest, Sha256};
 
+use super::parallel;
+
 use crate::domain::household::{HouseholdKey, PersonKey};
 use crate::domain::party::CreditorId;
 use crate::domain::period::Period;
@@ -29,8 +31,9 @@ pub struct Input {
     pub signal_id: String,
     /// The creditor that sent it.
     pub creditor: CreditorId,
-    /// The signal.
-    pub record: SignalRecord,
+    /// The signal (boxed: signals are moved around while grouped and sorted, and a record is
+    /// large).
+    pub record: Box<SignalRecord>,
 }
 
 /// A signal of an earlier period (from sealed history), only what classification needs.
@@ -135,38 +138,52 @@ pub fn classify_with(period: Period, signals: Vec<Input>, history: &History) -> 
     for s in signals {
         groups.entry(HouseholdKey::of(&s.record)).or_default().push(s);
     }
-    groups
+    // Households are independent: classify them in chunks side by side, in key order.
+    let mut chunks: Vec<Vec<(HouseholdKey, Vec<Input>)>> = Vec::new();
+    for (i, group) in groups.into_iter().enumerate() {
+        if i % CHUNK == 0 {
+            chunks.push(Vec::with_capacity(CHUNK));
+        }
+        chunks.last_mut().expect("pushed above").push(group);
+    }
+    let classified = parallel::map_owned(chunks, |chunk| {
+        chunk.into_iter().map(|(key, inputs)| household(period, key, inputs, history)).collect::<Vec<_>>()
+    });
+    classified.into_iter().flatten().collect()
+}
+
+/// Households per unit of work when classifying side by side.
+const CHUNK: usize = 4096;
+
+/// One household of the period with its signals, classified.
+fn household(period: Period, key: HouseholdKey, mut inputs: Vec<Input>, history: &History) -> Household {
+    inputs.sort_by(|a, b| {
+        (&a.creditor, a.referentie(), &a.signal_id).cmp(&(&b.creditor, b.referentie(), &b.signal_id))
+    });
+    let pairs: HashSet<_> = inputs.iter().map(|s| (&s.creditor, s.record.soort)).collect();
+    let meervoudig = pairs.len() >= 2;
+    let total = Cents(inputs.iter().fold(0u64, |t, s| t.saturating_add(s.record.bedrag.0)));
+    let keys: Vec<PersonKey> = inputs.iter().map(|s| PersonKey::of(&s.record)).collect();
+    let (persons, person_of) = persons::group(&keys);
+    let signals = inputs
         .into_iter()
-        .map(|(key, mut inputs)| {
-            inputs.sort_by(|a, b| {
-                (&a.creditor, a.referentie(), &a.signal_id).cmp(&(&b.creditor, b.referentie(), &b.signal_id))
-            });
-            let pairs: HashSet<_> = inputs.iter().map(|s| (&s.creditor, s.record.soort)).collect();
-            let meervoudig = pairs.len() >= 2;
-            let total = Cents(inputs.iter().fold(0u64, |t, s| t.saturating_add(s.record.bedrag.0)));
-            let keys: Vec<PersonKey> = inputs.iter().map(|s| PersonKey::of(&s.record)).collect();
-            let (persons, person_of) = persons::group(&keys);
-            let signals = inputs
-                .into_iter()
-                .zip(person_of)
-                .map(|(input, person)| {
-                    let herhaald = history
-                        .highest(&input.creditor, input.referentie())
-                        .is_some_and(|max| input.record.bedrag <= max);
-                    Classified { input, herhaald, person }
-                })
-                .collect();
-            Household {
-                id: household_id(period, &key),
-                opeenvolgend: history.opeenvolgend(&key),
-                key,
-                meervoudig,
-                total,
-                persons,
-                signals,
-            }
+        .zip(person_of)
+        .map(|(input, person)| {
+            let herhaald = history
+                .highest(&input.creditor, input.referentie())
+                .is_some_and(|max| input.record.bedrag <= max);
+            Classified { input, herhaald, person }
         })
-        .collect()
+        .collect();
+    Household {
+        id: household_id(period, &key),
+        opeenvolgend: history.opeenvolgend(&key),
+        key,
+        meervoudig,
+        total,
+        persons,
+        signals,
+    }
 }
 
 impl Input {

@@ -36,6 +36,15 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     slots.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().map(|r| r.expect("filled")).collect()
 }
 
+/// Like [`map`], but each item is handed over by value.
+pub fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let cells: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
+    map(&cells, |cell| {
+        let item = cell.lock().unwrap_or_else(|e| e.into_inner()).take().expect("each item once");
+        f(item)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +55,10 @@ mod tests {
         let out = map(&items, |&i| i * i);
         assert_eq!(out, items.iter().map(|i| i * i).collect::<Vec<_>>());
         assert!(map(&[] as &[u8], |_| 0).is_empty());
+        let owned: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+        assert_eq!(
+            map_owned(owned.clone(), |s| s + "!"),
+            owned.iter().map(|s| format!("{s}!")).collect::<Vec<_>>()
+        );
     }
 }

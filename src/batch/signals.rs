@@ -60,8 +60,11 @@ pub fn period_signals(state: &State, vault: &Vault, period: Period) -> Result<Ve
             for_each_line(vault, period, file_id, |n, line| {
                 match SealedLine::decode(n, line)? {
                     SealedLine::Record(n, record) => {
-                        let input =
-                            Input { signal_id: signal_id(file_id, n), creditor: creditor.clone(), record };
+                        let input = Input {
+                            signal_id: signal_id(file_id, n),
+                            creditor: creditor.clone(),
+                            record: Box::new(record),
+                        };
                         current.insert(input.record.referentie.clone(), input);
                     }
                     SealedLine::Withdrawn(_, referentie) => {
@@ -73,7 +76,7 @@ pub fn period_signals(state: &State, vault: &Vault, period: Period) -> Result<Ve
         }
         Ok::<_, ReadError>(current.into_values().collect::<Vec<_>>())
     });
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(read.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum());
     for signals in read {
         out.extend(signals?);
     }

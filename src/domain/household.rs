@@ -210,7 +210,13 @@ pub fn surname_key(voorvoegsel: Option<&str>, achternaam: &str) -> String {
     };
     let full = format!("{} {} {}", voorvoegsel.unwrap_or(""), inverted, main);
     let mut folded = String::with_capacity(full.len());
-    for c in full.nfkd().filter(|c| !is_combining_mark(*c)) {
+    // ASCII is its own NFKD and has no combining marks: skip the decomposition (most names).
+    let decomposed: Box<dyn Iterator<Item = char>> = if full.is_ascii() {
+        Box::new(full.chars())
+    } else {
+        Box::new(full.nfkd().filter(|c| !is_combining_mark(*c)))
+    };
+    for c in decomposed {
         match c {
             'ß' | 'ẞ' => folded.push_str("ss"),
             'æ' | 'Æ' => folded.push_str("ae"),

@@ -61,7 +61,7 @@ fn households() -> Vec<Household> {
     .map(|(r, name, nr, b)| Input {
         signal_id: format!("S-{r}"),
         creditor: CreditorId::parse("eneco").unwrap(),
-        record: record(r, name, nr, b),
+        record: Box::new(record(r, name, nr, b)),
     });
     classify::classify("2026-11".parse().unwrap(), inputs.to_vec(), &[], 6)
 }
