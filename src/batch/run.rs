@@ -148,7 +148,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // Route; what cannot be delivered is reported and left out before classification, so no
     // municipality learns anything from a signal it may not receive.
     let mut reports = Reports::default();
-    let mut deliverable: Vec<Input> = Vec::new();
+    let mut deliverable: Vec<Input> = Vec::with_capacity(period_signals.len());
     for s in period_signals {
         let routed = routing.route(&s.record.postcode, s.record.huisnummer).cloned();
         let creditor = cx.config.creditor(&s.creditor);
@@ -260,14 +260,18 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         if names.last().is_some_and(|manifest| pickup.join(manifest).exists()) {
             continue;
         }
-        for name in names {
+        // The bundle files, made durable together, then the manifest (always the last name).
+        for (i, name) in names.iter().enumerate() {
+            if i + 1 == names.len() && i > 0 {
+                fsutil::sync_dir(&pickup)?;
+            }
             std::fs::rename(staging.join(name), pickup.join(name))?;
-            fsutil::sync_dir(&pickup)?;
             moved += 1;
             if abort_after == Some(moved) {
                 std::process::abort();
             }
         }
+        fsutil::sync_dir(&pickup)?;
     }
     reports.write(cx.layout, p, version)?;
     let counts: Vec<_> = summary

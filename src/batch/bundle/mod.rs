@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -18,8 +19,7 @@ use super::classify::{Classified, Household};
 use crate::config::{BundleFormat, Creditor, Municipality};
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
-use crate::domain::signal::Cents;
-use crate::vault::fsutil;
+use crate::domain::signal::{Cents, Kind};
 
 pub mod csv;
 pub mod json;
@@ -98,6 +98,7 @@ impl Counts {
     /// Counts of these rows.
     pub fn of(rows: &[Row<'_>]) -> Counts {
         let mut c = Counts::default();
+        let mut per_kind = [0u64; Kind::ALL.len()];
         let mut last: Option<*const Household> = None;
         for r in rows {
             if last != Some(r.household as *const _) {
@@ -111,7 +112,11 @@ impl Counts {
             c.signals += 1;
             c.herhaald += u64::from(r.signal.herhaald);
             c.crisissignaal += u64::from(r.signal.input.record.crisissignaal);
-            *c.per_soort.entry(r.signal.input.record.soort.as_str().to_owned()).or_default() += 1;
+            let kind = r.signal.input.record.soort;
+            per_kind[Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0)] += 1;
+        }
+        for (kind, n) in Kind::ALL.into_iter().zip(per_kind).filter(|(_, n)| *n > 0) {
+            c.per_soort.insert(kind.as_str().to_owned(), n);
         }
         c
     }
@@ -186,7 +191,16 @@ pub fn stage(
     let name = format!("{base}_manifest.json");
     let mut text = serde_json::to_vec_pretty(&manifest).expect("in memory");
     text.push(b'\n');
-    fsutil::write_atomic(&staging.join(&name), &text, false)?;
+    // Staging is private and emptied by the next run after a crash, so no temporary name is
+    // needed here; the data is fsynced before delivery renames it into the pickup folder.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o640)
+        .open(staging.join(&name))?;
+    file.write_all(&text)?;
+    file.sync_all()?;
     names.push(name);
     Ok((names, manifest))
 }
@@ -197,7 +211,7 @@ fn encrypt_to(
     path: &Path,
     name: &str,
     recipients: &[String],
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    write: impl FnOnce(&mut PlainWriter<'_>) -> io::Result<()>,
 ) -> io::Result<FileEntry> {
     let parsed: Vec<age::x25519::Recipient> = recipients
         .iter()
@@ -223,6 +237,12 @@ fn encrypt_to(
         plaintext_sha256,
     })
 }
+
+/// Where a bundle's plaintext goes: buffered, hashed, encrypted, hashed again (ciphertext),
+/// buffered, the file. A concrete type, so the CSV and JSON writers are compiled for it.
+type PlainWriter<'a> = io::BufWriter<
+    HashingWriter<age::stream::StreamWriter<&'a mut HashingWriter<io::BufWriter<std::fs::File>>>>,
+>;
 
 /// Hashes and counts what passes through.
 struct HashingWriter<W: Write> {
