@@ -136,7 +136,8 @@ pub fn classify(
 pub fn classify_with(period: Period, signals: Vec<Input>, history: &History) -> Vec<Household> {
     let mut groups: BTreeMap<HouseholdKey, Vec<Input>> = BTreeMap::new();
     for s in signals {
-        groups.entry(HouseholdKey::of(&s.record)).or_default().push(s);
+        // Most households have one or two signals: no room for four on the first.
+        groups.entry(HouseholdKey::of(&s.record)).or_insert_with(|| Vec::with_capacity(1)).push(s);
     }
     // Households are independent: classify them in chunks side by side, in key order.
     let mut chunks: Vec<Vec<(HouseholdKey, Vec<Input>)>> = Vec::new();
@@ -149,7 +150,11 @@ pub fn classify_with(period: Period, signals: Vec<Input>, history: &History) -> 
     let classified = parallel::map_owned(chunks, |chunk| {
         chunk.into_iter().map(|(key, inputs)| household(period, key, inputs, history)).collect::<Vec<_>>()
     });
-    classified.into_iter().flatten().collect()
+    let mut households = Vec::with_capacity(classified.iter().map(Vec::len).sum());
+    for chunk in classified {
+        households.extend(chunk);
+    }
+    households
 }
 
 /// Households per unit of work when classifying side by side.

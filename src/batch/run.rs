@@ -110,6 +110,64 @@ pub fn reageer_voor(config: &Config, period: Period) -> jiff::civil::Date {
     day.checked_add(28.days()).unwrap_or(day)
 }
 
+/// Whether municipality `m` leaves household `h` out (its total is under the threshold and
+/// it asked not to receive such households).
+fn left_out(m: &Municipality, h: &classify::Household) -> bool {
+    m.leave_out_onder_drempel && m.drempelbedrag.is_some_and(|d| h.total < d)
+}
+
+/// The rows `m` receives of its `households`: one per signal, households in order, those it
+/// leaves out left out.
+pub fn rows<'a>(
+    config: &'a Config,
+    m: &'a Municipality,
+    households: &'a [classify::Household],
+    period: Period,
+    reageer: jiff::civil::Date,
+) -> Vec<Row<'a>> {
+    let mut rows = Vec::new();
+    for h in households.iter().filter(|h| !left_out(m, h)) {
+        let onder = m.drempelbedrag.is_some_and(|d| h.total < d);
+        for sig in &h.signals {
+            let creditor =
+                config.creditor(&sig.input.creditor).expect("routed signals have a configured creditor");
+            rows.push(Row {
+                household: h,
+                signal: sig,
+                onder_drempel: onder,
+                creditor,
+                reageer_voor: reageer,
+                period,
+                municipality: &m.code,
+            });
+        }
+    }
+    rows
+}
+
+/// The report entries of `creditor`'s signals that were delivered.
+fn delivered_entries(
+    households_of: &[(&Municipality, Vec<classify::Household>)],
+    creditor: &str,
+) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for (m, households) in households_of {
+        for h in households.iter().filter(|h| !left_out(m, h)) {
+            for sig in h.signals.iter().filter(|s| s.input.creditor.as_str() == creditor) {
+                entries.push(Entry {
+                    referentie: sig.input.record.referentie.clone(),
+                    signaal_id: sig.input.signal_id.clone(),
+                    delivered: true,
+                    gemeente: Some(m.code.to_string()),
+                    reason: None,
+                    message: None,
+                });
+            }
+        }
+    }
+    entries
+}
+
 /// Runs the batch of `opts.period`. `progress` gets short lines (for a terminal).
 pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> Result<Summary, RunError> {
     let lock_path = cx.layout.root().join("batch.lock");
@@ -158,30 +216,37 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
             Some(m) if !creditor.is_some_and(|c| c.agreements.covers(m)) => Err(NotDelivered::NoAgreement),
             Some(_) => Ok(()),
         };
-        reports.add(
-            s.creditor.as_str(),
-            Entry {
-                referentie: s.record.referentie.clone(),
-                signaal_id: s.signal_id.clone(),
-                delivered: verdict.is_ok(),
-                gemeente: routed.as_ref().map(ToString::to_string),
-                reason: verdict.err(),
-                message: verdict.err().map(NotDelivered::explain),
-            },
-        );
-        if verdict.is_ok() {
-            deliverable.push(s);
+        // Delivered signals enter the reports when they are written (from the households), so
+        // the reports do not hold a copy of every signal meanwhile.
+        match verdict {
+            Ok(()) => {
+                reports.creditor(s.creditor.as_str());
+                deliverable.push(s);
+            }
+            Err(reason) => reports.add(
+                s.creditor.as_str(),
+                Entry::not_delivered(&s.record.referentie, &s.signal_id, routed.as_ref(), reason),
+            ),
         }
     }
     // One classification for all (its history index is built once); each household lies at
     // one address and so in one municipality.
-    let mut per_m: BTreeMap<MunicipalityCode, Vec<classify::Household>> = BTreeMap::new();
-    for h in classify::classify_with(p, deliverable, &history) {
-        if let Some(m) = routing.route(h.key.postcode(), h.key.huisnummer()) {
-            per_m.entry(m.clone()).or_default().push(h);
+    // Households are large and many: each municipality's list is sized before it is filled.
+    let households = classify::classify_with(p, deliverable, &history);
+    drop(history);
+    let routed: Vec<Option<&MunicipalityCode>> =
+        households.iter().map(|h| routing.route(h.key.postcode(), h.key.huisnummer())).collect();
+    let mut sizes: BTreeMap<&MunicipalityCode, usize> = BTreeMap::new();
+    for m in routed.iter().flatten() {
+        *sizes.entry(m).or_default() += 1;
+    }
+    let mut per_m: BTreeMap<MunicipalityCode, Vec<classify::Household>> =
+        sizes.into_iter().map(|(m, n)| (m.clone(), Vec::with_capacity(n))).collect();
+    for (h, m) in households.into_iter().zip(routed) {
+        if let Some(list) = m.and_then(|m| per_m.get_mut(m)) {
+            list.push(h);
         }
     }
-    drop(history);
 
     // Only one batch runs at a time (the lock), so anything left in staging is from an
     // interrupted run and can go.
@@ -194,47 +259,30 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     let reageer = reageer_voor(cx.config, p);
     let mut summary =
         Summary { period: p, version, dry_run: opts.dry_run, municipalities: Vec::new(), not_delivered: 0 };
-    // Each municipality's rows (households it leaves out reported as such), then its bundles
-    // staged, municipalities side by side (encryption, hashing and fsync dominate).
-    let households_of: Vec<Vec<classify::Household>> =
-        cx.config.municipalities.iter().map(|m| per_m.remove(&m.code).unwrap_or_default()).collect();
-    let mut bundles: Vec<(&Municipality, Vec<Row<'_>>)> = Vec::new();
-    for (m, households) in cx.config.municipalities.iter().zip(&households_of) {
-        let mut rows = Vec::new();
-        for h in households {
-            let onder = m.drempelbedrag.is_some_and(|d| h.total < d);
-            if onder && m.leave_out_onder_drempel {
-                for sig in &h.signals {
-                    reports.left_out(
-                        sig.input.creditor.as_str(),
-                        &sig.input.signal_id,
-                        NotDelivered::BelowThreshold,
-                    );
-                }
-                continue;
-            }
+    // Households a municipality leaves out (under its threshold) are reported as such; then
+    // each municipality's bundles are staged, municipalities side by side (serialisation,
+    // encryption, hashing and fsync dominate), each building its rows as it goes.
+    let households_of: Vec<(&Municipality, Vec<classify::Household>)> =
+        cx.config.municipalities.iter().map(|m| (m, per_m.remove(&m.code).unwrap_or_default())).collect();
+    for (m, households) in &households_of {
+        for h in households.iter().filter(|h| left_out(m, h)) {
             for sig in &h.signals {
-                let creditor = cx
-                    .config
-                    .creditor(&sig.input.creditor)
-                    .expect("routed signals have a configured creditor");
-                rows.push(Row {
-                    household: h,
-                    signal: sig,
-                    onder_drempel: onder,
-                    creditor,
-                    reageer_voor: reageer,
-                    period: p,
-                    municipality: &m.code,
-                });
+                let entry = Entry::not_delivered(
+                    &sig.input.record.referentie,
+                    &sig.input.signal_id,
+                    Some(&m.code),
+                    NotDelivered::BelowThreshold,
+                );
+                reports.add(sig.input.creditor.as_str(), entry);
             }
         }
-        bundles.push((m, rows));
     }
-    let staged_bundles =
-        parallel::map(&bundles, |(m, rows)| bundle::stage(&staging, m, p, version, rows, reageer, &now));
+    let staged_bundles = parallel::map(&households_of, |(m, households)| {
+        let rows = rows(cx.config, m, households, p, reageer);
+        bundle::stage(&staging, m, p, version, &rows, reageer, &now)
+    });
     let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
-    for ((m, _), result) in bundles.iter().zip(staged_bundles) {
+    for ((m, _), result) in households_of.iter().zip(staged_bundles) {
         let (names, manifest) = result?;
         progress(&format!(
             "{}: {} households, {} signals",
@@ -273,7 +321,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         }
         fsutil::sync_dir(&pickup)?;
     }
-    reports.write(cx.layout, p, version)?;
+    reports.write(cx.layout, p, version, |creditor| delivered_entries(&households_of, creditor))?;
     let counts: Vec<_> = summary
         .municipalities
         .iter()
