@@ -13,7 +13,13 @@ pub fn threads() -> usize {
 /// Applies `f` to every item on up to [`threads`] threads and returns the results in item
 /// order. Items are handed out one at a time, so a few large items do not leave a core idle.
 pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let workers = threads().min(items.len());
+    map_on(threads(), items, f)
+}
+
+/// Like [`map`] on up to `workers` threads: for work that mostly waits (fsync), where more
+/// requests in flight than cores is what makes it fast.
+pub fn map_on<T: Sync, R: Send>(workers: usize, items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let workers = workers.min(items.len());
     if workers <= 1 {
         return items.iter().map(f).collect();
     }

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
+use std::path::PathBuf;
 
 use jiff::{Timestamp, ToSpan};
 use serde_json::json;
@@ -297,11 +298,18 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         return Ok(summary);
     }
 
+    // Every staged file durable before any is renamed into a pickup folder.
+    let files: Vec<PathBuf> =
+        staged.iter().flat_map(|(_, names)| names.iter().map(|n| staging.join(n))).collect();
+    bundle::sync_files(&files)?;
+
     // Deliver: bundles, then the manifest, per municipality.
     let abort_after = abort_hook();
     let mut moved = 0usize;
+    let mut pickups = Vec::with_capacity(staged.len());
     for (code, names) in &staged {
         let pickup = cx.layout.pickup(code.as_str());
+        pickups.push(pickup.clone());
         fsutil::create_private_dir(&pickup)?;
         // A municipality whose manifest of this version is already there got its complete
         // bundle in the interrupted run: it is not delivered twice.
@@ -319,8 +327,9 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
                 std::process::abort();
             }
         }
-        fsutil::sync_dir(&pickup)?;
     }
+    // The manifests' renames durable (all folders at once) before the run is recorded.
+    bundle::sync_files(&pickups)?;
     reports.write(cx.layout, p, version, |creditor| delivered_entries(&households_of, creditor))?;
     let counts: Vec<_> = summary
         .municipalities

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use serde::Serialize;
@@ -147,7 +147,8 @@ pub fn base_name(m: &MunicipalityCode, period: Period, version: u32) -> String {
 }
 
 /// Writes the bundle files and the manifest of `m` into `staging` (nothing is delivered yet).
-/// Returns the manifest file name and the manifest.
+/// Returns the file names (the manifest last) and the manifest. The files are not durable
+/// yet: [`sync_files`] them before they are delivered.
 pub fn stage(
     staging: &Path,
     m: &Municipality,
@@ -192,7 +193,7 @@ pub fn stage(
     let mut text = serde_json::to_vec_pretty(&manifest).expect("in memory");
     text.push(b'\n');
     // Staging is private and emptied by the next run after a crash, so no temporary name is
-    // needed here; the data is fsynced before delivery renames it into the pickup folder.
+    // needed here; the data is fsynced (sync_files) before delivery renames it into pickup.
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -200,13 +201,22 @@ pub fn stage(
         .mode(0o640)
         .open(staging.join(&name))?;
     file.write_all(&text)?;
-    file.sync_all()?;
     names.push(name);
     Ok((names, manifest))
 }
 
-/// Encrypts what `write` writes to the recipients into `path` (fsynced, streamed: the
-/// plaintext is never whole in memory) and describes it.
+/// How many fsyncs [`sync_files`] keeps in flight.
+const SYNCS_IN_FLIGHT: usize = 16;
+
+/// Makes files durable (fsync), many at a time: one at a time, each waits out the disk's
+/// latency, and a batch stages two or three files per municipality.
+pub fn sync_files(paths: &[PathBuf]) -> io::Result<()> {
+    let results = super::parallel::map_on(SYNCS_IN_FLIGHT, paths, |p| std::fs::File::open(p)?.sync_all());
+    results.into_iter().collect()
+}
+
+/// Encrypts what `write` writes to the recipients into `path` (streamed: the plaintext is
+/// never whole in memory; not fsynced, see [`sync_files`]) and describes it.
 fn encrypt_to(
     path: &Path,
     name: &str,
@@ -228,7 +238,6 @@ fn encrypt_to(
     let (plaintext_bytes, plaintext_sha256) = (plain.bytes, hex::encode(plain.hasher.finalize()));
     plain.inner.finish()?;
     cipher.inner.flush()?;
-    cipher.inner.get_ref().sync_all()?;
     Ok(FileEntry {
         name: name.to_owned(),
         bytes: cipher.bytes,
