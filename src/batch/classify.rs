@@ -6,18 +6,23 @@
 //! households, persons, signals and ids in the same order, so bundles can be rebuilt
 //! byte-identically.
 
+mod history;
 mod persons;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 
 use sha2::{Digest, Sha256};
+
+use super::parallel;
 
 use crate::domain::household::{HouseholdKey, PersonKey};
 use crate::domain::party::CreditorId;
 use crate::domain::period::Period;
 use crate::domain::signal::{Cents, SignalRecord};
+
+pub use history::History;
 
 /// One signal of the period being batched (after corrections and withdrawals).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,8 +31,9 @@ pub struct Input {
     pub signal_id: String,
     /// The creditor that sent it.
     pub creditor: CreditorId,
-    /// The signal.
-    pub record: SignalRecord,
+    /// The signal (boxed: signals are moved around while grouped and sorted, and a record is
+    /// large).
+    pub record: Box<SignalRecord>,
 }
 
 /// A signal of an earlier period (from sealed history), only what classification needs.
@@ -122,83 +128,67 @@ pub fn classify(
     earlier: &[Earlier],
     lookback_months: u32,
 ) -> Vec<Household> {
-    let mut groups: BTreeMap<HouseholdKey, Vec<Input>> = BTreeMap::new();
-    for s in signals {
-        groups.entry(HouseholdKey::of(&s.record)).or_default().push(s);
-    }
-    for inputs in groups.values_mut() {
-        inputs.sort_by(|a, b| {
-            (&a.creditor, a.referentie(), &a.signal_id).cmp(&(&b.creditor, b.referentie(), &b.signal_id))
-        });
-    }
-    let (opeenvolgend, herhaald) = history(period, &groups, earlier, lookback_months);
-
-    groups
-        .into_iter()
-        .zip(opeenvolgend.into_iter().zip(herhaald))
-        .map(|((key, inputs), (opeenvolgend, herhaald))| {
-            let pairs: HashSet<_> = inputs.iter().map(|s| (&s.creditor, s.record.soort)).collect();
-            let meervoudig = pairs.len() >= 2;
-            let total = Cents(inputs.iter().fold(0u64, |t, s| t.saturating_add(s.record.bedrag.0)));
-            let keys: Vec<PersonKey> = inputs.iter().map(|s| PersonKey::of(&s.record)).collect();
-            let (persons, person_of) = persons::group(&keys);
-            let signals = inputs
-                .into_iter()
-                .zip(herhaald)
-                .zip(person_of)
-                .map(|((input, herhaald), person)| Classified { input, herhaald, person })
-                .collect();
-            Household {
-                id: household_id(period, &key),
-                key,
-                meervoudig,
-                opeenvolgend,
-                total,
-                persons,
-                signals,
-            }
-        })
-        .collect()
+    classify_with(period, signals, &History::of(period, earlier, lookback_months))
 }
 
-/// What the history says about this period's (sorted) groups: per household whether it is
-/// opeenvolgend, and per signal whether it is herhaald. Entries of `earlier` in `period` or
-/// later are ignored; only this period's households and references are looked up.
-fn history(
-    period: Period,
-    groups: &BTreeMap<HouseholdKey, Vec<Input>>,
-    earlier: &[Earlier],
-    lookback_months: u32,
-) -> (Vec<bool>, Vec<Vec<bool>>) {
-    let now = month_index(period);
-    let mut recent: HashMap<&HouseholdKey, bool> = groups.keys().map(|k| (k, false)).collect();
-    let mut highest: HashMap<(&CreditorId, &str), Option<Cents>> =
-        groups.values().flatten().map(|s| ((&s.creditor, s.referentie()), None)).collect();
-    for e in earlier {
-        let back = now - month_index(e.period);
-        if back <= 0 {
-            continue;
-        }
-        if back <= i64::from(lookback_months)
-            && let Some(seen) = recent.get_mut(&e.household)
-        {
-            *seen = true;
-        }
-        if let Some(max) = highest.get_mut(&(&e.creditor, e.referentie.as_str())) {
-            *max = Some(max.map_or(e.bedrag, |m| m.max(e.bedrag)));
-        }
+/// Groups `signals` of `period` per household and classifies them against `history` (see
+/// [`classify`]). Households come sorted by key.
+pub fn classify_with(period: Period, signals: Vec<Input>, history: &History) -> Vec<Household> {
+    let mut groups: BTreeMap<HouseholdKey, Vec<Input>> = BTreeMap::new();
+    for s in signals {
+        // Most households have one or two signals: no room for four on the first.
+        groups.entry(HouseholdKey::of(&s.record)).or_insert_with(|| Vec::with_capacity(1)).push(s);
     }
-    let opeenvolgend = groups.keys().map(|k| recent[k]).collect();
-    let herhaald = groups
-        .values()
-        .map(|inputs| {
-            inputs
-                .iter()
-                .map(|s| highest[&(&s.creditor, s.referentie())].is_some_and(|max| s.record.bedrag <= max))
-                .collect()
+    // Households are independent: classify them in chunks side by side, in key order.
+    let mut chunks: Vec<Vec<(HouseholdKey, Vec<Input>)>> = Vec::new();
+    for (i, group) in groups.into_iter().enumerate() {
+        if i % CHUNK == 0 {
+            chunks.push(Vec::with_capacity(CHUNK));
+        }
+        chunks.last_mut().expect("pushed above").push(group);
+    }
+    let classified = parallel::map_owned(chunks, |chunk| {
+        chunk.into_iter().map(|(key, inputs)| household(period, key, inputs, history)).collect::<Vec<_>>()
+    });
+    let mut households = Vec::with_capacity(classified.iter().map(Vec::len).sum());
+    for chunk in classified {
+        households.extend(chunk);
+    }
+    households
+}
+
+/// Households per unit of work when classifying side by side.
+const CHUNK: usize = 4096;
+
+/// One household of the period with its signals, classified.
+fn household(period: Period, key: HouseholdKey, mut inputs: Vec<Input>, history: &History) -> Household {
+    inputs.sort_by(|a, b| {
+        (&a.creditor, a.referentie(), &a.signal_id).cmp(&(&b.creditor, b.referentie(), &b.signal_id))
+    });
+    let pairs: HashSet<_> = inputs.iter().map(|s| (&s.creditor, s.record.soort)).collect();
+    let meervoudig = pairs.len() >= 2;
+    let total = Cents(inputs.iter().fold(0u64, |t, s| t.saturating_add(s.record.bedrag.0)));
+    let keys: Vec<PersonKey> = inputs.iter().map(|s| PersonKey::of(&s.record)).collect();
+    let (persons, person_of) = persons::group(&keys);
+    let signals = inputs
+        .into_iter()
+        .zip(person_of)
+        .map(|(input, person)| {
+            let herhaald = history
+                .highest(&input.creditor, input.referentie())
+                .is_some_and(|max| input.record.bedrag <= max);
+            Classified { input, herhaald, person }
         })
         .collect();
-    (opeenvolgend, herhaald)
+    Household {
+        id: household_id(period, &key),
+        opeenvolgend: history.opeenvolgend(&key),
+        key,
+        meervoudig,
+        total,
+        persons,
+        signals,
+    }
 }
 
 impl Input {

@@ -4,13 +4,17 @@
 //! - `classify`: households, persons, meervoudig / opeenvolgend / herhaald (pure).
 //! - `routing`: the routing table, postcode (+ house number range) → municipality (pure + import).
 //! - `schedule`: when each period's batch is due, catch-up after downtime (pure, injected clock).
-//! - `signals`: a period's signals out of the vault (corrections, objections) and its history.
+//! - `signals`: a period's signals out of the vault (corrections, objections).
+//! - `history`: the months before a period, reduced to what its classification asks.
+//! - `parallel`: a small work pool (results in input order).
 //! - `bundle`: CSV and JSON bundles encrypted with age, and the plaintext manifest.
 //! - `report`: each creditor's batch report (delivered or not, and why).
 //! - `run`: one period's batch from start to delivery, crash-safe and exactly once.
 //! - `scheduler`: the daemon's timer that runs due batches (and missed ones at start-up).
 pub mod bundle;
 pub mod classify;
+pub mod history;
+pub mod parallel;
 pub mod report;
 pub mod routing;
 pub mod run;

@@ -6,6 +6,7 @@ use std::io;
 
 use serde::Serialize;
 
+use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
 use crate::layout::Layout;
 use crate::vault::fsutil;
@@ -65,7 +66,27 @@ pub struct Entry {
     pub message: Option<&'static str>,
 }
 
-/// The reports of one batch, per creditor.
+impl Entry {
+    /// The entry of a signal that is not delivered, with the municipality it was routed to.
+    pub fn not_delivered(
+        referentie: &str,
+        signaal_id: &str,
+        gemeente: Option<&MunicipalityCode>,
+        reason: NotDelivered,
+    ) -> Entry {
+        Entry {
+            referentie: referentie.to_owned(),
+            signaal_id: signaal_id.to_owned(),
+            delivered: false,
+            gemeente: gemeente.map(ToString::to_string),
+            reason: Some(reason),
+            message: Some(reason.explain()),
+        }
+    }
+}
+
+/// The reports of one batch, per creditor: the signals not delivered are kept as they come;
+/// the delivered ones are asked for per creditor when the reports are written.
 #[derive(Default)]
 pub struct Reports {
     by_creditor: BTreeMap<String, Vec<Entry>>,
@@ -83,36 +104,15 @@ struct Doc<'a> {
 impl Reports {
     /// Adds an entry for `creditor`.
     pub fn add(&mut self, creditor: &str, entry: Entry) {
-        self.by_creditor.entry(creditor.to_owned()).or_default().push(entry);
+        self.creditor(creditor).push(entry);
     }
 
-    /// Marks a signal that was routed but is left out after all.
-    pub fn left_out(&mut self, creditor: &str, signal_id: &str, reason: NotDelivered) {
-        if let Some(e) =
-            self.by_creditor.get_mut(creditor).and_then(|v| v.iter_mut().find(|e| e.signaal_id == signal_id))
-        {
-            e.delivered = false;
-            e.reason = Some(reason);
-            e.message = Some(reason.explain());
+    /// Makes sure `creditor` gets a report (it had signals in the period); its entries.
+    pub fn creditor(&mut self, creditor: &str) -> &mut Vec<Entry> {
+        if !self.by_creditor.contains_key(creditor) {
+            self.by_creditor.insert(creditor.to_owned(), Vec::new());
         }
-    }
-
-    /// The delivered signals, for feedback routing.
-    pub fn delivered_signals(&self, period: Period) -> Vec<crate::state::exchange::DeliveredSignal> {
-        self.by_creditor
-            .iter()
-            .flat_map(|(creditor, entries)| {
-                entries.iter().filter(|e| e.delivered).filter_map(move |e| {
-                    Some(crate::state::exchange::DeliveredSignal {
-                        signal_id: e.signaal_id.clone(),
-                        period: period.to_string(),
-                        municipality: e.gemeente.clone()?,
-                        creditor: creditor.clone(),
-                        referentie: e.referentie.clone(),
-                    })
-                })
-            })
-            .collect()
+        self.by_creditor.get_mut(creditor).expect("inserted above")
     }
 
     /// Signals not delivered, in all.
@@ -120,9 +120,18 @@ impl Reports {
         self.by_creditor.values().flatten().filter(|e| !e.delivered).count()
     }
 
-    /// Writes each creditor's report into its receipts folder (atomically).
-    pub fn write(&mut self, layout: &Layout, period: Period, version: u32) -> io::Result<usize> {
-        for (creditor, entries) in &mut self.by_creditor {
+    /// Writes each creditor's report into its receipts folder (atomically), its entries
+    /// completed with `delivered(creditor)`, one creditor at a time.
+    pub fn write(
+        &mut self,
+        layout: &Layout,
+        period: Period,
+        version: u32,
+        mut delivered: impl FnMut(&str) -> Vec<Entry>,
+    ) -> io::Result<usize> {
+        for (creditor, kept) in &mut self.by_creditor {
+            let mut entries = std::mem::take(kept);
+            entries.extend(delivered(creditor));
             entries.sort_by(|a, b| a.referentie.cmp(&b.referentie));
             let delivered = entries.iter().filter(|e| e.delivered).count();
             let doc = Doc {
@@ -130,7 +139,7 @@ impl Reports {
                 version,
                 delivered,
                 not_delivered: entries.len() - delivered,
-                signals: entries,
+                signals: &entries,
             };
             let name = if version == 1 {
                 format!("batch_{period}.json")

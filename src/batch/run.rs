@@ -7,8 +7,9 @@
 //! input, which gives the same plaintext bundles (deterministic order and ids), and replaces
 //! whatever of it had already been renamed into place.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::File;
+use std::path::PathBuf;
 
 use jiff::{Timestamp, ToSpan};
 use serde_json::json;
@@ -17,10 +18,9 @@ use super::bundle::{self, Counts, Row};
 use super::classify::{self, Input};
 use super::report::{Entry, NotDelivered, Reports};
 use super::routing::RoutingTable;
-use super::signals;
+use super::{history, parallel, signals};
 use crate::audit::{Audit, Event, Outcome};
-use crate::config::Config;
-use crate::domain::household::HouseholdKey;
+use crate::config::{Config, Municipality};
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
 use crate::layout::Layout;
@@ -111,6 +111,86 @@ pub fn reageer_voor(config: &Config, period: Period) -> jiff::civil::Date {
     day.checked_add(28.days()).unwrap_or(day)
 }
 
+/// Whether municipality `m` leaves household `h` out (its total is under the threshold and
+/// it asked not to receive such households).
+fn left_out(m: &Municipality, h: &classify::Household) -> bool {
+    m.leave_out_onder_drempel && m.drempelbedrag.is_some_and(|d| h.total < d)
+}
+
+/// The rows `m` receives of its `households`: one per signal, households in order, those it
+/// leaves out left out.
+pub fn rows<'a>(
+    config: &'a Config,
+    m: &'a Municipality,
+    households: &'a [classify::Household],
+    period: Period,
+    reageer: jiff::civil::Date,
+) -> Vec<Row<'a>> {
+    let mut rows = Vec::new();
+    for h in households.iter().filter(|h| !left_out(m, h)) {
+        let onder = m.drempelbedrag.is_some_and(|d| h.total < d);
+        for sig in &h.signals {
+            let creditor =
+                config.creditor(&sig.input.creditor).expect("routed signals have a configured creditor");
+            rows.push(Row {
+                household: h,
+                signal: sig,
+                onder_drempel: onder,
+                creditor,
+                reageer_voor: reageer,
+                period,
+                municipality: &m.code,
+            });
+        }
+    }
+    rows
+}
+
+/// The report entries of `creditor`'s signals that were delivered.
+fn delivered_entries(
+    households_of: &[(&Municipality, Vec<classify::Household>)],
+    creditor: &str,
+) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    for (m, households) in households_of {
+        for h in households.iter().filter(|h| !left_out(m, h)) {
+            for sig in h.signals.iter().filter(|s| s.input.creditor.as_str() == creditor) {
+                entries.push(Entry {
+                    referentie: sig.input.record.referentie.clone(),
+                    signaal_id: sig.input.signal_id.clone(),
+                    delivered: true,
+                    gemeente: Some(m.code.to_string()),
+                    reason: None,
+                    message: None,
+                });
+            }
+        }
+    }
+    entries
+}
+
+/// Every delivered signal with its municipality, creditor and referentie (for feedback routing).
+fn delivered_signals(
+    households_of: &[(&Municipality, Vec<classify::Household>)],
+    p: Period,
+) -> Vec<crate::state::exchange::DeliveredSignal> {
+    let mut out = Vec::new();
+    for (m, households) in households_of {
+        for h in households.iter().filter(|h| !left_out(m, h)) {
+            for sig in &h.signals {
+                out.push(crate::state::exchange::DeliveredSignal {
+                    signal_id: sig.input.signal_id.clone(),
+                    period: p.to_string(),
+                    municipality: m.code.to_string(),
+                    creditor: sig.input.creditor.to_string(),
+                    referentie: sig.input.record.referentie.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
 /// Runs the batch of `opts.period`. `progress` gets short lines (for a terminal).
 pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> Result<Summary, RunError> {
     let lock_path = cx.layout.root().join("batch.lock");
@@ -142,21 +222,14 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     ));
     // Only history that can matter: the households of this period (opeenvolgend) and its
     // (creditor, referentie) pairs (herhaald).
-    let households: HashSet<HouseholdKey> =
-        period_signals.iter().map(|s| HouseholdKey::of(&s.record)).collect();
-    let references: HashSet<(&str, &str)> =
-        period_signals.iter().map(|s| (s.creditor.as_str(), s.record.referentie.as_str())).collect();
-    let relevant = |h: &HouseholdKey, c: &crate::domain::party::CreditorId, r: &str| {
-        households.contains(h) || references.contains(&(c.as_str(), r))
-    };
-    let history = signals::history(cx.state, cx.vault, p, cx.config.batch.lookback_months, &relevant)?;
-    drop(households);
-    drop(references);
+    let wanted = history::Wanted::of(&period_signals);
+    let history = history::read(cx.state, cx.vault, p, cx.config.batch.lookback_months, &wanted)?;
+    drop(wanted);
 
     // Route; what cannot be delivered is reported and left out before classification, so no
     // municipality learns anything from a signal it may not receive.
     let mut reports = Reports::default();
-    let mut deliverable: Vec<Input> = Vec::new();
+    let mut deliverable: Vec<Input> = Vec::with_capacity(period_signals.len());
     for s in period_signals {
         let routed = routing.route(&s.record.postcode, s.record.huisnummer).cloned();
         let creditor = cx.config.creditor(&s.creditor);
@@ -166,30 +239,37 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
             Some(m) if !creditor.is_some_and(|c| c.agreements.covers(m)) => Err(NotDelivered::NoAgreement),
             Some(_) => Ok(()),
         };
-        reports.add(
-            s.creditor.as_str(),
-            Entry {
-                referentie: s.record.referentie.clone(),
-                signaal_id: s.signal_id.clone(),
-                delivered: verdict.is_ok(),
-                gemeente: routed.as_ref().map(ToString::to_string),
-                reason: verdict.err(),
-                message: verdict.err().map(NotDelivered::explain),
-            },
-        );
-        if verdict.is_ok() {
-            deliverable.push(s);
+        // Delivered signals enter the reports when they are written (from the households), so
+        // the reports do not hold a copy of every signal meanwhile.
+        match verdict {
+            Ok(()) => {
+                reports.creditor(s.creditor.as_str());
+                deliverable.push(s);
+            }
+            Err(reason) => reports.add(
+                s.creditor.as_str(),
+                Entry::not_delivered(&s.record.referentie, &s.signal_id, routed.as_ref(), reason),
+            ),
         }
     }
     // One classification for all (its history index is built once); each household lies at
     // one address and so in one municipality.
-    let mut per_m: BTreeMap<MunicipalityCode, Vec<classify::Household>> = BTreeMap::new();
-    for h in classify::classify(p, deliverable, &history, cx.config.batch.lookback_months) {
-        if let Some(m) = routing.route(h.key.postcode(), h.key.huisnummer()) {
-            per_m.entry(m.clone()).or_default().push(h);
+    // Households are large and many: each municipality's list is sized before it is filled.
+    let households = classify::classify_with(p, deliverable, &history);
+    drop(history);
+    let routed: Vec<Option<&MunicipalityCode>> =
+        households.iter().map(|h| routing.route(h.key.postcode(), h.key.huisnummer())).collect();
+    let mut sizes: BTreeMap<&MunicipalityCode, usize> = BTreeMap::new();
+    for m in routed.iter().flatten() {
+        *sizes.entry(m).or_default() += 1;
+    }
+    let mut per_m: BTreeMap<MunicipalityCode, Vec<classify::Household>> =
+        sizes.into_iter().map(|(m, n)| (m.clone(), Vec::with_capacity(n))).collect();
+    for (h, m) in households.into_iter().zip(routed) {
+        if let Some(list) = m.and_then(|m| per_m.get_mut(m)) {
+            list.push(h);
         }
     }
-    drop(history);
 
     // Only one batch runs at a time (the lock), so anything left in staging is from an
     // interrupted run and can go.
@@ -202,39 +282,31 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     let reageer = reageer_voor(cx.config, p);
     let mut summary =
         Summary { period: p, version, dry_run: opts.dry_run, municipalities: Vec::new(), not_delivered: 0 };
-    let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
-    for m in &cx.config.municipalities {
-        let households = per_m.remove(&m.code).unwrap_or_default();
-        let mut rows = Vec::new();
-        for h in &households {
-            let onder = m.drempelbedrag.is_some_and(|d| h.total < d);
-            if onder && m.leave_out_onder_drempel {
-                for sig in &h.signals {
-                    reports.left_out(
-                        sig.input.creditor.as_str(),
-                        &sig.input.signal_id,
-                        NotDelivered::BelowThreshold,
-                    );
-                }
-                continue;
-            }
+    // Households a municipality leaves out (under its threshold) are reported as such; then
+    // each municipality's bundles are staged, municipalities side by side (serialisation,
+    // encryption, hashing and fsync dominate), each building its rows as it goes.
+    let households_of: Vec<(&Municipality, Vec<classify::Household>)> =
+        cx.config.municipalities.iter().map(|m| (m, per_m.remove(&m.code).unwrap_or_default())).collect();
+    for (m, households) in &households_of {
+        for h in households.iter().filter(|h| left_out(m, h)) {
             for sig in &h.signals {
-                let creditor = cx
-                    .config
-                    .creditor(&sig.input.creditor)
-                    .expect("routed signals have a configured creditor");
-                rows.push(Row {
-                    household: h,
-                    signal: sig,
-                    onder_drempel: onder,
-                    creditor,
-                    reageer_voor: reageer,
-                    period: p,
-                    municipality: &m.code,
-                });
+                let entry = Entry::not_delivered(
+                    &sig.input.record.referentie,
+                    &sig.input.signal_id,
+                    Some(&m.code),
+                    NotDelivered::BelowThreshold,
+                );
+                reports.add(sig.input.creditor.as_str(), entry);
             }
         }
-        let (names, manifest) = bundle::stage(&staging, m, p, version, &rows, reageer, &now)?;
+    }
+    let staged_bundles = parallel::map(&households_of, |(m, households)| {
+        let rows = rows(cx.config, m, households, p, reageer);
+        bundle::stage(&staging, m, p, version, &rows, reageer, &now)
+    });
+    let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
+    for ((m, _), result) in households_of.iter().zip(staged_bundles) {
+        let (names, manifest) = result?;
         progress(&format!(
             "{}: {} households, {} signals",
             m.code, manifest.counts.households, manifest.counts.signals
@@ -248,34 +320,46 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         return Ok(summary);
     }
 
+    // Every staged file durable before any is renamed into a pickup folder.
+    let files: Vec<PathBuf> =
+        staged.iter().flat_map(|(_, names)| names.iter().map(|n| staging.join(n))).collect();
+    bundle::sync_files(&files)?;
+
     // Deliver: bundles, then the manifest, per municipality.
     let abort_after = abort_hook();
     let mut moved = 0usize;
+    let mut pickups = Vec::with_capacity(staged.len());
     for (code, names) in &staged {
         let pickup = cx.layout.pickup(code.as_str());
+        pickups.push(pickup.clone());
         fsutil::create_private_dir(&pickup)?;
         // A municipality whose manifest of this version is already there got its complete
         // bundle in the interrupted run: it is not delivered twice.
         if names.last().is_some_and(|manifest| pickup.join(manifest).exists()) {
             continue;
         }
-        for name in names {
+        // The bundle files, made durable together, then the manifest (always the last name).
+        for (i, name) in names.iter().enumerate() {
+            if i + 1 == names.len() && i > 0 {
+                fsutil::sync_dir(&pickup)?;
+            }
             std::fs::rename(staging.join(name), pickup.join(name))?;
-            fsutil::sync_dir(&pickup)?;
             moved += 1;
             if abort_after == Some(moved) {
                 std::process::abort();
             }
         }
     }
-    reports.write(cx.layout, p, version)?;
+    // The manifests' renames durable (all folders at once) before the run is recorded.
+    bundle::sync_files(&pickups)?;
+    reports.write(cx.layout, p, version, |creditor| delivered_entries(&households_of, creditor))?;
     // What feedback will refer to: recorded before the run counts as delivered, so a crash
     // in between is redone by the next run.
     crate::state::exchange::record_delivered(
         &mut cx.state.lock(),
         version,
         &now,
-        &reports.delivered_signals(p),
+        &delivered_signals(&households_of, p),
     )?;
     let counts: Vec<_> = summary
         .municipalities

@@ -7,13 +7,13 @@ use std::io::BufRead;
 
 use sha2::{Digest, Sha256};
 
-use super::classify::{Earlier, Input};
-use crate::domain::household::HouseholdKey;
+use super::classify::Input;
+use super::parallel;
 use crate::domain::party::CreditorId;
 use crate::domain::period::Period;
 use crate::domain::signal::SignalRecord;
 use crate::state::State;
-use crate::vault::sealed_line::{SealedLine, is_header};
+use crate::vault::sealed_line::{SealedLine, SealedLineError, is_header};
 use crate::vault::{Vault, VaultError};
 
 /// Why a period could not be read.
@@ -48,81 +48,77 @@ pub fn signal_id(file_id: &str, line: u64) -> String {
     format!("S-{}", &hex::encode(h.finalize())[..20])
 }
 
-/// The signals of `period` as they stand after corrections and objections.
+/// The signals of `period` as they stand after corrections and objections, ordered by
+/// (creditor, referentie). Corrections only replace a creditor's own records, so each
+/// creditor's files are read in the order received, and creditors side by side.
 pub fn period_signals(state: &State, vault: &Vault, period: Period) -> Result<Vec<Input>, ReadError> {
-    let files = crate::state::batches::kept_files(&state.lock(), &period.to_string())?;
-    // (creditor, referentie) → latest signal; BTreeMap keeps the output order deterministic.
-    let mut current: BTreeMap<(String, String), Input> = BTreeMap::new();
-    for (file_id, creditor) in files {
-        let Ok(creditor_id) = CreditorId::parse(&creditor) else { continue };
-        for_each_line(vault, period, &file_id, |line| match line {
-            SealedLine::Record(n, record) => {
-                let key = (creditor.clone(), record.referentie.clone());
-                let input =
-                    Input { signal_id: signal_id(&file_id, n), creditor: creditor_id.clone(), record };
-                current.insert(key, input);
-            }
-            SealedLine::Withdrawn(_, referentie) => {
-                current.remove(&(creditor.clone(), referentie));
-            }
-        })?;
-    }
-    Ok(current.into_values().collect())
-}
-
-/// What classification needs from the `months` periods before `period`, keeping only entries
-/// `relevant` to the period being batched (its households and its creditors' referenties), so
-/// memory follows the period, not its history. A period whose key has been shredded has
-/// nothing to give. History is read one month at a time.
-pub fn history(
-    state: &State,
-    vault: &Vault,
-    period: Period,
-    months: u32,
-    relevant: &dyn Fn(&HouseholdKey, &CreditorId, &str) -> bool,
-) -> Result<Vec<Earlier>, ReadError> {
-    let mut out = Vec::new();
-    let mut p = period;
-    for _ in 0..months {
-        p = p.prev();
-        let signals = match period_signals(state, vault, p) {
-            Ok(s) => s,
-            Err(ReadError::Vault(VaultError::Shredded(_))) => continue,
-            Err(e) => return Err(e),
-        };
-        for s in signals {
-            let household = HouseholdKey::of(&s.record);
-            if relevant(&household, &s.creditor, &s.record.referentie) {
-                out.push(Earlier {
-                    period: p,
-                    household,
-                    referentie: s.record.referentie,
-                    bedrag: s.record.bedrag,
-                    creditor: s.creditor,
-                });
-            }
+    let creditors = files_by_creditor(state, period)?;
+    let read = parallel::map(&creditors, |(creditor, files)| {
+        // referentie → latest signal; BTreeMap keeps the output order deterministic.
+        let mut current: BTreeMap<String, Input> = BTreeMap::new();
+        for file_id in files {
+            for_each_line(vault, period, file_id, |n, line| {
+                match SealedLine::decode(n, line)? {
+                    SealedLine::Record(n, record) => {
+                        let input = Input {
+                            signal_id: signal_id(file_id, n),
+                            creditor: creditor.clone(),
+                            record: Box::new(record),
+                        };
+                        current.insert(input.record.referentie.clone(), input);
+                    }
+                    SealedLine::Withdrawn(_, referentie) => {
+                        current.remove(&referentie);
+                    }
+                }
+                Ok(())
+            })?;
         }
+        Ok::<_, ReadError>(current.into_values().collect::<Vec<_>>())
+    });
+    let mut out = Vec::with_capacity(read.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum());
+    for signals in read {
+        out.extend(signals?);
     }
     Ok(out)
 }
 
-fn for_each_line(
+/// The kept files of `period` per creditor (ordered by creditor id), each creditor's in the
+/// order received. Files of a creditor id that does not parse are left out.
+pub fn files_by_creditor(state: &State, period: Period) -> Result<Vec<(CreditorId, Vec<String>)>, ReadError> {
+    let files = crate::state::batches::kept_files(&state.lock(), &period.to_string())?;
+    let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (file_id, creditor) in files {
+        by.entry(creditor).or_default().push(file_id);
+    }
+    Ok(by.into_iter().filter_map(|(c, files)| Some((CreditorId::parse(&c).ok()?, files))).collect())
+}
+
+/// Calls `f` with (1-based line index, text without the newline) for each line of a sealed
+/// file after its header.
+pub fn for_each_line(
     vault: &Vault,
     period: Period,
     file_id: &str,
-    mut f: impl FnMut(SealedLine),
+    mut f: impl FnMut(u64, &str) -> Result<(), SealedLineError>,
 ) -> Result<(), ReadError> {
-    let reader = vault.open_sealed(period, file_id)?;
+    let mut reader = vault.open_sealed(period, file_id)?;
     let damaged = |message: String| ReadError::Damaged { period, file_id: file_id.to_owned(), message };
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| damaged(e.to_string()))?;
-        if i == 0 && is_header(&line) {
+    let mut line = String::with_capacity(1024);
+    let mut i = 0u64;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).map_err(|e| damaged(e.to_string()))? == 0 {
+            return Ok(());
+        }
+        i += 1;
+        let text = line.strip_suffix('\n').unwrap_or(&line);
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        if i == 1 && is_header(text) {
             continue;
         }
-        let parsed = SealedLine::decode(i as u64 + 1, &line).map_err(|e| damaged(e.to_string()))?;
-        f(parsed);
+        f(i, text).map_err(|e| damaged(e.to_string()))?;
     }
-    Ok(())
 }
 
 /// Days in arrears on the signal date (the same count the validator checks).

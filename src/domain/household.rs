@@ -1,6 +1,7 @@
 //! Matching keys (SPEC §5): the household a signal belongs to (its normalised address) and the
 //! person within it (normalised surname plus date of birth). Pure: no I/O.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
@@ -51,6 +52,25 @@ impl HouseholdKey {
         Self { postcode: postcode.clone(), huisnummer, huisletter, toevoeging, text }
     }
 
+    /// Writes the key text of an address, exactly as [`HouseholdKey::as_str`] would give it,
+    /// into `out` (cleared first): for looking a household up without building a key.
+    /// `postcode` must be normalised already (as sealed records hold it).
+    pub fn text_into(
+        out: &mut String,
+        postcode: &str,
+        huisnummer: u32,
+        huisletter: Option<char>,
+        toevoeging: Option<&str>,
+    ) {
+        use fmt::Write as _;
+        out.clear();
+        out.push_str(postcode);
+        let _ = write!(out, "|{huisnummer}|");
+        push_address_part(out, huisletter.into_iter());
+        out.push('|');
+        push_address_part(out, toevoeging.unwrap_or("").chars());
+    }
+
     /// The normalised key as text, e.g. `1234AB|12|A|` or `1234AB|12||3HG`.
     pub fn as_str(&self) -> &str {
         &self.text
@@ -93,6 +113,13 @@ impl Hash for HouseholdKey {
     }
 }
 
+// Hash and Eq are those of the text, so a key can be looked up by its text.
+impl Borrow<str> for HouseholdKey {
+    fn borrow(&self) -> &str {
+        &self.text
+    }
+}
+
 impl fmt::Display for HouseholdKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
@@ -101,7 +128,14 @@ impl fmt::Display for HouseholdKey {
 
 /// Upper case, keeping letters and digits only (spaces and punctuation removed).
 fn address_part(raw: Option<&str>) -> String {
-    raw.unwrap_or("").chars().flat_map(char::to_uppercase).filter(|c| c.is_alphanumeric()).collect()
+    let mut out = String::new();
+    push_address_part(&mut out, raw.unwrap_or("").chars());
+    out
+}
+
+/// Appends the normalised form of an address part (see [`address_part`]).
+fn push_address_part(out: &mut String, raw: impl Iterator<Item = char>) {
+    out.extend(raw.flat_map(char::to_uppercase).filter(|c| c.is_alphanumeric()));
 }
 
 /// A person within a household: the normalised surname and, when known, the date of birth.
@@ -176,7 +210,13 @@ pub fn surname_key(voorvoegsel: Option<&str>, achternaam: &str) -> String {
     };
     let full = format!("{} {} {}", voorvoegsel.unwrap_or(""), inverted, main);
     let mut folded = String::with_capacity(full.len());
-    for c in full.nfkd().filter(|c| !is_combining_mark(*c)) {
+    // ASCII is its own NFKD and has no combining marks: skip the decomposition (most names).
+    let decomposed: Box<dyn Iterator<Item = char>> = if full.is_ascii() {
+        Box::new(full.chars())
+    } else {
+        Box::new(full.nfkd().filter(|c| !is_combining_mark(*c)))
+    };
+    for c in decomposed {
         match c {
             'ß' | 'ẞ' => folded.push_str("ss"),
             'æ' | 'Æ' => folded.push_str("ae"),
@@ -261,6 +301,18 @@ mod tests {
         assert_eq!(key("1234AB", 7, Some('b'), Some("3 hg")), key("1234AB", 7, Some('B'), Some("3-H.G")));
         assert_eq!(key("1234AB", 7, Some('b'), Some("3 hg")).to_string(), "1234AB|7|B|3HG");
         assert_eq!(key("1234AB", 7, None, Some(" - ")), key("1234AB", 7, None, None));
+    }
+
+    #[test]
+    fn key_text_without_a_key_is_the_same_text() {
+        let mut buf = String::from("left over");
+        for (nr, letter, add) in
+            [(12, None, None), (7, Some('b'), Some("3-h.g")), (1, Some('ß'), Some(" é "))]
+        {
+            let k = key("1234AB", nr, letter, add);
+            HouseholdKey::text_into(&mut buf, "1234AB", nr, letter, add);
+            assert_eq!(buf, k.as_str());
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::domain::period::Period;
 use crate::layout::Layout;
 
 pub mod fsutil;
+pub mod sealed_key;
 pub mod sealed_line;
 
 /// Why a vault operation failed.

@@ -219,11 +219,12 @@ impl<'de> Visitor<'de> for TupleVisitor {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::signal::{Cents, Fase, Kind, Postcode};
 
-    fn record() -> SignalRecord {
+    /// A record with a prefix, quotes and a `;` in the surname (also used by `sealed_key`).
+    pub(crate) fn record() -> SignalRecord {
         SignalRecord {
             referentie: "WS-1".into(),
             soort: Kind::Woninghuur,

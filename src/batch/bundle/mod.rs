@@ -6,8 +6,10 @@
 //! folder means its bundle files are complete.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::io::{self, Write};
-use std::path::Path;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use serde::Serialize;
@@ -17,8 +19,7 @@ use super::classify::{Classified, Household};
 use crate::config::{BundleFormat, Creditor, Municipality};
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
-use crate::domain::signal::Cents;
-use crate::vault::fsutil;
+use crate::domain::signal::{Cents, Kind};
 
 pub mod csv;
 pub mod json;
@@ -41,9 +42,13 @@ pub struct Row<'a> {
     pub municipality: &'a MunicipalityCode,
 }
 
-/// `1234,56` (Dutch decimal comma, as spreadsheets here expect).
-pub fn cents(c: Cents) -> String {
-    format!("{},{:02}", c.0 / 100, c.0 % 100)
+/// An amount shown as `1234,56` (Dutch decimal comma, as spreadsheets here expect).
+pub struct Euros(pub Cents);
+
+impl fmt::Display for Euros {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{},{:02}", self.0.0 / 100, self.0.0 % 100)
+    }
 }
 
 /// `ja` / `nee`.
@@ -93,6 +98,7 @@ impl Counts {
     /// Counts of these rows.
     pub fn of(rows: &[Row<'_>]) -> Counts {
         let mut c = Counts::default();
+        let mut per_kind = [0u64; Kind::ALL.len()];
         let mut last: Option<*const Household> = None;
         for r in rows {
             if last != Some(r.household as *const _) {
@@ -106,7 +112,11 @@ impl Counts {
             c.signals += 1;
             c.herhaald += u64::from(r.signal.herhaald);
             c.crisissignaal += u64::from(r.signal.input.record.crisissignaal);
-            *c.per_soort.entry(r.signal.input.record.soort.as_str().to_owned()).or_default() += 1;
+            let kind = r.signal.input.record.soort;
+            per_kind[Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0)] += 1;
+        }
+        for (kind, n) in Kind::ALL.into_iter().zip(per_kind).filter(|(_, n)| *n > 0) {
+            c.per_soort.insert(kind.as_str().to_owned(), n);
         }
         c
     }
@@ -137,7 +147,8 @@ pub fn base_name(m: &MunicipalityCode, period: Period, version: u32) -> String {
 }
 
 /// Writes the bundle files and the manifest of `m` into `staging` (nothing is delivered yet).
-/// Returns the manifest file name and the manifest.
+/// Returns the file names (the manifest last) and the manifest. The files are not durable
+/// yet: [`sync_files`] them before they are delivered.
 pub fn stage(
     staging: &Path,
     m: &Municipality,
@@ -153,20 +164,19 @@ pub fn stage(
     let counts = Counts::of(rows);
     if !rows.is_empty() {
         for format in &m.formats {
-            let (suffix, plain) = match format {
-                BundleFormat::Csv => ("signalen.csv", csv::write(rows)),
-                BundleFormat::Json => {
-                    let head = serde_json::json!({
-                        "periode": period.to_string(),
-                        "gemeente": m.code.to_string(),
-                        "versie": version,
-                        "reageer_voor": reageer_voor.to_string(),
-                    });
-                    ("signalen.json", json::write(rows, head))
-                }
+            let suffix = match format {
+                BundleFormat::Csv => "signalen.csv",
+                BundleFormat::Json => "signalen.json",
             };
             let name = format!("{base}_{suffix}.age");
-            files.push(encrypt_to(&staging.join(&name), &name, &plain, &m.age_recipients)?);
+            let entry = encrypt_to(&staging.join(&name), &name, &m.age_recipients, |out| match format {
+                BundleFormat::Csv => csv::write(out, rows),
+                BundleFormat::Json => {
+                    let head = json::Head { period, municipality: &m.code, version, reageer_voor };
+                    json::write(out, rows, &head)
+                }
+            })?;
+            files.push(entry);
             names.push(name);
         }
     }
@@ -182,13 +192,37 @@ pub fn stage(
     let name = format!("{base}_manifest.json");
     let mut text = serde_json::to_vec_pretty(&manifest).expect("in memory");
     text.push(b'\n');
-    fsutil::write_atomic(&staging.join(&name), &text, false)?;
+    // Staging is private and emptied by the next run after a crash, so no temporary name is
+    // needed here; the data is fsynced (sync_files) before delivery renames it into pickup.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o640)
+        .open(staging.join(&name))?;
+    file.write_all(&text)?;
     names.push(name);
     Ok((names, manifest))
 }
 
-/// Encrypts `plain` to the recipients into `path` (fsynced) and describes it.
-fn encrypt_to(path: &Path, name: &str, plain: &[u8], recipients: &[String]) -> io::Result<FileEntry> {
+/// How many fsyncs [`sync_files`] keeps in flight.
+const SYNCS_IN_FLIGHT: usize = 16;
+
+/// Makes files durable (fsync), many at a time: one at a time, each waits out the disk's
+/// latency, and a batch stages two or three files per municipality.
+pub fn sync_files(paths: &[PathBuf]) -> io::Result<()> {
+    let results = super::parallel::map_on(SYNCS_IN_FLIGHT, paths, |p| std::fs::File::open(p)?.sync_all());
+    results.into_iter().collect()
+}
+
+/// Encrypts what `write` writes to the recipients into `path` (streamed: the plaintext is
+/// never whole in memory; not fsynced, see [`sync_files`]) and describes it.
+fn encrypt_to(
+    path: &Path,
+    name: &str,
+    recipients: &[String],
+    write: impl FnOnce(&mut PlainWriter<'_>) -> io::Result<()>,
+) -> io::Result<FileEntry> {
     let parsed: Vec<age::x25519::Recipient> = recipients
         .iter()
         .map(|r| age::x25519::Recipient::from_str(r).map_err(|e| io::Error::other(e.to_string())))
@@ -196,26 +230,40 @@ fn encrypt_to(path: &Path, name: &str, plain: &[u8], recipients: &[String]) -> i
     let enc = age::Encryptor::with_recipients(parsed.iter().map(|r| r as &dyn age::Recipient))
         .map_err(|e| io::Error::other(e.to_string()))?;
     let file = std::fs::File::create(path)?;
-    let mut hashing = HashingWriter { inner: io::BufWriter::new(file), hasher: Sha256::new(), bytes: 0 };
-    let mut w = enc.wrap_output(&mut hashing)?;
-    w.write_all(plain)?;
-    w.finish()?;
-    hashing.inner.flush()?;
-    hashing.inner.get_ref().sync_all()?;
+    let mut cipher = HashingWriter::new(io::BufWriter::with_capacity(1 << 16, file));
+    let age_writer = enc.wrap_output(&mut cipher)?;
+    let mut plain = io::BufWriter::with_capacity(1 << 16, HashingWriter::new(age_writer));
+    write(&mut plain)?;
+    let plain = plain.into_inner().map_err(io::IntoInnerError::into_error)?;
+    let (plaintext_bytes, plaintext_sha256) = (plain.bytes, hex::encode(plain.hasher.finalize()));
+    plain.inner.finish()?;
+    cipher.inner.flush()?;
     Ok(FileEntry {
         name: name.to_owned(),
-        bytes: hashing.bytes,
-        sha256: hex::encode(hashing.hasher.finalize()),
-        plaintext_bytes: plain.len() as u64,
-        plaintext_sha256: hex::encode(Sha256::digest(plain)),
+        bytes: cipher.bytes,
+        sha256: hex::encode(cipher.hasher.finalize()),
+        plaintext_bytes,
+        plaintext_sha256,
     })
 }
+
+/// Where a bundle's plaintext goes: buffered, hashed, encrypted, hashed again (ciphertext),
+/// buffered, the file. A concrete type, so the CSV and JSON writers are compiled for it.
+type PlainWriter<'a> = io::BufWriter<
+    HashingWriter<age::stream::StreamWriter<&'a mut HashingWriter<io::BufWriter<std::fs::File>>>>,
+>;
 
 /// Hashes and counts what passes through.
 struct HashingWriter<W: Write> {
     inner: W,
     hasher: Sha256,
     bytes: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn new(inner: W) -> Self {
+        HashingWriter { inner, hasher: Sha256::new(), bytes: 0 }
+    }
 }
 
 impl<W: Write> Write for HashingWriter<W> {
@@ -229,3 +277,6 @@ impl<W: Write> Write for HashingWriter<W> {
         self.inner.flush()
     }
 }
+
+#[cfg(test)]
+mod tests;

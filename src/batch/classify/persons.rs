@@ -33,6 +33,7 @@ pub(super) fn group(keys: &[PersonKey]) -> (Vec<Person>, Vec<usize>) {
     // Renumber in order of first signal; each person's signals ascending.
     for p in &mut persons {
         p.signals.sort_unstable();
+        p.signals.shrink_to_fit();
     }
     let mut order: Vec<usize> = (0..persons.len()).collect();
     order.sort_by_key(|&p| persons[p].signals[0]);

@@ -46,7 +46,7 @@ fn record(referentie: &str, soort: Kind, postcode: &str, nr: u32) -> SignalRecor
 }
 
 fn input(id: &str, cred: &str, record: SignalRecord) -> Input {
-    Input { signal_id: id.into(), creditor: creditor(cred), record }
+    Input { signal_id: id.into(), creditor: creditor(cred), record: Box::new(record) }
 }
 
 /// A default signal: `cred` reports `referentie` of `soort` at 3311AA 1.
@@ -424,7 +424,11 @@ fn classify_throughput() {
         r.geboortedatum =
             i.is_multiple_of(2).then(|| Date::constant(1940 + (i % 60) as i16, 1 + (i % 12) as i8, 1));
         r.bedrag = Cents(u64::from(5_000 + i % 100_000));
-        Input { signal_id: format!("01JD{i:022}"), creditor: creditors[c as usize].clone(), record: r }
+        Input {
+            signal_id: format!("01JD{i:022}"),
+            creditor: creditors[c as usize].clone(),
+            record: Box::new(r),
+        }
     };
     let signals: Vec<Input> = (0..N).map(make).collect();
     let earlier: Vec<Earlier> = (0..7 * N)

@@ -1,0 +1,124 @@
+//! Bundle writers: the streamed JSON is exactly what pretty-printing it as a
+//! `serde_json::Value` gives (sorted keys, as the bundle always had), and the CSV quotes what
+//! needs quoting.
+
+use jiff::civil::Date;
+
+use super::*;
+use crate::batch::classify::{self, Input};
+use crate::config::{Agreements, TlsIdentity};
+use crate::domain::party::CreditorId;
+use crate::domain::signal::{Fase, Kind, Postcode, SignalRecord};
+
+fn record(referentie: &str, achternaam: &str, nr: u32, geboren: Option<Date>) -> SignalRecord {
+    SignalRecord {
+        referentie: referentie.into(),
+        soort: Kind::Gas,
+        fase: Fase::Update,
+        voorletters: Some("J.\"K\"".into()),
+        voorvoegsel: Some("van der".into()),
+        achternaam: achternaam.into(),
+        geboortedatum: geboren,
+        straatnaam: Some("Straat; hoek".into()),
+        huisnummer: nr,
+        huisletter: Some('B'),
+        huisnummertoevoeging: None,
+        postcode: Postcode::parse("3311AB").unwrap(),
+        plaatsnaam: Some("Dordrecht\r\nZuid".into()),
+        telefoonnummer: None,
+        email: Some("ë@example.nl".into()),
+        bedrag: Cents(100_005),
+        ontstaansdatum: Date::constant(2026, 8, 1),
+        signaaldatum: Date::constant(2026, 11, 2),
+        herinneringsdatum: None,
+        contactpoging: Some(false),
+        schuldhulp_gewezen: None,
+        crisissignaal: true,
+    }
+}
+
+fn creditor() -> Creditor {
+    Creditor {
+        id: CreditorId::parse("eneco").unwrap(),
+        name: "Eneco".into(),
+        phone: "010 000".into(),
+        email: "e@example.nl".into(),
+        kinds: vec![Kind::Gas],
+        agreements: Agreements::All,
+        ssh_keys: Vec::new(),
+        tls: TlsIdentity::None,
+    }
+}
+
+fn households() -> Vec<Household> {
+    let born = Some(Date::constant(1980, 2, 29));
+    let inputs = [
+        ("G-1", "Berg", 1, born),
+        ("G-2", "Çelik", 1, None),
+        ("G-3", "Berg", 1, None),
+        ("G-4", "Jansen", 2, None),
+    ]
+    .map(|(r, name, nr, b)| Input {
+        signal_id: format!("S-{r}"),
+        creditor: CreditorId::parse("eneco").unwrap(),
+        record: Box::new(record(r, name, nr, b)),
+    });
+    classify::classify("2026-11".parse().unwrap(), inputs.to_vec(), &[], 6)
+}
+
+fn rows<'a>(hs: &'a [Household], c: &'a Creditor, m: &'a MunicipalityCode) -> Vec<Row<'a>> {
+    hs.iter()
+        .flat_map(|h| {
+            h.signals.iter().map(move |signal| Row {
+                household: h,
+                signal,
+                onder_drempel: h.total < Cents(200_000),
+                creditor: c,
+                reageer_voor: Date::constant(2026, 12, 24),
+                period: "2026-11".parse().unwrap(),
+                municipality: m,
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn streamed_json_is_what_a_pretty_printed_value_gives() {
+    let (hs, c, m) = (households(), creditor(), MunicipalityCode::parse("GM0505").unwrap());
+    let rows = rows(&hs, &c, &m);
+    let head = json::Head {
+        period: "2026-11".parse().unwrap(),
+        municipality: &m,
+        version: 2,
+        reageer_voor: Date::constant(2026, 12, 24),
+    };
+    let mut out = Vec::new();
+    json::write(&mut out, &rows, &head).unwrap();
+    let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let mut again = serde_json::to_vec_pretty(&value).unwrap();
+    again.push(b'\n');
+    assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(again).unwrap());
+    let first = &value["huishoudens"][0];
+    assert_eq!(value["huishoudens"].as_array().unwrap().len(), 2);
+    assert_eq!(first["personen"].as_array().unwrap().len(), 2);
+    assert_eq!(first["personen"][0]["signalen"].as_array().unwrap().len(), 2);
+    assert_eq!(first["totaal_achterstand"], "3000,15");
+    assert_eq!(first["adres"]["huisletter"], "B");
+    assert_eq!(value["versie"], 2);
+}
+
+#[test]
+fn csv_quotes_separators_quotes_and_line_breaks() {
+    let (hs, c, m) = (households(), creditor(), MunicipalityCode::parse("GM0505").unwrap());
+    let rows = rows(&hs, &c, &m);
+    let mut out = Vec::new();
+    csv::write(&mut out, &rows).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let body = text.strip_prefix('\u{feff}').unwrap();
+    assert!(body.starts_with(&format!("{}\r\n", csv::COLUMNS.join(";"))));
+    assert!(body.contains(
+        ";\"J.\"\"K\"\"\";van der;Berg;1980-02-29;\"Straat; hoek\";1;B;;3311AB;\"Dordrecht\r\nZuid\";;"
+    ));
+    assert!(body.contains(";1000,05;2026-08-01;2026-11-02;93;;nee;;3000,15;Eneco;010 000;e@example.nl;2026-12-24;2026-11;GM0505\r\n"));
+    assert_eq!(body.matches("\r\nS-").count(), 4);
+}
