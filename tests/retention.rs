@@ -164,3 +164,107 @@ fn shredding_a_period_leaves_nothing_of_it_and_its_sealed_copies_cannot_be_opene
     let o = meldpunt(&inst.config, &["shred"]);
     assert!(text(&o).contains("nothing is past its retention"), "{}", text(&o));
 }
+
+/// A sample file received on `on`, plus two people at 3311 AB 10: Jansen-Test and Pietersen.
+fn with_household(prefix: &str, seed: u64, on: jiff::civil::Date) -> Vec<u8> {
+    let text = String::from_utf8(sample(prefix, seed, on)).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(';').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    let base: Vec<String> = text.lines().nth(1).unwrap().split(';').map(str::to_owned).collect();
+    let mut out = text.clone();
+    for (i, name) in ["Jansen-Test", "Pietersen"].iter().enumerate() {
+        let mut f = base.clone();
+        f[col("referentie")] = format!("{prefix}-HH-{i}");
+        f[col("achternaam")] = (*name).to_owned();
+        f[col("voorvoegsel")] = String::new();
+        f[col("postcode")] = "3311AB".into();
+        f[col("huisnummer")] = "10".into();
+        f[col("huisletter")] = String::new();
+        f[col("huisnummertoevoeging")] = String::new();
+        out.push_str(&f.join(";"));
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+#[test]
+fn inzage_exports_everything_about_one_person_and_nobody_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = meldpunt::demo::setup::create(&dir.path().join("i")).unwrap();
+    let now = jiff::Timestamp::now();
+    let p = meldpunt::domain::period::Cutoff::default().period_of(now);
+    // Three periods: two months back and last month by backfill, this month as received now.
+    for (i, period) in [p.prev().prev(), p.prev(), p].into_iter().enumerate() {
+        let on = if period == p {
+            meldpunt::domain::period::local_date(now)
+        } else {
+            period.first_day().checked_add(jiff::ToSpan::days(9)).unwrap()
+        };
+        let f = dir.path().join(format!("f{i}.csv"));
+        std::fs::write(&f, with_household(&format!("P{i}"), 30 + i as u64, on)).unwrap();
+        let at =
+            on.at(12, 0, 0, 0).to_zoned(meldpunt::domain::period::zone()).unwrap().timestamp().to_string();
+        let mut args = vec!["ingest", "--as", "woonstad", f.to_str().unwrap()];
+        if period != p {
+            args.extend(["--received-at", &at]);
+        }
+        let o = meldpunt(&inst.config, &args);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let o = meldpunt(&inst.config, &["batch", "run", "--period", &p.to_string()]);
+    assert!(o.status.success(), "{}", text(&o));
+
+    let out = dir.path().join("inzage.json");
+    let o = meldpunt(
+        &inst.config,
+        &[
+            "inzage",
+            "--postcode",
+            "3311 ab",
+            "--huisnummer",
+            "10",
+            "--achternaam",
+            "jansen-test",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let signals = doc["signalen"].as_array().unwrap();
+    let periods: BTreeSet<&str> = signals.iter().map(|s| s["periode"].as_str().unwrap()).collect();
+    assert_eq!(periods.len(), 3, "one signal in each period: {doc}");
+    assert_eq!(signals.len(), 3, "{doc}");
+    for s in signals {
+        assert_eq!(s["signaal"]["achternaam"], "Jansen-Test");
+        assert_eq!(s["signaal"]["postcode"], "3311AB");
+    }
+    let text_out = std::fs::read_to_string(&out).unwrap();
+    assert!(!text_out.contains("Pietersen"), "nobody else's data");
+    let this = signals.iter().find(|s| s["periode"] == p.to_string().as_str()).unwrap();
+    assert_eq!(this["geleverd_aan"]["gemeente"], "GM0505", "{this}");
+    // The whole address: both people, in every period.
+    let all = dir.path().join("adres.json");
+    let o = meldpunt(
+        &inst.config,
+        &["inzage", "--postcode", "3311AB", "--huisnummer", "10", "--out", all.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&all).unwrap()).unwrap();
+    assert_eq!(doc["signalen"].as_array().unwrap().len(), 6, "{doc}");
+    // Audited with counts, never the address.
+    let state = meldpunt::state::State::open(&inst.dir.join("data/state.db")).unwrap();
+    let events = meldpunt::audit::Audit::new(state).records().unwrap();
+    let ev: Vec<_> = events.iter().filter(|e| e.action == "inzage").collect();
+    assert_eq!(ev.len(), 2);
+    assert_eq!(ev[0].object["signals"], 3);
+    assert!(events.iter().all(|e| !e.object.to_string().contains("3311")), "no postcode in the audit");
+    // An existing file is never overwritten.
+    let o = meldpunt(
+        &inst.config,
+        &["inzage", "--postcode", "3311AB", "--huisnummer", "10", "--out", all.to_str().unwrap()],
+    );
+    assert!(!o.status.success() && text(&o).contains("must not exist"), "{}", text(&o));
+}

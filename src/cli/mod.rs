@@ -9,6 +9,7 @@ pub mod batch;
 pub mod check;
 pub mod demo;
 pub mod ingest;
+pub mod inzage;
 pub mod keys;
 pub mod routing;
 pub mod sample;
@@ -51,6 +52,8 @@ pub enum Command {
     Routing(routing::Args),
     /// The monthly batch: match, classify and deliver a period (`batch run`).
     Batch(batch::Args),
+    /// Write what is held about an address or person as JSON (right of access).
+    Inzage(inzage::Args),
     /// Crypto-shred every period past its retention (key first); `--dry-run` lists them.
     Shred(shred::Args),
     /// The audit log for the security officer: `audit verify|show|export|report|purge`.
@@ -73,6 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Routing(a) => routing::run(a),
         Command::Batch(a) => batch::run(a),
         Command::Shred(a) => shred::run(a),
+        Command::Inzage(a) => inzage::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Keys(a) => keys::run(a),
         Command::Demo(a) => demo::run(a),
