@@ -37,16 +37,25 @@ impl FeedbackOpen {
         &self.name
     }
 
-    /// Takes one write at `offset`.
-    pub fn write(&mut self, offset: u64, data: &[u8], limit: u64) -> Result<(), StatusReply> {
+    /// Takes one write at `offset`. `limit` is `[feedback] max_file_bytes`; `others` are the
+    /// bytes the session's other feedback uploads hold, which count against the same limit
+    /// (so a session cannot hold more than one file's worth in memory).
+    pub fn write(&mut self, offset: u64, data: &[u8], limit: u64, others: u64) -> Result<(), StatusReply> {
         if let Some(msg) = &self.error {
             return Err(failure(msg.clone()));
         }
         let end = offset.saturating_add(data.len() as u64);
-        if end > limit {
-            let msg = format!(
-                "a terugmelding may be at most {limit} bytes; nothing of this file is kept; split it into smaller files"
-            );
+        if end.saturating_add(others) > limit {
+            let msg = if others == 0 {
+                format!(
+                    "a terugmelding may be at most {limit} bytes; nothing of this file is kept; split it into smaller files"
+                )
+            } else {
+                format!(
+                    "the terugmeldingen this session is uploading may hold at most {limit} bytes together; \
+                     nothing of this file is kept; upload one file at a time"
+                )
+            };
             self.error = Some(msg.clone());
             self.buf = Vec::new();
             return Err(failure(msg));

@@ -281,11 +281,19 @@ impl russh_sftp::server::Handler for Fs {
         offset: u64,
         data: Vec<u8>,
     ) -> Result<Status, Self::Error> {
+        // Bytes held by all of this session's feedback uploads (open and unfinished).
+        let held: u64 = self
+            .handles
+            .values()
+            .filter_map(|e| if let Entry::Feedback(o) = e { Some(o.bytes()) } else { None })
+            .chain(self.uploads.feedback.values().map(|o| o.bytes()))
+            .sum();
         match self.handles.get_mut(&handle) {
             Some(Entry::Upload(open)) => open.write(offset, data).await.map(|()| ok(id, "")),
             Some(Entry::Feedback(open)) => {
                 let limit = self.ctx.intake.config().feedback_max_bytes;
-                open.write(offset, &data, limit).map(|()| ok(id, ""))
+                let others = held - open.bytes();
+                open.write(offset, &data, limit, others).map(|()| ok(id, ""))
             }
             Some(_) => Err(denied("this handle is not open for writing")),
             None => Err(failure("invalid handle")),

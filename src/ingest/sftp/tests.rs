@@ -341,6 +341,36 @@ async fn municipality_picks_up_and_acknowledges() {
     assert!(c.ls("/pickup").await.is_err());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_uploads_are_limited_per_file_and_per_session() {
+    let h = start("\n[feedback]\nmax_file_bytes = 2048\n").await;
+    let c = h.login("GM0505").await;
+    let e = c.put("/feedback/big.csv", &[b'x'; 3000]).await.unwrap_err();
+    assert!(e.contains("at most 2048 bytes"), "{e}");
+    // Two files held open at once share the limit.
+    let mut a = c.sftp.create("/feedback/a.csv").await.unwrap();
+    a.write_all(&[b'x'; 1500]).await.unwrap();
+    a.flush().await.unwrap();
+    let mut b = c.sftp.create("/feedback/b.csv").await.unwrap();
+    let e = async {
+        b.write_all(&[b'x'; 1000]).await?;
+        b.flush().await?;
+        b.shutdown().await
+    }
+    .await
+    .unwrap_err();
+    assert!(e.to_string().contains("together"), "{e}");
+    // Only the file that stayed within the limit is taken (and answered) when closed.
+    a.shutdown().await.unwrap();
+    let receipts = c.ls("/receipts").await.unwrap();
+    assert_eq!(receipts.len(), 2, "{receipts:?}");
+    let json = receipts.iter().find(|n| n.ends_with(".json")).unwrap();
+    let r: serde_json::Value =
+        serde_json::from_slice(&c.sftp.read(format!("/receipts/{json}")).await.unwrap()).unwrap();
+    assert_eq!(r["file_name"], "a.csv");
+    h.stop().await;
+}
+
 #[test]
 fn host_key_path_is_from_config() {
     // serve() creates the host key on first start where the configuration says.
