@@ -21,55 +21,36 @@ const EXPIRE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 async fn expire_pickups(intake: Intake, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
     loop {
         let i = intake.clone();
-        let run = tokio::task::spawn_blocking(move || {
-            crate::deliver::expire::expire_picked_up(
-                i.config(),
-                i.layout(),
-                i.state(),
-                i.audit(),
-                jiff::Timestamp::now(),
-            )
-        })
-        .await;
-        match run {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "removing picked-up bundles failed; trying again later"),
-            Err(e) => tracing::error!(error = %e, "pickup retention task failed"),
-        }
-        let i = intake.clone();
-        let watch = tokio::task::spawn_blocking(move || {
-            let today = crate::domain::period::local_date(jiff::Timestamp::now());
-            crate::deliver::unpicked::unpicked(i.config(), i.layout(), i.state(), today)
-        })
-        .await;
-        if let Ok(Ok(u)) = watch {
-            intake.metrics().set_unpicked(u.total, u.near_shred.len() as u64);
-            for (gemeente, file, shred) in &u.near_shred {
-                tracing::warn!(%gemeente, %file, %shred, "bundle not picked up; it is shredded with its period on that date");
-            }
-        }
-        let i = intake.clone();
-        let shred = tokio::task::spawn_blocking(move || {
-            crate::retention::run(
-                i.config(),
-                i.layout(),
-                i.state(),
-                i.audit(),
-                jiff::Timestamp::now(),
-                false,
-                "system",
-            )
-        })
-        .await;
-        match shred {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "shredding expired periods failed; trying again later"),
-            Err(e) => tracing::error!(error = %e, "retention task failed"),
+        let done = tokio::task::spawn_blocking(move || apply_retention(&i)).await;
+        if let Err(e) = done {
+            tracing::error!(error = %e, "retention task failed");
         }
         tokio::select! {
             _ = tokio::time::sleep(EXPIRE_EVERY) => {}
             _ = stop.changed() => return Ok(()),
         }
+    }
+}
+
+/// One round of retention; each part logs its own failure and the others still run.
+fn apply_retention(i: &Intake) {
+    let now = jiff::Timestamp::now();
+    let (config, layout, state, audit) = (i.config(), i.layout(), i.state(), i.audit());
+    if let Err(e) = crate::deliver::expire::expire_picked_up(config, layout, state, audit, now) {
+        tracing::warn!(error = %e, "removing picked-up bundles failed; trying again later");
+    }
+    let today = crate::domain::period::local_date(now);
+    match crate::deliver::unpicked::unpicked(config, layout, state, today) {
+        Ok(u) => {
+            i.metrics().set_unpicked(u.total, u.near_shred.len() as u64);
+            for (gemeente, file, shred) in &u.near_shred {
+                tracing::warn!(%gemeente, %file, %shred, "bundle not picked up; it is shredded with its period on that date");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "counting unpicked bundles failed"),
+    }
+    if let Err(e) = crate::retention::run(config, layout, state, audit, now, false, "system") {
+        tracing::warn!(error = %e, "shredding expired periods failed; trying again later");
     }
 }
 

@@ -6,10 +6,11 @@
 use jiff::{Timestamp, ToSpan};
 use serde_json::json;
 
+use super::folder;
 use crate::audit::{Audit, Event, Outcome};
 use crate::config::Config;
 use crate::layout::Layout;
-use crate::state::{State, exchange};
+use crate::state::State;
 use crate::vault::fsutil;
 
 /// Removes the picked-up files whose time is up at `now`; returns how many went.
@@ -24,28 +25,15 @@ pub fn expire_picked_up(
     let mut removed = 0;
     for m in &config.municipalities {
         let dir = layout.pickup(m.code.as_str());
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(rd) => rd,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
-        };
-        let mut due = Vec::new();
-        let mut present = std::collections::HashSet::new();
-        for entry in entries {
-            let entry = entry?;
-            let Ok(name) = entry.file_name().into_string() else { continue };
-            if name.starts_with('.') || !entry.file_type()?.is_file() {
-                continue;
-            }
-            present.insert(name.clone());
-            let Ok(Some(at)) = exchange::picked_up_at(&state.lock(), m.code.as_str(), &name) else {
-                continue;
-            };
-            let Ok(at) = at.parse::<Timestamp>() else { continue };
-            if at.checked_add((keep * 24).hours()).unwrap_or(at) <= now {
-                due.push(name);
-            }
-        }
+        let here = folder::files(layout, state, m.code.as_str())?;
+        let mut present: std::collections::HashSet<String> = here.iter().map(|f| f.name.clone()).collect();
+        let due: Vec<String> = here
+            .into_iter()
+            .filter(|f| {
+                f.picked_up_at.is_some_and(|at| at.checked_add((keep * 24).hours()).unwrap_or(at) <= now)
+            })
+            .map(|f| f.name)
+            .collect();
         // Bundle files first; then manifests none of whose files remain.
         let (manifests, files): (Vec<String>, Vec<String>) =
             due.into_iter().partition(|n| n.ends_with("_manifest.json"));
@@ -56,8 +44,8 @@ pub fn expire_picked_up(
             gone.push(name);
         }
         for name in manifests {
-            let listed = listed_files(&dir.join(&name));
-            if listed.iter().all(|f| !present.contains(f)) {
+            let listed = folder::manifest_files(&dir.join(&name));
+            if listed.iter().all(|(f, _)| !present.contains(f)) {
                 std::fs::remove_file(dir.join(&name))?;
                 gone.push(name);
             }
@@ -81,19 +69,10 @@ pub fn expire_picked_up(
     Ok(removed)
 }
 
-/// The file names a manifest lists (none if it cannot be read).
-fn listed_files(path: &std::path::Path) -> Vec<String> {
-    let Ok(text) = std::fs::read(path) else { return Vec::new() };
-    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(&text) else { return Vec::new() };
-    doc["files"]
-        .as_array()
-        .map(|fs| fs.iter().filter_map(|f| f["name"].as_str().map(str::to_owned)).collect())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::exchange;
 
     #[test]
     fn picked_up_files_go_after_their_days_and_manifests_last() {

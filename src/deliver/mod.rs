@@ -6,5 +6,6 @@
 //! of [`crate::ingest::sftp`] and report here.
 
 pub mod expire;
+pub mod folder;
 pub mod pickup;
 pub mod unpicked;

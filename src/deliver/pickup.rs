@@ -66,7 +66,7 @@ pub struct Pickup {
 }
 
 /// The SHA-256 (hex) of a file, streamed.
-pub fn sha256_file(path: &Path) -> io::Result<String> {
+fn sha256_file(path: &Path) -> io::Result<String> {
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 256 * 1024];
@@ -78,6 +78,16 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
         h.update(&buf[..n]);
     }
     Ok(hex::encode(h.finalize()))
+}
+
+/// The SHA-256 (hex) of a file in a pickup folder: as its manifest lists it (written by the
+/// batch), else hashed from the file (the manifest itself).
+pub fn sha256_in(dir: &Path, name: &str) -> io::Result<String> {
+    let listed = manifest_of(name).map(|m| super::folder::manifest_files(&dir.join(m))).unwrap_or_default();
+    match listed.into_iter().find(|(n, sha)| n == name && sha.len() == 64) {
+        Some((_, sha)) => Ok(sha),
+        None => sha256_file(&dir.join(name)),
+    }
 }
 
 /// The manifest a bundle file belongs to: `GM0505_2026-11_v1_signalen.csv.age` →

@@ -5,11 +5,12 @@
 use jiff::ToSpan;
 use jiff::civil::Date;
 
+use super::folder;
 use crate::config::Config;
 use crate::domain::period::Period;
 use crate::layout::Layout;
 use crate::retention::plan::shred_from;
-use crate::state::{State, exchange};
+use crate::state::State;
 
 /// Days before its period's shred date that an unpicked bundle is warned about.
 pub const WARN_DAYS: i64 = 30;
@@ -28,28 +29,17 @@ pub fn unpicked(config: &Config, layout: &Layout, state: &State, today: Date) ->
     let mut out = Unpicked::default();
     for m in &config.municipalities {
         let code = m.code.as_str();
-        let rd = match std::fs::read_dir(layout.pickup(code)) {
-            Ok(rd) => rd,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(e),
-        };
-        let mut names: Vec<String> = rd
-            .flatten()
-            .filter_map(|e| e.file_name().into_string().ok())
-            .filter(|n| n.ends_with(".age"))
-            .collect();
-        names.sort();
-        for name in names {
-            if exchange::picked_up_at(&state.lock(), code, &name).ok().flatten().is_some() {
+        for f in folder::files(layout, state, code)? {
+            if !f.name.ends_with(".age") || f.picked_up_at.is_some() {
                 continue;
             }
             out.total += 1;
-            let Some(period) = name.split('_').nth(1).and_then(|p| p.parse::<Period>().ok()) else {
+            let Some(period) = f.name.split('_').nth(1).and_then(|p| p.parse::<Period>().ok()) else {
                 continue;
             };
             let shred = shred_from(period, config.retention_months);
             if today >= shred.checked_sub(WARN_DAYS.days()).unwrap_or(shred) {
-                out.near_shred.push((code.to_owned(), name, shred));
+                out.near_shred.push((code.to_owned(), f.name, shred));
             }
         }
     }
@@ -59,6 +49,7 @@ pub fn unpicked(config: &Config, layout: &Layout, state: &State, today: Date) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::exchange;
 
     #[test]
     fn counts_unpicked_and_warns_a_month_before_the_shred() {

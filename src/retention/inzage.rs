@@ -135,7 +135,7 @@ pub fn collect(layout: &Layout, state: &State, vault: &Vault, who: &Selector) ->
                 )
                 .ok();
             let mut stmt = conn
-                .prepare(
+                .prepare_cached(
                     "SELECT f.resultaat, f.datum FROM feedback f JOIN feedback_files ff ON ff.file_id = f.file_id
                       WHERE f.signal_id = ?1 ORDER BY ff.received_at, ff.file_id",
                 )

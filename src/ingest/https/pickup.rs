@@ -133,8 +133,8 @@ pub async fn get(
         _ => ApiError::unavailable(),
     })?;
     let size = file.attrs.size.unwrap_or(0);
-    let path = dir.join(&name);
-    let sha = tokio::task::spawn_blocking(move || pickup::sha256_file(&path))
+    let (d, n) = (dir.clone(), name.clone());
+    let sha = tokio::task::spawn_blocking(move || pickup::sha256_in(&d, &n))
         .await
         .map_err(|_| ApiError::unavailable())?
         .map_err(|_| ApiError::unavailable())?;
