@@ -5,20 +5,14 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
+use common::scan::{all_files, found, sample, with_household};
 use common::{bin, text};
 
 fn meldpunt(config: &Path, args: &[&str]) -> Output {
     Command::new(bin()).args(args).arg("--config").arg(config).env("MELDPUNT_LOG", "warn").output().unwrap()
-}
-
-fn sample(prefix: &str, seed: u64, on: jiff::civil::Date) -> Vec<u8> {
-    let mut out = Vec::new();
-    meldpunt::demo::sample::write_csv(&mut out, prefix, "woninghuur".parse().unwrap(), 30, 12, seed, on)
-        .unwrap();
-    out
 }
 
 /// Values of the personal columns of a sample file.
@@ -32,30 +26,6 @@ fn personal_values(csv: &[u8]) -> BTreeSet<String> {
         for (h, v) in header.iter().zip(l.split(';')) {
             if wanted.contains(h) && v.len() >= 4 {
                 out.insert(v.to_owned());
-            }
-        }
-    }
-    out
-}
-
-/// Every file under `dir`, recursively.
-fn all_files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() { out.extend(all_files(&p)) } else { out.push(p) }
-    }
-    out
-}
-
-/// The values found anywhere in the files under `dir`, with where.
-fn found(dir: &Path, values: &BTreeSet<String>) -> Vec<(String, PathBuf)> {
-    let mut out = Vec::new();
-    for f in all_files(dir) {
-        let bytes = std::fs::read(&f).unwrap_or_default();
-        for v in values {
-            if bytes.windows(v.len()).any(|w| w == v.as_bytes()) {
-                out.push((v.clone(), f.clone()));
             }
         }
     }
@@ -163,28 +133,6 @@ fn shredding_a_period_leaves_nothing_of_it_and_its_sealed_copies_cannot_be_opene
     assert!(ev.object["sealed_files"].as_u64().unwrap() > 0, "{ev:?}");
     let o = meldpunt(&inst.config, &["shred"]);
     assert!(text(&o).contains("nothing is past its retention"), "{}", text(&o));
-}
-
-/// A sample file received on `on`, plus two people at 3311 AB 10: Jansen-Test and Pietersen.
-fn with_household(prefix: &str, seed: u64, on: jiff::civil::Date) -> Vec<u8> {
-    let text = String::from_utf8(sample(prefix, seed, on)).unwrap();
-    let header: Vec<&str> = text.lines().next().unwrap().split(';').collect();
-    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
-    let base: Vec<String> = text.lines().nth(1).unwrap().split(';').map(str::to_owned).collect();
-    let mut out = text.clone();
-    for (i, name) in ["Jansen-Test", "Pietersen"].iter().enumerate() {
-        let mut f = base.clone();
-        f[col("referentie")] = format!("{prefix}-HH-{i}");
-        f[col("achternaam")] = (*name).to_owned();
-        f[col("voorvoegsel")] = String::new();
-        f[col("postcode")] = "3311AB".into();
-        f[col("huisnummer")] = "10".into();
-        f[col("huisletter")] = String::new();
-        f[col("huisnummertoevoeging")] = String::new();
-        out.push_str(&f.join(";"));
-        out.push('\n');
-    }
-    out.into_bytes()
 }
 
 #[test]

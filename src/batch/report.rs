@@ -155,3 +155,85 @@ impl Reports {
         Ok(self.by_creditor.len())
     }
 }
+
+/// A report as read back (for an erasure), in the order it was written.
+#[derive(serde::Deserialize, Serialize)]
+struct StoredDoc {
+    period: String,
+    version: u32,
+    delivered: usize,
+    not_delivered: usize,
+    signals: Vec<StoredEntry>,
+}
+
+/// An entry as read back.
+#[derive(serde::Deserialize, Serialize)]
+struct StoredEntry {
+    referentie: String,
+    signaal_id: String,
+    delivered: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gemeente: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+/// Rewrites the report at `path` (atomically) without the signals `gone` says are gone;
+/// returns how many entries it removed (0: the file is left as it is).
+pub fn remove_signals(path: &std::path::Path, gone: impl Fn(&str) -> bool) -> io::Result<usize> {
+    let text = std::fs::read(path)?;
+    let mut doc: StoredDoc = serde_json::from_slice(&text).map_err(io::Error::other)?;
+    let before = doc.signals.len();
+    doc.signals.retain(|e| !gone(&e.signaal_id));
+    let removed = before - doc.signals.len();
+    if removed > 0 {
+        doc.delivered = doc.signals.iter().filter(|e| e.delivered).count();
+        doc.not_delivered = doc.signals.len() - doc.delivered;
+        let mut text = serde_json::to_vec_pretty(&doc).expect("in memory");
+        text.push(b'\n');
+        fsutil::write_atomic(path, &text, false)?;
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removing_signals_keeps_the_rest_and_the_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path());
+        let mut r = Reports::default();
+        r.add("C1", Entry::not_delivered("R-2", "S-2", None, NotDelivered::Unroutable));
+        let delivered = |referentie: &str, id: &str| Entry {
+            referentie: referentie.into(),
+            signaal_id: id.into(),
+            delivered: true,
+            gemeente: Some("GM0363".into()),
+            reason: None,
+            message: None,
+        };
+        r.write(&layout, "2026-10".parse().unwrap(), 1, |_| {
+            vec![delivered("R-1", "S-1"), delivered("R-3", "S-3")]
+        })
+        .unwrap();
+        let path = layout.receipts("C1").join("batch_2026-10.json");
+        let mut expected = Reports::default();
+        expected.add("C1", Entry::not_delivered("R-2", "S-2", None, NotDelivered::Unroutable));
+        let other = tempfile::tempdir().unwrap();
+        let other_layout = Layout::new(other.path());
+        expected
+            .write(&other_layout, "2026-10".parse().unwrap(), 1, |_| vec![delivered("R-3", "S-3")])
+            .unwrap();
+        assert_eq!(remove_signals(&path, |id| id == "S-1").unwrap(), 1);
+        // Byte for byte what a run without that signal would have written.
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            std::fs::read_to_string(other_layout.receipts("C1").join("batch_2026-10.json")).unwrap()
+        );
+        assert_eq!(remove_signals(&path, |id| id == "S-1").unwrap(), 0, "a second run finds nothing");
+    }
+}

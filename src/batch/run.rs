@@ -6,8 +6,11 @@
 //! version `running`; the next run of that period redoes the same version from the sealed
 //! input, which gives the same plaintext bundles (deterministic order and ids), and replaces
 //! whatever of it had already been renamed into place.
+//!
+//! A version can be limited to some municipalities (`state::erasure::scope`): an erasure
+//! re-issues the bundles it changed that way, and a redo of that version keeps the limit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::path::PathBuf;
 
@@ -23,6 +26,7 @@ use crate::audit::{Audit, Event, Outcome};
 use crate::config::{Config, Municipality};
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
+use crate::domain::signal::Postcode;
 use crate::layout::Layout;
 use crate::state::State;
 use crate::state::batches::{self, BatchStatus};
@@ -191,6 +195,20 @@ fn delivered_signals(
     out
 }
 
+/// Where a signal goes: where it went before (`earlier`, a re-issue), else by the table.
+fn route_to<'a>(
+    earlier: Option<&'a HashMap<String, MunicipalityCode>>,
+    routing: &'a RoutingTable,
+    signal_id: &str,
+    postcode: &Postcode,
+    huisnummer: u32,
+) -> Option<&'a MunicipalityCode> {
+    match earlier {
+        Some(map) => map.get(signal_id),
+        None => routing.route(postcode, huisnummer),
+    }
+}
+
 /// Runs the batch of `opts.period`. `progress` gets short lines (for a terminal).
 pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> Result<Summary, RunError> {
     let lock_path = cx.layout.root().join("batch.lock");
@@ -208,6 +226,8 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
             return Err(RunError::AlreadyDelivered { period: p, version: v });
         }
     };
+    // A version re-issued by an erasure goes to some municipalities only (SPEC §9).
+    let scope = crate::state::erasure::scope(&cx.state.lock(), &p.to_string(), version)?;
     let now = Timestamp::now().round(jiff::Unit::Second).unwrap_or(Timestamp::now()).to_string();
     if !opts.dry_run {
         batches::begin(&cx.state.lock(), &p.to_string(), version, &now)?;
@@ -228,10 +248,24 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
 
     // Route; what cannot be delivered is reported and left out before classification, so no
     // municipality learns anything from a signal it may not receive.
+    // A re-issue sends each signal where it went before (the routing table may have changed
+    // since); a signal not delivered before is not delivered by a re-issue either.
+    let earlier: Option<HashMap<String, MunicipalityCode>> = match &scope {
+        None => None,
+        Some(_) => Some(
+            crate::state::exchange::delivered_in(&cx.state.lock(), &p.to_string())?
+                .into_iter()
+                .filter_map(|(id, m)| Some((id, MunicipalityCode::parse(&m).ok()?)))
+                .collect(),
+        ),
+    };
+    let route = |signal_id: &str, postcode: &Postcode, huisnummer: u32| {
+        route_to(earlier.as_ref(), &routing, signal_id, postcode, huisnummer)
+    };
     let mut reports = Reports::default();
     let mut deliverable: Vec<Input> = Vec::with_capacity(period_signals.len());
     for s in period_signals {
-        let routed = routing.route(&s.record.postcode, s.record.huisnummer).cloned();
+        let routed = route(&s.signal_id, &s.record.postcode, s.record.huisnummer).cloned();
         let creditor = cx.config.creditor(&s.creditor);
         let verdict = match &routed {
             None => Err(NotDelivered::Unroutable),
@@ -257,8 +291,10 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // Households are large and many: each municipality's list is sized before it is filled.
     let households = classify::classify_with(p, deliverable, &history);
     drop(history);
-    let routed: Vec<Option<&MunicipalityCode>> =
-        households.iter().map(|h| routing.route(h.key.postcode(), h.key.huisnummer())).collect();
+    let routed: Vec<Option<&MunicipalityCode>> = households
+        .iter()
+        .map(|h| route(&h.signals[0].input.signal_id, h.key.postcode(), h.key.huisnummer()))
+        .collect();
     let mut sizes: BTreeMap<&MunicipalityCode, usize> = BTreeMap::new();
     for m in routed.iter().flatten() {
         *sizes.entry(m).or_default() += 1;
@@ -285,8 +321,13 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // Households a municipality leaves out (under its threshold) are reported as such; then
     // each municipality's bundles are staged, municipalities side by side (serialisation,
     // encryption, hashing and fsync dominate), each building its rows as it goes.
-    let households_of: Vec<(&Municipality, Vec<classify::Household>)> =
-        cx.config.municipalities.iter().map(|m| (m, per_m.remove(&m.code).unwrap_or_default())).collect();
+    let households_of: Vec<(&Municipality, Vec<classify::Household>)> = cx
+        .config
+        .municipalities
+        .iter()
+        .filter(|m| scope.as_ref().is_none_or(|s| s.contains(m.code.as_str())))
+        .map(|m| (m, per_m.remove(&m.code).unwrap_or_default()))
+        .collect();
     for (m, households) in &households_of {
         for h in households.iter().filter(|h| left_out(m, h)) {
             for sig in &h.signals {
@@ -314,7 +355,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         summary.municipalities.push((m.code.clone(), m.name.clone(), manifest.counts));
         staged.push((m.code.clone(), names));
     }
-    summary.not_delivered = reports.not_delivered();
+    summary.not_delivered = if scope.is_some() { 0 } else { reports.not_delivered() };
     if opts.dry_run {
         std::fs::remove_dir_all(&staging)?;
         return Ok(summary);
@@ -352,7 +393,11 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     }
     // The manifests' renames durable (all folders at once) before the run is recorded.
     bundle::sync_files(&pickups)?;
-    reports.write(cx.layout, p, version, |creditor| delivered_entries(&households_of, creditor))?;
+    // A re-issue for some municipalities leaves the creditors' reports as they are (an erasure
+    // rewrites them itself).
+    if scope.is_none() {
+        reports.write(cx.layout, p, version, |creditor| delivered_entries(&households_of, creditor))?;
+    }
     // What feedback will refer to: recorded before the run counts as delivered, so a crash
     // in between is redone by the next run.
     crate::state::exchange::record_delivered(
@@ -366,7 +411,10 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         .iter()
         .map(|(code, _, c)| json!({ "gemeente": code.to_string(), "households": c.households, "signals": c.signals }))
         .collect();
-    let detail = json!({ "period": p.to_string(), "version": version, "municipalities": counts, "not_delivered": summary.not_delivered });
+    let mut detail = json!({ "period": p.to_string(), "version": version, "municipalities": counts, "not_delivered": summary.not_delivered });
+    if scope.is_some() {
+        detail["reissue"] = json!(true);
+    }
     batches::delivered(&cx.state.lock(), &p.to_string(), version, &now, &detail.to_string())?;
     let _ = cx.audit.emit_blocking(Event::new(cx.actor, "batch", Outcome::Ok).object(detail));
     std::fs::remove_dir_all(&staging)?;

@@ -2,13 +2,10 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use super::ConfigArg;
-use crate::batch::run::{self, Context, Options, Summary};
+use crate::batch::run::{self, Options, Summary};
 use crate::domain::period::Period;
-use crate::intake::Intake;
-use crate::layout::Layout;
 
 /// Arguments of `meldpunt batch`.
 #[derive(Debug, clap::Args)]
@@ -45,18 +42,10 @@ struct RunArgs {
 /// Runs `meldpunt batch`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let BatchCommand::Run(a) = args.command;
-    let config = Arc::new(super::load_config(&a.config.config)?);
+    let installed = super::Installed::open(&a.config.config)?;
+    let config = &installed.config;
     let period = a.period.unwrap_or_else(|| config.cutoff.period_of(jiff::Timestamp::now()).prev());
-    let layout = Layout::new(&config.data_dir);
-    let intake = Intake::open(config.clone(), layout.clone())?;
-    let cx = Context {
-        config: &config,
-        layout: &layout,
-        state: intake.state(),
-        vault: intake.vault(),
-        audit: intake.audit(),
-        actor: "operator",
-    };
+    let cx = installed.context();
     // A progress bar on a terminal: two reading steps, then one step per municipality.
     let bar = if std::io::stderr().is_terminal() {
         indicatif::ProgressBar::new(config.municipalities.len() as u64 + 2)

@@ -6,22 +6,17 @@ use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use serde_json::json;
 
 use super::ConfigArg;
 use crate::audit::{Event, Outcome};
-use crate::intake::Intake;
-use crate::layout::Layout;
 use crate::retention::inzage::{self, Selector};
 
-/// Arguments of `meldpunt inzage`.
+/// Whom an access or erasure request is about (the address, and optionally one person at it).
 #[derive(Debug, clap::Args)]
-pub struct Args {
-    #[command(flatten)]
-    config: ConfigArg,
+pub struct Subject {
     /// Postcode of the address (`1234AB`; spaces and case do not matter).
     #[arg(long)]
     postcode: String,
@@ -37,6 +32,29 @@ pub struct Args {
     /// Only this person at the address (surname; `van der Berg` = `Berg, van der`).
     #[arg(long)]
     achternaam: Option<String>,
+}
+
+impl Subject {
+    /// The selector, or what is wrong with the postcode.
+    pub fn selector(&self) -> anyhow::Result<Selector> {
+        Selector::new(
+            &self.postcode,
+            self.huisnummer,
+            self.huisletter.as_deref(),
+            self.toevoeging.as_deref(),
+            self.achternaam.as_deref(),
+        )
+        .with_context(|| "--postcode is not a Dutch postcode; write four digits and two letters, e.g. 1234AB")
+    }
+}
+
+/// Arguments of `meldpunt inzage`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    config: ConfigArg,
+    #[command(flatten)]
+    subject: Subject,
     /// Where to write the JSON (created with mode 0600; it holds personal data).
     #[arg(long)]
     out: PathBuf,
@@ -44,17 +62,8 @@ pub struct Args {
 
 /// Runs `meldpunt inzage`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
-    let who = Selector::new(
-        &a.postcode,
-        a.huisnummer,
-        a.huisletter.as_deref(),
-        a.toevoeging.as_deref(),
-        a.achternaam.as_deref(),
-    )
-    .with_context(|| "--postcode is not a Dutch postcode; write four digits and two letters, e.g. 1234AB")?;
-    let config = Arc::new(super::load_config(&a.config.config)?);
-    let layout = Layout::new(&config.data_dir);
-    let intake = Intake::open(config.clone(), layout.clone())?;
+    let who = a.subject.selector()?;
+    let super::Installed { layout, intake, .. } = super::Installed::open(&a.config.config)?;
     let found = inzage::collect(&layout, intake.state(), intake.vault(), &who)?;
     let mut f = std::fs::OpenOptions::new()
         .write(true)

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod batch;
 pub mod check;
 pub mod demo;
+pub mod erase;
 pub mod ingest;
 pub mod inzage;
 pub mod keys;
@@ -54,6 +55,8 @@ pub enum Command {
     Batch(batch::Args),
     /// Write what is held about an address or person as JSON (right of access).
     Inzage(inzage::Args),
+    /// Remove a debtor's signals from every period, state and unpicked bundle (right to erasure).
+    Erase(erase::Args),
     /// Crypto-shred every period past its retention (key first); `--dry-run` lists them.
     Shred(shred::Args),
     /// The audit log for the security officer: `audit verify|show|export|report|purge`.
@@ -77,10 +80,43 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Batch(a) => batch::run(a),
         Command::Shred(a) => shred::run(a),
         Command::Inzage(a) => inzage::run(a),
+        Command::Erase(a) => erase::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Keys(a) => keys::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Sample(a) => sample::run(a),
+    }
+}
+
+/// A configuration with its installation opened: state, vault and audit log.
+pub struct Installed {
+    /// The configuration.
+    pub config: std::sync::Arc<crate::config::Config>,
+    /// Its data layout.
+    pub layout: crate::layout::Layout,
+    /// State, vault and audit.
+    pub intake: crate::intake::Intake,
+}
+
+impl Installed {
+    /// Loads the configuration at `path` and opens its data directory.
+    pub fn open(path: &std::path::Path) -> anyhow::Result<Installed> {
+        let config = std::sync::Arc::new(load_config(path)?);
+        let layout = crate::layout::Layout::new(&config.data_dir);
+        let intake = crate::intake::Intake::open(config.clone(), layout.clone())?;
+        Ok(Installed { config, layout, intake })
+    }
+
+    /// The services a batch (or an erasure) uses, acting as the operator.
+    pub fn context(&self) -> crate::batch::run::Context<'_> {
+        crate::batch::run::Context {
+            config: &self.config,
+            layout: &self.layout,
+            state: self.intake.state(),
+            vault: self.intake.vault(),
+            audit: self.intake.audit(),
+            actor: "operator",
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! - `plan`: which periods are due, a pure function of the date, the retention and the next
 //!   batch's lookback (history a batch still needs is never shredded).
 //! - `shred`: removing one period, idempotently.
+//! - `erase`: removing a debtor's signals everywhere (right to erasure), resumable.
 //! - `inzage`: what is held about one address or person (right of access).
 //! - `terugmeldingen`: creditors' dated terugmelding files, by the same number of months.
 
@@ -18,6 +19,7 @@ use crate::domain::period::{Period, local_date};
 use crate::layout::Layout;
 use crate::state::State;
 
+pub mod erase;
 pub mod inzage;
 pub mod plan;
 pub mod shred;

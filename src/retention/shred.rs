@@ -203,7 +203,16 @@ fn delete_rows(state: &State, period: &str) -> Result<(), ShredError> {
         tx.execute(q, params![period]).map_err(StateError)?;
     }
     tx.commit().map_err(StateError)?;
-    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
-        .map_err(StateError)?;
+    drop(conn);
+    compact(state)?;
+    Ok(())
+}
+
+/// Compacts the database and empties its write-ahead log, so deleted rows linger neither in
+/// free pages nor in the WAL (`secure_delete` overwrites them in the pages they leave).
+pub fn compact(state: &State) -> Result<(), StateError> {
+    state
+        .lock()
+        .execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")?;
     Ok(())
 }

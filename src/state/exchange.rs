@@ -102,6 +102,13 @@ pub fn record_delivered(
     Ok(())
 }
 
+/// Where each signal of `period` was delivered: (signal id, municipality).
+pub fn delivered_in(conn: &Connection, period: &str) -> Result<Vec<(String, String)>, StateError> {
+    let mut stmt = conn.prepare("SELECT signal_id, municipality FROM delivered WHERE period = ?1")?;
+    let rows = stmt.query_map(params![period], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// A delivered signal by id.
 pub fn delivered(conn: &Connection, signal_id: &str) -> Result<Option<DeliveredSignal>, StateError> {
     Ok(conn

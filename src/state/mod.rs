@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::Connection;
 
 pub mod batches;
+pub mod erasure;
 pub mod exchange;
 pub mod files;
 
@@ -70,6 +71,7 @@ impl State {
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(batches::SCHEMA)?;
         conn.execute_batch(exchange::SCHEMA)?;
+        conn.execute_batch(erasure::SCHEMA)?;
         conn.execute_batch(crate::audit::SCHEMA)?;
         Ok(State { conn: Arc::new(Mutex::new(conn)) })
     }

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod scan;
+
 pub use meldpunt::demo::setup::Installation;
 
 /// OpenSSH client options for a daemon whose host key is new in every test.
