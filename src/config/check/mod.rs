@@ -212,6 +212,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
     )
     .unwrap_or(16 << 20) as u64;
     let retention_months = retention_months(&mut c, &raw.retention.months, batch.lookback_months);
+    let windows = super::retention::windows(&mut c, &raw.retention, retention_months);
 
     let municipalities = municipalities(&mut c, &raw);
     let creditors = creditors(&mut c, &raw, &municipalities);
@@ -252,6 +253,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
             pickup_retention_days,
             feedback_max_bytes,
             retention_months,
+            windows,
             audit,
             rules,
             creditors,
