@@ -6,6 +6,8 @@
 //! - `shred`: removing one period, idempotently.
 //! - `inzage`: what is held about one address or person (right of access).
 //! - `terugmeldingen`: creditors' dated terugmelding files, by the same number of months.
+//! - `windows`: the shorter windows (rejected uploads, temporary files, feedback uploads,
+//!   batch reports).
 
 use std::collections::BTreeSet;
 
@@ -22,6 +24,7 @@ pub mod inzage;
 pub mod plan;
 pub mod shred;
 pub mod terugmeldingen;
+pub mod windows;
 
 pub use shred::{ShredError, Shredded};
 
@@ -50,7 +53,17 @@ pub fn held_periods(layout: &Layout, state: &State) -> Result<Vec<Period>, Shred
     Ok(out.into_iter().collect())
 }
 
-/// Shreds (or with `dry_run` lists) every period due at `now`; audits each shred as `actor`.
+/// What one retention round removed (or, dry, would remove).
+#[derive(Debug, Default)]
+pub struct Round {
+    /// The periods shredded.
+    pub periods: Vec<Shredded>,
+    /// What the shorter windows removed.
+    pub windows: windows::Swept,
+}
+
+/// Shreds (or with `dry_run` lists) every period due at `now`, then sweeps the shorter
+/// windows; audits each removal as `actor`.
 pub fn run(
     config: &Config,
     layout: &Layout,
@@ -59,7 +72,7 @@ pub fn run(
     now: Timestamp,
     dry_run: bool,
     actor: &str,
-) -> Result<Vec<Shredded>, ShredError> {
+) -> Result<Round, ShredError> {
     let next_batch = crate::batch::scheduler::last_done_in(&state.lock(), config, now)?.next();
     let held = held_periods(layout, state)?;
     let due = plan::expired(
@@ -91,5 +104,9 @@ pub fn run(
         }
         tracing::info!(files = old, "terugmelding files past retention removed");
     }
-    Ok(out)
+    let windows = windows::sweep(config, layout, state, now, dry_run)?;
+    if !dry_run {
+        windows::record(audit, actor, &windows);
+    }
+    Ok(Round { periods: out, windows })
 }
