@@ -1,5 +1,6 @@
 //! Tests of the parent module.
 use super::*;
+use crate::domain::signal::Kind;
 
 const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBr+D2qATuE0TounOSoBscADw2xa9JKz6UuJODj0+Jso test";
 
