@@ -32,17 +32,22 @@ fn personal_values(csv: &[u8]) -> BTreeSet<String> {
     out
 }
 
-#[test]
-fn check_refuses_a_retention_shorter_than_the_lookback() {
+/// `meldpunt check` of a demo installation with `retention` appended: its text and the output.
+fn check_with(retention: &str) -> (String, String) {
     let dir = tempfile::tempdir().unwrap();
     let inst = meldpunt::demo::setup::create(&dir.path().join("i")).unwrap();
     let mut t = std::fs::read_to_string(&inst.config).unwrap();
-    t.push_str("\n[retention]\nmonths = 3\n");
+    t.push_str(retention);
     std::fs::write(&inst.config, &t).unwrap();
-    let line = t.lines().position(|l| l == "months = 3").unwrap() + 1;
     let o = Command::new(bin()).arg("check").arg("--config").arg(&inst.config).output().unwrap();
     assert!(!o.status.success());
-    let out = text(&o);
+    (t, text(&o))
+}
+
+#[test]
+fn check_refuses_a_retention_shorter_than_the_lookback() {
+    let (t, out) = check_with("\n[retention]\nmonths = 3\n");
+    let line = t.lines().position(|l| l == "months = 3").unwrap() + 1;
     assert!(
         out.contains(&format!(":{line}:")) && out.contains("lookback_months") && out.contains("at least 6"),
         "{out}"
@@ -215,4 +220,198 @@ fn inzage_exports_everything_about_one_person_and_nobody_else() {
         &["inzage", "--postcode", "3311AB", "--huisnummer", "10", "--out", all.to_str().unwrap()],
     );
     assert!(!o.status.success() && text(&o).contains("must not exist"), "{}", text(&o));
+}
+
+#[test]
+fn check_refuses_a_window_longer_than_the_retention() {
+    let (t, out) = check_with("\n[retention]\nmonths = 6\nrejected_days = 200\nbatch_report_months = 7\n");
+    let line = |l: &str| t.lines().position(|x| x == l).unwrap() + 1;
+    for (l, fix) in
+        [("rejected_days = 200", "at most 168 days"), ("batch_report_months = 7", "at most 6 months")]
+    {
+        assert!(out.contains(&format!(":{}:", line(l))) && out.contains(fix), "{out}");
+    }
+}
+
+/// When something received at `at` is due after `months` calendar months (Amsterdam time).
+fn after_months(at: jiff::Timestamp, months: i64) -> jiff::Timestamp {
+    at.to_zoned(meldpunt::domain::period::zone())
+        .checked_add(jiff::ToSpan::months(months))
+        .unwrap()
+        .timestamp()
+}
+
+fn mtime(p: &Path) -> jiff::Timestamp {
+    jiff::Timestamp::try_from(std::fs::metadata(p).unwrap().modified().unwrap()).unwrap()
+}
+
+#[test]
+fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
+    use jiff::SignedDuration;
+    let dir = tempfile::tempdir().unwrap();
+    let inst = meldpunt::demo::setup::create(&dir.path().join("i")).unwrap();
+    let data = inst.dir.join("data");
+    let now = jiff::Timestamp::now();
+    let p = meldpunt::domain::period::Cutoff::default().period_of(now);
+    // A structurally rejected upload, and a good one that is batched (a batch report).
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, b"this is not a signal file\n").unwrap();
+    let o = meldpunt(&inst.config, &["ingest", "--as", "woonstad", bad.to_str().unwrap()]);
+    assert!(text(&o).contains("rejected"), "{}", text(&o));
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, sample("W", 3, meldpunt::domain::period::local_date(now))).unwrap();
+    let o = meldpunt(&inst.config, &["ingest", "--as", "woonstad", good.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = meldpunt(&inst.config, &["batch", "run", "--period", &p.to_string()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let receipts = data.join("parties/woonstad/receipts");
+    let report = receipts.join(format!("batch_{p}.json"));
+    assert!(report.exists());
+    let rejected: serde_json::Value = std::fs::read_dir(&receipts)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".receipt.json"))
+        .map(|e| serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap())
+        .find(|r: &serde_json::Value| r["status"] == "rejected")
+        .unwrap();
+    let rejected_id = rejected["file_id"].as_str().unwrap().to_owned();
+    let rejected_at: jiff::Timestamp = rejected["received_at"].as_str().unwrap().parse().unwrap();
+    let rejected_files = [
+        receipts.join(format!("{rejected_id}.receipt.json")),
+        receipts.join(format!("{rejected_id}.receipt.txt")),
+    ];
+    // Two terugmelding files from GM0505: one with a good line, one rejected.
+    let config = std::sync::Arc::new(meldpunt::config::Config::load(&inst.config).unwrap());
+    let layout = meldpunt::layout::Layout::new(&config.data_dir);
+    let (feedback_at, ran_at) = {
+        let intake = meldpunt::intake::Intake::open(config.clone(), layout.clone()).unwrap();
+        let signal: String = intake
+            .state()
+            .lock()
+            .query_row("SELECT signal_id FROM delivered WHERE municipality = 'GM0505' LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        let ran: String =
+            intake.state().lock().query_row("SELECT finished_at FROM batches", [], |r| r.get(0)).unwrap();
+        let today = meldpunt::domain::period::local_date(jiff::Timestamp::now());
+        let mut at = Vec::new();
+        for body in [format!("signaal_id;resultaat;datum\n{signal};quick_fix;{today}\n"), "nonsense\n".into()]
+        {
+            let r = meldpunt::feedback::process(
+                &intake,
+                meldpunt::feedback::Incoming {
+                    gemeente: meldpunt::domain::party::MunicipalityCode::parse("GM0505").unwrap(),
+                    name: "t.csv".into(),
+                    bytes: body.into_bytes(),
+                    auth: "test".into(),
+                    origin: "test".into(),
+                    protocol: "sftp",
+                },
+            )
+            .unwrap();
+            at.push(r.received_at.parse::<jiff::Timestamp>().unwrap());
+        }
+        (at, ran.parse::<jiff::Timestamp>().unwrap())
+    };
+    let gm_receipts = || {
+        std::fs::read_dir(data.join("parties/GM0505/receipts"))
+            .map(|rd| rd.flatten().filter(|e| e.file_name().to_string_lossy().contains(".receipt.")).count())
+            .unwrap_or(0)
+    };
+    assert_eq!(gm_receipts(), 4);
+    // Temporary files: an upload's vault file, an atomic write's leftover, a batch's staging.
+    let temps = [
+        data.join("vault/tmp/01KTEST.age"),
+        receipts.join(".x.receipt.json.01KTEST.tmp"),
+        data.join("batch/staging/2026-01-v9/GM0505_x.csv.age"),
+    ];
+    for t in &temps {
+        std::fs::create_dir_all(t.parent().unwrap()).unwrap();
+        std::fs::write(t, b"x").unwrap();
+    }
+    let temp_at = temps.iter().map(|t| mtime(t)).max().unwrap();
+    let shred = |at: jiff::Timestamp, extra: &[&str]| {
+        let mut args = vec!["shred", "--at"];
+        let at = at.to_string();
+        args.push(&at);
+        args.extend(extra);
+        let o = meldpunt(&inst.config, &args);
+        assert!(o.status.success(), "{}", text(&o));
+        text(&o)
+    };
+    let second = SignedDuration::from_secs(1);
+    let day = SignedDuration::from_hours(24);
+
+    // Temporary files: 24 hours after their last change, not a second earlier.
+    let out = shred(temp_at + day - second, &[]);
+    assert!(out.contains("nothing is past its retention"), "{out}");
+    assert!(temps.iter().all(|t| t.exists()));
+    let out = shred(temp_at + day, &["--dry-run"]);
+    assert!(
+        out.contains(
+            "would remove past their window: 0 rejected upload(s) with 0 receipt file(s), 3 temporary file(s)"
+        ),
+        "{out}"
+    );
+    assert!(temps.iter().all(|t| t.exists()), "a dry run removes nothing");
+    shred(temp_at + day, &[]);
+    assert!(temps.iter().all(|t| !t.exists()), "{temps:?}");
+    assert!(rejected_files.iter().all(|f| f.exists()));
+
+    // A rejected upload: 30 days after it was received. A crash after its row went, and a
+    // start-up recovery after it, do not bring its receipt back; the next round finishes it.
+    let out = shred(rejected_at + day * 30 - second, &[]);
+    assert!(out.contains("nothing is past its retention"), "{out}");
+    assert!(rejected_files.iter().all(|f| f.exists()));
+    let o = Command::new(bin())
+        .args(["shred", "--at", &(rejected_at + day * 30).to_string(), "--config"])
+        .arg(&inst.config)
+        .env("MELDPUNT_LOG", "warn")
+        .env("MELDPUNT_TEST_ABORT_SWEEP_AFTER_ROWS", "1")
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{}", text(&o));
+    std::fs::remove_file(&rejected_files[1]).unwrap(); // as if the crash came after the text twin
+    meldpunt::intake::Intake::open(config.clone(), layout.clone()).unwrap().recover().unwrap();
+    assert!(!rejected_files[1].exists(), "recovery does not rewrite the receipt of a removed row");
+    assert!(rejected_files[0].exists());
+    let out = shred(rejected_at + day * 30, &[]);
+    assert!(out.contains("removed past their window: 0 rejected upload(s) with 1 receipt file(s)"), "{out}");
+    assert!(rejected_files.iter().all(|f| !f.exists()));
+
+    // Feedback uploads and the batch report: three calendar months after receipt / the run.
+    let first = feedback_at.iter().chain([&ran_at]).map(|t| after_months(*t, 3)).min().unwrap();
+    let last = feedback_at.iter().chain([&ran_at]).map(|t| after_months(*t, 3)).max().unwrap();
+    let out = shred(first - second, &[]);
+    assert!(out.contains("nothing is past its retention"), "{out}");
+    assert!(report.exists() && gm_receipts() == 4);
+    let out = shred(last, &["--dry-run"]);
+    assert!(
+        out.contains("1 feedback upload record(s) (+1 reduced) with 4 receipt file(s), 1 batch report(s)"),
+        "{out}"
+    );
+    shred(last, &[]);
+    assert!(!report.exists() && gm_receipts() == 0);
+    let state = meldpunt::state::State::open(&data.join("state.db")).unwrap();
+    let rows: Vec<(String, String)> = {
+        let conn = state.lock();
+        let mut stmt = conn.prepare("SELECT status, receipt FROM feedback_files").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    assert_eq!(rows, [("accepted".to_owned(), String::new())], "the rejected file's record is gone");
+    let files: i64 = state.lock().query_row("SELECT COUNT(*) FROM files", [], |r| r.get(0)).unwrap();
+    assert_eq!(files, 1, "the accepted upload stays with its period");
+    assert!(data.join(format!("keys/periods/{p}")).exists(), "the period itself is not due");
+    // Each round audited with counts only.
+    let events = meldpunt::audit::Audit::new(state).records().unwrap();
+    let rounds: Vec<_> =
+        events.iter().filter(|e| e.action == "shred").map(|e| &e.object["windows"]).collect();
+    // (The round killed after the rows wrote no event; the round that finished it counts files.)
+    assert_eq!(rounds.len(), 3, "{rounds:?}");
+    for r in &rounds {
+        assert!(r.as_object().unwrap().values().all(|v| v.is_u64()), "{r}");
+    }
+    assert_eq!((&rounds[0]["temp_files"], &rounds[1]["rejected_receipts"]), (&3.into(), &1.into()));
+    assert_eq!(rounds[2]["batch_reports"], 1);
 }

@@ -27,7 +27,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let layout = Layout::new(&config.data_dir);
     let intake = Intake::open(config.clone(), layout.clone())?;
     let now = args.at.unwrap_or_else(jiff::Timestamp::now);
-    let done = crate::retention::run(
+    let round = crate::retention::run(
         &config,
         &layout,
         intake.state(),
@@ -36,9 +36,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.dry_run,
         "operator",
     )?;
-    if done.is_empty() {
+    let done = round.periods;
+    let verb = if args.dry_run { "would remove" } else { "removed" };
+    if !round.windows.is_empty() {
+        let w = &round.windows;
         println!(
-            "nothing is past its retention ({} months after the end of a period)",
+            "{verb} past their window: {} rejected upload(s) with {} receipt file(s), {} temporary file(s), {} feedback upload record(s) (+{} reduced) with {} receipt file(s), {} batch report(s)",
+            w.rejected_rows,
+            w.rejected_receipts,
+            w.temp_files,
+            w.feedback_rows,
+            w.feedback_reduced,
+            w.feedback_receipts,
+            w.batch_reports
+        );
+    }
+    if done.is_empty() {
+        let what = if round.windows.is_empty() { "nothing" } else { "no period" };
+        println!(
+            "{what} is past its retention ({} months after the end of a period)",
             config.retention_months
         );
         return Ok(ExitCode::SUCCESS);

@@ -252,11 +252,26 @@ impl Default for RawFeedback {
 pub struct RawRetention {
     /// Months a period is kept after it ends.
     pub months: Spanned<i64>,
+    /// Days the receipts and state row of a structurally rejected upload are kept.
+    pub rejected_days: Spanned<i64>,
+    /// Hours after its last change a leftover temporary file is removed.
+    pub temp_hours: Spanned<i64>,
+    /// Months a municipality's terugmelding upload record and receipt are kept.
+    pub feedback_months: Spanned<i64>,
+    /// Months a creditor's batch report is kept after its batch ran.
+    pub batch_report_months: Spanned<i64>,
 }
 
 impl Default for RawRetention {
     fn default() -> Self {
-        Self { months: Spanned::new(0..0, 6) }
+        let n = |v| Spanned::new(0..0, v);
+        Self {
+            months: n(6),
+            rejected_days: n(30),
+            temp_hours: n(24),
+            feedback_months: n(3),
+            batch_report_months: n(3),
+        }
     }
 }
 

@@ -18,6 +18,7 @@ mod audit;
 mod check;
 pub mod file;
 mod problem;
+mod retention;
 pub mod tls;
 
 pub use problem::{Problem, Problems};
@@ -47,6 +48,9 @@ pub struct Config {
     pub feedback_max_bytes: u64,
     /// Months a period is kept after it ends (`[retention] months`), at least the lookback.
     pub retention_months: u32,
+    /// The shorter windows of `[retention]` (rejected uploads, temporary files, feedback,
+    /// batch reports).
+    pub windows: RetentionWindows,
     /// The audit log.
     pub audit: AuditConfig,
     /// Validation rules per kind.
@@ -117,6 +121,25 @@ impl Default for AuditConfig {
             failed_login_window_mins: 10,
             unpicked_after_days: 14,
         }
+    }
+}
+
+/// The shorter retention windows (`[retention]`), each at most the period's retention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetentionWindows {
+    /// Days the receipts and state row of a structurally rejected upload are kept.
+    pub rejected_days: u32,
+    /// Hours after its last change a leftover temporary file is removed.
+    pub temp_hours: u32,
+    /// Months a municipality's terugmelding upload record and receipt are kept.
+    pub feedback_months: u32,
+    /// Months a creditor's batch report is kept after its batch ran.
+    pub batch_report_months: u32,
+}
+
+impl Default for RetentionWindows {
+    fn default() -> Self {
+        Self { rejected_days: 30, temp_hours: 24, feedback_months: 3, batch_report_months: 3 }
     }
 }
 

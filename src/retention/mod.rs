@@ -7,6 +7,8 @@
 //! - `erase`: removing a debtor's signals everywhere (right to erasure), resumable.
 //! - `inzage`: what is held about one address or person (right of access).
 //! - `terugmeldingen`: creditors' dated terugmelding files, by the same number of months.
+//! - `windows`: the shorter windows (rejected uploads, temporary files, feedback uploads,
+//!   batch reports).
 
 use std::collections::BTreeSet;
 
@@ -24,6 +26,7 @@ pub mod inzage;
 pub mod plan;
 pub mod shred;
 pub mod terugmeldingen;
+pub mod windows;
 
 pub use shred::{ShredError, Shredded};
 
@@ -52,7 +55,17 @@ pub fn held_periods(layout: &Layout, state: &State) -> Result<Vec<Period>, Shred
     Ok(out.into_iter().collect())
 }
 
-/// Shreds (or with `dry_run` lists) every period due at `now`; audits each shred as `actor`.
+/// What one retention round removed (or, dry, would remove).
+#[derive(Debug, Default)]
+pub struct Round {
+    /// The periods shredded.
+    pub periods: Vec<Shredded>,
+    /// What the shorter windows removed.
+    pub windows: windows::Swept,
+}
+
+/// Shreds (or with `dry_run` lists) every period due at `now`, then sweeps the shorter
+/// windows; audits each removal as `actor`.
 pub fn run(
     config: &Config,
     layout: &Layout,
@@ -61,7 +74,7 @@ pub fn run(
     now: Timestamp,
     dry_run: bool,
     actor: &str,
-) -> Result<Vec<Shredded>, ShredError> {
+) -> Result<Round, ShredError> {
     let next_batch = crate::batch::scheduler::last_done_in(&state.lock(), config, now)?.next();
     let held = held_periods(layout, state)?;
     let due = plan::expired(
@@ -93,5 +106,9 @@ pub fn run(
         }
         tracing::info!(files = old, "terugmelding files past retention removed");
     }
-    Ok(out)
+    let windows = windows::sweep(config, layout, state, now, dry_run)?;
+    if !dry_run {
+        windows::record(audit, actor, &windows);
+    }
+    Ok(Round { periods: out, windows })
 }

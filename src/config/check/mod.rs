@@ -6,17 +6,18 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use russh::keys::{Algorithm, PublicKey};
 use toml::Spanned;
 
-use super::file::{RawConfig, RawKindRules};
-use super::{
-    Agreements, BundleFormat, Config, Creditor, IntakeLimits, Municipality, Problem, Problems, SftpConfig,
-};
-use crate::domain::party::{CreditorId, MunicipalityCode};
+use super::file::RawConfig;
+use super::{Config, IntakeLimits, Problem, Problems, SftpConfig};
 use crate::domain::period::Cutoff;
-use crate::domain::signal::{Cents, Kind};
-use crate::intake::validate::{KindRules, Requirement, RuleSet};
+
+mod batch;
+mod keys;
+mod parties;
+
+use batch::{batch, rules};
+use parties::{creditors, municipalities};
 
 /// Collects problems while checking one file.
 pub(super) struct Checker<'a> {
@@ -43,72 +44,6 @@ impl Checker<'_> {
     pub fn resolve(&self, p: &str) -> PathBuf {
         let p = Path::new(p);
         if p.is_absolute() { p.to_owned() } else { self.base.join(p) }
-    }
-
-    fn ssh_keys(
-        &mut self,
-        party: &str,
-        lines: &[Spanned<String>],
-        files: &[Spanned<String>],
-    ) -> Vec<PublicKey> {
-        let mut keys = Vec::new();
-        for line in lines {
-            match parse_key(line.get_ref()) {
-                Ok(k) => keys.push(k),
-                Err(e) => self.report(line, format!("SSH key of '{party}' is not usable: {e}"), KEY_FIX),
-            }
-        }
-        for f in files {
-            let path = self.resolve(f.get_ref());
-            match std::fs::read_to_string(&path) {
-                Ok(text) => {
-                    for (n, l) in text.lines().enumerate() {
-                        let l = l.trim();
-                        if l.is_empty() || l.starts_with('#') {
-                            continue;
-                        }
-                        match parse_key(l) {
-                            Ok(k) => keys.push(k),
-                            Err(e) => self.report(
-                                f,
-                                format!(
-                                    "{}:{}: SSH key of '{party}' is not usable: {e}",
-                                    path.display(),
-                                    n + 1
-                                ),
-                                KEY_FIX,
-                            ),
-                        }
-                    }
-                }
-                Err(e) => self.report(
-                    f,
-                    format!("cannot read SSH key file {}: {e}", path.display()),
-                    "give the path of an authorized_keys file, relative to this configuration file",
-                ),
-            }
-        }
-        keys
-    }
-}
-
-const KEY_FIX: &str = "write one authorized_keys line: 'ssh-ed25519 AAAA… comment' (ed25519, ecdsa-sha2-nistp256/384/521 or ssh-rsa keys of at least 2048 bits)";
-
-fn parse_key(line: &str) -> Result<PublicKey, String> {
-    let key = PublicKey::from_openssh(line.trim()).map_err(|_| {
-        "it is not a valid authorized_keys line (type, base64 key, optional comment)".to_owned()
-    })?;
-    match key.algorithm() {
-        Algorithm::Ed25519 | Algorithm::Ecdsa { .. } => Ok(key),
-        Algorithm::Rsa { .. } => {
-            let bits = key
-                .key_data()
-                .rsa()
-                .map(|r| r.n().as_positive_bytes().map_or(0, |b| b.len() * 8))
-                .unwrap_or(0);
-            if bits >= 2048 { Ok(key) } else { Err(format!("RSA key of {bits} bits is too short")) }
-        }
-        other => Err(format!("key type {other} is not accepted")),
     }
 }
 
@@ -212,6 +147,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
     )
     .unwrap_or(16 << 20) as u64;
     let retention_months = retention_months(&mut c, &raw.retention.months, batch.lookback_months);
+    let windows = super::retention::windows(&mut c, &raw.retention, retention_months);
 
     let municipalities = municipalities(&mut c, &raw);
     let creditors = creditors(&mut c, &raw, &municipalities);
@@ -252,6 +188,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
             pickup_retention_days,
             feedback_max_bytes,
             retention_months,
+            windows,
             audit,
             rules,
             creditors,
@@ -296,248 +233,6 @@ fn in_range(
         c.report(value, format!("{name} {v} is out of range"), fix);
         None
     }
-}
-
-fn batch(c: &mut Checker<'_>, raw: &super::file::RawBatch, cutoff: Cutoff) -> super::BatchConfig {
-    let mut day = *raw.day.get_ref();
-    if !(1..=28).contains(&day) || day <= i64::from(cutoff.day) {
-        c.report(
-            &raw.day,
-            format!("batch day {day} must come after the cutoff day {} and be at most 28", cutoff.day),
-            "write a day after [periods] cutoff_day, e.g. 26 (the default)",
-        );
-        day = i64::from(cutoff.day) + 1;
-    }
-    let time = match jiff::civil::Time::strptime("%H:%M", raw.time.get_ref()) {
-        Ok(t) => t,
-        Err(_) => {
-            c.report(
-                &raw.time,
-                format!("'{}' is not a time of day", raw.time.get_ref()),
-                "write HH:MM, e.g. \"02:00\"",
-            );
-            jiff::civil::Time::constant(2, 0, 0, 0)
-        }
-    };
-    let lookback = *raw.lookback_months.get_ref();
-    let lookback_months = if (0..=24).contains(&lookback) {
-        lookback as u32
-    } else {
-        c.report(&raw.lookback_months, "lookback_months is out of range", "write 0 to 24; the default is 6");
-        6
-    };
-    super::BatchConfig {
-        automatic: raw.automatic,
-        day: day as i8,
-        time,
-        routing_table: c.resolve(raw.routing_table.get_ref()),
-        lookback_months,
-    }
-}
-
-fn rules(c: &mut Checker<'_>, raw: &std::collections::BTreeMap<Spanned<String>, RawKindRules>) -> RuleSet {
-    let mut set = RuleSet::default();
-    for (name, r) in raw {
-        let Ok(kind) = Kind::from_str(name.get_ref()) else {
-            c.report(name, format!("'{}' is not a kind", name.get_ref()), kinds_fix());
-            continue;
-        };
-        let mut k: KindRules = set.for_kind(kind).clone();
-        if let Some(d) = r.min_days {
-            k.min_days = d;
-        }
-        if let Some(d) = r.max_days {
-            k.max_days = (d > 0).then_some(d);
-        }
-        if let Some(req) = &r.requires {
-            k.requires.clear();
-            for q in req {
-                match q.get_ref().as_str() {
-                    "contactpoging" => k.requires.push(Requirement::Contactpoging),
-                    "herinneringsdatum" => k.requires.push(Requirement::Herinneringsdatum),
-                    "schuldhulp_gewezen" => k.requires.push(Requirement::SchuldhulpGewezen),
-                    other => c.report(
-                        q,
-                        format!("'{other}' is not a field a kind can require"),
-                        "write herinneringsdatum, contactpoging or schuldhulp_gewezen",
-                    ),
-                }
-            }
-        }
-        if let Some(max) = k.max_days
-            && max < k.min_days
-        {
-            c.report(
-                name,
-                format!("max_days {max} is below min_days {}", k.min_days),
-                "make max_days at least min_days, or 0 for no maximum",
-            );
-        }
-        set = set.with(kind, k);
-    }
-    set
-}
-
-fn kinds_fix() -> String {
-    let all: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
-    format!("write one of: {}", all.join(", "))
-}
-
-fn municipalities(c: &mut Checker<'_>, raw: &RawConfig) -> Vec<Municipality> {
-    let mut out: Vec<Municipality> = Vec::new();
-    for m in &raw.municipalities {
-        let code = match MunicipalityCode::parse(m.code.get_ref()) {
-            Ok(code) => code,
-            Err(e) => {
-                c.report(&m.code, e.to_string(), "write the CBS code, e.g. \"GM0505\" for Dordrecht");
-                continue;
-            }
-        };
-        if out.iter().any(|o| o.code == code) {
-            c.report(
-                &m.code,
-                format!("municipality {code} is configured twice"),
-                "keep one [[municipality]] block per code",
-            );
-        }
-        let mut age_recipients = Vec::new();
-        for r in &m.age_recipients {
-            match age::x25519::Recipient::from_str(r.get_ref()) {
-                Ok(_) => age_recipients.push(r.get_ref().clone()),
-                Err(_) => c.report(
-                    r,
-                    format!("age recipient of {code} is not an X25519 recipient"),
-                    "write the municipality's public key as printed by age-keygen: \"age1…\"",
-                ),
-            }
-        }
-        if m.age_recipients.is_empty() {
-            c.report(
-                &m.code,
-                format!("municipality {code} has no age recipients"),
-                "add age_recipients = [\"age1…\"] so its bundles can be encrypted",
-            );
-        }
-        let drempelbedrag = m.drempelbedrag.as_ref().and_then(|d| {
-            let v = *d.get_ref();
-            if (0.0..=1_000_000.0).contains(&v) {
-                Some(Cents((v * 100.0).round() as u64))
-            } else {
-                c.report(d, "drempelbedrag is out of range", "write an amount in euros from 0 to 1000000");
-                None
-            }
-        });
-        let mut formats = Vec::new();
-        for f in &m.formats {
-            match f.get_ref().as_str() {
-                "csv" => formats.push(BundleFormat::Csv),
-                "json" => formats.push(BundleFormat::Json),
-                other => {
-                    c.report(f, format!("'{other}' is not a bundle format"), "write \"csv\" or \"json\"")
-                }
-            }
-        }
-        let ssh_keys = c.ssh_keys(code.as_str(), &m.ssh_keys, &m.ssh_key_files);
-        let tls = super::tls::identity(c, code.as_str(), &m.tls_fingerprints, m.oin.as_ref());
-        out.push(Municipality {
-            code,
-            name: m.name.clone(),
-            age_recipients,
-            drempelbedrag,
-            formats,
-            leave_out_onder_drempel: m.leave_out_onder_drempel,
-            ssh_keys,
-            tls,
-        });
-    }
-    out
-}
-
-fn creditors(c: &mut Checker<'_>, raw: &RawConfig, municipalities: &[Municipality]) -> Vec<Creditor> {
-    let mut out: Vec<Creditor> = Vec::new();
-    for r in &raw.creditors {
-        // An invalid id is reported, and the rest of the block is still checked.
-        let (id, id_ok) = match CreditorId::parse(r.id.get_ref()) {
-            Ok(id) => (id, true),
-            Err(e) => {
-                c.report(&r.id, e.to_string(), format!("write e.g. \"{}\"", slug(r.id.get_ref())));
-                (CreditorId::parse("invalid").expect("valid placeholder"), false)
-            }
-        };
-        if out.iter().any(|o| o.id == id) {
-            c.report(
-                &r.id,
-                format!("creditor '{id}' is configured twice"),
-                "keep one [[creditor]] block per id",
-            );
-        }
-        if MunicipalityCode::parse(&id.as_str().to_ascii_uppercase()).is_ok() {
-            c.report(
-                &r.id,
-                "a creditor id may not look like a municipality code",
-                "choose a slug such as the company name",
-            );
-        }
-        let mut kinds = Vec::new();
-        for k in &r.kinds {
-            match Kind::from_str(k.get_ref()) {
-                Ok(kind) => kinds.push(kind),
-                Err(_) => c.report(k, format!("'{}' is not a kind", k.get_ref()), kinds_fix()),
-            }
-        }
-        if r.kinds.is_empty() {
-            c.report(&r.id, format!("creditor '{id}' may send no kind"), kinds_fix());
-        }
-        let agreements = if r.agreements.iter().any(|a| a.get_ref() == "*") {
-            Agreements::All
-        } else {
-            let mut list = Vec::new();
-            for a in &r.agreements {
-                match MunicipalityCode::parse(a.get_ref()) {
-                    Ok(code) if municipalities.iter().any(|m| m.code == code) => list.push(code),
-                    Ok(code) => c.report(
-                        a,
-                        format!("agreement with {code}, which is not a configured municipality"),
-                        "add a [[municipality]] block for it, or remove the agreement",
-                    ),
-                    Err(e) => c.report(
-                        a,
-                        e.to_string(),
-                        "write a CBS code such as \"GM0505\", or \"*\" for all municipalities",
-                    ),
-                }
-            }
-            Agreements::Only(list)
-        };
-        let ssh_keys = c.ssh_keys(id.as_str(), &r.ssh_keys, &r.ssh_key_files);
-        let tls = super::tls::identity(c, id.as_str(), &r.tls_fingerprints, r.oin.as_ref());
-        if !id_ok {
-            continue;
-        }
-        out.push(Creditor {
-            id,
-            name: r.name.clone(),
-            phone: r.phone.clone(),
-            email: r.email.clone(),
-            kinds,
-            agreements,
-            ssh_keys,
-            tls,
-        });
-    }
-    out
-}
-
-fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for ch in s.trim().chars() {
-        if ch.is_ascii_alphanumeric() {
-            out.push(ch.to_ascii_lowercase());
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_owned()
 }
 
 #[cfg(test)]

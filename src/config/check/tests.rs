@@ -1,5 +1,6 @@
 //! Tests of the parent module.
 use super::*;
+use crate::domain::signal::Kind;
 
 const KEY: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBr+D2qATuE0TounOSoBscADw2xa9JKz6UuJODj0+Jso test";
 
@@ -62,4 +63,21 @@ fn pickup_and_feedback_limits_are_checked() {
     assert_eq!(lines, [3, 5], "{p:#?}");
     assert!(p[0].message.contains("retention_days") && p[0].fix.contains("1 to 365"));
     assert!(p[1].message.contains("max_file_bytes"));
+}
+
+#[test]
+fn retention_windows_default_and_never_outlast_the_period() {
+    let c = parse_str("data_dir = \"d\"\n").unwrap();
+    assert_eq!(c.windows, crate::config::RetentionWindows::default());
+    let t = "data_dir = \"d\"\n[retention]\nmonths = 6\nrejected_days = 168\ntemp_hours = 2\nfeedback_months = 6\nbatch_report_months = 1\n";
+    let w = parse_str(t).unwrap().windows;
+    assert_eq!((w.rejected_days, w.temp_hours, w.feedback_months, w.batch_report_months), (168, 2, 6, 1));
+    let t = "data_dir = \"d\"\n[retention]\nmonths = 6\nrejected_days = 169\ntemp_hours = 0\nfeedback_months = 7\nbatch_report_months = 12\n";
+    let p = parse_str(t).unwrap_err().0;
+    let lines: Vec<usize> = p.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [4, 5, 6, 7], "{p:#?}");
+    assert!(p[0].message.contains("rejected_days") && p[0].fix.contains("at most 168 days"), "{p:#?}");
+    assert!(p[1].message.contains("out of range") && p[1].fix.contains("1 to 720 hours"), "{p:#?}");
+    assert!(p[2].message.contains("longer than the period's retention") && p[2].fix.contains("at most 6"));
+    assert!(p[3].message.contains("batch_report_months"));
 }

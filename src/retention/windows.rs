@@ -1,0 +1,234 @@
+//! The shorter windows of `[retention]` (SPEC §9): what is held outside a period's own
+//! lifetime, or needs it for less long, goes before its period is shredded.
+//!
+//! - rejected uploads (`rejected_days`): the state row and receipt files of a structurally
+//!   rejected file (nothing of it is sealed);
+//! - temporary files (`temp_hours`): `vault/tmp`, batch staging and the hidden `.…tmp` files of
+//!   atomic writes, by their last change, so a file being written is never touched;
+//! - municipalities' feedback uploads (`feedback_months`): their receipt files, and their
+//!   upload record in `feedback_files` — removed when none of its lines is left, else reduced
+//!   to what routing and inzage still order by (its id and date) until the lines' period goes;
+//! - creditors' batch reports (`batch_report_months`), counted from when their batch ran.
+//!
+//! This file holds the pure part (what is due, given the time); the I/O is in `windows/`.
+
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use serde::Serialize;
+use serde_json::json;
+
+use super::ShredError;
+use crate::audit::{Audit, Event, Outcome};
+use crate::config::Config;
+use crate::domain::period::{Period, zone};
+use crate::layout::Layout;
+use crate::state::State;
+
+mod feedback;
+mod temp;
+mod uploads;
+
+/// What one sweep of the windows removed (or would remove): counts only.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Swept {
+    /// State rows of rejected uploads.
+    pub rejected_rows: usize,
+    /// Receipt files (JSON and text) of rejected uploads.
+    pub rejected_receipts: usize,
+    /// Temporary files.
+    pub temp_files: usize,
+    /// Feedback upload records removed (none of their lines left).
+    pub feedback_rows: usize,
+    /// Feedback upload records whose stored receipt was dropped (their lines still live).
+    pub feedback_reduced: usize,
+    /// Receipt files (JSON and text) of feedback uploads.
+    pub feedback_receipts: usize,
+    /// Creditors' batch reports.
+    pub batch_reports: usize,
+}
+
+impl Swept {
+    /// Whether nothing was (or would be) removed.
+    pub fn is_empty(&self) -> bool {
+        *self == Swept::default()
+    }
+}
+
+/// Whether `days` days of 24 hours have passed since `since` at `now`.
+pub fn days_passed(since: Timestamp, now: Timestamp, days: u32) -> bool {
+    hours_passed(since, now, days.saturating_mul(24))
+}
+
+/// Whether `hours` hours have passed since `since` at `now`.
+pub fn hours_passed(since: Timestamp, now: Timestamp, hours: u32) -> bool {
+    since.checked_add(SignedDuration::from_hours(i64::from(hours))).is_ok_and(|due| now >= due)
+}
+
+/// Whether `months` calendar months (Amsterdam time) have passed since `since` at `now`.
+pub fn months_passed(since: Timestamp, now: Timestamp, months: u32) -> bool {
+    since.to_zoned(zone()).checked_add(i64::from(months).months()).is_ok_and(|due| now >= due.timestamp())
+}
+
+/// The period and version of a creditor batch report name (`batch_2026-05.json` is version 1,
+/// `batch_2026-05_v2.json` version 2).
+pub fn batch_report_of(name: &str) -> Option<(Period, u32)> {
+    let rest = name.strip_prefix("batch_")?.strip_suffix(".json")?;
+    let (period, version) = match rest.split_once("_v") {
+        Some((p, v)) => (p, v.parse().ok().filter(|v| *v >= 2)?),
+        None => (rest, 1),
+    };
+    Some((period.parse().ok()?, version))
+}
+
+/// Whether `name` is the hidden temporary file of an atomic write (`.<name>.<ulid>.tmp`).
+pub fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && name.ends_with(".tmp")
+}
+
+/// Sweeps (or with `dry_run` counts) everything past its window at `now`.
+pub fn sweep(
+    config: &Config,
+    layout: &Layout,
+    state: &State,
+    now: Timestamp,
+    dry_run: bool,
+) -> Result<Swept, ShredError> {
+    let w = config.windows;
+    let mut out = Swept::default();
+    uploads::rejected(layout, state, now, w.rejected_days, dry_run, &mut out)?;
+    out.batch_reports = uploads::batch_reports(layout, state, now, w.batch_report_months, dry_run)?;
+    feedback::expire(layout, state, now, w.feedback_months, dry_run, &mut out)?;
+    out.temp_files = temp::expire(layout, now, w.temp_hours, dry_run)?;
+    if !dry_run && out.rejected_rows + out.feedback_rows + out.feedback_reduced > 0 {
+        // Deleted rows must not linger in the write-ahead log.
+        let conn = state.lock();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(crate::state::StateError)?;
+    }
+    Ok(out)
+}
+
+/// Audits a sweep that removed something as `actor` (action `shred`, counts only) and logs it.
+pub fn record(audit: &Audit, actor: &str, out: &Swept) {
+    if out.is_empty() {
+        return;
+    }
+    let ev = Event::new(actor, "shred", Outcome::Ok).object(json!({ "windows": out }));
+    if let Err(e) = audit.emit_blocking(ev) {
+        tracing::error!(error = %e, "could not write audit event");
+    }
+    tracing::info!(
+        rejected_rows = out.rejected_rows,
+        rejected_receipts = out.rejected_receipts,
+        temp_files = out.temp_files,
+        feedback_rows = out.feedback_rows,
+        feedback_reduced = out.feedback_reduced,
+        feedback_receipts = out.feedback_receipts,
+        batch_reports = out.batch_reports,
+        "files and records past their retention window removed"
+    );
+}
+
+/// An I/O error at `path`.
+fn io_at(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ShredError + '_ {
+    move |source| ShredError::Io { path: path.display().to_string(), source }
+}
+
+/// The names of the entries of `dir` (none if it does not exist).
+fn names(dir: &std::path::Path) -> Result<Vec<String>, ShredError> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io_at(dir)(e)),
+    };
+    let mut out = Vec::new();
+    for e in rd {
+        if let Ok(name) = e.map_err(io_at(dir))?.file_name().into_string() {
+            out.push(name);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Removes a file if it is there.
+fn remove(path: &std::path::Path) -> Result<(), ShredError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_at(path)(e)),
+        _ => Ok(()),
+    }
+}
+
+/// The last change of a file, if it can be read.
+fn mtime(path: &std::path::Path) -> Option<Timestamp> {
+    let m = std::fs::symlink_metadata(path).ok()?.modified().ok()?;
+    Timestamp::try_from(m).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn days_and_hours_count_from_the_moment_not_a_second_early() {
+        let at = t("2026-03-01T10:00:00Z");
+        assert!(!days_passed(at, t("2026-03-31T09:59:59Z"), 30));
+        assert!(days_passed(at, t("2026-03-31T10:00:00Z"), 30));
+        assert!(!hours_passed(at, t("2026-03-02T09:59:59Z"), 24));
+        assert!(hours_passed(at, t("2026-03-02T10:00:00Z"), 24));
+        // Across the change to summer time (2026-03-29) a day is still 24 hours.
+        assert!(!days_passed(t("2026-03-28T12:00:00Z"), t("2026-03-29T11:59:59Z"), 1));
+    }
+
+    #[test]
+    fn months_are_calendar_months_in_amsterdam() {
+        // 31 January + 1 month = 28 February (jiff clamps), local midnight.
+        let at = t("2026-01-30T23:30:00Z"); // 2026-01-31 00:30 in Amsterdam
+        assert!(!months_passed(at, t("2026-02-27T23:29:59Z"), 1));
+        assert!(months_passed(at, t("2026-02-27T23:30:00Z"), 1));
+        // Three months from 15 May 12:00 (summer time) to 15 August 12:00.
+        let at = t("2026-05-15T10:00:00Z");
+        assert!(!months_passed(at, t("2026-08-15T09:59:59Z"), 3));
+        assert!(months_passed(at, t("2026-08-15T10:00:00Z"), 3));
+        // From summer to winter time the local hour is kept.
+        assert!(!months_passed(at, t("2026-11-15T10:59:59Z"), 6));
+        assert!(months_passed(at, t("2026-11-15T11:00:00Z"), 6));
+    }
+
+    #[test]
+    fn a_day_by_day_walk_removes_each_kind_exactly_on_its_day() {
+        let at = t("2026-05-26T00:00:00Z");
+        let mut first = [None; 3];
+        let mut day = t("2026-05-26T00:00:00Z");
+        while day < t("2027-01-01T00:00:00Z") {
+            for (i, due) in [days_passed(at, day, 30), months_passed(at, day, 3), hours_passed(at, day, 24)]
+                .into_iter()
+                .enumerate()
+            {
+                if due && first[i].is_none() {
+                    first[i] = Some(day);
+                }
+                // Once due, always due.
+                assert!(first[i].is_none() || due, "{i} on {day}");
+            }
+            day = day.checked_add(SignedDuration::from_hours(1)).unwrap();
+        }
+        assert_eq!(first[0], Some(t("2026-06-25T00:00:00Z")));
+        // 26 May 02:00 in Amsterdam + 3 months = 26 August 02:00 Amsterdam.
+        assert_eq!(first[1], Some(t("2026-08-26T00:00:00Z")));
+        assert_eq!(first[2], Some(t("2026-05-27T00:00:00Z")));
+    }
+
+    #[test]
+    fn batch_report_names() {
+        let p: Period = "2026-05".parse().unwrap();
+        assert_eq!(batch_report_of("batch_2026-05.json"), Some((p, 1)));
+        assert_eq!(batch_report_of("batch_2026-05_v3.json"), Some((p, 3)));
+        for n in ["batch_2026-05_v1.json", "batch_2026-13.json", "batch_2026-05.csv", "x.receipt.json"] {
+            assert_eq!(batch_report_of(n), None, "{n}");
+        }
+        assert!(is_temp_name(".batch_2026-05.json.01JABC.tmp") && !is_temp_name("batch.tmp.json"));
+    }
+}

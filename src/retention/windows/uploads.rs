@@ -1,0 +1,159 @@
+//! Creditors' folders: receipts and state rows of rejected uploads, and batch reports.
+//!
+//! A rejected upload's row goes before its receipt files: start-up recovery rewrites missing
+//! receipt files from rows, so files removed first could come back after a crash. Files left by
+//! an interrupted round (no row any more) are found again by their own content (status
+//! `rejected`, `received_at`) and removed by the next round, the text twin before the JSON.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use jiff::Timestamp;
+use rusqlite::{OptionalExtension, params};
+use serde::Deserialize;
+
+use super::{Swept, batch_report_of, days_passed, io_at, months_passed, mtime, names, remove};
+use crate::domain::party::MunicipalityCode;
+use crate::layout::Layout;
+use crate::retention::ShredError;
+use crate::state::{State, StateError};
+
+/// The part of a receipt the sweep reads.
+#[derive(Deserialize)]
+struct ReceiptStub {
+    status: String,
+    received_at: String,
+}
+
+/// Folders under `parties/` that belong to creditors (not municipality codes).
+pub(super) fn creditor_folders(layout: &Layout) -> Result<Vec<String>, ShredError> {
+    Ok(names(&layout.root().join("parties"))?
+        .into_iter()
+        .filter(|n| MunicipalityCode::parse(n).is_err())
+        .collect())
+}
+
+/// The receipt files of `id` in `dir`, text twin first.
+pub(super) fn receipt_pair(dir: &std::path::Path, id: &str) -> [PathBuf; 2] {
+    [dir.join(format!("{id}.receipt.txt")), dir.join(format!("{id}.receipt.json"))]
+}
+
+/// Rejected uploads received `days` days before `now` or earlier.
+pub(super) fn rejected(
+    layout: &Layout,
+    state: &State,
+    now: Timestamp,
+    days: u32,
+    dry_run: bool,
+    out: &mut Swept,
+) -> Result<(), ShredError> {
+    let due: Vec<(String, String)> = {
+        let conn = state.lock();
+        let mut stmt = conn
+            .prepare("SELECT file_id, creditor, received_at FROM files WHERE status = 'rejected'")
+            .map_err(StateError)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
+            .map_err(StateError)?;
+        let mut due = Vec::new();
+        for row in rows {
+            let (id, creditor, at) = row.map_err(StateError)?;
+            if at.parse::<Timestamp>().is_ok_and(|at| days_passed(at, now, days)) {
+                due.push((id, creditor));
+            }
+        }
+        due
+    };
+    let due_ids: BTreeSet<&str> = due.iter().map(|(id, _)| id.as_str()).collect();
+    let mut doomed: Vec<PathBuf> = Vec::new();
+    for (id, creditor) in &due {
+        doomed.extend(receipt_pair(&layout.receipts(creditor), id).into_iter().filter(|p| p.exists()));
+    }
+    // Left by an interrupted round: receipt files of rejected uploads whose row is gone.
+    for creditor in creditor_folders(layout)? {
+        let dir = layout.receipts(&creditor);
+        for name in names(&dir)? {
+            let Some(id) = name.strip_suffix(".receipt.json") else { continue };
+            if due_ids.contains(id) || has_row(state, id)? {
+                continue;
+            }
+            let path = dir.join(&name);
+            let Ok(stub) = std::fs::read(&path).map(|b| serde_json::from_slice::<ReceiptStub>(&b)) else {
+                continue;
+            };
+            if stub.is_ok_and(|s| {
+                s.status == "rejected" && s.received_at.parse().is_ok_and(|at| days_passed(at, now, days))
+            }) {
+                doomed.extend(receipt_pair(&dir, id).into_iter().filter(|p| p.exists()));
+            }
+        }
+    }
+    out.rejected_rows = due.len();
+    out.rejected_receipts = doomed.len();
+    if dry_run {
+        return Ok(());
+    }
+    {
+        let mut conn = state.lock();
+        let tx = conn.transaction().map_err(StateError)?;
+        for (id, _) in &due {
+            tx.execute("DELETE FROM files WHERE file_id = ?1 AND status = 'rejected'", params![id])
+                .map_err(StateError)?;
+        }
+        tx.commit().map_err(StateError)?;
+    }
+    // Crash test hook: end the process (as a kill -9 would) between the rows and the files.
+    if std::env::var_os("MELDPUNT_TEST_ABORT_SWEEP_AFTER_ROWS").is_some() && !due.is_empty() {
+        std::process::abort();
+    }
+    for path in &doomed {
+        remove(path)?;
+    }
+    Ok(())
+}
+
+fn has_row(state: &State, id: &str) -> Result<bool, ShredError> {
+    let conn = state.lock();
+    let found = conn
+        .query_row("SELECT 1 FROM files WHERE file_id = ?1", params![id], |_| Ok(()))
+        .optional()
+        .map_err(StateError)?;
+    Ok(found.is_some())
+}
+
+/// Creditors' batch reports whose batch ran `months` months before `now` or earlier (when the
+/// batch is no longer recorded, the file's last change counts).
+pub(super) fn batch_reports(
+    layout: &Layout,
+    state: &State,
+    now: Timestamp,
+    months: u32,
+    dry_run: bool,
+) -> Result<usize, ShredError> {
+    let mut n = 0;
+    for creditor in creditor_folders(layout)? {
+        let dir = layout.receipts(&creditor);
+        for name in names(&dir)? {
+            let Some((period, version)) = batch_report_of(&name) else { continue };
+            let path = dir.join(&name);
+            let ran: Option<Timestamp> = {
+                let conn = state.lock();
+                conn.query_row(
+                    "SELECT COALESCE(finished_at, started_at) FROM batches WHERE period = ?1 AND version = ?2",
+                    params![period.to_string(), version],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()
+                .map_err(StateError)?
+                .and_then(|s| s.parse().ok())
+            };
+            if ran.or_else(|| mtime(&path)).is_some_and(|ran| months_passed(ran, now, months)) {
+                n += 1;
+                if !dry_run {
+                    std::fs::remove_file(&path).map_err(io_at(&path))?;
+                }
+            }
+        }
+    }
+    Ok(n)
+}
