@@ -262,18 +262,27 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
     std::fs::write(&good, sample("W", 3, meldpunt::domain::period::local_date(now))).unwrap();
     let o = meldpunt(&inst.config, &["ingest", "--as", "woonstad", good.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
+    let o = meldpunt(&inst.config, &["ingest", "--as", "woonstad", good.to_str().unwrap()]);
+    assert!(text(&o).contains("duplicate"), "{}", text(&o));
     let o = meldpunt(&inst.config, &["batch", "run", "--period", &p.to_string()]);
     assert!(o.status.success(), "{}", text(&o));
     let receipts = data.join("parties/woonstad/receipts");
     let report = receipts.join(format!("batch_{p}.json"));
     assert!(report.exists());
-    let rejected: serde_json::Value = std::fs::read_dir(&receipts)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(".receipt.json"))
-        .map(|e| serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap())
-        .find(|r: &serde_json::Value| r["status"] == "rejected")
-        .unwrap();
+    let receipt_of = |status: &str| -> serde_json::Value {
+        std::fs::read_dir(&receipts)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".receipt.json"))
+            .map(|e| serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap())
+            .find(|r: &serde_json::Value| r["status"] == status)
+            .unwrap()
+    };
+    let rejected = receipt_of("rejected");
+    let dup = receipt_of("duplicate");
+    let dup_at: jiff::Timestamp = dup["received_at"].as_str().unwrap().parse().unwrap();
+    let dup_files =
+        ["json", "txt"].map(|e| receipts.join(format!("{}.receipt.{e}", dup["file_id"].as_str().unwrap())));
     let rejected_id = rejected["file_id"].as_str().unwrap().to_owned();
     let rejected_at: jiff::Timestamp = rejected["received_at"].as_str().unwrap().parse().unwrap();
     let rejected_files = [
@@ -350,7 +359,7 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
     let out = shred(temp_at + day, &["--dry-run"]);
     assert!(
         out.contains(
-            "would remove past their window: 0 rejected upload(s) with 0 receipt file(s), 3 temporary file(s)"
+            "would remove past their window: 0 rejected or duplicate upload(s) with 0 receipt file(s), 3 temporary file(s)"
         ),
         "{out}"
     );
@@ -377,8 +386,19 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
     assert!(!rejected_files[1].exists(), "recovery does not rewrite the receipt of a removed row");
     assert!(rejected_files[0].exists());
     let out = shred(rejected_at + day * 30, &[]);
-    assert!(out.contains("removed past their window: 0 rejected upload(s) with 1 receipt file(s)"), "{out}");
+    assert!(
+        out.contains("removed past their window: 0 rejected or duplicate upload(s) with 1 receipt file(s)"),
+        "{out}"
+    );
     assert!(rejected_files.iter().all(|f| !f.exists()));
+    // The duplicate upload (nothing of it sealed) goes by the same window.
+    assert!(dup_files.iter().all(|f| f.exists()));
+    let out = shred(dup_at + day * 30, &[]);
+    assert!(
+        out.contains("removed past their window: 1 rejected or duplicate upload(s) with 2 receipt file(s)"),
+        "{out}"
+    );
+    assert!(dup_files.iter().all(|f| !f.exists()));
 
     // Feedback uploads and the batch report: three calendar months after receipt / the run.
     let first = feedback_at.iter().chain([&ran_at]).map(|t| after_months(*t, 3)).min().unwrap();
@@ -408,10 +428,11 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
     let rounds: Vec<_> =
         events.iter().filter(|e| e.action == "shred").map(|e| &e.object["windows"]).collect();
     // (The round killed after the rows wrote no event; the round that finished it counts files.)
-    assert_eq!(rounds.len(), 3, "{rounds:?}");
+    assert_eq!(rounds.len(), 4, "{rounds:?}");
     for r in &rounds {
         assert!(r.as_object().unwrap().values().all(|v| v.is_u64()), "{r}");
     }
     assert_eq!((&rounds[0]["temp_files"], &rounds[1]["rejected_receipts"]), (&3.into(), &1.into()));
-    assert_eq!(rounds[2]["batch_reports"], 1);
+    assert_eq!((&rounds[2]["rejected_rows"], &rounds[2]["rejected_receipts"]), (&1.into(), &2.into()));
+    assert_eq!(rounds[3]["batch_reports"], 1);
 }

@@ -57,7 +57,7 @@ pub enum Command {
     Inzage(inzage::Args),
     /// Remove a debtor's signals from every period, state and unpicked bundle (right to erasure).
     Erase(erase::Args),
-    /// Crypto-shred every period past its retention (key first); `--dry-run` lists them.
+    /// Crypto-shred every period past its retention (key first) and what is past its shorter window.
     Shred(shred::Args),
     /// The audit log for the security officer: `audit verify|show|export|report|purge`.
     Audit(audit::Args),

@@ -1,5 +1,6 @@
-//! `meldpunt shred [--dry-run]`: crypto-shred every period past its retention now (the daemon
-//! also does this daily).
+//! `meldpunt shred [--dry-run]`: crypto-shred every period past its retention now, and remove
+//! what is past its shorter window (rejected and duplicate uploads, temporary files, feedback
+//! uploads, batch reports); the daemon also does this daily.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -41,7 +42,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if !round.windows.is_empty() {
         let w = &round.windows;
         println!(
-            "{verb} past their window: {} rejected upload(s) with {} receipt file(s), {} temporary file(s), {} feedback upload record(s) (+{} reduced) with {} receipt file(s), {} batch report(s)",
+            "{verb} past their window: {} rejected or duplicate upload(s) with {} receipt file(s), {} temporary file(s), {} feedback upload record(s) (+{} reduced) with {} receipt file(s), {} batch report(s)",
             w.rejected_rows,
             w.rejected_receipts,
             w.temp_files,

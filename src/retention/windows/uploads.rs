@@ -1,9 +1,10 @@
-//! Creditors' folders: receipts and state rows of rejected uploads, and batch reports.
+//! Creditors' folders: receipts and state rows of rejected and duplicate uploads (nothing of
+//! either is sealed), and batch reports.
 //!
 //! A rejected upload's row goes before its receipt files: start-up recovery rewrites missing
 //! receipt files from rows, so files removed first could come back after a crash. Files left by
 //! an interrupted round (no row any more) are found again by their own content (status
-//! `rejected`, `received_at`) and removed by the next round, the text twin before the JSON.
+//! `rejected` or `duplicate`, `received_at`) and removed by the next round, the text twin before the JSON.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -38,7 +39,7 @@ pub(super) fn receipt_pair(dir: &std::path::Path, id: &str) -> [PathBuf; 2] {
     [dir.join(format!("{id}.receipt.txt")), dir.join(format!("{id}.receipt.json"))]
 }
 
-/// Rejected uploads received `days` days before `now` or earlier.
+/// Rejected and duplicate uploads received `days` days before `now` or earlier.
 pub(super) fn rejected(
     layout: &Layout,
     state: &State,
@@ -50,7 +51,9 @@ pub(super) fn rejected(
     let due: Vec<(String, String)> = {
         let conn = state.lock();
         let mut stmt = conn
-            .prepare("SELECT file_id, creditor, received_at FROM files WHERE status = 'rejected'")
+            .prepare(
+                "SELECT file_id, creditor, received_at FROM files WHERE status IN ('rejected', 'duplicate')",
+            )
             .map_err(StateError)?;
         let rows = stmt
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)))
@@ -82,7 +85,8 @@ pub(super) fn rejected(
                 continue;
             };
             if stub.is_ok_and(|s| {
-                s.status == "rejected" && s.received_at.parse().is_ok_and(|at| days_passed(at, now, days))
+                matches!(s.status.as_str(), "rejected" | "duplicate")
+                    && s.received_at.parse().is_ok_and(|at| days_passed(at, now, days))
             }) {
                 doomed.extend(receipt_pair(&dir, id).into_iter().filter(|p| p.exists()));
             }
@@ -97,8 +101,11 @@ pub(super) fn rejected(
         let mut conn = state.lock();
         let tx = conn.transaction().map_err(StateError)?;
         for (id, _) in &due {
-            tx.execute("DELETE FROM files WHERE file_id = ?1 AND status = 'rejected'", params![id])
-                .map_err(StateError)?;
+            tx.execute(
+                "DELETE FROM files WHERE file_id = ?1 AND status IN ('rejected', 'duplicate')",
+                params![id],
+            )
+            .map_err(StateError)?;
         }
         tx.commit().map_err(StateError)?;
     }
