@@ -164,6 +164,8 @@ fn erase_removes_a_person_everywhere_reissues_unpicked_bundles_and_survives_a_ki
     let o = meldpunt(&s, &selector, &[("MELDPUNT_TEST_ABORT_ERASE_AFTER_RESEAL", "1")]);
     assert!(!o.status.success(), "{}", text(&o));
     assert!(found(&s.data(), &theirs).iter().any(|(v, _)| v == "P1-HH-0"), "state rows not yet gone");
+    let o = meldpunt(&s, &[&selector[..], &["--dry-run"]].concat(), &[]);
+    assert!(text(&o).contains("an interrupted erasure is still to be finished"), "{}", text(&o));
     // …then, finishing that, right after the first file of the first re-issued bundle…
     let o = meldpunt(&s, &selector, &[("MELDPUNT_TEST_ABORT_BATCH_AFTER", "1")]);
     assert!(!o.status.success(), "{}", text(&o));

@@ -73,6 +73,9 @@ pub fn summary(e: &Erased, dry_run: bool) -> String {
             "  {gemeente} {period}: picked up already; the municipality holds the signal — tell it of the erasure\n"
         ));
     }
+    if e.interrupted {
+        out.push_str("an interrupted erasure is still to be finished: `meldpunt erase` (without --dry-run) does that first\n");
+    }
     if dry_run {
         out.push_str("(dry run: nothing changed)\n");
     }

@@ -57,6 +57,9 @@ pub struct Erased {
     pub bundles_reissued: usize,
     /// Older unpicked bundle versions removed.
     pub versions_removed: usize,
+    /// A dry run found an interrupted erasure still to finish.
+    #[serde(skip)]
+    pub interrupted: bool,
     /// (period, municipality, new version) of each re-issued bundle.
     #[serde(skip)]
     pub reissued: Vec<(String, String, u32)>,
@@ -117,13 +120,12 @@ pub fn erase(
     progress: &mut dyn FnMut(&str),
 ) -> Result<Erased, EraseError> {
     let mut out = Erased::default();
-    if !dry_run {
-        let pending = erasure::pending(&cx.state.lock())?;
-        if !pending.is_empty() {
-            progress("finishing an erasure that was interrupted");
-            out.resumed = true;
-            execute(cx, batch_lock(cx)?, &pending, &mut out, progress)?;
-        }
+    let pending = erasure::pending(&cx.state.lock())?;
+    out.interrupted = dry_run && !pending.is_empty();
+    if !dry_run && !pending.is_empty() {
+        progress("finishing an erasure that was interrupted");
+        out.resumed = true;
+        execute(cx, batch_lock(cx)?, &pending, &mut out, progress)?;
     }
     let lock = batch_lock(cx)?;
     let periods: Vec<Period> = super::held_periods(cx.layout, cx.state)?
