@@ -436,3 +436,69 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
     assert_eq!((&rounds[2]["rejected_rows"], &rounds[2]["rejected_receipts"]), (&1.into(), &2.into()));
     assert_eq!(rounds[3]["batch_reports"], 1);
 }
+
+/// The periods whose key and vault folder are still there.
+fn held(data: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(data.join("keys/periods"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().into_string().unwrap())
+        .filter(|n| data.join("vault").join(n).exists())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn across_a_year_the_daemon_binary_shreds_exactly_the_expired_periods_and_keeps_late_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let inst = meldpunt::demo::setup::create(&dir.path().join("i")).unwrap();
+    let data = inst.dir.join("data");
+    let months: Vec<String> = (1..=12).map(|m| format!("2025-{m:02}")).collect();
+    for (i, m) in months.iter().enumerate() {
+        let on = jiff::civil::Date::new(2025, i as i8 + 1, 10).unwrap();
+        let f = dir.path().join(format!("{m}.csv"));
+        std::fs::write(&f, sample(&format!("Y{i}"), 100 + i as u64, on)).unwrap();
+        let at = format!("{m}-10T12:00:00Z");
+        let o = meldpunt(
+            &inst.config,
+            &["ingest", "--as", "woonstad", f.to_str().unwrap(), "--received-at", &at],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        // Every batch up to November ran on time; December's is late.
+        if i < 11 {
+            let o = meldpunt(&inst.config, &["batch", "run", "--period", m]);
+            assert!(o.status.success(), "{}", text(&o));
+        }
+    }
+    assert_eq!(held(&data), months);
+    let shred_at = |at: &str| {
+        let o = meldpunt(&inst.config, &["shred", "--at", at]);
+        assert!(o.status.success(), "{}", text(&o));
+    };
+    // 1 December: January to May are six months past their end; June is not yet.
+    shred_at("2025-12-01T10:00:00Z");
+    assert_eq!(held(&data), months[5..]);
+    // 10 January: June is past retention too, but December's batch has not run and June is in
+    // its six months of lookback, so it stays.
+    shred_at("2026-01-10T10:00:00Z");
+    assert_eq!(held(&data), months[5..]);
+    // Once December's batch has run, June goes.
+    let o = meldpunt(&inst.config, &["batch", "run", "--period", "2025-12"]);
+    assert!(o.status.success(), "{}", text(&o));
+    shred_at("2026-01-10T10:00:00Z");
+    assert_eq!(held(&data), months[6..]);
+    // 30 June 2026: July to November are past retention, but January 2026's batch has not run
+    // (nothing was received, nothing ran), so July 2025 onwards is its lookback and stays.
+    shred_at("2026-06-30T10:00:00Z");
+    assert_eq!(held(&data), months[6..]);
+    // A year on, with every batch up to June 2026 run: everything of 2025 has gone.
+    for m in 1..=6 {
+        let o = meldpunt(&inst.config, &["batch", "run", "--period", &format!("2026-{m:02}")]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    shred_at("2026-07-01T10:00:00Z");
+    assert_eq!(held(&data), Vec::<String>::new());
+    let o = meldpunt(&inst.config, &["shred", "--at", "2026-07-01T10:00:00Z", "--dry-run"]);
+    assert!(text(&o).contains("nothing is past its retention"), "{}", text(&o));
+}
