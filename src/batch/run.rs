@@ -188,6 +188,9 @@ fn delivered_signals(
             }
         }
     }
+    // In key order: SQLite then walks its primary-key index once instead of reading a page
+    // per signal (random ids into a table larger than its page cache).
+    out.sort_unstable_by(|a, b| a.signal_id.cmp(&b.signal_id));
     out
 }
 
