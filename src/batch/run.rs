@@ -358,12 +358,11 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     reports.write(cx.layout, p, version, |creditor| delivered_entries(&households_of, creditor))?;
     // What feedback will refer to: recorded before the run counts as delivered, so a crash
     // in between is redone by the next run.
-    crate::state::exchange::record_delivered(
-        &mut cx.state.lock(),
-        version,
-        &now,
-        &delivered_signals(&households_of, p),
-    )?;
+    // The households (the period's records, most of the memory) go before SQLite's page cache
+    // for this grows.
+    let delivered = delivered_signals(&households_of, p);
+    drop(households_of);
+    crate::state::exchange::record_delivered(&mut cx.state.lock(), version, &now, &delivered)?;
     let counts: Vec<_> = summary
         .municipalities
         .iter()
