@@ -78,6 +78,25 @@ pub fn record_delivered(
     now: &str,
     signals: &[DeliveredSignal],
 ) -> Result<(), StateError> {
+    // A national month is ~85 000 rows: with SQLite's default 2 MiB page cache each upsert
+    // re-reads (and spills) pages of a table many times that size. A larger cache for this
+    // transaction only; the connection's own setting is restored afterwards.
+    let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    conn.pragma_update(None, "cache_size", DELIVERED_CACHE_KIB)?;
+    let result = upsert_delivered(conn, version, now, signals);
+    conn.pragma_update(None, "cache_size", cache)?;
+    result
+}
+
+/// Page cache (KiB, as SQLite's negative `cache_size`) while recording delivered signals.
+const DELIVERED_CACHE_KIB: i64 = -64 * 1024;
+
+fn upsert_delivered(
+    conn: &mut Connection,
+    version: u32,
+    now: &str,
+    signals: &[DeliveredSignal],
+) -> Result<(), StateError> {
     let tx = conn.transaction()?;
     {
         let mut stmt = tx.prepare(

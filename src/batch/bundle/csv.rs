@@ -5,7 +5,8 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use super::{Euros, Row, yes_no};
+use super::{Row, pretty, yes_no};
+use crate::domain::signal::Cents;
 
 /// The columns, in order.
 pub const COLUMNS: [&str; 37] = [
@@ -48,119 +49,139 @@ pub const COLUMNS: [&str; 37] = [
     "gemeente",
 ];
 
-/// Writes the whole CSV for `rows` into `out` (streamed: nothing is built in memory).
+/// Writes the whole CSV for `rows` into `out` (streamed: lines are gathered in one buffer
+/// that goes on in chunks; nothing else is built in memory).
 pub fn write<W: Write + ?Sized>(out: &mut W, rows: &[Row<'_>]) -> io::Result<()> {
-    out.write_all("\u{feff}".as_bytes())?;
-    let mut l = Line::new(out);
+    let mut l = Line { out, buf: Vec::with_capacity(CHUNK + 4096), first: true };
+    l.buf.extend_from_slice("\u{feff}".as_bytes());
     for c in COLUMNS {
-        l.text(c)?;
+        l.text(c);
     }
     l.end()?;
     let mut letter = [0u8; 4];
     for r in rows {
         let s = &r.signal.input.record;
-        let date = |d: Option<jiff::civil::Date>| d.map(Either::Left).unwrap_or(Either::Right(""));
         let flag = |b: Option<bool>| b.map(yes_no).unwrap_or("");
-        l.text(&r.signal.input.signal_id)?;
-        l.text(&r.household.id)?;
-        l.value(r.signal.person + 1)?;
-        l.text(yes_no(r.household.enkelvoudig()))?;
-        l.text(yes_no(r.household.meervoudig))?;
-        l.text(yes_no(r.household.opeenvolgend))?;
-        l.text(yes_no(r.signal.herhaald))?;
-        l.text(yes_no(r.onder_drempel))?;
-        l.text(yes_no(s.crisissignaal))?;
-        l.text(s.soort.as_str())?;
-        l.text(s.fase.as_str())?;
-        l.opt(&s.voorletters)?;
-        l.opt(&s.voorvoegsel)?;
-        l.text(&s.achternaam)?;
-        l.value(date(s.geboortedatum))?;
-        l.opt(&s.straatnaam)?;
-        l.value(s.huisnummer)?;
-        l.text(s.huisletter.map_or("", |c| c.encode_utf8(&mut letter)))?;
-        l.opt(&s.huisnummertoevoeging)?;
-        l.text(s.postcode.as_str())?;
-        l.opt(&s.plaatsnaam)?;
-        l.opt(&s.telefoonnummer)?;
-        l.opt(&s.email)?;
-        l.value(Euros(s.bedrag))?;
-        l.value(s.ontstaansdatum)?;
-        l.value(s.signaaldatum)?;
-        l.value(crate::batch::signals::days_in_arrears(s))?;
-        l.value(date(s.herinneringsdatum))?;
-        l.text(flag(s.contactpoging))?;
-        l.text(flag(s.schuldhulp_gewezen))?;
-        l.value(Euros(r.household.total))?;
-        l.text(&r.creditor.name)?;
-        l.text(&r.creditor.phone)?;
-        l.text(&r.creditor.email)?;
-        l.value(r.reageer_voor)?;
-        l.value(r.period)?;
-        l.value(r.municipality)?;
+        l.text(&r.signal.input.signal_id);
+        l.text(&r.household.id);
+        l.number(r.signal.person as u64 + 1);
+        l.text(yes_no(r.household.enkelvoudig()));
+        l.text(yes_no(r.household.meervoudig));
+        l.text(yes_no(r.household.opeenvolgend));
+        l.text(yes_no(r.signal.herhaald));
+        l.text(yes_no(r.onder_drempel));
+        l.text(yes_no(s.crisissignaal));
+        l.text(s.soort.as_str());
+        l.text(s.fase.as_str());
+        l.opt(&s.voorletters);
+        l.opt(&s.voorvoegsel);
+        l.text(&s.achternaam);
+        l.date(s.geboortedatum);
+        l.opt(&s.straatnaam);
+        l.number(s.huisnummer.into());
+        l.text(s.huisletter.map_or("", |c| c.encode_utf8(&mut letter)));
+        l.opt(&s.huisnummertoevoeging);
+        l.text(s.postcode.as_str());
+        l.opt(&s.plaatsnaam);
+        l.opt(&s.telefoonnummer);
+        l.opt(&s.email);
+        l.euros(s.bedrag);
+        l.date(Some(s.ontstaansdatum));
+        l.date(Some(s.signaaldatum));
+        l.value(crate::batch::signals::days_in_arrears(s));
+        l.date(s.herinneringsdatum);
+        l.text(flag(s.contactpoging));
+        l.text(flag(s.schuldhulp_gewezen));
+        l.euros(r.household.total);
+        l.text(&r.creditor.name);
+        l.text(&r.creditor.phone);
+        l.text(&r.creditor.email);
+        l.date(Some(r.reageer_voor));
+        l.value(r.period);
+        l.value(r.municipality);
         l.end()?;
     }
-    Ok(())
+    out_rest(l)
 }
 
-/// One value or the other, displayed.
-enum Either<A, B> {
-    Left(A),
-    Right(B),
+/// Sends what is left in the buffer on.
+fn out_rest<W: Write + ?Sized>(l: Line<'_, W>) -> io::Result<()> {
+    l.out.write_all(&l.buf)
 }
 
-impl<A: fmt::Display, B: fmt::Display> fmt::Display for Either<A, B> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Either::Left(a) => a.fmt(f),
-            Either::Right(b) => b.fmt(f),
-        }
-    }
-}
+/// Bytes gathered before they go to the writer.
+const CHUNK: usize = 1 << 16;
 
-/// Writes one CSV line field by field.
+/// Builds CSV lines field by field in a buffer.
 struct Line<'w, W: Write + ?Sized> {
     out: &'w mut W,
+    buf: Vec<u8>,
     first: bool,
 }
 
-impl<'w, W: Write + ?Sized> Line<'w, W> {
-    fn new(out: &'w mut W) -> Self {
-        Line { out, first: true }
-    }
-
-    fn sep(&mut self) -> io::Result<()> {
+impl<W: Write + ?Sized> Line<'_, W> {
+    fn sep(&mut self) {
         if !std::mem::take(&mut self.first) {
-            self.out.write_all(b";")?;
+            self.buf.push(b';');
         }
-        Ok(())
     }
 
-    /// A text field, quoted when it holds a separator, a quote or a line break.
-    fn text(&mut self, f: &str) -> io::Result<()> {
-        self.sep()?;
-        if f.contains([';', '"', '\r', '\n']) {
-            self.out.write_all(b"\"")?;
-            self.out.write_all(f.replace('"', "\"\"").as_bytes())?;
-            self.out.write_all(b"\"")
-        } else {
-            self.out.write_all(f.as_bytes())
+    /// A text field, quoted (quotes doubled) when it holds a separator, a quote or a line break.
+    fn text(&mut self, f: &str) {
+        self.sep();
+        let bytes = f.as_bytes();
+        if !bytes.iter().any(|&b| matches!(b, b';' | b'"' | b'\r' | b'\n')) {
+            self.buf.extend_from_slice(bytes);
+            return;
         }
+        self.buf.push(b'"');
+        for part in bytes.split_inclusive(|&b| b == b'"') {
+            self.buf.extend_from_slice(part);
+            if part.last() == Some(&b'"') {
+                self.buf.push(b'"');
+            }
+        }
+        self.buf.push(b'"');
     }
 
     /// An optional text field (empty when absent).
-    fn opt(&mut self, f: &Option<String>) -> io::Result<()> {
-        self.text(f.as_deref().unwrap_or(""))
+    fn opt(&mut self, f: &Option<String>) {
+        self.text(f.as_deref().unwrap_or(""));
     }
 
-    /// A number, date or code: never needs quoting.
-    fn value(&mut self, v: impl fmt::Display) -> io::Result<()> {
-        self.sep()?;
-        write!(self.out, "{v}")
+    /// A number.
+    fn number(&mut self, n: u64) {
+        self.sep();
+        pretty::push_u64(&mut self.buf, n);
+    }
+
+    /// An amount (`1234,56`).
+    fn euros(&mut self, c: Cents) {
+        self.sep();
+        pretty::push_euros(&mut self.buf, c.0);
+    }
+
+    /// A date, or an empty field.
+    fn date(&mut self, d: Option<jiff::civil::Date>) {
+        self.sep();
+        if let Some(d) = d {
+            pretty::push_date(&mut self.buf, d);
+        }
+    }
+
+    /// A value shown with `Display` (a code or period): never needs quoting.
+    fn value(&mut self, v: impl fmt::Display) {
+        self.sep();
+        write!(self.buf, "{v}").expect("a Vec takes any bytes");
     }
 
     fn end(&mut self) -> io::Result<()> {
         self.first = true;
-        self.out.write_all(b"\r\n")
+        self.buf.extend_from_slice(b"\r\n");
+        if self.buf.len() >= CHUNK {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
     }
 }

@@ -1,18 +1,15 @@
 //! The JSON bundle: the same data as the CSV, grouped household → persons → signals.
 //!
-//! Streamed with serde straight into the (encrypting) writer, pretty-printed. Keys are in
-//! alphabetical order at every level, as the bundle has always had them (it was first built
-//! as a `serde_json::Value`, whose maps are sorted); a test holds the output to exactly what
-//! pretty-printing it as a `Value` gives.
+//! Streamed pretty-printed straight into the (encrypting) writer by a hand-written writer
+//! ([`super::pretty`]). Keys are in alphabetical order at every level, as the bundle has
+//! always had them (it was first built as a `serde_json::Value`, whose maps are sorted); a test
+//! holds the output to exactly what pretty-printing it as a `Value` gives.
 
-use std::fmt;
 use std::io::{self, Write};
 
-use serde::ser::{SerializeSeq, SerializeStruct};
-use serde::{Serialize, Serializer};
-
-use super::{Euros, Row};
-use crate::batch::classify::{Household, Person};
+use super::Row;
+use super::pretty::Pretty;
+use crate::batch::classify::Household;
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
 
@@ -31,187 +28,137 @@ pub struct Head<'a> {
 /// Writes the JSON document for the rows of one municipality (rows grouped per household, in
 /// order, as the delivery produces them) into `out`.
 pub fn write<W: Write + ?Sized>(out: &mut W, rows: &[Row<'_>], head: &Head<'_>) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &Doc { head, rows }).map_err(io::Error::from)?;
-    out.write_all(b"\n")
-}
-
-/// Serialises with `Display` (dates, amounts, codes).
-struct Shown<T>(T);
-
-impl<T: fmt::Display> Serialize for Shown<T> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&self.0)
-    }
-}
-
-/// An optional date, as text or null.
-fn date(d: Option<jiff::civil::Date>) -> Option<Shown<jiff::civil::Date>> {
-    d.map(Shown)
-}
-
-struct Doc<'a> {
-    head: &'a Head<'a>,
-    rows: &'a [Row<'a>],
-}
-
-impl Serialize for Doc<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_struct("Doc", 5)?;
-        m.serialize_field("gemeente", &Shown(self.head.municipality))?;
-        m.serialize_field("huishoudens", &Households(self.rows))?;
-        m.serialize_field("periode", &Shown(self.head.period))?;
-        m.serialize_field("reageer_voor", &Shown(self.head.reageer_voor))?;
-        m.serialize_field("versie", &self.head.version)?;
-        m.end()
-    }
-}
-
-/// The rows grouped per household.
-struct Households<'a>(&'a [Row<'a>]);
-
-impl Serialize for Households<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(None)?;
-        let rows = self.0;
-        let mut i = 0;
-        while i < rows.len() {
-            let h = rows[i].household;
-            let mut j = i;
-            while j < rows.len() && std::ptr::eq(rows[j].household, h) {
-                j += 1;
-            }
-            seq.serialize_element(&HouseholdJson { h, rows: &rows[i..j] })?;
-            i = j;
+    let mut w = Pretty::new(out);
+    w.open(b'{');
+    w.key(true, "gemeente");
+    w.shown(head.municipality);
+    w.key(false, "huishoudens");
+    w.open(b'[');
+    let mut i = 0;
+    while i < rows.len() {
+        let h = rows[i].household;
+        let mut j = i;
+        while j < rows.len() && std::ptr::eq(rows[j].household, h) {
+            j += 1;
         }
-        seq.end()
+        w.element(i == 0);
+        household(&mut w, h, &rows[i..j])?;
+        i = j;
     }
+    w.close(b']')?;
+    w.key(false, "periode");
+    w.shown(head.period);
+    w.key(false, "reageer_voor");
+    w.date(head.reageer_voor);
+    w.key(false, "versie");
+    w.u64(head.version.into());
+    w.close(b'}')?;
+    w.finish()
 }
 
-struct HouseholdJson<'a> {
-    h: &'a Household,
-    rows: &'a [Row<'a>],
-}
-
-impl Serialize for HouseholdJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let h = self.h;
-        let first = &self.rows[0].signal.input.record;
-        let mut m = s.serialize_struct("Household", 8)?;
-        m.serialize_field("adres", &Address(first))?;
-        m.serialize_field("enkelvoudig", &h.enkelvoudig())?;
-        m.serialize_field("huishouden_id", &h.id)?;
-        m.serialize_field("meervoudig", &h.meervoudig)?;
-        m.serialize_field("onder_drempel", &self.rows[0].onder_drempel)?;
-        m.serialize_field("opeenvolgend", &h.opeenvolgend)?;
-        m.serialize_field("personen", &Persons { h, rows: self.rows })?;
-        m.serialize_field("totaal_achterstand", &Shown(Euros(h.total)))?;
-        m.end()
-    }
-}
-
-struct Address<'a>(&'a crate::domain::signal::SignalRecord);
-
-impl Serialize for Address<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let r = self.0;
-        let mut m = s.serialize_struct("Address", 6)?;
-        m.serialize_field("huisletter", &r.huisletter)?;
-        m.serialize_field("huisnummer", &r.huisnummer)?;
-        m.serialize_field("huisnummertoevoeging", &r.huisnummertoevoeging)?;
-        m.serialize_field("plaatsnaam", &r.plaatsnaam)?;
-        m.serialize_field("postcode", r.postcode.as_str())?;
-        m.serialize_field("straatnaam", &r.straatnaam)?;
-        m.end()
-    }
-}
-
-struct Persons<'a> {
-    h: &'a Household,
-    rows: &'a [Row<'a>],
-}
-
-impl Serialize for Persons<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(Some(self.h.persons.len()))?;
-        for (p, person) in self.h.persons.iter().enumerate() {
-            seq.serialize_element(&PersonJson { h: self.h, p, person, rows: self.rows })?;
+/// One household with its rows.
+fn household<W: Write + ?Sized>(w: &mut Pretty<'_, W>, h: &Household, rows: &[Row<'_>]) -> io::Result<()> {
+    let first = &rows[0].signal.input.record;
+    w.open(b'{');
+    w.key(true, "adres");
+    w.open(b'{');
+    w.key(true, "huisletter");
+    let mut letter = [0u8; 4];
+    w.opt_str(first.huisletter.map(|c| &*c.encode_utf8(&mut letter)));
+    w.key(false, "huisnummer");
+    w.u64(first.huisnummer.into());
+    w.key(false, "huisnummertoevoeging");
+    w.opt_str(first.huisnummertoevoeging.as_deref());
+    w.key(false, "plaatsnaam");
+    w.opt_str(first.plaatsnaam.as_deref());
+    w.key(false, "postcode");
+    w.str(first.postcode.as_str());
+    w.key(false, "straatnaam");
+    w.opt_str(first.straatnaam.as_deref());
+    w.close(b'}')?;
+    w.key(false, "enkelvoudig");
+    w.bool(h.enkelvoudig());
+    w.key(false, "huishouden_id");
+    w.str(&h.id);
+    w.key(false, "meervoudig");
+    w.bool(h.meervoudig);
+    w.key(false, "onder_drempel");
+    w.bool(rows[0].onder_drempel);
+    w.key(false, "opeenvolgend");
+    w.bool(h.opeenvolgend);
+    w.key(false, "personen");
+    w.open(b'[');
+    for (p, person) in h.persons.iter().enumerate() {
+        let any = &h.signals[person.signals[0]].input.record;
+        w.element(p == 0);
+        w.open(b'{');
+        w.key(true, "achternaam");
+        w.str(&any.achternaam);
+        w.key(false, "geboortedatum");
+        w.opt_date(any.geboortedatum);
+        w.key(false, "persoon_nr");
+        w.u64(p as u64 + 1);
+        w.key(false, "signalen");
+        w.open(b'[');
+        for (k, r) in rows.iter().filter(|r| r.signal.person == p).enumerate() {
+            w.element(k == 0);
+            signal(w, r)?;
         }
-        seq.end()
+        w.close(b']')?;
+        w.key(false, "voorletters");
+        w.opt_str(any.voorletters.as_deref());
+        w.key(false, "voorvoegsel");
+        w.opt_str(any.voorvoegsel.as_deref());
+        w.close(b'}')?;
     }
+    w.close(b']')?;
+    w.key(false, "totaal_achterstand");
+    w.euros(h.total.0);
+    w.close(b'}')
 }
 
-struct PersonJson<'a> {
-    h: &'a Household,
-    p: usize,
-    person: &'a Person,
-    rows: &'a [Row<'a>],
-}
-
-impl Serialize for PersonJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let any = &self.h.signals[self.person.signals[0]].input.record;
-        let mut m = s.serialize_struct("Person", 6)?;
-        m.serialize_field("achternaam", &any.achternaam)?;
-        m.serialize_field("geboortedatum", &date(any.geboortedatum))?;
-        m.serialize_field("persoon_nr", &(self.p + 1))?;
-        m.serialize_field("signalen", &Signals { p: self.p, rows: self.rows })?;
-        m.serialize_field("voorletters", &any.voorletters)?;
-        m.serialize_field("voorvoegsel", &any.voorvoegsel)?;
-        m.end()
-    }
-}
-
-/// The signals of person `p` among a household's rows.
-struct Signals<'a> {
-    p: usize,
-    rows: &'a [Row<'a>],
-}
-
-impl Serialize for Signals<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut seq = s.serialize_seq(None)?;
-        for r in self.rows.iter().filter(|r| r.signal.person == self.p) {
-            seq.serialize_element(&SignalJson(r))?;
-        }
-        seq.end()
-    }
-}
-
-struct SignalJson<'a>(&'a Row<'a>);
-
-impl Serialize for SignalJson<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let r = self.0;
-        let sig = &r.signal.input.record;
-        let mut m = s.serialize_struct("Signal", 16)?;
-        m.serialize_field("bedrag_achterstand", &Shown(Euros(sig.bedrag)))?;
-        m.serialize_field("contactpoging", &sig.contactpoging)?;
-        m.serialize_field("crisissignaal", &sig.crisissignaal)?;
-        m.serialize_field("dagen_achterstand", &crate::batch::signals::days_in_arrears(sig))?;
-        m.serialize_field("email", &sig.email)?;
-        m.serialize_field("fase", sig.fase.as_str())?;
-        m.serialize_field("herhaald", &r.signal.herhaald)?;
-        m.serialize_field("herinneringsdatum", &date(sig.herinneringsdatum))?;
-        m.serialize_field("ontstaansdatum", &Shown(sig.ontstaansdatum))?;
-        m.serialize_field("reageer_voor", &Shown(r.reageer_voor))?;
-        m.serialize_field("schuldhulp_gewezen", &sig.schuldhulp_gewezen)?;
-        m.serialize_field("signaal_id", &r.signal.input.signal_id)?;
-        m.serialize_field("signaaldatum", &Shown(sig.signaaldatum))?;
-        m.serialize_field("signaalpartner", &Partner(r.creditor))?;
-        m.serialize_field("soort_signaal", sig.soort.as_str())?;
-        m.serialize_field("telefoonnummer", &sig.telefoonnummer)?;
-        m.end()
-    }
-}
-
-struct Partner<'a>(&'a crate::config::Creditor);
-
-impl Serialize for Partner<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_struct("Partner", 3)?;
-        m.serialize_field("email", &self.0.email)?;
-        m.serialize_field("naam", &self.0.name)?;
-        m.serialize_field("telefoon", &self.0.phone)?;
-        m.end()
-    }
+/// One signal.
+fn signal<W: Write + ?Sized>(w: &mut Pretty<'_, W>, r: &Row<'_>) -> io::Result<()> {
+    let sig = &r.signal.input.record;
+    w.open(b'{');
+    w.key(true, "bedrag_achterstand");
+    w.euros(sig.bedrag.0);
+    w.key(false, "contactpoging");
+    w.opt_bool(sig.contactpoging);
+    w.key(false, "crisissignaal");
+    w.bool(sig.crisissignaal);
+    w.key(false, "dagen_achterstand");
+    w.i64(crate::batch::signals::days_in_arrears(sig));
+    w.key(false, "email");
+    w.opt_str(sig.email.as_deref());
+    w.key(false, "fase");
+    w.str(sig.fase.as_str());
+    w.key(false, "herhaald");
+    w.bool(r.signal.herhaald);
+    w.key(false, "herinneringsdatum");
+    w.opt_date(sig.herinneringsdatum);
+    w.key(false, "ontstaansdatum");
+    w.date(sig.ontstaansdatum);
+    w.key(false, "reageer_voor");
+    w.date(r.reageer_voor);
+    w.key(false, "schuldhulp_gewezen");
+    w.opt_bool(sig.schuldhulp_gewezen);
+    w.key(false, "signaal_id");
+    w.str(&r.signal.input.signal_id);
+    w.key(false, "signaaldatum");
+    w.date(sig.signaaldatum);
+    w.key(false, "signaalpartner");
+    w.open(b'{');
+    w.key(true, "email");
+    w.str(&r.creditor.email);
+    w.key(false, "naam");
+    w.str(&r.creditor.name);
+    w.key(false, "telefoon");
+    w.str(&r.creditor.phone);
+    w.close(b'}')?;
+    w.key(false, "soort_signaal");
+    w.str(sig.soort.as_str());
+    w.key(false, "telefoonnummer");
+    w.opt_str(sig.telefoonnummer.as_deref());
+    w.close(b'}')
 }

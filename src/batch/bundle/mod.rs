@@ -23,6 +23,7 @@ use crate::domain::signal::{Cents, Kind};
 
 pub mod csv;
 pub mod json;
+mod pretty;
 
 /// One signal as delivered, with what the row needs around it.
 pub struct Row<'a> {
