@@ -141,11 +141,7 @@ impl Reports {
                 not_delivered: entries.len() - delivered,
                 signals: &entries,
             };
-            let name = if version == 1 {
-                format!("batch_{period}.json")
-            } else {
-                format!("batch_{period}_v{version}.json")
-            };
+            let name = file_name(period, version);
             let dir = layout.receipts(creditor);
             fsutil::create_private_dir(&dir)?;
             let mut text = serde_json::to_vec_pretty(&doc).expect("in memory");
@@ -154,6 +150,22 @@ impl Reports {
         }
         Ok(self.by_creditor.len())
     }
+}
+
+/// The name of a creditor's report of `version` of `period`'s batch: `batch_<period>.json`
+/// for version 1, `batch_<period>_v<n>.json` after it.
+pub fn file_name(period: Period, version: u32) -> String {
+    if version == 1 { format!("batch_{period}.json") } else { format!("batch_{period}_v{version}.json") }
+}
+
+/// The period and version of a report name (the inverse of [`file_name`]).
+pub fn parse_name(name: &str) -> Option<(Period, u32)> {
+    let rest = name.strip_prefix("batch_")?.strip_suffix(".json")?;
+    let (period, version) = match rest.split_once("_v") {
+        Some((p, v)) => (p, v.parse().ok().filter(|v| *v >= 2)?),
+        None => (rest, 1),
+    };
+    Some((period.parse().ok()?, version))
 }
 
 /// A report as read back (for an erasure), in the order it was written.

@@ -198,6 +198,12 @@ fn delivered_signals(
     out
 }
 
+/// The batch lock file (`batch.lock`, unlocked): whoever reads or changes what a batch reads
+/// or writes (the vault, staging) holds it — batch runs, erasures, the staging sweep.
+pub fn lock_file(layout: &Layout) -> std::io::Result<File> {
+    File::options().create(true).truncate(false).write(true).open(layout.root().join("batch.lock"))
+}
+
 /// Where a signal goes: where it went before (`earlier`, a re-issue), else by the table.
 fn route_to<'a>(
     earlier: Option<&'a HashMap<String, MunicipalityCode>>,
@@ -214,8 +220,7 @@ fn route_to<'a>(
 
 /// Runs the batch of `opts.period`. `progress` gets short lines (for a terminal).
 pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> Result<Summary, RunError> {
-    let lock_path = cx.layout.root().join("batch.lock");
-    let lock = File::options().create(true).truncate(false).write(true).open(&lock_path)?;
+    let lock = lock_file(cx.layout)?;
     if lock.try_lock().is_err() {
         progress("another batch is running; waiting for it to finish");
         lock.lock()?;

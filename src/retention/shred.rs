@@ -49,12 +49,12 @@ pub enum ShredError {
     State(#[from] StateError),
 }
 
-fn io_at(path: &Path) -> impl FnOnce(io::Error) -> ShredError + '_ {
+pub(super) fn io_at(path: &Path) -> impl FnOnce(io::Error) -> ShredError + '_ {
     move |source| ShredError::Io { path: path.display().to_string(), source }
 }
 
 /// Removes a file if it is there; returns whether it was.
-fn remove(path: &Path) -> Result<bool, ShredError> {
+pub(super) fn remove(path: &Path) -> Result<bool, ShredError> {
     match fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
@@ -79,8 +79,8 @@ fn destroy_key(path: &Path) -> Result<bool, ShredError> {
     Ok(true)
 }
 
-/// Files directly in `dir` whose names satisfy `matches`.
-fn names_in(dir: &Path, matches: impl Fn(&str) -> bool) -> Result<Vec<String>, ShredError> {
+/// Entries directly in `dir` whose names satisfy `matches`, sorted (none if `dir` is not there).
+pub(super) fn names_in(dir: &Path, matches: impl Fn(&str) -> bool) -> Result<Vec<String>, ShredError> {
     let rd = match fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -95,6 +95,7 @@ fn names_in(dir: &Path, matches: impl Fn(&str) -> bool) -> Result<Vec<String>, S
             out.push(name);
         }
     }
+    out.sort();
     Ok(out)
 }
 
@@ -134,8 +135,7 @@ pub fn shred_period(
     let sealed = names_in(&vault, |_| true)?;
     out.sealed_files = sealed.len();
     // 3. Receipts of the period's files and its batch reports; 4. bundles in pickup folders.
-    let batch_report =
-        |n: &str| n == format!("batch_{period}.json") || n.starts_with(&format!("batch_{period}_v"));
+    let batch_report = |n: &str| crate::batch::report::parse_name(n).is_some_and(|(rp, _)| rp == p);
     let bundle = |n: &str| n.split('_').nth(1) == Some(period.as_str());
     let mut doomed = Vec::new();
     for (file_id, creditor) in &files {

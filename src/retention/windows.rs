@@ -17,9 +17,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::ShredError;
+use super::shred::{io_at, remove};
 use crate::audit::{Audit, Event, Outcome};
 use crate::config::Config;
-use crate::domain::period::{Period, zone};
+use crate::domain::period::zone;
 use crate::layout::Layout;
 use crate::state::State;
 
@@ -66,17 +67,6 @@ pub fn hours_passed(since: Timestamp, now: Timestamp, hours: u32) -> bool {
 /// Whether `months` calendar months (Amsterdam time) have passed since `since` at `now`.
 pub fn months_passed(since: Timestamp, now: Timestamp, months: u32) -> bool {
     since.to_zoned(zone()).checked_add(i64::from(months).months()).is_ok_and(|due| now >= due.timestamp())
-}
-
-/// The period and version of a creditor batch report name (`batch_2026-05.json` is version 1,
-/// `batch_2026-05_v2.json` version 2).
-pub fn batch_report_of(name: &str) -> Option<(Period, u32)> {
-    let rest = name.strip_prefix("batch_")?.strip_suffix(".json")?;
-    let (period, version) = match rest.split_once("_v") {
-        Some((p, v)) => (p, v.parse().ok().filter(|v| *v >= 2)?),
-        None => (rest, 1),
-    };
-    Some((period.parse().ok()?, version))
 }
 
 /// Whether `name` is the hidden temporary file of an atomic write (`.<name>.<ulid>.tmp`).
@@ -127,34 +117,9 @@ pub fn record(audit: &Audit, actor: &str, out: &Swept) {
     );
 }
 
-/// An I/O error at `path`.
-fn io_at(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> ShredError + '_ {
-    move |source| ShredError::Io { path: path.display().to_string(), source }
-}
-
-/// The names of the entries of `dir` (none if it does not exist).
+/// The names of the entries of `dir`, sorted (none if it does not exist).
 fn names(dir: &std::path::Path) -> Result<Vec<String>, ShredError> {
-    let rd = match std::fs::read_dir(dir) {
-        Ok(rd) => rd,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(io_at(dir)(e)),
-    };
-    let mut out = Vec::new();
-    for e in rd {
-        if let Ok(name) = e.map_err(io_at(dir))?.file_name().into_string() {
-            out.push(name);
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
-/// Removes a file if it is there.
-fn remove(path: &std::path::Path) -> Result<(), ShredError> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io_at(path)(e)),
-        _ => Ok(()),
-    }
+    super::shred::names_in(dir, |_| true)
 }
 
 /// The last change of a file, if it can be read.
@@ -166,6 +131,8 @@ fn mtime(path: &std::path::Path) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::batch::report::parse_name as batch_report_of;
+    use crate::domain::period::Period;
 
     fn t(s: &str) -> Timestamp {
         s.parse().unwrap()

@@ -3,16 +3,13 @@
 //! in that period (the same creditor's `referentie`: a correction or an objection of it) —
 //! otherwise removing a later correction would bring an earlier version back.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use rusqlite::params;
-
-use crate::batch::signals::{ReadError, for_each_line, signal_id};
+use crate::batch::signals::{ReadError, files_by_creditor, for_each_line, signal_id};
 use crate::domain::period::Period;
-use crate::layout::Layout;
 use crate::retention::inzage::Selector;
+use crate::state::State;
 use crate::state::erasure::LineToErase;
-use crate::state::{State, StateError};
 use crate::vault::Vault;
 use crate::vault::sealed_line::SealedLine;
 
@@ -27,38 +24,11 @@ pub struct Found {
     pub periods: BTreeSet<Period>,
 }
 
-/// The sealed files of a period that are in the vault, per creditor, in the order received.
-fn sealed_files(
-    layout: &Layout,
-    state: &State,
-    period: Period,
-) -> Result<BTreeMap<String, Vec<String>>, StateError> {
-    let conn = state.lock();
-    let mut stmt =
-        conn.prepare("SELECT file_id, creditor FROM files WHERE period = ?1 ORDER BY received_at, file_id")?;
-    let rows: Vec<(String, String)> = stmt
-        .query_map(params![period.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (file_id, creditor) in rows {
-        if layout.vault(period).join(format!("{file_id}.age")).exists() {
-            out.entry(creditor).or_default().push(file_id);
-        }
-    }
-    Ok(out)
-}
-
 /// Searches `periods` for records about `who`.
-pub fn find(
-    layout: &Layout,
-    state: &State,
-    vault: &Vault,
-    periods: &[Period],
-    who: &Selector,
-) -> Result<Found, ReadError> {
+pub fn find(state: &State, vault: &Vault, periods: &[Period], who: &Selector) -> Result<Found, ReadError> {
     let mut found = Found::default();
     for &p in periods {
-        for (_, files) in sealed_files(layout, state, p)? {
+        for (_, files) in files_by_creditor(state, p)? {
             // Pass 1: the subject's own records, and their referenties.
             let mut referenties = BTreeSet::new();
             for file_id in &files {

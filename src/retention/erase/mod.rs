@@ -106,8 +106,7 @@ impl From<rusqlite::Error> for EraseError {
 
 /// The batch lock (`batch.lock`), held while the vault and state change.
 fn batch_lock(cx: &Context<'_>) -> std::io::Result<File> {
-    let lock =
-        File::options().create(true).truncate(false).write(true).open(cx.layout.root().join("batch.lock"))?;
+    let lock = crate::batch::run::lock_file(cx.layout)?;
     lock.lock()?;
     Ok(lock)
 }
@@ -133,7 +132,7 @@ pub fn erase(
         .filter(|p| cx.layout.period_key(*p).exists())
         .collect();
     progress(&format!("searching {} period(s)", periods.len()));
-    let found = find::find(cx.layout, cx.state, cx.vault, &periods, who)?;
+    let found = find::find(cx.state, cx.vault, &periods, who)?;
     out.records += found.records;
     out.periods += found.periods.len();
     for p in &found.periods {
@@ -312,8 +311,8 @@ fn rewrite_reports(cx: &Context<'_>, plan: &Plan) -> Result<usize, EraseError> {
         let Ok(rd) = std::fs::read_dir(&dir) else { continue };
         for entry in rd {
             let name = entry?.file_name().to_string_lossy().into_owned();
-            let ours = name == format!("batch_{period}.json")
-                || (name.starts_with(&format!("batch_{period}_v")) && name.ends_with(".json"));
+            let ours =
+                crate::batch::report::parse_name(&name).is_some_and(|(rp, _)| rp.to_string() == period);
             if ours && crate::batch::report::remove_signals(&dir.join(&name), |id| gone.contains(id))? > 0 {
                 n += 1;
             }

@@ -3,7 +3,6 @@
 //! changed for `temp_hours`; an upload in flight writes its file continuously (and a silent
 //! connection is closed after its idle timeout), so it is never that old.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -52,12 +51,7 @@ fn staging(layout: &Layout, old: &dyn Fn(&Path) -> bool, dry_run: bool) -> Resul
         return Ok(0);
     }
     let lock_path = layout.root().join("batch.lock");
-    let lock = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(io_at(&lock_path))?;
+    let lock = crate::batch::run::lock_file(layout).map_err(io_at(&lock_path))?;
     if lock.try_lock().is_err() {
         return Ok(0);
     }

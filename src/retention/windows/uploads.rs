@@ -13,7 +13,8 @@ use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
 
-use super::{Swept, batch_report_of, days_passed, io_at, months_passed, mtime, names, remove};
+use super::{Swept, days_passed, io_at, months_passed, mtime, names, remove};
+use crate::batch::report::parse_name as batch_report_of;
 use crate::domain::party::MunicipalityCode;
 use crate::layout::Layout;
 use crate::retention::ShredError;
