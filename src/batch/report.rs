@@ -121,17 +121,28 @@ impl Reports {
     }
 
     /// Writes each creditor's report into its receipts folder (atomically), its entries
-    /// completed with `delivered(creditor)`, one creditor at a time.
+    /// completed with `delivered(creditor)`.
     pub fn write(
-        &mut self,
+        self,
         layout: &Layout,
         period: Period,
         version: u32,
-        mut delivered: impl FnMut(&str) -> Vec<Entry>,
+        delivered: impl FnMut(&str) -> Vec<Entry>,
     ) -> io::Result<usize> {
-        for (creditor, kept) in &mut self.by_creditor {
-            let mut entries = std::mem::take(kept);
-            entries.extend(delivered(creditor));
+        self.render(period, version, delivered).write(layout)
+    }
+
+    /// Each creditor's report as it will be written, its entries completed with
+    /// `delivered(creditor)`: built while the bundles are staged, written after delivery.
+    pub fn render(
+        self,
+        period: Period,
+        version: u32,
+        mut delivered: impl FnMut(&str) -> Vec<Entry>,
+    ) -> Rendered {
+        let mut files = Vec::with_capacity(self.by_creditor.len());
+        for (creditor, mut entries) in self.by_creditor {
+            entries.extend(delivered(&creditor));
             entries.sort_by(|a, b| a.referentie.cmp(&b.referentie));
             let delivered = entries.iter().filter(|e| e.delivered).count();
             let doc = Doc {
@@ -141,14 +152,29 @@ impl Reports {
                 not_delivered: entries.len() - delivered,
                 signals: &entries,
             };
-            let name = file_name(period, version);
-            let dir = layout.receipts(creditor);
-            fsutil::create_private_dir(&dir)?;
             let mut text = serde_json::to_vec_pretty(&doc).expect("in memory");
             text.push(b'\n');
-            fsutil::write_atomic(&dir.join(name), &text, false)?;
+            files.push((creditor, text));
         }
-        Ok(self.by_creditor.len())
+        Rendered { name: file_name(period, version), files }
+    }
+}
+
+/// The reports of one batch, ready to be written.
+pub struct Rendered {
+    name: String,
+    files: Vec<(String, Vec<u8>)>,
+}
+
+impl Rendered {
+    /// Writes each creditor's report into its receipts folder (atomically); how many.
+    pub fn write(&self, layout: &Layout) -> io::Result<usize> {
+        for (creditor, text) in &self.files {
+            let dir = layout.receipts(creditor);
+            fsutil::create_private_dir(&dir)?;
+            fsutil::write_atomic(&dir.join(&self.name), text, false)?;
+        }
+        Ok(self.files.len())
     }
 }
 

@@ -19,9 +19,9 @@ use serde_json::json;
 
 use super::bundle::{self, Counts, Row};
 use super::classify::{self, Input};
-use super::report::{Entry, NotDelivered, Reports};
+use super::report::{Entry, NotDelivered, Rendered, Reports};
 use super::routing::RoutingTable;
-use super::{history, parallel, signals};
+use super::{deliver, history, parallel, signals};
 use crate::audit::{Audit, Event, Outcome};
 use crate::config::{Config, Municipality};
 use crate::domain::party::MunicipalityCode;
@@ -102,23 +102,11 @@ pub struct Context<'a> {
     pub actor: &'a str,
 }
 
-/// Crash test hook: `MELDPUNT_TEST_ABORT_BATCH_AFTER=n` aborts the process (as a kill -9
-/// would end it) right after the n-th file is delivered. Read once per run; unset in normal use.
-fn abort_hook() -> Option<usize> {
-    std::env::var("MELDPUNT_TEST_ABORT_BATCH_AFTER").ok()?.parse().ok()
-}
-
 /// The date signals must be responded to: batch day of the period + 28 days (SPEC §5).
 pub fn reageer_voor(config: &Config, period: Period) -> jiff::civil::Date {
     let day =
         jiff::civil::Date::new(period.year(), period.month(), config.batch.day).unwrap_or(period.first_day());
     day.checked_add(28.days()).unwrap_or(day)
-}
-
-/// Whether municipality `m` leaves household `h` out (its total is under the threshold and
-/// it asked not to receive such households).
-fn left_out(m: &Municipality, h: &classify::Household) -> bool {
-    m.leave_out_onder_drempel && m.drempelbedrag.is_some_and(|d| h.total < d)
 }
 
 /// The rows `m` receives of its `households`: one per signal, households in order, those it
@@ -131,7 +119,7 @@ pub fn rows<'a>(
     reageer: jiff::civil::Date,
 ) -> Vec<Row<'a>> {
     let mut rows = Vec::new();
-    for h in households.iter().filter(|h| !left_out(m, h)) {
+    for h in households.iter().filter(|h| !deliver::left_out(m, h)) {
         let onder = m.drempelbedrag.is_some_and(|d| h.total < d);
         for sig in &h.signals {
             let creditor =
@@ -148,54 +136,6 @@ pub fn rows<'a>(
         }
     }
     rows
-}
-
-/// The report entries of `creditor`'s signals that were delivered.
-fn delivered_entries(
-    households_of: &[(&Municipality, Vec<classify::Household>)],
-    creditor: &str,
-) -> Vec<Entry> {
-    let mut entries = Vec::new();
-    for (m, households) in households_of {
-        for h in households.iter().filter(|h| !left_out(m, h)) {
-            for sig in h.signals.iter().filter(|s| s.input.creditor.as_str() == creditor) {
-                entries.push(Entry {
-                    referentie: sig.input.record.referentie.clone(),
-                    signaal_id: sig.input.signal_id.clone(),
-                    delivered: true,
-                    gemeente: Some(m.code.to_string()),
-                    reason: None,
-                    message: None,
-                });
-            }
-        }
-    }
-    entries
-}
-
-/// Every delivered signal with its municipality, creditor and referentie (for feedback routing).
-fn delivered_signals(
-    households_of: &[(&Municipality, Vec<classify::Household>)],
-    p: Period,
-) -> Vec<crate::state::exchange::DeliveredSignal> {
-    let mut out = Vec::new();
-    for (m, households) in households_of {
-        for h in households.iter().filter(|h| !left_out(m, h)) {
-            for sig in &h.signals {
-                out.push(crate::state::exchange::DeliveredSignal {
-                    signal_id: sig.input.signal_id.clone(),
-                    period: p.to_string(),
-                    municipality: m.code.to_string(),
-                    creditor: sig.input.creditor.to_string(),
-                    referentie: sig.input.record.referentie.clone(),
-                });
-            }
-        }
-    }
-    // In key order: SQLite then walks its primary-key index once instead of reading a page
-    // per signal (random ids into a table larger than its page cache).
-    out.sort_unstable_by(|a, b| a.signal_id.cmp(&b.signal_id));
-    out
 }
 
 /// The batch lock file (`batch.lock`, unlocked): whoever reads or changes what a batch reads
@@ -220,6 +160,7 @@ fn route_to<'a>(
 
 /// Runs the batch of `opts.period`. `progress` gets short lines (for a terminal).
 pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> Result<Summary, RunError> {
+    let mut phases = super::phases::Phases::start();
     let lock = lock_file(cx.layout)?;
     if lock.try_lock().is_err() {
         progress("another batch is running; waiting for it to finish");
@@ -243,6 +184,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     progress(&format!("reading the sealed signals of {p}"));
     let routing = RoutingTable::load(&cx.config.batch.routing_table).map_err(RunError::Routing)?;
     let period_signals = signals::period_signals(cx.state, cx.vault, p)?;
+    phases.done("read period");
     progress(&format!(
         "{} signals; reading {} months of history",
         period_signals.len(),
@@ -253,6 +195,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     let wanted = history::Wanted::of(&period_signals);
     let history = history::read(cx.state, cx.vault, p, cx.config.batch.lookback_months, &wanted)?;
     drop(wanted);
+    phases.done("read history");
 
     // Route; what cannot be delivered is reported and left out before classification, so no
     // municipality learns anything from a signal it may not receive.
@@ -294,11 +237,13 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
             ),
         }
     }
+    phases.done("route");
     // One classification for all (its history index is built once); each household lies at
     // one address and so in one municipality.
     // Households are large and many: each municipality's list is sized before it is filled.
     let households = classify::classify_with(p, deliverable, &history);
     drop(history);
+    phases.done("route and classify");
     let routed: Vec<Option<&MunicipalityCode>> = households
         .iter()
         .map(|h| route(&h.signals[0].input.signal_id, h.key.postcode(), h.key.huisnummer()))
@@ -337,7 +282,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         .map(|m| (m, per_m.remove(&m.code).unwrap_or_default()))
         .collect();
     for (m, households) in &households_of {
-        for h in households.iter().filter(|h| left_out(m, h)) {
+        for h in households.iter().filter(|h| deliver::left_out(m, h)) {
             for sig in &h.signals {
                 let entry = Entry::not_delivered(
                     &sig.input.record.referentie,
@@ -349,9 +294,46 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
             }
         }
     }
-    let staged_bundles = parallel::map(&households_of, |(m, households)| {
-        let rows = rows(cx.config, m, households, p, reageer);
-        bundle::stage(&staging, m, p, version, &rows, reageer, &now)
+    phases.done("group");
+    summary.not_delivered = if scope.is_some() { 0 } else { reports.not_delivered() };
+    // Stage each municipality's bundles, municipalities side by side (serialisation,
+    // encryption and hashing), each file made durable in the background as soon as it is
+    // written. Meanwhile one more thread records the delivered signals (what feedback will
+    // refer to) and renders the creditors' reports: the run counts as delivered only once
+    // its bundles are in place and it is marked so (a crash in between redoes the same
+    // version, and recording again replaces the same rows).
+    let (staged_bundles, side, synced) = std::thread::scope(|s| {
+        let side = s.spawn(|| -> Result<Option<Rendered>, RunError> {
+            if opts.dry_run {
+                return Ok(None);
+            }
+            let delivered = deliver::delivered_signals(&households_of, p);
+            crate::state::exchange::record_delivered(&mut cx.state.lock(), version, &now, &delivered)?;
+            drop(delivered);
+            // A re-issue for some municipalities leaves the creditors' reports as they are (an
+            // erasure rewrites them itself).
+            if scope.is_some() {
+                return Ok(None);
+            }
+            let mut entries = deliver::delivered_entries(&households_of);
+            Ok(Some(reports.render(p, version, |c| entries.remove(c).unwrap_or_default())))
+        });
+        let (staged, synced) = parallel::alongside(
+            bundle::SYNCS_IN_FLIGHT,
+            |path: PathBuf| if opts.dry_run { Ok(()) } else { std::fs::File::open(path)?.sync_all() },
+            |synced| {
+                parallel::map(&households_of, |(m, households)| {
+                    let rows = rows(cx.config, m, households, p, reageer);
+                    let (names, manifest) = bundle::stage(&staging, m, p, version, &rows, reageer, &now)?;
+                    for name in &names {
+                        let _ = synced.send(staging.join(name));
+                    }
+                    Ok::<_, std::io::Error>((names, manifest))
+                })
+            },
+        );
+        let side = side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (staged, side, synced)
     });
     let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
     for ((m, _), result) in households_of.iter().zip(staged_bundles) {
@@ -363,56 +345,25 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         summary.municipalities.push((m.code.clone(), m.name.clone(), manifest.counts));
         staged.push((m.code.clone(), names));
     }
-    summary.not_delivered = if scope.is_some() { 0 } else { reports.not_delivered() };
+    let rendered = side?;
+    synced?;
+    phases.done("stage, record");
     if opts.dry_run {
         std::fs::remove_dir_all(&staging)?;
         return Ok(summary);
     }
-
-    // Every staged file durable before any is renamed into a pickup folder.
-    let files: Vec<PathBuf> =
-        staged.iter().flat_map(|(_, names)| names.iter().map(|n| staging.join(n))).collect();
-    bundle::sync_files(&files)?;
-
-    // Deliver: bundles, then the manifest, per municipality.
-    let abort_after = abort_hook();
-    let mut moved = 0usize;
-    let mut pickups = Vec::with_capacity(staged.len());
-    for (code, names) in &staged {
-        let pickup = cx.layout.pickup(code.as_str());
-        pickups.push(pickup.clone());
-        fsutil::create_private_dir(&pickup)?;
-        // A municipality whose manifest of this version is already there got its complete
-        // bundle in the interrupted run: it is not delivered twice.
-        if names.last().is_some_and(|manifest| pickup.join(manifest).exists()) {
-            continue;
-        }
-        // The bundle files, made durable together, then the manifest (always the last name).
-        for (i, name) in names.iter().enumerate() {
-            if i + 1 == names.len() && i > 0 {
-                fsutil::sync_dir(&pickup)?;
-            }
-            std::fs::rename(staging.join(name), pickup.join(name))?;
-            moved += 1;
-            if abort_after == Some(moved) {
-                std::process::abort();
-            }
-        }
+    // The households (the period's records, most of the memory: a million small allocations
+    // at national scale) are freed on a thread of their own, which nothing waits for.
+    let households: Vec<Vec<classify::Household>> = households_of.into_iter().map(|(_, h)| h).collect();
+    if let Err(e) = std::thread::Builder::new().name("batch-free".into()).spawn(move || drop(households)) {
+        tracing::debug!(error = %e, "no thread to free the households on; freed when the run ends");
     }
-    // The manifests' renames durable (all folders at once) before the run is recorded.
-    bundle::sync_files(&pickups)?;
-    // A re-issue for some municipalities leaves the creditors' reports as they are (an erasure
-    // rewrites them itself).
-    if scope.is_none() {
-        reports.write(cx.layout, p, version, |creditor| delivered_entries(&households_of, creditor))?;
+    deliver::into_pickups(cx.layout, &staging, &staged)?;
+    phases.done("deliver");
+    if let Some(rendered) = &rendered {
+        rendered.write(cx.layout)?;
     }
-    // What feedback will refer to: recorded before the run counts as delivered, so a crash
-    // in between is redone by the next run.
-    // The households (the period's records, most of the memory) go before SQLite's page cache
-    // for this grows.
-    let delivered = delivered_signals(&households_of, p);
-    drop(households_of);
-    crate::state::exchange::record_delivered(&mut cx.state.lock(), version, &now, &delivered)?;
+    phases.done("reports");
     let counts: Vec<_> = summary
         .municipalities
         .iter()
@@ -423,7 +374,10 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         detail["reissue"] = json!(true);
     }
     batches::delivered(&cx.state.lock(), &p.to_string(), version, &now, &detail.to_string())?;
+    phases.done("mark delivered");
     let _ = cx.audit.emit_blocking(Event::new(cx.actor, "batch", Outcome::Ok).object(detail));
+    phases.done("audit");
     std::fs::remove_dir_all(&staging)?;
+    phases.done("finish");
     Ok(summary)
 }

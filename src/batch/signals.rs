@@ -95,30 +95,52 @@ pub fn files_by_creditor(state: &State, period: Period) -> Result<Vec<(CreditorI
 }
 
 /// Calls `f` with (1-based line index, text without the newline) for each line of a sealed
-/// file after its header.
+/// file after its header. Lines are handed out where they lie in the reader's buffer (copied
+/// only when one spans two reads), and not checked for UTF-8 here: the decoders do that for
+/// the fields they use.
 pub fn for_each_line(
     vault: &Vault,
     period: Period,
     file_id: &str,
-    mut f: impl FnMut(u64, &str) -> Result<(), SealedLineError>,
+    mut f: impl FnMut(u64, &[u8]) -> Result<(), SealedLineError>,
 ) -> Result<(), ReadError> {
     let mut reader = vault.open_sealed(period, file_id)?;
     let damaged = |message: String| ReadError::Damaged { period, file_id: file_id.to_owned(), message };
-    let mut line = String::with_capacity(1024);
     let mut i = 0u64;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line).map_err(|e| damaged(e.to_string()))? == 0 {
+    let mut line = |text: &[u8]| {
+        i += 1;
+        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        if i == 1 && is_header(text) {
             return Ok(());
         }
-        i += 1;
-        let text = line.strip_suffix('\n').unwrap_or(&line);
-        let text = text.strip_suffix('\r').unwrap_or(text);
-        if i == 1 && is_header(text) {
-            continue;
+        f(i, text).map_err(|e| damaged(e.to_string()))
+    };
+    // A line begun in an earlier read.
+    let mut carry: Vec<u8> = Vec::new();
+    loop {
+        let buf = reader.fill_buf().map_err(|e| damaged(e.to_string()))?;
+        if buf.is_empty() {
+            break;
         }
-        f(i, text).map_err(|e| damaged(e.to_string()))?;
+        let mut rest = buf;
+        while let Some(n) = memchr::memchr(b'\n', rest) {
+            if carry.is_empty() {
+                line(&rest[..n])?;
+            } else {
+                carry.extend_from_slice(&rest[..n]);
+                line(&carry)?;
+                carry.clear();
+            }
+            rest = &rest[n + 1..];
+        }
+        carry.extend_from_slice(rest);
+        let used = buf.len();
+        reader.consume(used);
     }
+    if !carry.is_empty() {
+        line(&carry)?;
+    }
+    Ok(())
 }
 
 /// Days in arrears on the signal date (the same count the validator checks).

@@ -175,7 +175,7 @@ impl Vault {
         let reader = dec
             .decrypt(std::iter::once(&identity as &dyn age::Identity))
             .map_err(|e| VaultError::Decrypt { path: path.clone(), message: e.to_string() })?;
-        Ok(BufReader::new(reader))
+        Ok(BufReader::with_capacity(1 << 16, reader))
     }
 
     /// Empties `vault/tmp` (uploads interrupted by a stop or crash); returns how many.

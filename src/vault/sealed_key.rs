@@ -40,16 +40,20 @@ pub struct RecordKey<'a> {
 
 impl<'a> SealedKey<'a> {
     /// Reads one line after the header (see [`super::sealed_line::is_header`]).
-    pub fn decode(index: u64, text: &'a str) -> Result<SealedKey<'a>, SealedLineError> {
+    pub fn decode<T: AsRef<[u8]> + ?Sized>(
+        index: u64,
+        text: &'a T,
+    ) -> Result<SealedKey<'a>, SealedLineError> {
+        let text = text.as_ref();
         let err = |e: serde_json::Error| SealedLineError { index, message: e.to_string() };
-        if text.starts_with('[') {
+        if text.first() == Some(&b'[') {
             if let Some(record) = scan(text) {
                 return Ok(SealedKey::Record(record));
             }
-            let record: RecordKey<'a> = serde_json::from_str(text).map_err(err)?;
+            let record: RecordKey<'a> = serde_json::from_slice(text).map_err(err)?;
             Ok(SealedKey::Record(record))
         } else {
-            let t: Tombstone<'a> = serde_json::from_str(text).map_err(err)?;
+            let t: Tombstone<'a> = serde_json::from_slice(text).map_err(err)?;
             Ok(SealedKey::Withdrawn(t.withdrawn))
         }
     }
@@ -57,36 +61,34 @@ impl<'a> SealedKey<'a> {
 
 /// The fast path: a record line exactly as [`SealedLine::encode`](super::sealed_line::SealedLine::encode)
 /// writes it (compact JSON, no white space), split at its commas without building anything.
-/// The fields history needs must be plain (no escapes); anything else gives `None`, and the
-/// line goes through serde instead, which also reports what is wrong with a damaged line.
+/// The fields history needs must be plain (no escapes) UTF-8; anything else gives `None`, and
+/// the line goes through serde instead, which also reports what is wrong with a damaged line.
 /// (Skipped fields are not validated here; sealed files are authenticated by age, so they hold
 /// only what the encoder wrote.)
-fn scan(text: &str) -> Option<RecordKey<'_>> {
-    let b = text.as_bytes();
+fn scan(b: &[u8]) -> Option<RecordKey<'_>> {
     let mut at = 1; // after '['
-    let field = |at: &mut usize| -> Option<&str> {
+    let field = |at: &mut usize| -> Option<&[u8]> {
         let start = *at;
         if b.get(start) == Some(&b'"') {
+            // The closing quote: the first quote not escaped by a backslash.
             let mut i = start + 1;
             loop {
-                match b.get(i)? {
-                    b'"' => break,
-                    b'\\' => i += 2,
-                    _ => i += 1,
+                i += memchr::memchr2(b'"', b'\\', b.get(i..)?)?;
+                if b[i] == b'"' {
+                    break;
                 }
+                i += 2;
             }
             *at = i + 1;
         } else {
-            while !matches!(b.get(*at)?, b',' | b']') {
-                *at += 1;
-            }
+            *at += memchr::memchr2(b',', b']', b.get(start..)?)?;
         }
-        let token = text.get(start..*at)?;
+        let token = b.get(start..*at)?;
         // The separator: a comma, or the closing bracket after the last field.
         *at += 1;
         Some(token)
     };
-    let mut tokens: [&str; FIELDS.len()] = [""; FIELDS.len()];
+    let mut tokens: [&[u8]; FIELDS.len()] = [b""; FIELDS.len()];
     for (i, t) in tokens.iter_mut().enumerate() {
         *t = field(&mut at)?;
         let sep = b[at - 1];
@@ -109,20 +111,20 @@ fn scan(text: &str) -> Option<RecordKey<'_>> {
     Some(RecordKey {
         referentie: Cow::Borrowed(plain(tokens[1])??),
         postcode: Cow::Borrowed(plain(tokens[12])??),
-        huisnummer: tokens[9].parse().ok()?,
+        huisnummer: std::str::from_utf8(tokens[9]).ok()?.parse().ok()?,
         huisletter,
         huisnummertoevoeging: plain(tokens[11])?.map(Cow::Borrowed),
-        bedrag: Cents(tokens[16].parse().ok()?),
+        bedrag: Cents(std::str::from_utf8(tokens[16]).ok()?.parse().ok()?),
     })
 }
 
 /// A token that is `null` or a string without escapes: its text.
-fn plain(token: &str) -> Option<Option<&str>> {
+fn plain(token: &[u8]) -> Option<Option<&str>> {
     match token {
-        "null" => Some(None),
+        b"null" => Some(None),
         t => {
-            let inner = t.strip_prefix('"')?.strip_suffix('"')?;
-            (!inner.contains('\\')).then_some(Some(inner))
+            let inner = t.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+            (!inner.contains(&b'\\')).then_some(Some(std::str::from_utf8(inner).ok()?))
         }
     }
 }
@@ -259,14 +261,14 @@ mod tests {
         for line in text.lines() {
             let by_serde: RecordKey<'_> = serde_json::from_str(line).unwrap();
             assert_eq!(SealedKey::decode(1, line).unwrap(), SealedKey::Record(by_serde.clone()));
-            if let Some(k) = scan(line) {
+            if let Some(k) = scan(line.as_bytes()) {
                 assert_eq!(k, by_serde);
                 fast += 1;
             }
         }
         // The escaped referentie goes through serde; the escaped surname is only skipped.
         assert_eq!(fast, 1);
-        assert!(scan(&text.lines().nth(1).unwrap().replace(",", ", ")).is_none());
+        assert!(scan(text.lines().nth(1).unwrap().replace(",", ", ").as_bytes()).is_none());
     }
 
     #[test]

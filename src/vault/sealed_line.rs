@@ -98,21 +98,23 @@ impl SealedLine {
     }
 
     /// Reads one line (the header is not a `SealedLine`: see [`is_header`]).
-    pub fn decode(index: u64, text: &str) -> Result<SealedLine, SealedLineError> {
+    pub fn decode<T: AsRef<[u8]> + ?Sized>(index: u64, text: &T) -> Result<SealedLine, SealedLineError> {
+        let text = text.as_ref();
         let err = |e: serde_json::Error| SealedLineError { index, message: e.to_string() };
-        if text.starts_with('[') {
-            let FromTuple(line, record) = serde_json::from_str(text).map_err(err)?;
+        if text.first() == Some(&b'[') {
+            let FromTuple(line, record) = serde_json::from_slice(text).map_err(err)?;
             Ok(SealedLine::Record(line, record))
         } else {
-            let t: Tombstone = serde_json::from_str(text).map_err(err)?;
+            let t: Tombstone = serde_json::from_slice(text).map_err(err)?;
             Ok(SealedLine::Withdrawn(t.line, t.withdrawn))
         }
     }
 }
 
 /// Whether `text` is a header line of this format.
-pub fn is_header(text: &str) -> bool {
-    text.starts_with("{\"format\":\"") && text.contains(FORMAT)
+pub fn is_header<T: AsRef<[u8]> + ?Sized>(text: &T) -> bool {
+    let text = text.as_ref();
+    text.starts_with(b"{\"format\":\"") && memchr::memmem::find(text, FORMAT.as_bytes()).is_some()
 }
 
 #[derive(Serialize, Deserialize)]

@@ -5,7 +5,7 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use super::{Row, pretty, yes_no};
+use super::{Row, compact, yes_no};
 use crate::domain::signal::Cents;
 
 /// The columns, in order.
@@ -152,20 +152,20 @@ impl<W: Write + ?Sized> Line<'_, W> {
     /// A number.
     fn number(&mut self, n: u64) {
         self.sep();
-        pretty::push_u64(&mut self.buf, n);
+        compact::push_u64(&mut self.buf, n);
     }
 
     /// An amount (`1234,56`).
     fn euros(&mut self, c: Cents) {
         self.sep();
-        pretty::push_euros(&mut self.buf, c.0);
+        compact::push_euros(&mut self.buf, c.0);
     }
 
     /// A date, or an empty field.
     fn date(&mut self, d: Option<jiff::civil::Date>) {
         self.sep();
         if let Some(d) = d {
-            pretty::push_date(&mut self.buf, d);
+            compact::push_date(&mut self.buf, d);
         }
     }
 

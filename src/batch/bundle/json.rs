@@ -1,14 +1,14 @@
 //! The JSON bundle: the same data as the CSV, grouped household → persons → signals.
 //!
-//! Streamed pretty-printed straight into the (encrypting) writer by a hand-written writer
-//! ([`super::pretty`]). Keys are in alphabetical order at every level, as the bundle has
+//! Streamed as compact JSON straight into the (encrypting) writer by a hand-written writer
+//! ([`super::compact`]). Keys are in alphabetical order at every level, as the bundle has
 //! always had them (it was first built as a `serde_json::Value`, whose maps are sorted); a test
-//! holds the output to exactly what pretty-printing it as a `Value` gives.
+//! holds the output to exactly what serde_json writes for it as a `Value`.
 
 use std::io::{self, Write};
 
 use super::Row;
-use super::pretty::Pretty;
+use super::compact::Compact;
 use crate::batch::classify::Household;
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
@@ -28,7 +28,7 @@ pub struct Head<'a> {
 /// Writes the JSON document for the rows of one municipality (rows grouped per household, in
 /// order, as the delivery produces them) into `out`.
 pub fn write<W: Write + ?Sized>(out: &mut W, rows: &[Row<'_>], head: &Head<'_>) -> io::Result<()> {
-    let mut w = Pretty::new(out);
+    let mut w = Compact::new(out);
     w.open(b'{');
     w.key(true, "gemeente");
     w.shown(head.municipality);
@@ -57,7 +57,7 @@ pub fn write<W: Write + ?Sized>(out: &mut W, rows: &[Row<'_>], head: &Head<'_>) 
 }
 
 /// One household with its rows.
-fn household<W: Write + ?Sized>(w: &mut Pretty<'_, W>, h: &Household, rows: &[Row<'_>]) -> io::Result<()> {
+fn household<W: Write + ?Sized>(w: &mut Compact<'_, W>, h: &Household, rows: &[Row<'_>]) -> io::Result<()> {
     let first = &rows[0].signal.input.record;
     w.open(b'{');
     w.key(true, "adres");
@@ -118,7 +118,7 @@ fn household<W: Write + ?Sized>(w: &mut Pretty<'_, W>, h: &Household, rows: &[Ro
 }
 
 /// One signal.
-fn signal<W: Write + ?Sized>(w: &mut Pretty<'_, W>, r: &Row<'_>) -> io::Result<()> {
+fn signal<W: Write + ?Sized>(w: &mut Compact<'_, W>, r: &Row<'_>) -> io::Result<()> {
     let sig = &r.signal.input.record;
     w.open(b'{');
     w.key(true, "bedrag_achterstand");

@@ -21,9 +21,9 @@ use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
 use crate::domain::signal::{Cents, Kind};
 
+mod compact;
 pub mod csv;
 pub mod json;
-mod pretty;
 
 /// One signal as delivered, with what the row needs around it.
 pub struct Row<'a> {
@@ -207,7 +207,7 @@ pub fn stage(
 }
 
 /// How many fsyncs [`sync_files`] keeps in flight.
-const SYNCS_IN_FLIGHT: usize = 16;
+pub const SYNCS_IN_FLIGHT: usize = 16;
 
 /// Makes files durable (fsync), many at a time: one at a time, each waits out the disk's
 /// latency, and a batch stages two or three files per municipality.

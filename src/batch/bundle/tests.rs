@@ -1,6 +1,6 @@
-//! Bundle writers: the streamed JSON is exactly what pretty-printing it as a
-//! `serde_json::Value` gives (sorted keys, as the bundle always had), and the CSV quotes what
-//! needs quoting.
+//! Bundle writers: the streamed JSON is exactly what serde_json writes for the same
+//! `serde_json::Value` (sorted keys, as the bundle always had), and the CSV quotes what needs
+//! quoting.
 
 use jiff::civil::Date;
 
@@ -83,7 +83,7 @@ fn rows<'a>(hs: &'a [Household], c: &'a Creditor, m: &'a MunicipalityCode) -> Ve
 }
 
 #[test]
-fn streamed_json_is_what_a_pretty_printed_value_gives() {
+fn streamed_json_is_what_serde_json_writes_for_its_value() {
     let (hs, c, m) = (households(), creditor(), MunicipalityCode::parse("GM0505").unwrap());
     let rows = rows(&hs, &c, &m);
     let head = json::Head {
@@ -95,7 +95,7 @@ fn streamed_json_is_what_a_pretty_printed_value_gives() {
     let mut out = Vec::new();
     json::write(&mut out, &rows, &head).unwrap();
     let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
-    let mut again = serde_json::to_vec_pretty(&value).unwrap();
+    let mut again = serde_json::to_vec(&value).unwrap();
     again.push(b'\n');
     assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(again).unwrap());
     let first = &value["huishoudens"][0];

@@ -46,7 +46,7 @@ fn numbers_dates_and_amounts_read_as_serde_json_and_jiff_show_them() {
     }
     for n in [0i64, 1, -1, 93, -93, i64::MIN, i64::MAX] {
         let mut out = Vec::new();
-        let mut w = Pretty::new(&mut out);
+        let mut w = Compact::new(&mut out);
         w.i64(n);
         w.finish().unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), format!("{n}\n"));
@@ -62,7 +62,7 @@ fn numbers_dates_and_amounts_read_as_serde_json_and_jiff_show_them() {
     ];
     for d in dates {
         let mut out = Vec::new();
-        let mut w = Pretty::new(&mut out);
+        let mut w = Compact::new(&mut out);
         w.date(d);
         w.finish().unwrap();
         assert_eq!(
@@ -72,7 +72,7 @@ fn numbers_dates_and_amounts_read_as_serde_json_and_jiff_show_them() {
     }
     for cents in [0u64, 5, 10, 99, 100, 100_005, 123_456_789, u64::MAX] {
         let mut out = Vec::new();
-        let mut w = Pretty::new(&mut out);
+        let mut w = Compact::new(&mut out);
         w.euros(cents);
         w.finish().unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), format!("\"{},{:02}\"\n", cents / 100, cents % 100));
@@ -80,9 +80,9 @@ fn numbers_dates_and_amounts_read_as_serde_json_and_jiff_show_them() {
 }
 
 #[test]
-fn layout_is_what_serde_json_pretty_prints() {
+fn layout_is_what_serde_json_writes() {
     let mut out = Vec::new();
-    let mut w = Pretty::new(&mut out);
+    let mut w = Compact::new(&mut out);
     w.open(b'{');
     w.key(true, "a");
     w.open(b'[');
@@ -126,7 +126,7 @@ fn layout_is_what_serde_json_pretty_prints() {
             {"e": "", "n": 22, "x": null, "y": false, "z": [true, "t\"x", []]}
         ]
     });
-    let mut expected = serde_json::to_string_pretty(&value).unwrap();
+    let mut expected = serde_json::to_string(&value).unwrap();
     expected.push('\n');
     assert_eq!(String::from_utf8(out).unwrap(), expected);
 }
