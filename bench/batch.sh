@@ -12,7 +12,10 @@
 #       (household key, meervoudig, opeenvolgend, herhaald, household total, onder_drempel, PC4
 #       routing join), one row per signal, materialised in a table: bench/batch/duck.py.
 # alternating, best of ROUNDS each, and prints the ratio meldpunt/DuckDB (goal <= 1.0). Re-runs
-# of meldpunt use --force (a new bundle version: the same work). Then it checks that both agree
+# of meldpunt use --force (a new bundle version: the same work). Round 1 also writes the key
+# index of every sealed file it reads (vault/P/<id>.keys.age), as the first batch after a
+# backfill does; later rounds read the history through them, as every monthly batch after it
+# does (each month's files were indexed when that month was batched). Both are printed. Then it checks that both agree
 # on the counts (households, signals, meervoudig, opeenvolgend, enkelvoudig, herhaald,
 # onder_drempel, crisissignaal, not delivered); a disagreement is printed as a WARNING and makes
 # the script exit 1 after the report.

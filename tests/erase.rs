@@ -57,6 +57,26 @@ fn bundles(s: &Server, code: &str, p: Period, v: u32) -> String {
     out
 }
 
+/// The plaintext of every file in the vault (sealed files and their key indexes), each
+/// decrypted with its period's key by the `age` CLI, with the count of key indexes.
+fn vault_plaintext(s: &Server) -> (Vec<u8>, usize) {
+    let (mut out, mut indexes) = (Vec::new(), 0);
+    for period in std::fs::read_dir(s.data().join("vault")).unwrap().flatten() {
+        let name = period.file_name().to_string_lossy().into_owned();
+        if name == "tmp" {
+            continue;
+        }
+        let key = s.data().join("keys/periods").join(&name);
+        for f in std::fs::read_dir(period.path()).unwrap().flatten() {
+            indexes += usize::from(f.file_name().to_string_lossy().ends_with(".keys.age"));
+            let o = Command::new("age").arg("-d").arg("-i").arg(&key).arg(f.path()).output().unwrap();
+            assert!(o.status.success(), "{}: {}", f.path().display(), text(&o));
+            out.extend_from_slice(&o.stdout);
+        }
+    }
+    (out, indexes)
+}
+
 /// The batch report entries of woonstad for `p` (latest full version): referentie → signal id.
 fn report(s: &Server, p: Period) -> Vec<(String, String)> {
     let path = s.data().join(format!("parties/woonstad/receipts/batch_{p}.json"));
@@ -147,6 +167,12 @@ fn erase_removes_a_person_everywhere_reissues_unpicked_bundles_and_survives_a_ki
     assert!(!before.to_string().contains("Pietersen"), "nobody else's data");
     let theirs: BTreeSet<String> = ["Jansen-Test", "P0-HH-0", "P1-HH-0", "P2-HH-0"].map(String::from).into();
     assert!(!found(&s.data(), &theirs).is_empty(), "before erasure the scan finds them (it works)");
+    // The batches left key indexes beside the sealed files; decrypted, they and the files hold
+    // the person's referenties.
+    let (sealed, indexes) = vault_plaintext(&s);
+    assert!(indexes >= 3, "a key index per sealed file of the batched periods: {indexes}");
+    let referenties = ["P0-HH-0", "P1-HH-0", "P2-HH-0"];
+    assert!(referenties.iter().all(|r| sealed.windows(r.len()).any(|w| w == r.as_bytes())));
     let others_before = pickup(&s, "GM0642", periods[1]);
     let pietersen_ids: Vec<(String, String)> =
         report(&s, periods[1]).into_iter().filter(|(r, _)| r == "P1-HH-1").collect();
@@ -199,6 +225,12 @@ fn erase_removes_a_person_everywhere_reissues_unpicked_bundles_and_survives_a_ki
     // Nothing of them anywhere in the data directory (SQLite files, WAL included).
     let hits = found(&s.data(), &theirs);
     assert!(hits.is_empty(), "left after erasure: {hits:?}");
+    // Nor inside the vault: the re-sealed files and every key index, decrypted.
+    let (sealed, _) = vault_plaintext(&s);
+    for r in referenties.iter().chain(&["Jansen-Test"]) {
+        assert!(!sealed.windows(r.len()).any(|w| w == r.as_bytes()), "{r} left in the vault");
+    }
+    assert!(sealed.windows(9).any(|w| w == b"Pietersen"), "the other person stays");
     // Inzage: nothing about them; the address shows only the other person, in every period.
     let gone = inzage(&s, &s.tmp.path().join("after.json"), true);
     assert_eq!(gone["signalen"].as_array().unwrap().len(), 0, "{gone}");

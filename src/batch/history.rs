@@ -1,7 +1,8 @@
 //! Reading a period's history out of the vault: the `months` periods before it, each as it
 //! stood after corrections and objections, reduced to what classification asks about this
 //! period (its households, its creditors' referenties). Only the key fields of each sealed
-//! line are decoded, and months and creditors are read side by side.
+//! line are decoded — from the file's key index where it has one — and months and creditors
+//! are read side by side.
 
 use foldhash::{HashMap, HashSet};
 
@@ -13,6 +14,7 @@ use crate::domain::party::CreditorId;
 use crate::domain::period::Period;
 use crate::domain::signal::Cents;
 use crate::state::State;
+use crate::vault::key_index::{self, IndexBuilder, KeyLine};
 use crate::vault::sealed_key::SealedKey;
 use crate::vault::{Vault, VaultError};
 
@@ -68,6 +70,7 @@ pub fn read(
     period: Period,
     months: u32,
     wanted: &Wanted<'_>,
+    keep_index: bool,
 ) -> Result<History, ReadError> {
     let mut units = Vec::new();
     let mut p = period;
@@ -77,7 +80,7 @@ pub fn read(
             units.push(Unit { period: p, creditor, files });
         }
     }
-    let seen = parallel::map(&units, |u| read_unit(vault, u, wanted));
+    let seen = parallel::map(&units, |u| read_unit(vault, u, wanted, keep_index));
     let mut history = History::default();
     for (unit, seen) in units.iter().zip(seen) {
         let seen = match seen {
@@ -98,14 +101,48 @@ pub fn read(
 }
 
 /// Reads one unit's files in order; a later record with the same referentie replaces an
-/// earlier one and a tombstone withdraws it, so only what stood at the end counts.
-fn read_unit<'w>(vault: &Vault, unit: &Unit, wanted: &'w Wanted<'_>) -> Result<Vec<Seen<'w>>, ReadError> {
+/// earlier one and a tombstone withdraws it, so only what stood at the end counts. Each file
+/// is read through its key index where it has a sound one; otherwise the sealed file is read
+/// and, if `keep_index`, its index written for the next batch.
+fn read_unit<'w>(
+    vault: &Vault,
+    unit: &Unit,
+    wanted: &'w Wanted<'_>,
+    keep_index: bool,
+) -> Result<Vec<Seen<'w>>, ReadError> {
     let references = wanted.references.get(unit.creditor.as_str());
     let mut current: HashMap<Box<str>, Seen<'w>> = HashMap::default();
+    let mut apply = |line: KeyLine<'_>| match line {
+        KeyLine::Record { referentie, household, bedrag } => {
+            let household = wanted.households.get(household).map(|h| &**h);
+            let amount = references.and_then(|set| set.get(referentie)).map(|&rf| (rf, bedrag));
+            if household.is_none() && amount.is_none() {
+                current.remove(referentie);
+            } else {
+                current.insert(referentie.into(), (household, amount));
+            }
+        }
+        KeyLine::Withdrawn(referentie) => {
+            current.remove(referentie);
+        }
+    };
     let mut text = String::with_capacity(64);
     for file_id in &unit.files {
+        match vault.read_index(unit.period, file_id) {
+            // Checked whole before any of it counts.
+            Ok(Some(bytes)) if key_index::for_each(&bytes, |_| {}).is_ok() => {
+                key_index::for_each(&bytes, &mut apply).expect("checked above");
+                continue;
+            }
+            Ok(None) => {}
+            Ok(Some(_)) => {
+                tracing::debug!(file_id, "key index of another format or damaged; reading the file")
+            }
+            Err(e) => tracing::debug!(file_id, error = %e, "key index unreadable; reading the file"),
+        }
+        let mut index = keep_index.then(IndexBuilder::new);
         for_each_line(vault, unit.period, file_id, |n, line| {
-            match SealedKey::decode(n, line)? {
+            let key = match SealedKey::decode(n, line)? {
                 SealedKey::Record(r) => {
                     HouseholdKey::text_into(
                         &mut text,
@@ -114,20 +151,39 @@ fn read_unit<'w>(vault: &Vault, unit: &Unit, wanted: &'w Wanted<'_>) -> Result<V
                         r.huisletter,
                         r.huisnummertoevoeging.as_deref(),
                     );
-                    let household = wanted.households.get(text.as_str()).map(|h| &**h);
-                    let amount = references.and_then(|set| set.get(&*r.referentie)).map(|&rf| (rf, r.bedrag));
-                    if household.is_none() && amount.is_none() {
-                        current.remove(&*r.referentie);
-                    } else {
-                        current.insert(r.referentie.into(), (household, amount));
-                    }
+                    let line =
+                        KeyLine::Record { referentie: &r.referentie, household: &text, bedrag: r.bedrag };
+                    apply(line);
+                    add_to(&mut index, line);
+                    return Ok(());
                 }
-                SealedKey::Withdrawn(referentie) => {
-                    current.remove(&*referentie);
-                }
-            }
+                SealedKey::Withdrawn(referentie) => referentie,
+            };
+            apply(KeyLine::Withdrawn(&key));
+            add_to(&mut index, KeyLine::Withdrawn(&key));
             Ok(())
         })?;
+        if let Some(index) = index {
+            keep(vault, unit.period, file_id, index);
+        }
     }
     Ok(current.into_values().collect())
 }
+
+/// Adds `line` to the index being built, if one is (an entry it cannot hold drops it).
+fn add_to(index: &mut Option<IndexBuilder>, line: KeyLine<'_>) {
+    if index.as_mut().is_some_and(|b| !b.push(line)) {
+        *index = None;
+    }
+}
+
+/// Writes the key index of a file just read, for the next batch; a failure only costs that
+/// batch the full read again.
+pub fn keep(vault: &Vault, period: Period, file_id: &str, index: IndexBuilder) {
+    if let Err(e) = vault.write_index(period, file_id, &index.finish()) {
+        tracing::debug!(file_id, error = %e, "key index not written");
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -183,7 +183,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     }
     progress(&format!("reading the sealed signals of {p}"));
     let routing = RoutingTable::load(&cx.config.batch.routing_table).map_err(RunError::Routing)?;
-    let period_signals = signals::period_signals(cx.state, cx.vault, p)?;
+    let period_signals = signals::period_signals(cx.state, cx.vault, p, !opts.dry_run)?;
     phases.done("read period");
     progress(&format!(
         "{} signals; reading {} months of history",
@@ -193,7 +193,9 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // Only history that can matter: the households of this period (opeenvolgend) and its
     // (creditor, referentie) pairs (herhaald).
     let wanted = history::Wanted::of(&period_signals);
-    let history = history::read(cx.state, cx.vault, p, cx.config.batch.lookback_months, &wanted)?;
+    // A dry run changes nothing, key indexes included.
+    let history =
+        history::read(cx.state, cx.vault, p, cx.config.batch.lookback_months, &wanted, !opts.dry_run)?;
     drop(wanted);
     phases.done("read history");
 

@@ -9,10 +9,12 @@ use sha2::{Digest, Sha256};
 
 use super::classify::Input;
 use super::parallel;
+use crate::domain::household::HouseholdKey;
 use crate::domain::party::CreditorId;
 use crate::domain::period::Period;
 use crate::domain::signal::SignalRecord;
 use crate::state::State;
+use crate::vault::key_index::{IndexBuilder, KeyLine};
 use crate::vault::sealed_line::{SealedLine, SealedLineError, is_header};
 use crate::vault::{Vault, VaultError};
 
@@ -51,15 +53,44 @@ pub fn signal_id(file_id: &str, line: u64) -> String {
 /// The signals of `period` as they stand after corrections and objections, ordered by
 /// (creditor, referentie). Corrections only replace a creditor's own records, so each
 /// creditor's files are read in the order received, and creditors side by side.
-pub fn period_signals(state: &State, vault: &Vault, period: Period) -> Result<Vec<Input>, ReadError> {
+///
+/// With `keep_index`, a file without a key index gets one (see [`crate::vault::key_index`]):
+/// the batches of the following months read this period as history through it.
+pub fn period_signals(
+    state: &State,
+    vault: &Vault,
+    period: Period,
+    keep_index: bool,
+) -> Result<Vec<Input>, ReadError> {
     let creditors = files_by_creditor(state, period)?;
     let read = parallel::map(&creditors, |(creditor, files)| {
         // referentie → latest signal; BTreeMap keeps the output order deterministic.
         let mut current: BTreeMap<String, Input> = BTreeMap::new();
+        let mut household = String::new();
         for file_id in files {
+            let mut index =
+                (keep_index && !vault.index_path(period, file_id).exists()).then(IndexBuilder::new);
             for_each_line(vault, period, file_id, |n, line| {
                 match SealedLine::decode(n, line)? {
                     SealedLine::Record(n, record) => {
+                        if let Some(b) = &mut index {
+                            let r = &record;
+                            HouseholdKey::text_into(
+                                &mut household,
+                                r.postcode.as_str(),
+                                r.huisnummer,
+                                r.huisletter,
+                                r.huisnummertoevoeging.as_deref(),
+                            );
+                            let key = KeyLine::Record {
+                                referentie: &r.referentie,
+                                household: &household,
+                                bedrag: r.bedrag,
+                            };
+                            if !b.push(key) {
+                                index = None;
+                            }
+                        }
                         let input = Input {
                             signal_id: signal_id(file_id, n),
                             creditor: creditor.clone(),
@@ -68,11 +99,17 @@ pub fn period_signals(state: &State, vault: &Vault, period: Period) -> Result<Ve
                         current.insert(input.record.referentie.clone(), input);
                     }
                     SealedLine::Withdrawn(_, referentie) => {
+                        if index.as_mut().is_some_and(|b| !b.push(KeyLine::Withdrawn(&referentie))) {
+                            index = None;
+                        }
                         current.remove(&referentie);
                     }
                 }
                 Ok(())
             })?;
+            if let Some(index) = index {
+                super::history::keep(vault, period, file_id, index);
+            }
         }
         Ok::<_, ReadError>(current.into_values().collect::<Vec<_>>())
     });

@@ -27,7 +27,8 @@ pub(super) fn recover(inner: &Inner) -> anyhow::Result<()> {
         for f in fs::read_dir(dir.path())? {
             let f = f?;
             let name = f.file_name().to_string_lossy().into_owned();
-            let id = name.strip_suffix(".age").unwrap_or(&name).to_owned();
+            // A sealed file, or its key index (kept with it).
+            let id = crate::vault::file_id_of(&name).to_owned();
             if !kept.contains(&(period.clone(), id)) {
                 fs::remove_file(f.path())?;
                 orphans += 1;

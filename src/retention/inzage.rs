@@ -122,7 +122,7 @@ pub fn collect(layout: &Layout, state: &State, vault: &Vault, who: &Selector) ->
         signalen: Vec::new(),
     };
     for p in periods {
-        for s in signals::period_signals(state, vault, p)? {
+        for s in signals::period_signals(state, vault, p, false)? {
             if !who.matches(&s.record) {
                 continue;
             }

@@ -133,7 +133,8 @@ pub fn shred_period(
     // 2. Sealed intake.
     let vault = layout.vault(p);
     let sealed = names_in(&vault, |_| true)?;
-    out.sealed_files = sealed.len();
+    // Counted without their key indexes (removed with them).
+    out.sealed_files = sealed.iter().filter(|n| !n.ends_with(crate::vault::INDEX_SUFFIX)).count();
     // 3. Receipts of the period's files and its batch reports; 4. bundles in pickup folders.
     let batch_report = |n: &str| crate::batch::report::parse_name(n).is_some_and(|(rp, _)| rp == p);
     let bundle = |n: &str| n.split('_').nth(1) == Some(period.as_str());

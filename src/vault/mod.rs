@@ -5,7 +5,8 @@
 //! [`Vault::file_sealed`] moves a finished file to `vault/P/<file-id>.age`. Deleting the key of
 //! a period makes everything sealed to it unreadable (crypto-shredding).
 //!
-//! The plaintext of a sealed file is described in [`sealed_line`].
+//! The plaintext of a sealed file is described in [`sealed_line`]; beside it a batch may keep
+//! a [`key_index`] of it (`vault/P/<file-id>.keys.age`, sealed to the same key).
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -21,6 +22,7 @@ use crate::domain::period::Period;
 use crate::layout::Layout;
 
 pub mod fsutil;
+pub mod key_index;
 pub mod sealed_key;
 pub mod sealed_line;
 
@@ -178,6 +180,50 @@ impl Vault {
         Ok(BufReader::with_capacity(1 << 16, reader))
     }
 
+    /// Path of the key index of a sealed file.
+    pub fn index_path(&self, period: Period, file_id: &str) -> PathBuf {
+        self.layout.vault(period).join(format!("{file_id}{INDEX_SUFFIX}"))
+    }
+
+    /// The plaintext of the key index of a sealed file; `None` when there is none.
+    pub fn read_index(&self, period: Period, file_id: &str) -> Result<Option<Vec<u8>>, VaultError> {
+        let path = self.index_path(period, file_id);
+        let file = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(VaultError::Io { path, source: e }),
+        };
+        let identity = self.identity(period)?;
+        key_index::open(file, &identity)
+            .map(Some)
+            .map_err(|e| VaultError::Decrypt { path, message: e.to_string() })
+    }
+
+    /// Seals `plaintext` as the key index of a sealed file: written under a temporary name in
+    /// `vault/tmp`, then renamed into place (not fsynced: a lost or damaged index is only read
+    /// around and written again).
+    pub fn write_index(&self, period: Period, file_id: &str, plaintext: &[u8]) -> Result<(), VaultError> {
+        let recipient = self.recipient(period)?;
+        let tmp = self.layout.vault_tmp().join(format!("{file_id}.{}{INDEX_SUFFIX}", ulid::Ulid::new()));
+        let written = fsutil::create_new_private(&tmp)
+            .and_then(|f| key_index::seal(BufWriter::with_capacity(1 << 16, f), &recipient, plaintext))
+            .and_then(|()| fs::rename(&tmp, self.index_path(period, file_id)));
+        written.map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            VaultError::Io { path: tmp.clone(), source: e }
+        })
+    }
+
+    /// Removes the key index of a sealed file, if there is one (before the file changes).
+    pub fn remove_index(&self, period: Period, file_id: &str) -> Result<(), VaultError> {
+        let path = self.index_path(period, file_id);
+        match fs::remove_file(&path) {
+            Ok(()) => fsutil::sync_dir(&self.layout.vault(period)).map_err(io_err(&path)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(VaultError::Io { path, source: e }),
+        }
+    }
+
     /// Empties `vault/tmp` (uploads interrupted by a stop or crash); returns how many.
     pub fn clear_tmp(&self) -> Result<usize, VaultError> {
         let dir = self.layout.vault_tmp();
@@ -189,6 +235,14 @@ impl Vault {
         }
         Ok(n)
     }
+}
+
+/// The name ending of a key index (`<file-id>.keys.age`).
+pub const INDEX_SUFFIX: &str = ".keys.age";
+
+/// The file id of a name in a period's vault folder: a sealed file's or its key index's.
+pub fn file_id_of(name: &str) -> &str {
+    name.strip_suffix(INDEX_SUFFIX).or_else(|| name.strip_suffix(".age")).unwrap_or(name)
 }
 
 /// Reads an age identity file (comments allowed).

@@ -2,7 +2,7 @@
 //! (so every other record keeps its line, and with it its signal id), sealed to the same
 //! period key in `vault/tmp`, made durable and renamed over the old file. A crash leaves
 //! either the old file or the new one, never a mix; run again, the new one has nothing to
-//! remove.
+//! remove. The file's key index is removed before anything else.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead as _, Write as _};
@@ -21,6 +21,10 @@ pub fn reseal(
     gone: &BTreeSet<u64>,
 ) -> Result<usize, ReadError> {
     let damaged = |message: String| ReadError::Damaged { period, file_id: file_id.to_owned(), message };
+    // The file's key index holds the same referenties and addresses: it goes first, every
+    // time (a batch between an interrupted erasure and its resumption may have written it
+    // again from the old file). The next batch writes it anew from the re-sealed file.
+    vault.remove_index(period, file_id)?;
     let mut reader = vault.open_sealed(period, file_id)?;
     // A temporary file left by an interrupted erasure of this file goes first.
     vault.discard_tmp(file_id);
