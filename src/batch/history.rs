@@ -35,14 +35,7 @@ impl<'a> Wanted<'a> {
         let mut households = HashSet::default();
         let mut text = String::new();
         for s in signals {
-            let r = &s.record;
-            HouseholdKey::text_into(
-                &mut text,
-                r.postcode.as_str(),
-                r.huisnummer,
-                r.huisletter,
-                r.huisnummertoevoeging.as_deref(),
-            );
+            HouseholdKey::record_text_into(&mut text, &s.record);
             if !households.contains(text.as_str()) {
                 households.insert(text.as_str().into());
             }

@@ -75,13 +75,7 @@ pub fn period_signals(
                     SealedLine::Record(n, record) => {
                         if let Some(b) = &mut index {
                             let r = &record;
-                            HouseholdKey::text_into(
-                                &mut household,
-                                r.postcode.as_str(),
-                                r.huisnummer,
-                                r.huisletter,
-                                r.huisnummertoevoeging.as_deref(),
-                            );
+                            HouseholdKey::record_text_into(&mut household, r);
                             let key = KeyLine::Record {
                                 referentie: &r.referentie,
                                 household: &household,

@@ -39,6 +39,17 @@ impl HouseholdKey {
         )
     }
 
+    /// Writes the key text of a signal's household into `out` (see [`HouseholdKey::text_into`]).
+    pub fn record_text_into(out: &mut String, r: &SignalRecord) {
+        Self::text_into(
+            out,
+            r.postcode.as_str(),
+            r.huisnummer,
+            r.huisletter,
+            r.huisnummertoevoeging.as_deref(),
+        );
+    }
+
     /// The household of an address given in parts (e.g. from the command line).
     pub fn new(
         postcode: &Postcode,
