@@ -11,9 +11,8 @@ use super::classify::Household;
 use super::report::Entry;
 use crate::config::Municipality;
 use crate::domain::party::MunicipalityCode;
-use crate::domain::period::Period;
 use crate::layout::Layout;
-use crate::state::exchange::DeliveredSignal;
+use crate::state::exchange::Delivery;
 use crate::vault::fsutil;
 
 /// Each municipality of the run with the households it was routed.
@@ -73,49 +72,39 @@ pub fn into_pickups(
 }
 
 /// Every delivered signal with its municipality, creditor and referentie (for feedback
-/// routing), in signal-id order.
-pub fn delivered_signals(households_of: &HouseholdsOf<'_>, p: Period) -> Vec<DeliveredSignal> {
-    let period = p.to_string();
+/// routing), in signal-id order; borrowed, so a national month costs no copies.
+pub fn delivered_signals<'h>(households_of: &'h HouseholdsOf<'_>) -> Vec<Delivery<'h>> {
     let mut out = Vec::new();
     for (m, households) in households_of {
-        let municipality = m.code.to_string();
         for h in households.iter().filter(|h| !left_out(m, h)) {
             for sig in &h.signals {
-                out.push(DeliveredSignal {
-                    signal_id: sig.input.signal_id.clone(),
-                    period: period.clone(),
-                    municipality: municipality.clone(),
-                    creditor: sig.input.creditor.to_string(),
-                    referentie: sig.input.record.referentie.clone(),
+                out.push(Delivery {
+                    signal_id: &sig.input.signal_id,
+                    municipality: m.code.as_str(),
+                    creditor: sig.input.creditor.as_str(),
+                    referentie: &sig.input.record.referentie,
                 });
             }
         }
     }
     // In key order: SQLite then walks its primary-key index once instead of reading a page
     // per signal (random ids into a table larger than its page cache).
-    out.sort_unstable_by(|a, b| a.signal_id.cmp(&b.signal_id));
+    out.sort_unstable_by(|a, b| a.signal_id.cmp(b.signal_id));
     out
 }
 
 /// The report entries of the delivered signals, per creditor.
-pub fn delivered_entries(households_of: &HouseholdsOf<'_>) -> HashMap<String, Vec<Entry>> {
-    let mut by: HashMap<String, Vec<Entry>> = HashMap::new();
+pub fn delivered_entries<'h>(households_of: &'h HouseholdsOf<'_>) -> HashMap<&'h str, Vec<Entry<'h>>> {
+    let mut by: HashMap<&str, Vec<Entry<'h>>> = HashMap::new();
     for (m, households) in households_of {
         for h in households.iter().filter(|h| !left_out(m, h)) {
             for sig in &h.signals {
-                let creditor = sig.input.creditor.as_str();
-                let entries = match by.get_mut(creditor) {
-                    Some(e) => e,
-                    None => by.entry(creditor.to_owned()).or_default(),
-                };
-                entries.push(Entry {
-                    referentie: sig.input.record.referentie.clone(),
-                    signaal_id: sig.input.signal_id.clone(),
-                    delivered: true,
-                    gemeente: Some(m.code.to_string()),
-                    reason: None,
-                    message: None,
-                });
+                let input = &sig.input;
+                by.entry(input.creditor.as_str()).or_default().push(Entry::delivered(
+                    &input.record.referentie,
+                    &input.signal_id,
+                    m.code.as_str(),
+                ));
             }
         }
     }

@@ -1,6 +1,7 @@
 //! The creditor's batch report (`/receipts/batch_<period>.json`): per `referentie`, whether
 //! the signal was delivered, to which municipality, and if not, why.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io;
 
@@ -46,18 +47,18 @@ impl NotDelivered {
     }
 }
 
-/// One line of a report.
+/// One line of a report (its texts borrowed from the batch's households where it can).
 #[derive(Clone, Debug, Serialize)]
-pub struct Entry {
+pub struct Entry<'a> {
     /// The creditor's reference.
-    pub referentie: String,
+    pub referentie: Cow<'a, str>,
     /// The signal id (what feedback will refer to).
-    pub signaal_id: String,
+    pub signaal_id: Cow<'a, str>,
     /// Delivered or not.
     pub delivered: bool,
     /// The municipality it went (or would go) to.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub gemeente: Option<String>,
+    pub gemeente: Option<Cow<'a, str>>,
     /// Why not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<NotDelivered>,
@@ -66,21 +67,35 @@ pub struct Entry {
     pub message: Option<&'static str>,
 }
 
-impl Entry {
+impl Entry<'static> {
     /// The entry of a signal that is not delivered, with the municipality it was routed to.
     pub fn not_delivered(
         referentie: &str,
         signaal_id: &str,
         gemeente: Option<&MunicipalityCode>,
         reason: NotDelivered,
-    ) -> Entry {
+    ) -> Entry<'static> {
         Entry {
-            referentie: referentie.to_owned(),
-            signaal_id: signaal_id.to_owned(),
+            referentie: Cow::Owned(referentie.to_owned()),
+            signaal_id: Cow::Owned(signaal_id.to_owned()),
             delivered: false,
-            gemeente: gemeente.map(ToString::to_string),
+            gemeente: gemeente.map(|g| Cow::Owned(g.to_string())),
             reason: Some(reason),
             message: Some(reason.explain()),
+        }
+    }
+}
+
+impl<'a> Entry<'a> {
+    /// The entry of a delivered signal.
+    pub fn delivered(referentie: &'a str, signaal_id: &'a str, gemeente: &'a str) -> Entry<'a> {
+        Entry {
+            referentie: Cow::Borrowed(referentie),
+            signaal_id: Cow::Borrowed(signaal_id),
+            delivered: true,
+            gemeente: Some(Cow::Borrowed(gemeente)),
+            reason: None,
+            message: None,
         }
     }
 }
@@ -89,7 +104,7 @@ impl Entry {
 /// the delivered ones are asked for per creditor when the reports are written.
 #[derive(Default)]
 pub struct Reports {
-    by_creditor: BTreeMap<String, Vec<Entry>>,
+    by_creditor: BTreeMap<String, Vec<Entry<'static>>>,
 }
 
 #[derive(Serialize)]
@@ -98,17 +113,17 @@ struct Doc<'a> {
     version: u32,
     delivered: usize,
     not_delivered: usize,
-    signals: &'a [Entry],
+    signals: &'a [Entry<'a>],
 }
 
 impl Reports {
     /// Adds an entry for `creditor`.
-    pub fn add(&mut self, creditor: &str, entry: Entry) {
+    pub fn add(&mut self, creditor: &str, entry: Entry<'static>) {
         self.creditor(creditor).push(entry);
     }
 
     /// Makes sure `creditor` gets a report (it had signals in the period); its entries.
-    pub fn creditor(&mut self, creditor: &str) -> &mut Vec<Entry> {
+    pub fn creditor(&mut self, creditor: &str) -> &mut Vec<Entry<'static>> {
         if !self.by_creditor.contains_key(creditor) {
             self.by_creditor.insert(creditor.to_owned(), Vec::new());
         }
@@ -122,26 +137,27 @@ impl Reports {
 
     /// Writes each creditor's report into its receipts folder (atomically), its entries
     /// completed with `delivered(creditor)`.
-    pub fn write(
+    pub fn write<'h>(
         self,
         layout: &Layout,
         period: Period,
         version: u32,
-        delivered: impl FnMut(&str) -> Vec<Entry>,
+        delivered: impl FnMut(&str) -> Vec<Entry<'h>>,
     ) -> io::Result<usize> {
         self.render(period, version, delivered).write(layout)
     }
 
     /// Each creditor's report as it will be written, its entries completed with
     /// `delivered(creditor)`: built while the bundles are staged, written after delivery.
-    pub fn render(
+    pub fn render<'h>(
         self,
         period: Period,
         version: u32,
-        mut delivered: impl FnMut(&str) -> Vec<Entry>,
+        mut delivered: impl FnMut(&str) -> Vec<Entry<'h>>,
     ) -> Rendered {
         let mut files = Vec::with_capacity(self.by_creditor.len());
-        for (creditor, mut entries) in self.by_creditor {
+        for (creditor, kept) in self.by_creditor {
+            let mut entries: Vec<Entry<'h>> = kept;
             entries.extend(delivered(&creditor));
             entries.sort_by(|a, b| a.referentie.cmp(&b.referentie));
             let delivered = entries.iter().filter(|e| e.delivered).count();
@@ -246,14 +262,8 @@ mod tests {
         let layout = Layout::new(dir.path());
         let mut r = Reports::default();
         r.add("C1", Entry::not_delivered("R-2", "S-2", None, NotDelivered::Unroutable));
-        let delivered = |referentie: &str, id: &str| Entry {
-            referentie: referentie.into(),
-            signaal_id: id.into(),
-            delivered: true,
-            gemeente: Some("GM0363".into()),
-            reason: None,
-            message: None,
-        };
+        let delivered =
+            |referentie: &'static str, id: &'static str| Entry::delivered(referentie, id, "GM0363");
         r.write(&layout, "2026-10".parse().unwrap(), 1, |_| {
             vec![delivered("R-1", "S-1"), delivered("R-3", "S-3")]
         })

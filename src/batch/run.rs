@@ -10,7 +10,7 @@
 //! A version can be limited to some municipalities (`state::erasure::scope`): an erasure
 //! re-issues the bundles it changed that way, and a redo of that version keeps the limit.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::path::PathBuf;
 
@@ -217,12 +217,14 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     };
     let mut reports = Reports::default();
     let mut deliverable: Vec<Input> = Vec::with_capacity(period_signals.len());
+    // Looked up per signal: a set, not a walk through the 342 configured municipalities.
+    let served: HashSet<&MunicipalityCode> = cx.config.municipalities.iter().map(|m| &m.code).collect();
     for s in period_signals {
-        let routed = route(&s.signal_id, &s.record.postcode, s.record.huisnummer).cloned();
+        let routed = route(&s.signal_id, &s.record.postcode, s.record.huisnummer);
         let creditor = cx.config.creditor(&s.creditor);
-        let verdict = match &routed {
+        let verdict = match routed {
             None => Err(NotDelivered::Unroutable),
-            Some(m) if cx.config.municipality(m).is_none() => Err(NotDelivered::MunicipalityNotConfigured),
+            Some(m) if !served.contains(m) => Err(NotDelivered::MunicipalityNotConfigured),
             Some(m) if !creditor.is_some_and(|c| c.agreements.covers(m)) => Err(NotDelivered::NoAgreement),
             Some(_) => Ok(()),
         };
@@ -235,7 +237,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
             }
             Err(reason) => reports.add(
                 s.creditor.as_str(),
-                Entry::not_delivered(&s.record.referentie, &s.signal_id, routed.as_ref(), reason),
+                Entry::not_delivered(&s.record.referentie, &s.signal_id, routed, reason),
             ),
         }
     }
@@ -309,8 +311,15 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
             if opts.dry_run {
                 return Ok(None);
             }
-            let delivered = deliver::delivered_signals(&households_of, p);
-            crate::state::exchange::record_delivered(&mut cx.state.lock(), version, &now, &delivered)?;
+            let delivered = deliver::delivered_signals(&households_of);
+            let period = p.to_string();
+            crate::state::exchange::record_delivered(
+                &mut cx.state.lock(),
+                &period,
+                version,
+                &now,
+                &delivered,
+            )?;
             drop(delivered);
             // A re-issue for some municipalities leaves the creditors' reports as they are (an
             // erasure rewrites them itself).

@@ -71,19 +71,33 @@ pub struct DeliveredSignal {
     pub referentie: String,
 }
 
-/// Records the signals of one delivered batch version (replacing earlier versions' rows).
+/// A signal of a batch version being recorded (borrowed from the batch's households).
+#[derive(Clone, Copy, Debug)]
+pub struct Delivery<'a> {
+    /// The signal id in the bundle.
+    pub signal_id: &'a str,
+    /// Municipality it goes to.
+    pub municipality: &'a str,
+    /// Creditor that sent it.
+    pub creditor: &'a str,
+    /// The creditor's reference.
+    pub referentie: &'a str,
+}
+
+/// Records the signals of one batch version of `period` (replacing earlier versions' rows).
 pub fn record_delivered(
     conn: &mut Connection,
+    period: &str,
     version: u32,
     now: &str,
-    signals: &[DeliveredSignal],
+    signals: &[Delivery<'_>],
 ) -> Result<(), StateError> {
     // A national month is ~85 000 rows: with SQLite's default 2 MiB page cache each upsert
     // re-reads (and spills) pages of a table many times that size. A larger cache for this
     // transaction only; the connection's own setting is restored afterwards.
     let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
     conn.pragma_update(None, "cache_size", DELIVERED_CACHE_KIB)?;
-    let result = upsert_delivered(conn, version, now, signals);
+    let result = upsert_delivered(conn, period, version, now, signals);
     conn.pragma_update(None, "cache_size", cache)?;
     result
 }
@@ -93,9 +107,10 @@ const DELIVERED_CACHE_KIB: i64 = -64 * 1024;
 
 fn upsert_delivered(
     conn: &mut Connection,
+    period: &str,
     version: u32,
     now: &str,
-    signals: &[DeliveredSignal],
+    signals: &[Delivery<'_>],
 ) -> Result<(), StateError> {
     let tx = conn.transaction()?;
     {
@@ -108,7 +123,7 @@ fn upsert_delivered(
         for s in signals {
             stmt.execute(params![
                 s.signal_id,
-                s.period,
+                period,
                 version,
                 s.municipality,
                 s.creditor,
