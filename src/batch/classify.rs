@@ -134,31 +134,48 @@ pub fn classify(
 /// Groups `signals` of `period` per household and classifies them against `history` (see
 /// [`classify`]). Households come sorted by key.
 pub fn classify_with(period: Period, signals: Vec<Input>, history: &History) -> Vec<Household> {
-    let mut groups: BTreeMap<HouseholdKey, Vec<Input>> = BTreeMap::new();
+    // Households are independent, and their order begins with the postcode: the signals are
+    // split into postcode ranges, and each range is grouped and classified on its own, side by
+    // side; the ranges in order give the households in key order.
+    let ranges = postcode_ranges(&signals, PARTS_PER_THREAD * parallel::threads());
+    let mut parts: Vec<Vec<Input>> = (0..=ranges.len()).map(|_| Vec::new()).collect();
     for s in signals {
-        // Most households have one or two signals: no room for four on the first.
-        groups.entry(HouseholdKey::of(&s.record)).or_insert_with(|| Vec::with_capacity(1)).push(s);
+        let part = ranges.partition_point(|bound| bound.as_str() <= s.record.postcode.as_str());
+        parts[part].push(s);
     }
-    // Households are independent: classify them in chunks side by side, in key order.
-    let mut chunks: Vec<Vec<(HouseholdKey, Vec<Input>)>> = Vec::new();
-    for (i, group) in groups.into_iter().enumerate() {
-        if i % CHUNK == 0 {
-            chunks.push(Vec::with_capacity(CHUNK));
+    let classified = parallel::map_owned(parts, |part| {
+        let mut groups: BTreeMap<HouseholdKey, Vec<Input>> = BTreeMap::new();
+        for s in part {
+            // Most households have one or two signals: no room for four on the first.
+            groups.entry(HouseholdKey::of(&s.record)).or_insert_with(|| Vec::with_capacity(1)).push(s);
         }
-        chunks.last_mut().expect("pushed above").push(group);
-    }
-    let classified = parallel::map_owned(chunks, |chunk| {
-        chunk.into_iter().map(|(key, inputs)| household(period, key, inputs, history)).collect::<Vec<_>>()
+        groups.into_iter().map(|(key, inputs)| household(period, key, inputs, history)).collect::<Vec<_>>()
     });
     let mut households = Vec::with_capacity(classified.iter().map(Vec::len).sum());
-    for chunk in classified {
-        households.extend(chunk);
+    for part in classified {
+        households.extend(part);
     }
     households
 }
 
-/// Households per unit of work when classifying side by side.
-const CHUNK: usize = 4096;
+/// Postcode ranges per thread when grouping and classifying side by side (more than one, so
+/// that a range with more households does not leave a core idle).
+const PARTS_PER_THREAD: usize = 4;
+
+/// Up to `parts - 1` ascending postcodes that split `signals` into about equal parts: part
+/// `i` holds the postcodes from bound `i - 1` (inclusive) to bound `i` (exclusive).
+fn postcode_ranges(signals: &[Input], parts: usize) -> Vec<String> {
+    let mut postcodes: Vec<&str> = signals.iter().map(|s| s.record.postcode.as_str()).collect();
+    postcodes.sort_unstable();
+    let mut bounds: Vec<String> = Vec::with_capacity(parts);
+    for i in 1..parts {
+        let Some(&pc) = postcodes.get(i * postcodes.len() / parts) else { break };
+        if bounds.last().is_none_or(|b| b.as_str() < pc) {
+            bounds.push(pc.to_owned());
+        }
+    }
+    bounds
+}
 
 /// One household of the period with its signals, classified.
 fn household(period: Period, key: HouseholdKey, mut inputs: Vec<Input>, history: &History) -> Household {
