@@ -183,13 +183,16 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// Writes each creditor's report into its receipts folder (atomically); how many.
+    /// Writes each creditor's report into its receipts folder (atomically; all creditors at
+    /// once, since each write waits for its fsyncs); how many.
     pub fn write(&self, layout: &Layout) -> io::Result<usize> {
-        for (creditor, text) in &self.files {
-            let dir = layout.receipts(creditor);
-            fsutil::create_private_dir(&dir)?;
-            fsutil::write_atomic(&dir.join(&self.name), text, false)?;
-        }
+        let written =
+            super::parallel::map_on(super::bundle::SYNCS_IN_FLIGHT, &self.files, |(creditor, text)| {
+                let dir = layout.receipts(creditor);
+                fsutil::create_private_dir(&dir)?;
+                fsutil::write_atomic(&dir.join(&self.name), text, false)
+            });
+        written.into_iter().collect::<io::Result<()>>()?;
         Ok(self.files.len())
     }
 }

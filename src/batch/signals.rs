@@ -47,7 +47,11 @@ pub fn signal_id(file_id: &str, line: u64) -> String {
     h.update(file_id.as_bytes());
     h.update(b"\0");
     h.update(line.to_be_bytes());
-    format!("S-{}", &hex::encode(h.finalize())[..20])
+    let digest = h.finalize();
+    let mut id = String::with_capacity(22);
+    id.push_str("S-");
+    id.push_str(&hex::encode(&digest[..10]));
+    id
 }
 
 /// The signals of `period` as they stand after corrections and objections, ordered by
@@ -64,8 +68,8 @@ pub fn period_signals(
 ) -> Result<Vec<Input>, ReadError> {
     let creditors = files_by_creditor(state, period)?;
     let read = parallel::map(&creditors, |(creditor, files)| {
-        // referentie → latest signal; BTreeMap keeps the output order deterministic.
-        let mut current: BTreeMap<String, Input> = BTreeMap::new();
+        // referentie → latest signal; sorted by referentie at the end (deterministic output).
+        let mut current: foldhash::HashMap<String, Input> = foldhash::HashMap::default();
         let mut household = String::new();
         for file_id in files {
             let mut index =
@@ -105,7 +109,9 @@ pub fn period_signals(
                 super::history::keep(vault, period, file_id, index);
             }
         }
-        Ok::<_, ReadError>(current.into_values().collect::<Vec<_>>())
+        let mut signals: Vec<Input> = current.into_values().collect();
+        signals.sort_unstable_by(|a, b| a.record.referentie.cmp(&b.record.referentie));
+        Ok::<_, ReadError>(signals)
     });
     let mut out = Vec::with_capacity(read.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum());
     for signals in read {
