@@ -165,6 +165,10 @@ pub fn shred_period(
     for name in &sealed {
         remove(&vault.join(name))?;
     }
+    // A key index a batch finished after the listing (sealed to the key now gone) goes too.
+    for name in names_in(&vault, |n| n.ends_with(crate::vault::INDEX_SUFFIX))? {
+        remove(&vault.join(name))?;
+    }
     if vault.exists() {
         fs::remove_dir(&vault).map_err(io_at(&vault))?;
     }

@@ -203,7 +203,8 @@ impl Vault {
     /// `vault/tmp`, then renamed into place (not fsynced: a lost or damaged index is only read
     /// around and written again).
     pub fn write_index(&self, period: Period, file_id: &str, plaintext: &[u8]) -> Result<(), VaultError> {
-        let recipient = self.recipient(period)?;
+        // Never a new key: a period shredded since its file was read stays shredded.
+        let recipient = self.identity(period)?.to_public();
         let tmp = self.layout.vault_tmp().join(format!("{file_id}.{}{INDEX_SUFFIX}", ulid::Ulid::new()));
         let written = fsutil::create_new_private(&tmp)
             .and_then(|f| key_index::seal(BufWriter::with_capacity(1 << 16, f), &recipient, plaintext))
@@ -281,5 +282,9 @@ mod tests {
         // Without the key the period is unreadable.
         fs::remove_file(&key).unwrap();
         assert!(matches!(fresh.open_sealed(p, "F1"), Err(VaultError::Shredded(_))));
+        // And its key is never made again, not by a key index written late.
+        assert!(matches!(fresh.write_index(p, "F1", b"x"), Err(VaultError::Shredded(_))));
+        assert!(matches!(vault.write_index(p, "F1", b"x"), Err(VaultError::Shredded(_))), "cached recipient");
+        assert!(!key.exists() && !fresh.index_path(p, "F1").exists());
     }
 }
