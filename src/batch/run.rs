@@ -247,7 +247,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // Households are large and many: each municipality's list is sized before it is filled.
     let households = classify::classify_with(p, deliverable, &history);
     drop(history);
-    phases.done("route and classify");
+    phases.done("classify");
     let routed: Vec<Option<&MunicipalityCode>> = households
         .iter()
         .map(|h| route(&h.signals[0].input.signal_id, h.key.postcode(), h.key.huisnummer()))
