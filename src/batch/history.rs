@@ -164,7 +164,7 @@ fn read_unit<'w>(
 }
 
 /// Adds `line` to the index being built, if one is (an entry it cannot hold drops it).
-fn add_to(index: &mut Option<IndexBuilder>, line: KeyLine<'_>) {
+pub(super) fn add_to(index: &mut Option<IndexBuilder>, line: KeyLine<'_>) {
     if index.as_mut().is_some_and(|b| !b.push(line)) {
         *index = None;
     }
@@ -172,7 +172,7 @@ fn add_to(index: &mut Option<IndexBuilder>, line: KeyLine<'_>) {
 
 /// Writes the key index of a file just read, for the next batch; a failure only costs that
 /// batch the full read again.
-pub fn keep(vault: &Vault, period: Period, file_id: &str, index: IndexBuilder) {
+pub(super) fn keep(vault: &Vault, period: Period, file_id: &str, index: IndexBuilder) {
     if let Err(e) = vault.write_index(period, file_id, &index.finish()) {
         tracing::debug!(file_id, error = %e, "key index not written");
     }

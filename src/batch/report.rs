@@ -135,18 +135,6 @@ impl Reports {
         self.by_creditor.values().flatten().filter(|e| !e.delivered).count()
     }
 
-    /// Writes each creditor's report into its receipts folder (atomically), its entries
-    /// completed with `delivered(creditor)`.
-    pub fn write<'h>(
-        self,
-        layout: &Layout,
-        period: Period,
-        version: u32,
-        delivered: impl FnMut(&str) -> Vec<Entry<'h>>,
-    ) -> io::Result<usize> {
-        self.render(period, version, delivered).write(layout)
-    }
-
     /// Each creditor's report as it will be written, its entries completed with
     /// `delivered(creditor)`: built while the bundles are staged, written after delivery.
     pub fn render<'h>(
@@ -267,17 +255,17 @@ mod tests {
         r.add("C1", Entry::not_delivered("R-2", "S-2", None, NotDelivered::Unroutable));
         let delivered =
             |referentie: &'static str, id: &'static str| Entry::delivered(referentie, id, "GM0363");
-        r.write(&layout, "2026-10".parse().unwrap(), 1, |_| {
-            vec![delivered("R-1", "S-1"), delivered("R-3", "S-3")]
-        })
-        .unwrap();
+        r.render("2026-10".parse().unwrap(), 1, |_| vec![delivered("R-1", "S-1"), delivered("R-3", "S-3")])
+            .write(&layout)
+            .unwrap();
         let path = layout.receipts("C1").join("batch_2026-10.json");
         let mut expected = Reports::default();
         expected.add("C1", Entry::not_delivered("R-2", "S-2", None, NotDelivered::Unroutable));
         let other = tempfile::tempdir().unwrap();
         let other_layout = Layout::new(other.path());
         expected
-            .write(&other_layout, "2026-10".parse().unwrap(), 1, |_| vec![delivered("R-3", "S-3")])
+            .render("2026-10".parse().unwrap(), 1, |_| vec![delivered("R-3", "S-3")])
+            .write(&other_layout)
             .unwrap();
         assert_eq!(remove_signals(&path, |id| id == "S-1").unwrap(), 1);
         // Byte for byte what a run without that signal would have written.

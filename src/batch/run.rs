@@ -331,7 +331,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         });
         let (staged, synced) = parallel::alongside(
             bundle::SYNCS_IN_FLIGHT,
-            |path: PathBuf| if opts.dry_run { Ok(()) } else { std::fs::File::open(path)?.sync_all() },
+            |path: PathBuf| if opts.dry_run { Ok(()) } else { bundle::sync_file(&path) },
             |synced| {
                 parallel::map(&households_of, |(m, households)| {
                     let rows = rows(cx.config, m, households, p, reageer);

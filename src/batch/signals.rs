@@ -8,6 +8,7 @@ use std::io::BufRead;
 use sha2::{Digest, Sha256};
 
 use super::classify::Input;
+use super::history::{add_to, keep};
 use super::parallel;
 use crate::domain::household::HouseholdKey;
 use crate::domain::party::CreditorId;
@@ -77,17 +78,14 @@ pub fn period_signals(
             for_each_line(vault, period, file_id, |n, line| {
                 match SealedLine::decode(n, line)? {
                     SealedLine::Record(n, record) => {
-                        if let Some(b) = &mut index {
-                            let r = &record;
-                            HouseholdKey::record_text_into(&mut household, r);
+                        if index.is_some() {
+                            HouseholdKey::record_text_into(&mut household, &record);
                             let key = KeyLine::Record {
-                                referentie: &r.referentie,
+                                referentie: &record.referentie,
                                 household: &household,
-                                bedrag: r.bedrag,
+                                bedrag: record.bedrag,
                             };
-                            if !b.push(key) {
-                                index = None;
-                            }
+                            add_to(&mut index, key);
                         }
                         let input = Input {
                             signal_id: signal_id(file_id, n),
@@ -97,16 +95,14 @@ pub fn period_signals(
                         current.insert(input.record.referentie.clone(), input);
                     }
                     SealedLine::Withdrawn(_, referentie) => {
-                        if index.as_mut().is_some_and(|b| !b.push(KeyLine::Withdrawn(&referentie))) {
-                            index = None;
-                        }
+                        add_to(&mut index, KeyLine::Withdrawn(&referentie));
                         current.remove(&referentie);
                     }
                 }
                 Ok(())
             })?;
             if let Some(index) = index {
-                super::history::keep(vault, period, file_id, index);
+                keep(vault, period, file_id, index);
             }
         }
         let mut signals: Vec<Input> = current.into_values().collect();

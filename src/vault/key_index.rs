@@ -44,8 +44,7 @@ pub enum KeyLine<'a> {
 #[error("key index damaged or of another format at byte {0}")]
 pub struct IndexError(pub usize);
 
-/// Builds an index in memory, entry by entry.
-#[derive(Default)]
+/// Builds an index in memory, entry by entry (always behind its format line).
 pub struct IndexBuilder {
     buf: Vec<u8>,
 }
@@ -84,6 +83,13 @@ impl IndexBuilder {
     /// The plaintext of the index.
     pub fn finish(self) -> Vec<u8> {
         self.buf
+    }
+}
+
+impl Default for IndexBuilder {
+    /// An empty index (its format line only).
+    fn default() -> IndexBuilder {
+        IndexBuilder::new()
     }
 }
 

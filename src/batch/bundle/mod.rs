@@ -212,8 +212,13 @@ pub const SYNCS_IN_FLIGHT: usize = 16;
 /// Makes files durable (fsync), many at a time: one at a time, each waits out the disk's
 /// latency, and a batch stages two or three files per municipality.
 pub fn sync_files(paths: &[PathBuf]) -> io::Result<()> {
-    let results = super::parallel::map_on(SYNCS_IN_FLIGHT, paths, |p| std::fs::File::open(p)?.sync_all());
+    let results = super::parallel::map_on(SYNCS_IN_FLIGHT, paths, |p| sync_file(p));
     results.into_iter().collect()
+}
+
+/// Makes one file (or folder) durable.
+pub fn sync_file(path: &Path) -> io::Result<()> {
+    std::fs::File::open(path)?.sync_all()
 }
 
 /// Encrypts what `write` writes to the recipients into `path` (streamed: the plaintext is
