@@ -11,7 +11,7 @@ mod persons;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use sha2::{Digest, Sha256};
 
@@ -104,14 +104,28 @@ const HOUSEHOLD_ID_TAG: &[u8] = b"meldpunt/household-id/v1";
 /// The household id of `key` in `period`: `H-` + the first 16 hex chars of
 /// SHA-256(tag ‖ 0x00 ‖ period ‖ 0x00 ‖ key).
 pub fn household_id(period: Period, key: &HouseholdKey) -> String {
+    household_id_with(&period_tag(period), key)
+}
+
+/// What [`household_id`] hashes before the key: the tag, the period, their separators.
+fn period_tag(period: Period) -> Vec<u8> {
+    let mut tag = HOUSEHOLD_ID_TAG.to_vec();
+    tag.push(0);
+    tag.extend_from_slice(period.to_string().as_bytes());
+    tag.push(0);
+    tag
+}
+
+/// [`household_id`] with the period's part made once ([`period_tag`]).
+fn household_id_with(period_tag: &[u8], key: &HouseholdKey) -> String {
     let mut h = Sha256::new();
-    h.update(HOUSEHOLD_ID_TAG);
-    h.update([0]);
-    h.update(period.to_string().as_bytes());
-    h.update([0]);
+    h.update(period_tag);
     h.update(key.as_str().as_bytes());
     let digest = h.finalize();
-    format!("H-{}", hex::encode(&digest[..8]))
+    let mut id = String::with_capacity(18);
+    id.push_str("H-");
+    id.push_str(&hex::encode(&digest[..8]));
+    id
 }
 
 /// Months since year 0 (for distances between periods).
@@ -143,13 +157,14 @@ pub fn classify_with(period: Period, signals: Vec<Input>, history: &History) -> 
         let part = ranges.partition_point(|bound| bound.as_str() <= s.record.postcode.as_str());
         parts[part].push(s);
     }
+    let tag = period_tag(period);
     let classified = parallel::map_owned(parts, |part| {
         let mut groups: BTreeMap<HouseholdKey, Vec<Input>> = BTreeMap::new();
         for s in part {
             // Most households have one or two signals: no room for four on the first.
             groups.entry(HouseholdKey::of(&s.record)).or_insert_with(|| Vec::with_capacity(1)).push(s);
         }
-        groups.into_iter().map(|(key, inputs)| household(period, key, inputs, history)).collect::<Vec<_>>()
+        groups.into_iter().map(|(key, inputs)| household(&tag, key, inputs, history)).collect::<Vec<_>>()
     });
     let mut households = Vec::with_capacity(classified.iter().map(Vec::len).sum());
     for part in classified {
@@ -178,12 +193,14 @@ fn postcode_ranges(signals: &[Input], parts: usize) -> Vec<String> {
 }
 
 /// One household of the period with its signals, classified.
-fn household(period: Period, key: HouseholdKey, mut inputs: Vec<Input>, history: &History) -> Household {
+fn household(period_tag: &[u8], key: HouseholdKey, mut inputs: Vec<Input>, history: &History) -> Household {
     inputs.sort_by(|a, b| {
         (&a.creditor, a.referentie(), &a.signal_id).cmp(&(&b.creditor, b.referentie(), &b.signal_id))
     });
-    let pairs: HashSet<_> = inputs.iter().map(|s| (&s.creditor, s.record.soort)).collect();
-    let meervoudig = pairs.len() >= 2;
+    // Two distinct (creditor, soort) pairs exist exactly when some pair differs from the first.
+    let first = &inputs[0];
+    let meervoudig =
+        inputs.iter().any(|s| s.creditor != first.creditor || s.record.soort != first.record.soort);
     let total = Cents(inputs.iter().fold(0u64, |t, s| t.saturating_add(s.record.bedrag.0)));
     let keys: Vec<PersonKey> = inputs.iter().map(|s| PersonKey::of(&s.record)).collect();
     let (persons, person_of) = persons::group(&keys);
@@ -198,7 +215,7 @@ fn household(period: Period, key: HouseholdKey, mut inputs: Vec<Input>, history:
         })
         .collect();
     Household {
-        id: household_id(period, &key),
+        id: household_id_with(period_tag, &key),
         opeenvolgend: history.opeenvolgend(&key),
         key,
         meervoudig,

@@ -122,15 +122,16 @@ fn read_unit<'w>(
     let mut text = String::with_capacity(64);
     for file_id in &unit.files {
         match vault.read_index(unit.period, file_id) {
-            // Checked whole before any of it counts.
-            Ok(Some(bytes)) if key_index::for_each(&bytes, |_| {}).is_ok() => {
-                key_index::for_each(&bytes, &mut apply).expect("checked above");
-                continue;
-            }
-            Ok(None) => {}
-            Ok(Some(_)) => {
+            Ok(Some(bytes)) => {
+                // Read whole (and so checked) before any of it counts.
+                let mut lines = Vec::with_capacity(bytes.len() / 32);
+                if key_index::for_each(&bytes, |line| lines.push(line)).is_ok() {
+                    lines.into_iter().for_each(&mut apply);
+                    continue;
+                }
                 tracing::debug!(file_id, "key index of another format or damaged; reading the file")
             }
+            Ok(None) => {}
             Err(e) => tracing::debug!(file_id, error = %e, "key index unreadable; reading the file"),
         }
         let mut index = keep_index.then(IndexBuilder::new);

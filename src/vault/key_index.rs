@@ -94,7 +94,7 @@ impl Default for IndexBuilder {
 }
 
 /// Calls `f` with each entry of the index plaintext `bytes`, in order.
-pub fn for_each(bytes: &[u8], mut f: impl FnMut(KeyLine<'_>)) -> Result<(), IndexError> {
+pub fn for_each<'b>(bytes: &'b [u8], mut f: impl FnMut(KeyLine<'b>)) -> Result<(), IndexError> {
     let mut rest = bytes.strip_prefix(FORMAT).ok_or(IndexError(0))?;
     let at = |rest: &[u8]| bytes.len() - rest.len();
     while let Some((&tag, after)) = rest.split_first() {
