@@ -5,10 +5,11 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::bundle;
 use super::classify::Household;
 use super::report::Entry;
+use super::{bundle, parallel};
 use crate::config::Municipality;
 use crate::domain::party::MunicipalityCode;
 use crate::layout::Layout;
@@ -31,44 +32,76 @@ fn abort_hook() -> Option<usize> {
     std::env::var("MELDPUNT_TEST_ABORT_BATCH_AFTER").ok()?.parse().ok()
 }
 
-/// Renames the staged files (durable already) of each municipality into its pickup folder:
-/// every municipality's bundle files, then, once those renames are durable, the manifests
-/// (always the last name of each list). A municipality whose manifest of this version is
-/// already there got its complete bundle in an interrupted run and is left as it is.
-pub fn into_pickups(
-    layout: &Layout,
-    staging: &Path,
-    staged: &[(MunicipalityCode, Vec<String>)],
-) -> io::Result<()> {
-    let abort_after = abort_hook();
-    let mut moved = 0usize;
-    let mut rename = |from: &Path, to: &Path| -> io::Result<()> {
-        std::fs::rename(from, to)?;
-        moved += 1;
-        if abort_after == Some(moved) {
+/// Moving one run's staged files (durable already) into the pickup folders: each
+/// municipality's bundle files as soon as they are durable ([`Pickups::bundles`], from any
+/// thread), then, once all those renames are durable, the manifests ([`Pickups::manifests`]).
+/// A municipality whose manifest of this version is already there got its complete bundle
+/// in an interrupted run and is left as it is.
+pub struct Pickups<'a> {
+    layout: &'a Layout,
+    staging: &'a Path,
+    abort_after: Option<usize>,
+    moved: AtomicUsize,
+}
+
+impl<'a> Pickups<'a> {
+    /// Delivery from `staging` to the pickup folders of `municipalities`, which are made
+    /// here if they are missing.
+    pub fn new<'m>(
+        layout: &'a Layout,
+        staging: &'a Path,
+        municipalities: impl IntoIterator<Item = &'m MunicipalityCode>,
+    ) -> io::Result<Pickups<'a>> {
+        for code in municipalities {
+            fsutil::create_private_dir(&layout.pickup(code.as_str()))?;
+        }
+        Ok(Pickups { layout, staging, abort_after: abort_hook(), moved: AtomicUsize::new(0) })
+    }
+
+    fn rename(&self, name: &str, pickup: &Path) -> io::Result<()> {
+        std::fs::rename(self.staging.join(name), pickup.join(name))?;
+        let moved = self.moved.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.abort_after == Some(moved) {
             std::process::abort();
         }
         Ok(())
-    };
-    let mut todo = Vec::with_capacity(staged.len());
-    for (code, names) in staged {
-        let pickup = layout.pickup(code.as_str());
-        fsutil::create_private_dir(&pickup)?;
-        let Some((manifest, files)) = names.split_last() else { continue };
+    }
+
+    /// Renames the staged bundle files of `code` (all of `names` but the last, its manifest)
+    /// into its pickup folder and makes the renames durable.
+    pub fn bundles(&self, code: &MunicipalityCode, names: &[String]) -> io::Result<()> {
+        let Some((manifest, files)) = names.split_last() else { return Ok(()) };
+        if files.is_empty() {
+            return Ok(());
+        }
+        let pickup = self.layout.pickup(code.as_str());
         if pickup.join(manifest).exists() {
-            continue;
+            return Ok(());
         }
         for name in files {
-            rename(&staging.join(name), &pickup.join(name))?;
+            self.rename(name, &pickup)?;
         }
-        todo.push((pickup, manifest));
+        fsutil::sync_dir(&pickup)
     }
-    let folders: Vec<_> = todo.iter().map(|(pickup, _)| pickup.clone()).collect();
-    bundle::sync_files(&folders)?;
-    for (pickup, manifest) in &todo {
-        rename(&staging.join(manifest), &pickup.join(manifest))?;
+
+    /// Renames each municipality's staged manifest (the last of its names) into its pickup
+    /// folder, unless one is there, and makes the renames durable. Call it only once every
+    /// municipality's [`Pickups::bundles`] has returned.
+    pub fn manifests(&self, staged: &[(MunicipalityCode, Vec<String>)]) -> io::Result<()> {
+        let mut folders = Vec::with_capacity(staged.len());
+        for (code, names) in staged {
+            let pickup = self.layout.pickup(code.as_str());
+            let Some(manifest) = names.last() else { continue };
+            if pickup.join(manifest).exists() {
+                continue;
+            }
+            self.rename(manifest, &pickup)?;
+            folders.push(pickup);
+        }
+        // Many at a time: one at a time, each waits out the disk's latency.
+        let synced = parallel::map_on(bundle::SYNCS_IN_FLIGHT, &folders, |dir| fsutil::sync_dir(dir));
+        synced.into_iter().collect()
     }
-    bundle::sync_files(&folders)
 }
 
 /// Every delivered signal with its municipality, creditor and referentie (for feedback

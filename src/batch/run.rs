@@ -1,18 +1,18 @@
 //! Running one period's batch: read, route, classify, stage bundles, deliver, report, record.
 //!
 //! Crash safety: everything is first written to `batch/staging/<period>-v<n>/` (invisible to
-//! municipalities); only then are files renamed into the pickup folders, bundles before their
-//! manifest, and the run recorded as delivered. A run interrupted at any point leaves the
-//! version `running`; the next run of that period redoes the same version from the sealed
-//! input, which gives the same plaintext bundles (deterministic order and ids), and replaces
-//! whatever of it had already been renamed into place.
+//! municipalities) and made durable; only then are files renamed into the pickup folders, all
+//! bundle files before any manifest, and the run recorded as delivered. A run interrupted at
+//! any point leaves the version `running`; the next run of that period redoes the same
+//! version from the sealed input, which gives the same plaintext bundles (deterministic order
+//! and ids), and replaces whatever of it had already been renamed into place (except the
+//! bundles of a municipality whose manifest is there: those were complete).
 //!
 //! A version can be limited to some municipalities (`state::erasure::scope`): an erasure
 //! re-issues the bundles it changed that way, and a redo of that version keeps the limit.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
-use std::path::PathBuf;
 
 use jiff::{Timestamp, ToSpan};
 use serde_json::json;
@@ -301,11 +301,18 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     phases.done("group");
     summary.not_delivered = if scope.is_some() { 0 } else { reports.not_delivered() };
     // Stage each municipality's bundles, municipalities side by side (serialisation,
-    // encryption and hashing), each file made durable in the background as soon as it is
-    // written. Meanwhile one more thread records the delivered signals (what feedback will
-    // refer to) and renders the creditors' reports: the run counts as delivered only once
-    // its bundles are in place and it is marked so (a crash in between redoes the same
-    // version, and recording again replaces the same rows).
+    // encryption and hashing). In the background its files are made durable as soon as they
+    // are written and its bundle files then renamed into its pickup folder; its manifest
+    // follows only once every municipality's bundle files are there. Meanwhile one more
+    // thread records the delivered signals (what feedback will refer to) and renders the
+    // creditors' reports: the run counts as delivered only once its manifests are in place
+    // and it is marked so (a crash in between redoes the same version, and recording again
+    // replaces the same rows).
+    let pickups = deliver::Pickups::new(
+        cx.layout,
+        &staging,
+        households_of.iter().filter(|_| !opts.dry_run).map(|(m, _)| &m.code),
+    )?;
     let (staged_bundles, side, synced) = std::thread::scope(|s| {
         let side = s.spawn(|| -> Result<Option<Rendered>, RunError> {
             if opts.dry_run {
@@ -331,15 +338,21 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         });
         let (staged, synced) = parallel::alongside(
             bundle::SYNCS_IN_FLIGHT,
-            |path: PathBuf| if opts.dry_run { Ok(()) } else { bundle::sync_file(&path) },
+            |(code, names, files): (&MunicipalityCode, Vec<String>, Vec<File>)| {
+                if opts.dry_run {
+                    return Ok(());
+                }
+                for file in files {
+                    file.sync_all()?;
+                }
+                pickups.bundles(code, &names)
+            },
             |synced| {
                 parallel::map(&households_of, |(m, households)| {
                     let rows = rows(cx.config, m, households, p, reageer);
-                    let (names, manifest) = bundle::stage(&staging, m, p, version, &rows, reageer, &now)?;
-                    for name in &names {
-                        let _ = synced.send(staging.join(name));
-                    }
-                    Ok::<_, std::io::Error>((names, manifest))
+                    let staged = bundle::stage(&staging, m, p, version, &rows, reageer, &now)?;
+                    let _ = synced.send((&m.code, staged.names.clone(), staged.files));
+                    Ok::<_, std::io::Error>((staged.names, staged.manifest))
                 })
             },
         );
@@ -369,7 +382,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     if let Err(e) = std::thread::Builder::new().name("batch-free".into()).spawn(move || drop(households)) {
         tracing::debug!(error = %e, "no thread to free the households on; freed when the run ends");
     }
-    deliver::into_pickups(cx.layout, &staging, &staged)?;
+    pickups.manifests(&staged)?;
     phases.done("deliver");
     if let Some(rendered) = &rendered {
         rendered.write(cx.layout)?;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::str::FromStr;
 
 use serde::Serialize;
@@ -147,9 +147,18 @@ pub fn base_name(m: &MunicipalityCode, period: Period, version: u32) -> String {
     format!("{m}_{period}_v{version}")
 }
 
+/// What [`stage`] wrote for one municipality.
+pub struct Staged {
+    /// The file names, the manifest last.
+    pub names: Vec<String>,
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The files, still open and not yet durable (in the order of `names`): sync them
+    /// ([`std::fs::File::sync_all`]) before they are delivered.
+    pub files: Vec<std::fs::File>,
+}
+
 /// Writes the bundle files and the manifest of `m` into `staging` (nothing is delivered yet).
-/// Returns the file names (the manifest last) and the manifest. The files are not durable
-/// yet: [`sync_files`] them before they are delivered.
 pub fn stage(
     staging: &Path,
     m: &Municipality,
@@ -158,10 +167,11 @@ pub fn stage(
     rows: &[Row<'_>],
     reageer_voor: jiff::civil::Date,
     now: &str,
-) -> io::Result<(Vec<String>, Manifest)> {
+) -> io::Result<Staged> {
     let base = base_name(&m.code, period, version);
     let mut files = Vec::new();
     let mut names = Vec::new();
+    let mut open = Vec::new();
     let counts = Counts::of(rows);
     if !rows.is_empty() {
         for format in &m.formats {
@@ -170,15 +180,17 @@ pub fn stage(
                 BundleFormat::Json => "signalen.json",
             };
             let name = format!("{base}_{suffix}.age");
-            let entry = encrypt_to(&staging.join(&name), &name, &m.age_recipients, |out| match format {
-                BundleFormat::Csv => csv::write(out, rows),
-                BundleFormat::Json => {
-                    let head = json::Head { period, municipality: &m.code, version, reageer_voor };
-                    json::write(out, rows, &head)
-                }
-            })?;
+            let (entry, file) =
+                encrypt_to(&staging.join(&name), &name, &m.age_recipients, |out| match format {
+                    BundleFormat::Csv => csv::write(out, rows),
+                    BundleFormat::Json => {
+                        let head = json::Head { period, municipality: &m.code, version, reageer_voor };
+                        json::write(out, rows, &head)
+                    }
+                })?;
             files.push(entry);
             names.push(name);
+            open.push(file);
         }
     }
     let manifest = Manifest {
@@ -194,7 +206,7 @@ pub fn stage(
     let mut text = serde_json::to_vec_pretty(&manifest).expect("in memory");
     text.push(b'\n');
     // Staging is private and emptied by the next run after a crash, so no temporary name is
-    // needed here; the data is fsynced (sync_files) before delivery renames it into pickup.
+    // needed here; the data is made durable before delivery renames it into pickup.
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
@@ -203,32 +215,22 @@ pub fn stage(
         .open(staging.join(&name))?;
     file.write_all(&text)?;
     names.push(name);
-    Ok((names, manifest))
+    open.push(file);
+    Ok(Staged { names, manifest, files: open })
 }
 
-/// How many fsyncs [`sync_files`] keeps in flight.
+/// How many fsyncs the batch keeps in flight: one at a time, each waits out the disk's
+/// latency, and a batch stages two or three files per municipality.
 pub const SYNCS_IN_FLIGHT: usize = 16;
 
-/// Makes files durable (fsync), many at a time: one at a time, each waits out the disk's
-/// latency, and a batch stages two or three files per municipality.
-pub fn sync_files(paths: &[PathBuf]) -> io::Result<()> {
-    let results = super::parallel::map_on(SYNCS_IN_FLIGHT, paths, |p| sync_file(p));
-    results.into_iter().collect()
-}
-
-/// Makes one file (or folder) durable.
-pub fn sync_file(path: &Path) -> io::Result<()> {
-    std::fs::File::open(path)?.sync_all()
-}
-
 /// Encrypts what `write` writes to the recipients into `path` (streamed: the plaintext is
-/// never whole in memory; not fsynced, see [`sync_files`]) and describes it.
+/// never whole in memory; not fsynced) and describes it. Returns the file still open.
 fn encrypt_to(
     path: &Path,
     name: &str,
     recipients: &[String],
     write: impl FnOnce(&mut PlainWriter<'_>) -> io::Result<()>,
-) -> io::Result<FileEntry> {
+) -> io::Result<(FileEntry, std::fs::File)> {
     let parsed: Vec<age::x25519::Recipient> = recipients
         .iter()
         .map(|r| age::x25519::Recipient::from_str(r).map_err(|e| io::Error::other(e.to_string())))
@@ -243,14 +245,16 @@ fn encrypt_to(
     let plain = plain.into_inner().map_err(io::IntoInnerError::into_error)?;
     let (plaintext_bytes, plaintext_sha256) = (plain.bytes, hex::encode(plain.hasher.finalize()));
     plain.inner.finish()?;
-    cipher.inner.flush()?;
-    Ok(FileEntry {
+    let HashingWriter { inner, hasher, bytes } = cipher;
+    let file = inner.into_inner().map_err(io::IntoInnerError::into_error)?;
+    let entry = FileEntry {
         name: name.to_owned(),
-        bytes: cipher.bytes,
-        sha256: hex::encode(cipher.hasher.finalize()),
+        bytes,
+        sha256: hex::encode(hasher.finalize()),
         plaintext_bytes,
         plaintext_sha256,
-    })
+    };
+    Ok((entry, file))
 }
 
 /// Where a bundle's plaintext goes: buffered, hashed, encrypted, hashed again (ciphertext),
