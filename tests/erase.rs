@@ -247,7 +247,9 @@ fn erase_removes_a_person_everywhere_reissues_unpicked_bundles_and_survives_a_ki
     assert!(
         events
             .iter()
-            .all(|e| !e.object.to_string().contains("3311") && !e.object.to_string().contains("Jansen"))
+            // The postcode as written (a bare "3311" also turns up in hex digests now and then).
+            .map(|e| e.object.to_string().to_lowercase())
+            .all(|o| !o.contains("3311ab") && !o.contains("3311 ab") && !o.contains("jansen"))
     );
     let o = meldpunt(&s, &selector, &[]);
     assert!(o.status.success() && text(&o).contains("erased: 0 record(s)"), "{}", text(&o));
