@@ -2,7 +2,6 @@
 //! first, the manifests once those renames are durable), and what feedback routing and the
 //! creditors' reports need to know of the delivered signals.
 
-use std::collections::HashMap;
 use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -126,20 +125,18 @@ pub fn delivered_signals<'h>(households_of: &'h HouseholdsOf<'_>) -> Vec<Deliver
     out
 }
 
-/// The report entries of the delivered signals, per creditor.
-pub fn delivered_entries<'h>(households_of: &'h HouseholdsOf<'_>) -> HashMap<&'h str, Vec<Entry<'h>>> {
-    let mut by: HashMap<&str, Vec<Entry<'h>>> = HashMap::new();
+/// The report entries of `creditor`'s delivered signals. Asked for one creditor at a time,
+/// so that only one creditor's entries are held at once (at national scale all of them
+/// together are ~80 MB more at the batch's peak).
+pub fn delivered_entries<'h>(households_of: &'h HouseholdsOf<'_>, creditor: &str) -> Vec<Entry<'h>> {
+    let mut out = Vec::new();
     for (m, households) in households_of {
         for h in households.iter().filter(|h| !left_out(m, h)) {
-            for sig in &h.signals {
+            for sig in h.signals.iter().filter(|s| s.input.creditor.as_str() == creditor) {
                 let input = &sig.input;
-                by.entry(input.creditor.as_str()).or_default().push(Entry::delivered(
-                    &input.record.referentie,
-                    &input.signal_id,
-                    m.code.as_str(),
-                ));
+                out.push(Entry::delivered(&input.record.referentie, &input.signal_id, m.code.as_str()));
             }
         }
     }
-    by
+    out
 }

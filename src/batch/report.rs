@@ -3,7 +3,10 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io;
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -135,15 +138,18 @@ impl Reports {
         self.by_creditor.values().flatten().filter(|e| !e.delivered).count()
     }
 
-    /// Each creditor's report as it will be written, its entries completed with
-    /// `delivered(creditor)`: built while the bundles are staged, written after delivery.
-    pub fn render<'h>(
+    /// Writes each creditor's report, its entries completed with `delivered(creditor)`, into
+    /// `dir` (streamed, durable, not yet visible to anyone): built while the bundles are
+    /// staged, published into the receipts folders after delivery ([`StagedReports::publish`]).
+    pub fn stage<'h>(
         self,
+        dir: &Path,
         period: Period,
         version: u32,
         mut delivered: impl FnMut(&str) -> Vec<Entry<'h>>,
-    ) -> Rendered {
-        let mut files = Vec::with_capacity(self.by_creditor.len());
+    ) -> io::Result<StagedReports> {
+        fsutil::create_private_dir(dir)?;
+        let mut creditors = Vec::with_capacity(self.by_creditor.len());
         for (creditor, kept) in self.by_creditor {
             let mut entries: Vec<Entry<'h>> = kept;
             entries.extend(delivered(&creditor));
@@ -156,32 +162,42 @@ impl Reports {
                 not_delivered: entries.len() - delivered,
                 signals: &entries,
             };
-            let mut text = serde_json::to_vec_pretty(&doc).expect("in memory");
-            text.push(b'\n');
-            files.push((creditor, text));
+            let file = File::options()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o640)
+                .open(dir.join(format!("{creditor}.json")))?;
+            let mut out = io::BufWriter::with_capacity(1 << 16, file);
+            serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::other)?;
+            out.write_all(b"\n")?;
+            out.into_inner().map_err(io::IntoInnerError::into_error)?.sync_all()?;
+            creditors.push(creditor);
         }
-        Rendered { name: file_name(period, version), files }
+        Ok(StagedReports { dir: dir.to_owned(), name: file_name(period, version), creditors })
     }
 }
 
-/// The reports of one batch, ready to be written.
-pub struct Rendered {
+/// The reports of one batch, written and durable in a staging folder.
+pub struct StagedReports {
+    dir: PathBuf,
     name: String,
-    files: Vec<(String, Vec<u8>)>,
+    creditors: Vec<String>,
 }
 
-impl Rendered {
-    /// Writes each creditor's report into its receipts folder (atomically; all creditors at
-    /// once, since each write waits for its fsyncs); how many.
-    pub fn write(&self, layout: &Layout) -> io::Result<usize> {
-        let written =
-            super::parallel::map_on(super::bundle::SYNCS_IN_FLIGHT, &self.files, |(creditor, text)| {
-                let dir = layout.receipts(creditor);
-                fsutil::create_private_dir(&dir)?;
-                fsutil::write_atomic(&dir.join(&self.name), text, false)
+impl StagedReports {
+    /// Moves each creditor's report into its receipts folder (durably; all creditors at once,
+    /// since each waits for its folder's fsync); how many.
+    pub fn publish(&self, layout: &Layout) -> io::Result<usize> {
+        let published =
+            super::parallel::map_on(super::bundle::SYNCS_IN_FLIGHT, &self.creditors, |creditor| {
+                let receipts = layout.receipts(creditor);
+                fsutil::create_private_dir(&receipts)?;
+                std::fs::rename(self.dir.join(format!("{creditor}.json")), receipts.join(&self.name))?;
+                fsutil::sync_dir(&receipts)
             });
-        written.into_iter().collect::<io::Result<()>>()?;
-        Ok(self.files.len())
+        published.into_iter().collect::<io::Result<()>>()?;
+        Ok(self.creditors.len())
     }
 }
 
@@ -255,17 +271,23 @@ mod tests {
         r.add("C1", Entry::not_delivered("R-2", "S-2", None, NotDelivered::Unroutable));
         let delivered =
             |referentie: &'static str, id: &'static str| Entry::delivered(referentie, id, "GM0363");
-        r.render("2026-10".parse().unwrap(), 1, |_| vec![delivered("R-1", "S-1"), delivered("R-3", "S-3")])
-            .write(&layout)
-            .unwrap();
+        r.stage(&dir.path().join("staging"), "2026-10".parse().unwrap(), 1, |_| {
+            vec![delivered("R-1", "S-1"), delivered("R-3", "S-3")]
+        })
+        .unwrap()
+        .publish(&layout)
+        .unwrap();
         let path = layout.receipts("C1").join("batch_2026-10.json");
         let mut expected = Reports::default();
         expected.add("C1", Entry::not_delivered("R-2", "S-2", None, NotDelivered::Unroutable));
         let other = tempfile::tempdir().unwrap();
         let other_layout = Layout::new(other.path());
         expected
-            .render("2026-10".parse().unwrap(), 1, |_| vec![delivered("R-3", "S-3")])
-            .write(&other_layout)
+            .stage(&other.path().join("staging"), "2026-10".parse().unwrap(), 1, |_| {
+                vec![delivered("R-3", "S-3")]
+            })
+            .unwrap()
+            .publish(&other_layout)
             .unwrap();
         assert_eq!(remove_signals(&path, |id| id == "S-1").unwrap(), 1);
         // Byte for byte what a run without that signal would have written.

@@ -19,7 +19,7 @@ use serde_json::json;
 
 use super::bundle::{self, Counts, Row};
 use super::classify::{self, Input};
-use super::report::{Entry, NotDelivered, Rendered, Reports};
+use super::report::{Entry, NotDelivered, Reports, StagedReports};
 use super::routing::RoutingTable;
 use super::{deliver, history, parallel, signals};
 use crate::audit::{Audit, Event, Outcome};
@@ -304,17 +304,17 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // encryption and hashing). In the background its files are made durable as soon as they
     // are written and its bundle files then renamed into its pickup folder; its manifest
     // follows only once every municipality's bundle files are there. Meanwhile one more
-    // thread records the delivered signals (what feedback will refer to) and renders the
-    // creditors' reports: the run counts as delivered only once its manifests are in place
-    // and it is marked so (a crash in between redoes the same version, and recording again
-    // replaces the same rows).
+    // thread records the delivered signals (what feedback will refer to) and writes the
+    // creditors' reports into staging (published after delivery): the run counts as delivered
+    // only once its manifests are in place and it is marked so (a crash in between redoes the
+    // same version, and recording again replaces the same rows).
     let pickups = deliver::Pickups::new(
         cx.layout,
         &staging,
         households_of.iter().filter(|_| !opts.dry_run).map(|(m, _)| &m.code),
     )?;
     let (staged_bundles, side, synced) = std::thread::scope(|s| {
-        let side = s.spawn(|| -> Result<Option<Rendered>, RunError> {
+        let side = s.spawn(|| -> Result<Option<StagedReports>, RunError> {
             if opts.dry_run {
                 return Ok(None);
             }
@@ -333,8 +333,10 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
             if scope.is_some() {
                 return Ok(None);
             }
-            let mut entries = deliver::delivered_entries(&households_of);
-            Ok(Some(reports.render(p, version, |c| entries.remove(c).unwrap_or_default())))
+            let reports = reports.stage(&staging.join("reports"), p, version, |c| {
+                deliver::delivered_entries(&households_of, c)
+            })?;
+            Ok(Some(reports))
         });
         let (staged, synced) = parallel::alongside(
             bundle::SYNCS_IN_FLIGHT,
@@ -369,7 +371,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         summary.municipalities.push((m.code.clone(), m.name.clone(), manifest.counts));
         staged.push((m.code.clone(), names));
     }
-    let rendered = side?;
+    let reports = side?;
     synced?;
     phases.done("stage, record");
     if opts.dry_run {
@@ -384,8 +386,8 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     }
     pickups.manifests(&staged)?;
     phases.done("deliver");
-    if let Some(rendered) = &rendered {
-        rendered.write(cx.layout)?;
+    if let Some(reports) = &reports {
+        reports.publish(cx.layout)?;
     }
     phases.done("reports");
     let counts: Vec<_> = summary
