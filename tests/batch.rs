@@ -297,3 +297,41 @@ fn households_under_the_threshold_are_flagged_or_left_out_as_each_municipality_w
     );
     assert!(entries.iter().filter(|e| e["gemeente"] == "GM0642").all(|e| e["delivered"] == true));
 }
+
+#[test]
+fn status_shows_the_periods_their_batch_and_the_bundles_waiting_for_pickup() {
+    let (mut s, p) = installation();
+    s.kill();
+    let row = |out: &str, period: Period| -> Vec<String> {
+        let line =
+            out.lines().find(|l| l.starts_with(&period.to_string())).unwrap_or_else(|| panic!("{out}"));
+        line.split_whitespace().map(str::to_owned).collect()
+    };
+    let o = meldpunt(&s, &["status"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let before = String::from_utf8(o.stdout).unwrap();
+    assert!(before.contains(&format!("files received now belong to {p}")), "{before}");
+    assert!(before.contains("no period delivered yet"), "{before}");
+    // This month: three creditors' files over SFTP; last month: one backfilled file.
+    assert_eq!(row(&before, p)[1..4], ["3", "3", "-"], "{before}");
+    assert_eq!(row(&before, p.prev())[1..4], ["1", "1", "-"], "{before}");
+    assert!(before.contains("every bundle file in the pickup folders has been picked up"), "{before}");
+
+    let o = meldpunt(&s, &["batch", "run", "--period", &p.to_string()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let after = String::from_utf8(meldpunt(&s, &["status"]).stdout).unwrap();
+    assert!(after.contains(&format!("last delivered period: {p}")), "{after}");
+    assert_eq!(row(&after, p)[3..5], ["v1", "delivered"], "{after}");
+    assert!(after.contains("2 of 2 municipalities have bundle files not picked up"), "{after}");
+    // Ids, codes, dates and counts only: nothing of woonstad's records (the same file again).
+    let today = meldpunt::domain::period::local_date(jiff::Timestamp::now());
+    let file = sample("W", "woninghuur", 25, 20, today);
+    let mut rows = csv::ReaderBuilder::new().delimiter(b';').from_reader(&file[..]);
+    for r in rows.records() {
+        let r = r.unwrap();
+        // referentie, achternaam, straatnaam, postcode
+        for field in [0, 5, 7, 11].into_iter().map(|i| &r[i]).filter(|f| f.len() >= 4) {
+            assert!(!after.contains(field), "{field} in {after}");
+        }
+    }
+}

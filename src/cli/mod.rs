@@ -16,6 +16,7 @@ pub mod routing;
 pub mod sample;
 pub mod serve;
 pub mod shred;
+pub mod status;
 
 /// Default configuration path.
 pub const DEFAULT_CONFIG: &str = "/etc/meldpunt/meldpunt.toml";
@@ -63,6 +64,9 @@ pub enum Command {
     Audit(audit::Args),
     /// Keys: `keys audit-pub` prints the public key that verifies the audit log.
     Keys(keys::Args),
+    /// Where the installation stands: the open period, the batch schedule, periods held, bundles
+    /// waiting for pickup.
+    Status(status::Args),
     /// Run the whole flow on fictitious data in a scratch folder and show what happened.
     Demo(demo::Args),
     /// Write a fictitious, valid signal CSV (for trying things and benchmarks).
@@ -83,6 +87,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Erase(a) => erase::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Keys(a) => keys::run(a),
+        Command::Status(a) => status::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Sample(a) => sample::run(a),
     }
