@@ -122,10 +122,7 @@ fn household_id_with(period_tag: &[u8], key: &HouseholdKey) -> String {
     h.update(period_tag);
     h.update(key.as_str().as_bytes());
     let digest = h.finalize();
-    let mut id = String::with_capacity(18);
-    id.push_str("H-");
-    id.push_str(&hex::encode(&digest[..8]));
-    id
+    format!("H-{}", hex::encode(&digest[..8]))
 }
 
 /// Months since year 0 (for distances between periods).

@@ -141,7 +141,12 @@ pub fn rows<'a>(
 /// The batch lock file (`batch.lock`, unlocked): whoever reads or changes what a batch reads
 /// or writes (the vault, staging) holds it — batch runs, erasures, the staging sweep.
 pub fn lock_file(layout: &Layout) -> std::io::Result<File> {
-    File::options().create(true).truncate(false).write(true).open(layout.root().join("batch.lock"))
+    File::options().create(true).truncate(false).write(true).open(lock_path(layout))
+}
+
+/// Where [`lock_file`] is.
+pub fn lock_path(layout: &Layout) -> std::path::PathBuf {
+    layout.root().join("batch.lock")
 }
 
 /// Where a signal goes: where it went before (`earlier`, a re-issue), else by the table.

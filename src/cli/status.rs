@@ -65,7 +65,8 @@ pub fn report(config: &Config, layout: &Layout, state: &State, now: Timestamp) -
         config.cutoff.time.strftime("%H:%M:%S")
     )?;
 
-    let periods: BTreeSet<Period> = crate::retention::held_periods(layout, state)?.into_iter().collect();
+    // Oldest first.
+    let periods = crate::retention::held_periods(layout, state)?;
     let conn = state.lock();
     let last_done = batches::last_delivered_period(&conn)?.and_then(|p| p.parse::<Period>().ok());
     let due = schedule::due_periods(now, last_done, &config.batch);
@@ -85,8 +86,10 @@ pub fn report(config: &Config, layout: &Layout, state: &State, now: Timestamp) -
             due.join(", ")
         )?;
     }
-    // Whether a batch holds the lock now, to tell a running batch from an interrupted one.
-    let busy = crate::batch::run::lock_file(layout).map(|f| f.try_lock().is_err()).unwrap_or(false);
+    // Whether a batch holds the lock now, to tell a running batch from an interrupted one
+    // (without the lock file no batch has started, and status makes none).
+    let busy = crate::batch::run::lock_path(layout).exists()
+        && crate::batch::run::lock_file(layout).is_ok_and(|f| f.try_lock().is_err());
 
     writeln!(out)?;
     writeln!(out, "{:<8} {:>6} {:>10}  {:<22} shred from", "period", "files", "creditors", "batch")?;
