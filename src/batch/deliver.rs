@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::classify::Household;
-use super::report::Entry;
 use super::{bundle, parallel};
 use crate::config::Municipality;
 use crate::domain::party::MunicipalityCode;
@@ -122,21 +121,5 @@ pub fn delivered_signals<'h>(households_of: &'h HouseholdsOf<'_>) -> Vec<Deliver
     // In key order: SQLite then walks its primary-key index once instead of reading a page
     // per signal (random ids into a table larger than its page cache).
     out.sort_unstable_by(|a, b| a.signal_id.cmp(b.signal_id));
-    out
-}
-
-/// The report entries of `creditor`'s delivered signals. Asked for one creditor at a time,
-/// so that only one creditor's entries are held at once (at national scale all of them
-/// together are ~80 MB more at the batch's peak).
-pub fn delivered_entries<'h>(households_of: &'h HouseholdsOf<'_>, creditor: &str) -> Vec<Entry<'h>> {
-    let mut out = Vec::new();
-    for (m, households) in households_of {
-        for h in households.iter().filter(|h| !left_out(m, h)) {
-            for sig in h.signals.iter().filter(|s| s.input.creditor.as_str() == creditor) {
-                let input = &sig.input;
-                out.push(Entry::delivered(&input.record.referentie, &input.signal_id, m.code.as_str()));
-            }
-        }
-    }
     out
 }

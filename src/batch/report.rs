@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +13,10 @@ use serde::Serialize;
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
 use crate::layout::Layout;
+use crate::state::exchange::Delivery;
 use crate::vault::fsutil;
+
+mod pretty;
 
 /// Why a signal was not delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -31,6 +34,16 @@ pub enum NotDelivered {
 }
 
 impl NotDelivered {
+    /// The reason as the report shows it (`unroutable`, `no_agreement`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotDelivered::Unroutable => "unroutable",
+            NotDelivered::MunicipalityNotConfigured => "municipality_not_configured",
+            NotDelivered::NoAgreement => "no_agreement",
+            NotDelivered::BelowThreshold => "below_threshold",
+        }
+    }
+
     /// What the creditor can do about it.
     pub fn explain(self) -> &'static str {
         match self {
@@ -110,15 +123,6 @@ pub struct Reports {
     by_creditor: BTreeMap<String, Vec<Entry<'static>>>,
 }
 
-#[derive(Serialize)]
-struct Doc<'a> {
-    period: String,
-    version: u32,
-    delivered: usize,
-    not_delivered: usize,
-    signals: &'a [Entry<'a>],
-}
-
 impl Reports {
     /// Adds an entry for `creditor`.
     pub fn add(&mut self, creditor: &str, entry: Entry<'static>) {
@@ -138,40 +142,61 @@ impl Reports {
         self.by_creditor.values().flatten().filter(|e| !e.delivered).count()
     }
 
-    /// Writes each creditor's report, its entries completed with `delivered(creditor)`, into
-    /// `dir` (streamed, durable, not yet visible to anyone): built while the bundles are
+    /// Writes each creditor's report, its entries completed with its signals in `delivered`,
+    /// into `dir` (streamed, durable, not yet visible to anyone): built while the bundles are
     /// staged, published into the receipts folders after delivery ([`StagedReports::publish`]).
-    pub fn stage<'h>(
+    pub fn stage(
         self,
         dir: &Path,
         period: Period,
         version: u32,
-        mut delivered: impl FnMut(&str) -> Vec<Entry<'h>>,
+        delivered: &[Delivery<'_>],
     ) -> io::Result<StagedReports> {
         fsutil::create_private_dir(dir)?;
+        // The delivered signals by creditor and referentie: each creditor's are then one run,
+        // in the order its report lists them.
+        let mut order: Vec<u32> = (0..delivered.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&delivered[a as usize], &delivered[b as usize]);
+            (a.creditor, a.referentie).cmp(&(b.creditor, b.referentie))
+        });
+        let mut runs =
+            order.chunk_by(|&a, &b| delivered[a as usize].creditor == delivered[b as usize].creditor);
+        let mut run = runs.next();
+        let period_text = period.to_string();
         let mut creditors = Vec::with_capacity(self.by_creditor.len());
         for (creditor, kept) in self.by_creditor {
-            let mut entries: Vec<Entry<'h>> = kept;
-            entries.extend(delivered(&creditor));
+            let mut entries: Vec<Entry<'_>> = kept;
+            // Creditors are in the same order on both sides; one without delivered signals has
+            // no run.
+            while run.is_some_and(|r| delivered[r[0] as usize].creditor < creditor.as_str()) {
+                run = runs.next();
+            }
+            if let Some(r) = run.filter(|r| delivered[r[0] as usize].creditor == creditor.as_str()) {
+                entries.extend(r.iter().map(|&i| {
+                    let d = &delivered[i as usize];
+                    Entry::delivered(d.referentie, d.signal_id, d.municipality)
+                }));
+                run = runs.next();
+            }
+            // A referentie is reported once per creditor (the latest signal of it counts), so
+            // this order is total.
             entries.sort_by(|a, b| a.referentie.cmp(&b.referentie));
             let delivered = entries.iter().filter(|e| e.delivered).count();
-            let doc = Doc {
-                period: period.to_string(),
+            let head = pretty::Head {
+                period: &period_text,
                 version,
                 delivered,
                 not_delivered: entries.len() - delivered,
-                signals: &entries,
             };
-            let file = File::options()
+            let mut file = File::options()
                 .write(true)
                 .create(true)
                 .truncate(true)
                 .mode(0o640)
                 .open(dir.join(format!("{creditor}.json")))?;
-            let mut out = io::BufWriter::with_capacity(1 << 16, file);
-            serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::other)?;
-            out.write_all(b"\n")?;
-            out.into_inner().map_err(io::IntoInnerError::into_error)?.sync_all()?;
+            pretty::write(&mut file, &head, &entries)?;
+            file.sync_all()?;
             creditors.push(creditor);
         }
         Ok(StagedReports { dir: dir.to_owned(), name: file_name(period, version), creditors })
@@ -269,11 +294,18 @@ mod tests {
         let layout = Layout::new(dir.path());
         let mut r = Reports::default();
         r.add("C1", Entry::not_delivered("R-2", "S-2", None, NotDelivered::Unroutable));
-        let delivered =
-            |referentie: &'static str, id: &'static str| Entry::delivered(referentie, id, "GM0363");
-        r.stage(&dir.path().join("staging"), "2026-10".parse().unwrap(), 1, |_| {
-            vec![delivered("R-1", "S-1"), delivered("R-3", "S-3")]
-        })
+        let delivered = |referentie: &'static str, signal_id: &'static str| Delivery {
+            signal_id,
+            municipality: "GM0363",
+            creditor: "C1",
+            referentie,
+        };
+        r.stage(
+            &dir.path().join("staging"),
+            "2026-10".parse().unwrap(),
+            1,
+            &[delivered("R-3", "S-3"), delivered("R-1", "S-1")],
+        )
         .unwrap()
         .publish(&layout)
         .unwrap();
@@ -283,9 +315,7 @@ mod tests {
         let other = tempfile::tempdir().unwrap();
         let other_layout = Layout::new(other.path());
         expected
-            .stage(&other.path().join("staging"), "2026-10".parse().unwrap(), 1, |_| {
-                vec![delivered("R-3", "S-3")]
-            })
+            .stage(&other.path().join("staging"), "2026-10".parse().unwrap(), 1, &[delivered("R-3", "S-3")])
             .unwrap()
             .publish(&other_layout)
             .unwrap();

@@ -198,6 +198,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // Only history that can matter: the households of this period (opeenvolgend) and its
     // (creditor, referentie) pairs (herhaald).
     let wanted = history::Wanted::of(&period_signals);
+    phases.done("wanted");
     // A dry run changes nothing, key indexes included.
     let history =
         history::read(cx.state, cx.vault, p, cx.config.batch.lookback_months, &wanted, !opts.dry_run)?;
@@ -251,6 +252,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // one address and so in one municipality.
     // Households are large and many: each municipality's list is sized before it is filled.
     let households = classify::classify_with(p, deliverable, &history);
+    phases.done("classify only");
     drop(history);
     phases.done("classify");
     let routed: Vec<Option<&MunicipalityCode>> = households
@@ -309,8 +311,8 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // encryption and hashing). In the background its files are made durable as soon as they
     // are written and its bundle files then renamed into its pickup folder; its manifest
     // follows only once every municipality's bundle files are there. Meanwhile one more
-    // thread records the delivered signals (what feedback will refer to) and writes the
-    // creditors' reports into staging (published after delivery): the run counts as delivered
+    // thread records the delivered signals (what feedback will refer to) and another writes
+    // the creditors' reports into staging (published after delivery): the run counts as delivered
     // only once its manifests are in place and it is marked so (a crash in between redoes the
     // same version, and recording again replaces the same rows).
     let pickups = deliver::Pickups::new(
@@ -318,30 +320,38 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         &staging,
         households_of.iter().filter(|_| !opts.dry_run).map(|(m, _)| &m.code),
     )?;
+    // The side threads log when they are done, counted from here (which of them, or the
+    // bundles, took longest).
+    let side_start = std::time::Instant::now();
     let (staged_bundles, side, synced) = std::thread::scope(|s| {
         let side = s.spawn(|| -> Result<Option<StagedReports>, RunError> {
             if opts.dry_run {
                 return Ok(None);
             }
             let delivered = deliver::delivered_signals(&households_of);
-            let period = p.to_string();
-            crate::state::exchange::record_delivered(
-                &mut cx.state.lock(),
-                &period,
-                version,
-                &now,
-                &delivered,
-            )?;
-            drop(delivered);
-            // A re-issue for some municipalities leaves the creditors' reports as they are (an
-            // erasure rewrites them itself).
-            if scope.is_some() {
-                return Ok(None);
-            }
-            let reports = reports.stage(&staging.join("reports"), p, version, |c| {
-                deliver::delivered_entries(&households_of, c)
-            })?;
-            Ok(Some(reports))
+            let delivered = &delivered;
+            let reports_dir = staging.join("reports");
+            std::thread::scope(|s| {
+                // The reports are written while SQLite records (which mostly waits for the
+                // disk). A re-issue for some municipalities leaves the creditors' reports as
+                // they are (an erasure rewrites them itself).
+                let staged = scope
+                    .is_none()
+                    .then(|| s.spawn(move || reports.stage(&reports_dir, p, version, delivered)));
+                crate::state::exchange::record_delivered(
+                    &mut cx.state.lock(),
+                    &p.to_string(),
+                    version,
+                    &now,
+                    delivered,
+                )?;
+                tracing::debug!(ms = side_start.elapsed().as_millis() as u64, "delivered signals recorded");
+                let staged = staged
+                    .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+                    .transpose()?;
+                tracing::debug!(ms = side_start.elapsed().as_millis() as u64, "creditors' reports staged");
+                Ok(staged)
+            })
         });
         let (staged, synced) = parallel::alongside(
             bundle::SYNCS_IN_FLIGHT,

@@ -55,6 +55,11 @@ impl<'w, W: Write + ?Sized> Compact<'w, W> {
         }
     }
 
+    /// JSON text made elsewhere (a whole value, as it is).
+    pub fn raw(&mut self, json: &[u8]) {
+        self.buf.extend_from_slice(json);
+    }
+
     /// A string, escaped as serde_json escapes it.
     pub fn str(&mut self, s: &str) {
         escape_into(&mut self.buf, s);
@@ -171,7 +176,7 @@ fn digits(out: &mut [u8], mut n: u64) {
 }
 
 /// Appends `n` in decimal.
-pub(super) fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
+pub(crate) fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
     let mut text = [0u8; 20];
     let mut i = text.len();
     loop {

@@ -2,9 +2,9 @@
 //! (Allegro, Stratech, Mens Centraal, Suite4) and spreadsheets import it directly. Column names
 //! follow the VNG/DDAS vroegsignalering model where it has one.
 
-use std::fmt;
 use std::io::{self, Write};
 
+use super::per_creditor::PerCreditor;
 use super::{Row, compact, yes_no};
 use crate::domain::signal::Cents;
 
@@ -59,6 +59,10 @@ pub fn write<W: Write + ?Sized>(out: &mut W, rows: &[Row<'_>]) -> io::Result<()>
     }
     l.end()?;
     let mut letter = [0u8; 4];
+    // The last columns are the creditor's (the same on each of its rows) and the file's
+    // (the same on every row): rendered once each.
+    let mut partners = PerCreditor::default();
+    let mut tail: Option<(&Row<'_>, Vec<u8>)> = None;
     for r in rows {
         let s = &r.signal.input.record;
         let flag = |b: Option<bool>| b.map(yes_no).unwrap_or("");
@@ -88,20 +92,52 @@ pub fn write<W: Write + ?Sized>(out: &mut W, rows: &[Row<'_>]) -> io::Result<()>
         l.euros(s.bedrag);
         l.date(Some(s.ontstaansdatum));
         l.date(Some(s.signaaldatum));
-        l.value(crate::batch::signals::days_in_arrears(s));
+        l.integer(crate::batch::signals::days_in_arrears(s));
         l.date(s.herinneringsdatum);
         l.text(flag(s.contactpoging));
         l.text(flag(s.schuldhulp_gewezen));
         l.euros(r.household.total);
-        l.text(&r.creditor.name);
-        l.text(&r.creditor.phone);
-        l.text(&r.creditor.email);
-        l.date(Some(r.reageer_voor));
-        l.value(r.period);
-        l.value(r.municipality);
+        l.raw(partners.get(r.creditor, |c, text| {
+            for field in [&c.name, &c.phone, &c.email] {
+                text.push(b';');
+                quoted_into(text, field);
+            }
+        }));
+        if !tail.as_ref().is_some_and(|(t, _)| same_file(t, r)) {
+            let mut text = Vec::new();
+            text.push(b';');
+            compact::push_date(&mut text, r.reageer_voor);
+            write!(text, ";{};{}", r.period, r.municipality).expect("a Vec takes any bytes");
+            tail = Some((r, text));
+        }
+        l.raw(tail.as_ref().map_or(&[][..], |(_, text)| text));
         l.end()?;
     }
     out_rest(l)
+}
+
+/// Whether two rows end in the same columns of the file (respond-by date, period,
+/// municipality).
+fn same_file(a: &Row<'_>, b: &Row<'_>) -> bool {
+    a.reageer_voor == b.reageer_voor && a.period == b.period && a.municipality == b.municipality
+}
+
+/// Appends a text field, quoted (quotes doubled) when it holds a separator, a quote or a line
+/// break.
+fn quoted_into(buf: &mut Vec<u8>, f: &str) {
+    let bytes = f.as_bytes();
+    if !bytes.iter().any(|&b| matches!(b, b';' | b'"' | b'\r' | b'\n')) {
+        buf.extend_from_slice(bytes);
+        return;
+    }
+    buf.push(b'"');
+    for part in bytes.split_inclusive(|&b| b == b'"') {
+        buf.extend_from_slice(part);
+        if part.last() == Some(&b'"') {
+            buf.push(b'"');
+        }
+    }
+    buf.push(b'"');
 }
 
 /// Sends what is left in the buffer on.
@@ -129,19 +165,21 @@ impl<W: Write + ?Sized> Line<'_, W> {
     /// A text field, quoted (quotes doubled) when it holds a separator, a quote or a line break.
     fn text(&mut self, f: &str) {
         self.sep();
-        let bytes = f.as_bytes();
-        if !bytes.iter().any(|&b| matches!(b, b';' | b'"' | b'\r' | b'\n')) {
-            self.buf.extend_from_slice(bytes);
-            return;
+        quoted_into(&mut self.buf, f);
+    }
+
+    /// Fields rendered already (each with its leading separator).
+    fn raw(&mut self, fields: &[u8]) {
+        self.buf.extend_from_slice(fields);
+    }
+
+    /// A signed number.
+    fn integer(&mut self, n: i64) {
+        self.sep();
+        if n < 0 {
+            self.buf.push(b'-');
         }
-        self.buf.push(b'"');
-        for part in bytes.split_inclusive(|&b| b == b'"') {
-            self.buf.extend_from_slice(part);
-            if part.last() == Some(&b'"') {
-                self.buf.push(b'"');
-            }
-        }
-        self.buf.push(b'"');
+        compact::push_u64(&mut self.buf, n.unsigned_abs());
     }
 
     /// An optional text field (empty when absent).
@@ -167,12 +205,6 @@ impl<W: Write + ?Sized> Line<'_, W> {
         if let Some(d) = d {
             compact::push_date(&mut self.buf, d);
         }
-    }
-
-    /// A value shown with `Display` (a code or period): never needs quoting.
-    fn value(&mut self, v: impl fmt::Display) {
-        self.sep();
-        write!(self.buf, "{v}").expect("a Vec takes any bytes");
     }
 
     fn end(&mut self) -> io::Result<()> {

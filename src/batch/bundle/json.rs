@@ -8,7 +8,8 @@
 use std::io::{self, Write};
 
 use super::Row;
-use super::compact::Compact;
+use super::compact::{Compact, escape_into};
+use super::per_creditor::PerCreditor;
 use crate::batch::classify::Household;
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
@@ -34,6 +35,7 @@ pub fn write<W: Write + ?Sized>(out: &mut W, rows: &[Row<'_>], head: &Head<'_>) 
     w.shown(head.municipality);
     w.key(false, "huishoudens");
     w.open(b'[');
+    let mut partners = PerCreditor::default();
     let mut i = 0;
     while i < rows.len() {
         let h = rows[i].household;
@@ -42,7 +44,7 @@ pub fn write<W: Write + ?Sized>(out: &mut W, rows: &[Row<'_>], head: &Head<'_>) 
             j += 1;
         }
         w.element(i == 0);
-        household(&mut w, h, &rows[i..j])?;
+        household(&mut w, h, &rows[i..j], &mut partners)?;
         i = j;
     }
     w.close(b']')?;
@@ -57,7 +59,12 @@ pub fn write<W: Write + ?Sized>(out: &mut W, rows: &[Row<'_>], head: &Head<'_>) 
 }
 
 /// One household with its rows.
-fn household<W: Write + ?Sized>(w: &mut Compact<'_, W>, h: &Household, rows: &[Row<'_>]) -> io::Result<()> {
+fn household<'r, W: Write + ?Sized>(
+    w: &mut Compact<'_, W>,
+    h: &Household,
+    rows: &[Row<'r>],
+    partners: &mut PerCreditor<'r>,
+) -> io::Result<()> {
     let first = &rows[0].signal.input.record;
     w.open(b'{');
     w.key(true, "adres");
@@ -102,7 +109,7 @@ fn household<W: Write + ?Sized>(w: &mut Compact<'_, W>, h: &Household, rows: &[R
         w.open(b'[');
         for (k, r) in rows.iter().filter(|r| r.signal.person == p).enumerate() {
             w.element(k == 0);
-            signal(w, r)?;
+            signal(w, r, partners)?;
         }
         w.close(b']')?;
         w.key(false, "voorletters");
@@ -118,7 +125,11 @@ fn household<W: Write + ?Sized>(w: &mut Compact<'_, W>, h: &Household, rows: &[R
 }
 
 /// One signal.
-fn signal<W: Write + ?Sized>(w: &mut Compact<'_, W>, r: &Row<'_>) -> io::Result<()> {
+fn signal<'r, W: Write + ?Sized>(
+    w: &mut Compact<'_, W>,
+    r: &Row<'r>,
+    partners: &mut PerCreditor<'r>,
+) -> io::Result<()> {
     let sig = &r.signal.input.record;
     w.open(b'{');
     w.key(true, "bedrag_achterstand");
@@ -148,14 +159,15 @@ fn signal<W: Write + ?Sized>(w: &mut Compact<'_, W>, r: &Row<'_>) -> io::Result<
     w.key(false, "signaaldatum");
     w.date(sig.signaaldatum);
     w.key(false, "signaalpartner");
-    w.open(b'{');
-    w.key(true, "email");
-    w.str(&r.creditor.email);
-    w.key(false, "naam");
-    w.str(&r.creditor.name);
-    w.key(false, "telefoon");
-    w.str(&r.creditor.phone);
-    w.close(b'}')?;
+    w.raw(partners.get(r.creditor, |c, text| {
+        text.extend_from_slice(b"{\"email\":");
+        escape_into(text, &c.email);
+        text.extend_from_slice(b",\"naam\":");
+        escape_into(text, &c.name);
+        text.extend_from_slice(b",\"telefoon\":");
+        escape_into(text, &c.phone);
+        text.push(b'}');
+    }));
     w.key(false, "soort_signaal");
     w.str(sig.soort.as_str());
     w.key(false, "telefoonnummer");

@@ -21,9 +21,10 @@ use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
 use crate::domain::signal::{Cents, Kind};
 
-mod compact;
+pub(crate) mod compact;
 pub mod csv;
 pub mod json;
+mod per_creditor;
 
 /// One signal as delivered, with what the row needs around it.
 pub struct Row<'a> {
