@@ -65,6 +65,14 @@ impl<'w, W: Write + ?Sized> Compact<'w, W> {
         escape_into(&mut self.buf, s);
     }
 
+    /// A string that needs no escapes (ids, codes, a validated postcode).
+    pub fn plain(&mut self, s: &str) {
+        debug_assert!(!s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'), "{s:?}");
+        self.buf.push(b'"');
+        self.buf.extend_from_slice(s.as_bytes());
+        self.buf.push(b'"');
+    }
+
     /// An optional string (`null` when absent).
     pub fn opt_str(&mut self, s: Option<&str>) {
         match s {
@@ -197,6 +205,13 @@ pub fn escape_into(buf: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     buf.push(b'"');
     let bytes = s.as_bytes();
+    // Most strings need no escape: checked without an early exit, so the compiler can check
+    // many bytes at once.
+    if !bytes.iter().fold(false, |any, &b| any | (b < 0x20) | (b == b'"') | (b == b'\\')) {
+        buf.extend_from_slice(bytes);
+        buf.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         if b >= 0x20 && b != b'"' && b != b'\\' {

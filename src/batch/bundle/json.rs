@@ -79,14 +79,14 @@ fn household<'r, W: Write + ?Sized>(
     w.key(false, "plaatsnaam");
     w.opt_str(first.plaatsnaam.as_deref());
     w.key(false, "postcode");
-    w.str(first.postcode.as_str());
+    w.plain(first.postcode.as_str());
     w.key(false, "straatnaam");
     w.opt_str(first.straatnaam.as_deref());
     w.close(b'}')?;
     w.key(false, "enkelvoudig");
     w.bool(h.enkelvoudig());
     w.key(false, "huishouden_id");
-    w.str(&h.id);
+    w.plain(&h.id);
     w.key(false, "meervoudig");
     w.bool(h.meervoudig);
     w.key(false, "onder_drempel");
@@ -143,7 +143,7 @@ fn signal<'r, W: Write + ?Sized>(
     w.key(false, "email");
     w.opt_str(sig.email.as_deref());
     w.key(false, "fase");
-    w.str(sig.fase.as_str());
+    w.plain(sig.fase.as_str());
     w.key(false, "herhaald");
     w.bool(r.signal.herhaald);
     w.key(false, "herinneringsdatum");
@@ -155,7 +155,7 @@ fn signal<'r, W: Write + ?Sized>(
     w.key(false, "schuldhulp_gewezen");
     w.opt_bool(sig.schuldhulp_gewezen);
     w.key(false, "signaal_id");
-    w.str(&r.signal.input.signal_id);
+    w.plain(&r.signal.input.signal_id);
     w.key(false, "signaaldatum");
     w.date(sig.signaaldatum);
     w.key(false, "signaalpartner");
@@ -169,7 +169,7 @@ fn signal<'r, W: Write + ?Sized>(
         text.push(b'}');
     }));
     w.key(false, "soort_signaal");
-    w.str(sig.soort.as_str());
+    w.plain(sig.soort.as_str());
     w.key(false, "telefoonnummer");
     w.opt_str(sig.telefoonnummer.as_deref());
     w.close(b'}')
