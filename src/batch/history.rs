@@ -26,21 +26,28 @@ pub struct Wanted<'a> {
 }
 
 impl<'a> Wanted<'a> {
-    /// The households and (creditor, referentie) pairs of these signals.
+    /// The households and (creditor, referentie) pairs of these signals (the two sets built
+    /// side by side).
     pub fn of(signals: &'a [Input]) -> Wanted<'a> {
-        let mut references: HashMap<&str, HashSet<&str>> = HashMap::default();
-        for s in signals {
-            references.entry(s.creditor.as_str()).or_default().insert(&s.record.referentie);
-        }
-        let mut households = HashSet::default();
-        let mut text = String::new();
-        for s in signals {
-            HouseholdKey::record_text_into(&mut text, &s.record);
-            if !households.contains(text.as_str()) {
-                households.insert(text.as_str().into());
+        std::thread::scope(|scope| {
+            let references = scope.spawn(|| {
+                let mut references: HashMap<&str, HashSet<&str>> = HashMap::default();
+                for s in signals {
+                    references.entry(s.creditor.as_str()).or_default().insert(&s.record.referentie);
+                }
+                references
+            });
+            let mut households = HashSet::default();
+            let mut text = String::new();
+            for s in signals {
+                HouseholdKey::record_text_into(&mut text, &s.record);
+                if !households.contains(text.as_str()) {
+                    households.insert(text.as_str().into());
+                }
             }
-        }
-        Wanted { households, references }
+            let references = references.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            Wanted { households, references }
+        })
     }
 }
 
@@ -74,21 +81,37 @@ pub fn read(
         }
     }
     let seen = parallel::map(&units, |u| read_unit(vault, u, wanted, keep_index));
-    let mut history = History::default();
+    let mut read = Vec::with_capacity(units.len());
     for (unit, seen) in units.iter().zip(seen) {
-        let seen = match seen {
-            Ok(s) => s,
+        match seen {
+            Ok(s) => read.push((&unit.creditor, s)),
             Err(ReadError::Vault(VaultError::Shredded(_))) => continue,
             Err(e) => return Err(e),
-        };
-        for (household, amount) in seen {
-            if let Some(h) = household {
-                history.saw_household(h);
-            }
-            if let Some((referentie, bedrag)) = amount {
-                history.saw_amount(&unit.creditor, referentie, bedrag);
+        }
+    }
+    // Merged side by side: the households of all units, and each creditor's amounts.
+    let mut creditors: Vec<&CreditorId> = read.iter().map(|(c, _)| *c).collect();
+    creditors.sort_unstable();
+    creditors.dedup();
+    let tasks: Vec<Option<&CreditorId>> =
+        std::iter::once(None).chain(creditors.iter().copied().map(Some)).collect();
+    let mut merged = parallel::map(&tasks, |task| {
+        let mut part = History::default();
+        for (creditor, seen) in &read {
+            match task {
+                None => seen.iter().filter_map(|(h, _)| *h).for_each(|h| part.saw_household(h)),
+                Some(only) if only == creditor => {
+                    seen.iter().filter_map(|(_, a)| *a).for_each(|(r, b)| part.saw_amount(only, r, b))
+                }
+                Some(_) => {}
             }
         }
+        part
+    })
+    .into_iter();
+    let mut history = merged.next().unwrap_or_default();
+    for part in merged {
+        history.take_amounts(part);
     }
     Ok(history)
 }

@@ -195,18 +195,6 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         period_signals.len(),
         cx.config.batch.lookback_months
     ));
-    // Only history that can matter: the households of this period (opeenvolgend) and its
-    // (creditor, referentie) pairs (herhaald).
-    let wanted = history::Wanted::of(&period_signals);
-    phases.done("wanted");
-    // A dry run changes nothing, key indexes included.
-    let history =
-        history::read(cx.state, cx.vault, p, cx.config.batch.lookback_months, &wanted, !opts.dry_run)?;
-    drop(wanted);
-    phases.done("read history");
-
-    // Route; what cannot be delivered is reported and left out before classification, so no
-    // municipality learns anything from a signal it may not receive.
     // A re-issue sends each signal where it went before (the routing table may have changed
     // since); a signal not delivered before is not delivered by a re-issue either.
     let earlier: Option<HashMap<String, MunicipalityCode>> = match &scope {
@@ -221,12 +209,34 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     let route = |signal_id: &str, postcode: &Postcode, huisnummer: u32| {
         route_to(earlier.as_ref(), &routing, signal_id, postcode, huisnummer)
     };
+    // Only history that can matter: the households of this period (opeenvolgend) and its
+    // (creditor, referentie) pairs (herhaald). Meanwhile the signals are routed.
+    let (wanted, routes) = std::thread::scope(|s| {
+        let routes = s.spawn(|| {
+            period_signals
+                .iter()
+                .map(|s| route(&s.signal_id, &s.record.postcode, s.record.huisnummer))
+                .collect()
+        });
+        let wanted = history::Wanted::of(&period_signals);
+        let routes: Vec<Option<&MunicipalityCode>> =
+            routes.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (wanted, routes)
+    });
+    phases.done("wanted, route");
+    // A dry run changes nothing, key indexes included.
+    let history =
+        history::read(cx.state, cx.vault, p, cx.config.batch.lookback_months, &wanted, !opts.dry_run)?;
+    drop(wanted);
+    phases.done("read history");
+
+    // What cannot be delivered is reported and left out before classification, so no
+    // municipality learns anything from a signal it may not receive.
     let mut reports = Reports::default();
     let mut deliverable: Vec<Input> = Vec::with_capacity(period_signals.len());
     // Looked up per signal: a set, not a walk through the 342 configured municipalities.
     let served: HashSet<&MunicipalityCode> = cx.config.municipalities.iter().map(|m| &m.code).collect();
-    for s in period_signals {
-        let routed = route(&s.signal_id, &s.record.postcode, s.record.huisnummer);
+    for (s, routed) in period_signals.into_iter().zip(routes) {
         let creditor = cx.config.creditor(&s.creditor);
         let verdict = match routed {
             None => Err(NotDelivered::Unroutable),
@@ -247,12 +257,11 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
             ),
         }
     }
-    phases.done("route");
+    phases.done("sort out");
     // One classification for all (its history index is built once); each household lies at
     // one address and so in one municipality.
     // Households are large and many: each municipality's list is sized before it is filled.
     let households = classify::classify_with(p, deliverable, &history);
-    phases.done("classify only");
     drop(history);
     phases.done("classify");
     let routed: Vec<Option<&MunicipalityCode>> = households

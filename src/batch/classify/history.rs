@@ -60,6 +60,15 @@ impl History {
         }
     }
 
+    /// Adds the amounts of `other`, whose creditors this history has no amounts of (its
+    /// households are left out).
+    pub fn take_amounts(&mut self, other: History) {
+        for (creditor, amounts) in other.highest {
+            debug_assert!(!self.highest.contains_key(&creditor), "{creditor} merged twice");
+            self.highest.insert(creditor, amounts);
+        }
+    }
+
     /// Whether the household had a signal within the lookback window.
     pub fn opeenvolgend(&self, key: &HouseholdKey) -> bool {
         self.recent.contains(key.as_str())

@@ -102,7 +102,10 @@ fn through_key_indexes_history_is_what_the_sealed_files_give() {
     assert!(plain.opeenvolgend(&key));
     assert_eq!(plain.highest(&eneco, "E-1"), Some(Cents(4000)), "the correction stood at the end");
     assert_eq!(plain.highest(&eneco, "E-2"), None, "withdrawn");
-    assert_eq!(plain.highest(&CreditorId::parse("vitens").unwrap(), "V-9"), Some(Cents(300)));
+    let vitens = CreditorId::parse("vitens").unwrap();
+    assert_eq!(plain.highest(&vitens, "V-9"), Some(Cents(300)));
+    assert_eq!(plain.highest(&vitens, "E-1"), None, "amounts stay with their creditor");
+    assert_eq!(plain.highest(&eneco, "V-9"), None);
 
     assert_eq!(read(true), plain, "the first read writes the indexes");
     assert_eq!(indexes(), [true, true]);
