@@ -117,7 +117,7 @@ impl<'a> Entry<'a> {
 }
 
 /// The reports of one batch, per creditor: the signals not delivered are kept as they come;
-/// the delivered ones are asked for per creditor when the reports are written.
+/// the delivered ones are added from the delivered list when the reports are written.
 #[derive(Default)]
 pub struct Reports {
     by_creditor: BTreeMap<String, Vec<Entry<'static>>>,
