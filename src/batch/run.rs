@@ -341,7 +341,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
             let delivered = &delivered;
             let reports_dir = staging.join("reports");
             std::thread::scope(|s| {
-                // The reports are written while SQLite records (which mostly waits for the
+                // The reports are written while SQLite records (which partly waits for the
                 // disk). A re-issue for some municipalities leaves the creditors' reports as
                 // they are (an erasure rewrites them itself).
                 let staged = scope
