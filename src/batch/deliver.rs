@@ -103,7 +103,7 @@ impl<'a> Pickups<'a> {
 }
 
 /// Every delivered signal with its municipality, creditor and referentie (for feedback
-/// routing), in signal-id order; borrowed, so a national month costs no copies.
+/// routing and the creditors' reports), in signal-id order; borrowed, so a national month costs no copies.
 pub fn delivered_signals<'h>(households_of: &'h HouseholdsOf<'_>) -> Vec<Delivery<'h>> {
     let mut out = Vec::new();
     for (m, households) in households_of {

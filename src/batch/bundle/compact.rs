@@ -67,7 +67,7 @@ impl<'w, W: Write + ?Sized> Compact<'w, W> {
 
     /// A string that needs no escapes (ids, codes, a validated postcode).
     pub fn plain(&mut self, s: &str) {
-        debug_assert!(!s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'), "{s:?}");
+        debug_assert!(!needs_escape(s.as_bytes()), "{s:?}");
         self.buf.push(b'"');
         self.buf.extend_from_slice(s.as_bytes());
         self.buf.push(b'"');
@@ -198,6 +198,12 @@ pub(crate) fn push_u64(buf: &mut Vec<u8>, mut n: u64) {
     buf.extend_from_slice(&text[i..]);
 }
 
+/// Whether a JSON string of `bytes` needs an escape (a control, `"` or `\\`). Checked without
+/// an early exit, so the compiler can check many bytes at once.
+fn needs_escape(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |any, &b| any | (b < 0x20) | (b == b'"') | (b == b'\\'))
+}
+
 /// Appends `s` as a JSON string, escaped as serde_json escapes: `"` and `\`, the short forms
 /// `\b \t \n \f \r`, other controls below 0x20 as `\u00xx` (lower-case hex); everything else
 /// (DEL and all non-ASCII included) as it is.
@@ -205,9 +211,8 @@ pub fn escape_into(buf: &mut Vec<u8>, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     buf.push(b'"');
     let bytes = s.as_bytes();
-    // Most strings need no escape: checked without an early exit, so the compiler can check
-    // many bytes at once.
-    if !bytes.iter().fold(false, |any, &b| any | (b < 0x20) | (b == b'"') | (b == b'\\')) {
+    // Most strings need no escape.
+    if !needs_escape(bytes) {
         buf.extend_from_slice(bytes);
         buf.push(b'"');
         return;

@@ -122,13 +122,17 @@ fn same_file(a: &Row<'_>, b: &Row<'_>) -> bool {
     a.reageer_voor == b.reageer_voor && a.period == b.period && a.municipality == b.municipality
 }
 
+/// Whether a field of `bytes` must be quoted (it holds a separator, a quote or a line break).
+/// Checked without an early exit, so the compiler can check many bytes at once.
+fn needs_quotes(bytes: &[u8]) -> bool {
+    bytes.iter().fold(false, |any, &b| any | matches!(b, b';' | b'"' | b'\r' | b'\n'))
+}
+
 /// Appends a text field, quoted (quotes doubled) when it holds a separator, a quote or a line
 /// break.
 fn quoted_into(buf: &mut Vec<u8>, f: &str) {
     let bytes = f.as_bytes();
-    // Without an early exit, so the compiler can check many bytes at once.
-    let special = bytes.iter().fold(false, |any, &b| any | matches!(b, b';' | b'"' | b'\r' | b'\n'));
-    if !special {
+    if !needs_quotes(bytes) {
         buf.extend_from_slice(bytes);
         return;
     }
@@ -172,7 +176,7 @@ impl<W: Write + ?Sized> Line<'_, W> {
 
     /// A field that never needs quoting (ids, codes, flags, a validated postcode).
     fn safe(&mut self, f: &str) {
-        debug_assert!(!f.bytes().any(|b| matches!(b, b';' | b'"' | b'\r' | b'\n')), "{f:?}");
+        debug_assert!(!needs_quotes(f.as_bytes()), "{f:?}");
         self.sep();
         self.buf.extend_from_slice(f.as_bytes());
     }
