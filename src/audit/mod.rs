@@ -201,10 +201,33 @@ impl Audit {
     /// uses [`Audit::emit_blocking`]).
     #[doc(hidden)]
     pub fn emit_at_blocking(&self, ev: Event, ts: Timestamp) -> Result<u64, StateError> {
+        let seq = self.emit_built_at(ts, |_| Ok(Some(ev)))?;
+        Ok(seq.expect("an event was given"))
+    }
+
+    /// Appends the event `build` makes, if it makes one, in the transaction `build` runs in
+    /// (blocking): for what must be read and changed in the same transaction as its event is
+    /// written, so that it is audited exactly once. Returns the event's sequence number.
+    pub fn emit_built_blocking(
+        &self,
+        build: impl FnOnce(&rusqlite::Connection) -> Result<Option<Event>, StateError>,
+    ) -> Result<Option<u64>, StateError> {
+        self.emit_built_at(Timestamp::now(), build)
+    }
+
+    fn emit_built_at(
+        &self,
+        ts: Timestamp,
+        build: impl FnOnce(&rusqlite::Connection) -> Result<Option<Event>, StateError>,
+    ) -> Result<Option<u64>, StateError> {
         let mut conn = self.state.lock();
         // IMMEDIATE: the daemon and a command (batch run, ingest) may append at the same
         // time from two processes; the write lock is taken before the head is read.
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let Some(ev) = build(&tx)? else {
+            tx.commit()?;
+            return Ok(None);
+        };
         let (head_seq, prev) = checkpoint::head(&tx)?;
         let seq = head_seq + 1;
         let ts = ts.round(jiff::Unit::Millisecond).unwrap_or(ts);
@@ -247,7 +270,7 @@ impl Audit {
             object = %escape::json(&rec.object),
             "audit"
         );
-        Ok(rec.seq)
+        Ok(Some(rec.seq))
     }
 
     /// Appends an event from async code.

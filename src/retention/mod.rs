@@ -106,9 +106,9 @@ pub fn run(
         }
         tracing::info!(files = old, "terugmelding files past retention removed");
     }
-    let windows = windows::sweep(config, layout, state, now, dry_run)?;
+    let mut windows = windows::sweep(config, layout, state, now, dry_run)?;
     if !dry_run {
-        windows::record(audit, actor, &windows);
+        windows::record(audit, actor, &mut windows);
     }
     Ok(Round { periods: out, windows })
 }

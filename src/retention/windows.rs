@@ -23,6 +23,7 @@ use crate::config::Config;
 use crate::domain::period::zone;
 use crate::layout::Layout;
 use crate::state::State;
+use crate::state::swept;
 
 mod feedback;
 mod temp;
@@ -97,13 +98,21 @@ pub fn sweep(
 }
 
 /// Audits a sweep that removed something as `actor` (action `shred`, counts only) and logs it.
-pub fn record(audit: &Audit, actor: &str, out: &Swept) {
-    if out.is_empty() {
-        return;
-    }
-    let ev = Event::new(actor, "shred", Outcome::Ok).object(json!({ "windows": out }));
-    if let Err(e) = audit.emit_blocking(ev) {
-        tracing::error!(error = %e, "could not write audit event");
+/// The row counts in `out` become those the event takes from the state (this round's, and any
+/// left by a round stopped before its event).
+pub fn record(audit: &Audit, actor: &str, out: &mut Swept) {
+    let built = audit.emit_built_blocking(|conn| {
+        let rows = swept::take_unaudited(conn)?;
+        out.rejected_rows = rows.rejected_rows;
+        out.feedback_rows = rows.feedback_rows;
+        out.feedback_reduced = rows.feedback_reduced;
+        Ok((!out.is_empty())
+            .then(|| Event::new(actor, "shred", Outcome::Ok).object(json!({ "windows": out }))))
+    });
+    match built {
+        Ok(None) => return,
+        Ok(Some(_)) => {}
+        Err(e) => tracing::error!(error = %e, "could not write audit event"),
     }
     tracing::info!(
         rejected_rows = out.rejected_rows,

@@ -11,6 +11,7 @@ pub mod batches;
 pub mod erasure;
 pub mod exchange;
 pub mod files;
+pub mod swept;
 
 pub use files::{FileRow, FileStatus};
 
@@ -72,6 +73,7 @@ impl State {
         conn.execute_batch(batches::SCHEMA)?;
         conn.execute_batch(exchange::SCHEMA)?;
         conn.execute_batch(erasure::SCHEMA)?;
+        conn.execute_batch(swept::SCHEMA)?;
         conn.execute_batch(crate::audit::SCHEMA)?;
         Ok(State { conn: Arc::new(Mutex::new(conn)) })
     }

@@ -16,6 +16,7 @@ use super::{Swept, months_passed, names, remove};
 use crate::domain::party::MunicipalityCode;
 use crate::layout::Layout;
 use crate::retention::ShredError;
+use crate::state::swept::{self, SweptRows};
 use crate::state::{State, StateError};
 
 #[derive(Deserialize)]
@@ -91,14 +92,20 @@ pub(super) fn expire(
     {
         let mut conn = state.lock();
         let tx = conn.transaction().map_err(StateError)?;
+        let mut rows = SweptRows::default();
         for id in &gone {
             tx.execute("DELETE FROM terugmeldingen WHERE file_id = ?1", params![id]).map_err(StateError)?;
-            tx.execute("DELETE FROM feedback_files WHERE file_id = ?1", params![id]).map_err(StateError)?;
-        }
-        for id in &reduced {
-            tx.execute("UPDATE feedback_files SET receipt = '' WHERE file_id = ?1", params![id])
+            rows.feedback_rows += tx
+                .execute("DELETE FROM feedback_files WHERE file_id = ?1", params![id])
                 .map_err(StateError)?;
         }
+        for id in &reduced {
+            rows.feedback_reduced += tx
+                .execute("UPDATE feedback_files SET receipt = '' WHERE file_id = ?1", params![id])
+                .map_err(StateError)?;
+        }
+        // Audited at the end of the round, or by the next one if this one stops before that.
+        swept::add_unaudited(&tx, rows)?;
         tx.commit().map_err(StateError)?;
     }
     for path in &doomed {

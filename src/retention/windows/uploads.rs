@@ -4,7 +4,8 @@
 //! A rejected upload's row goes before its receipt files: start-up recovery rewrites missing
 //! receipt files from rows, so files removed first could come back after a crash. Files left by
 //! an interrupted round (no row any more) are found again by their own content (status
-//! `rejected` or `duplicate`, `received_at`) and removed by the next round, the text twin before the JSON.
+//! `rejected` or `duplicate`, `received_at`) and removed by the next round, the text twin before the JSON;
+//! the rows it removed are audited by that round too (`state::swept`).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use crate::batch::report::parse_name as batch_report_of;
 use crate::domain::party::MunicipalityCode;
 use crate::layout::Layout;
 use crate::retention::ShredError;
+use crate::state::swept::{self, SweptRows};
 use crate::state::{State, StateError};
 
 /// The part of a receipt the sweep reads.
@@ -101,13 +103,17 @@ pub(super) fn rejected(
     {
         let mut conn = state.lock();
         let tx = conn.transaction().map_err(StateError)?;
+        let mut removed = 0;
         for (id, _) in &due {
-            tx.execute(
-                "DELETE FROM files WHERE file_id = ?1 AND status IN ('rejected', 'duplicate')",
-                params![id],
-            )
-            .map_err(StateError)?;
+            removed += tx
+                .execute(
+                    "DELETE FROM files WHERE file_id = ?1 AND status IN ('rejected', 'duplicate')",
+                    params![id],
+                )
+                .map_err(StateError)?;
         }
+        // Audited at the end of the round, or by the next one if this one stops before that.
+        swept::add_unaudited(&tx, SweptRows { rejected_rows: removed, ..SweptRows::default() })?;
         tx.commit().map_err(StateError)?;
     }
     // Crash test hook: end the process (as a kill -9 would) between the rows and the files.
