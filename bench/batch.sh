@@ -115,6 +115,10 @@ for lab, ts in zip(g["months"], g["received_at"]):
         fi
     done < "$D/ingest.list"
     echo "   ingested in $((SECONDS - t0)) s; vault $(du -sh "$D/data/vault" | cut -f1)" >&2
+    # Setup wrote ~200 MB (DuckDB's venv, the CSVs) that nobody synced: without this the kernel
+    # writes it back ~30 s later, in the middle of the timed rounds (a flusher thread on one of
+    # the cores, and a disk queue meldpunt's fsyncs wait behind).
+    sync
 
     : > "$D/rounds.tsv"
     for r in $(seq "$rounds"); do
