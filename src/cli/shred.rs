@@ -43,11 +43,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let w = &round.windows;
         println!(
             "{verb} past their window: {} rejected or duplicate upload(s) with {} receipt file(s), {} temporary file(s), {} feedback upload record(s) (+{} reduced) with {} receipt file(s), {} batch report(s)",
-            w.rejected_rows,
+            w.rows.rejected_rows,
             w.rejected_receipts,
             w.temp_files,
-            w.feedback_rows,
-            w.feedback_reduced,
+            w.rows.feedback_rows,
+            w.rows.feedback_reduced,
             w.feedback_receipts,
             w.batch_reports
         );

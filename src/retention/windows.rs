@@ -23,7 +23,7 @@ use crate::config::Config;
 use crate::domain::period::zone;
 use crate::layout::Layout;
 use crate::state::State;
-use crate::state::swept;
+use crate::state::swept::{self, SweptRows};
 
 mod feedback;
 mod temp;
@@ -32,16 +32,13 @@ mod uploads;
 /// What one sweep of the windows removed (or would remove): counts only.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Swept {
-    /// State rows of rejected uploads.
-    pub rejected_rows: usize,
+    /// State rows removed (rejected uploads, feedback upload records) or reduced.
+    #[serde(flatten)]
+    pub rows: SweptRows,
     /// Receipt files (JSON and text) of rejected uploads.
     pub rejected_receipts: usize,
     /// Temporary files.
     pub temp_files: usize,
-    /// Feedback upload records removed (none of their lines left).
-    pub feedback_rows: usize,
-    /// Feedback upload records whose stored receipt was dropped (their lines still live).
-    pub feedback_reduced: usize,
     /// Receipt files (JSON and text) of feedback uploads.
     pub feedback_receipts: usize,
     /// Creditors' batch reports.
@@ -89,7 +86,7 @@ pub fn sweep(
     out.batch_reports = uploads::batch_reports(layout, state, now, w.batch_report_months, dry_run)?;
     feedback::expire(layout, state, now, w.feedback_months, dry_run, &mut out)?;
     out.temp_files = temp::expire(layout, now, w.temp_hours, dry_run)?;
-    if !dry_run && out.rejected_rows + out.feedback_rows + out.feedback_reduced > 0 {
+    if !dry_run && out.rows != SweptRows::default() {
         // Deleted rows must not linger in the write-ahead log.
         let conn = state.lock();
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").map_err(crate::state::StateError)?;
@@ -102,10 +99,7 @@ pub fn sweep(
 /// left by a round stopped before its event).
 pub fn record(audit: &Audit, actor: &str, out: &mut Swept) {
     let built = audit.emit_built_blocking(|conn| {
-        let rows = swept::take_unaudited(conn)?;
-        out.rejected_rows = rows.rejected_rows;
-        out.feedback_rows = rows.feedback_rows;
-        out.feedback_reduced = rows.feedback_reduced;
+        out.rows = swept::take_unaudited(conn)?;
         Ok((!out.is_empty())
             .then(|| Event::new(actor, "shred", Outcome::Ok).object(json!({ "windows": out }))))
     });
@@ -115,11 +109,11 @@ pub fn record(audit: &Audit, actor: &str, out: &mut Swept) {
         Err(e) => tracing::error!(error = %e, "could not write audit event"),
     }
     tracing::info!(
-        rejected_rows = out.rejected_rows,
+        rejected_rows = out.rows.rejected_rows,
         rejected_receipts = out.rejected_receipts,
         temp_files = out.temp_files,
-        feedback_rows = out.feedback_rows,
-        feedback_reduced = out.feedback_reduced,
+        feedback_rows = out.rows.feedback_rows,
+        feedback_reduced = out.rows.feedback_reduced,
         feedback_receipts = out.feedback_receipts,
         batch_reports = out.batch_reports,
         "files and records past their retention window removed"

@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS swept_unaudited (
 ";
 
 /// Row counts of a sweep (removed, or not yet audited).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct SweptRows {
     /// State rows of rejected and duplicate uploads removed.
     pub rejected_rows: usize,

@@ -83,8 +83,8 @@ pub(super) fn expire(
             }
         }
     }
-    out.feedback_rows = gone.len();
-    out.feedback_reduced = reduced.len();
+    out.rows.feedback_rows = gone.len();
+    out.rows.feedback_reduced = reduced.len();
     out.feedback_receipts = doomed.len();
     if dry_run {
         return Ok(());

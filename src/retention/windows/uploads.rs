@@ -95,7 +95,7 @@ pub(super) fn rejected(
             }
         }
     }
-    out.rejected_rows = due.len();
+    out.rows.rejected_rows = due.len();
     out.rejected_receipts = doomed.len();
     if dry_run {
         return Ok(());
