@@ -1,13 +1,12 @@
 //! Delivering a staged batch version: its files renamed into the pickup folders (bundles
-//! first, the manifests once those renames are durable), and what feedback routing and the
-//! creditors' reports need to know of the delivered signals.
+//! first, once they are durable; the manifests once those renames are durable), and what
+//! feedback routing and the creditors' reports need to know of the delivered signals.
 
+use std::cell::Cell;
 use std::io;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::classify::Household;
-use super::{bundle, parallel};
 use crate::config::Municipality;
 use crate::domain::party::MunicipalityCode;
 use crate::layout::Layout;
@@ -30,21 +29,23 @@ fn abort_hook() -> Option<usize> {
     std::env::var("MELDPUNT_TEST_ABORT_BATCH_AFTER").ok()?.parse().ok()
 }
 
-/// Moving one run's staged files (durable already) into the pickup folders: each
-/// municipality's bundle files as soon as they are durable ([`Pickups::bundles`], from any
-/// thread), then, once all those renames are durable, the manifests ([`Pickups::manifests`]).
-/// A municipality whose manifest of this version is already there got its complete bundle
-/// in an interrupted run and is left as it is.
+/// Moving one run's staged files into the pickup folders, made durable all at once
+/// ([`fsutil::Filesystem`]: the staging and pickup folders share a filesystem, as renames
+/// between them need): the staged files, then every bundle file renamed into place, then the
+/// manifests. A municipality whose manifest of this version is already there got its complete
+/// bundle in an interrupted run and is left as it is.
 pub struct Pickups<'a> {
     layout: &'a Layout,
     staging: &'a Path,
+    filesystem: fsutil::Filesystem,
     abort_after: Option<usize>,
-    moved: AtomicUsize,
+    moved: Cell<usize>,
 }
 
 impl<'a> Pickups<'a> {
     /// Delivery from `staging` to the pickup folders of `municipalities`, which are made
-    /// here if they are missing.
+    /// here if they are missing. Made before the files are staged, so that a failed write-back
+    /// of any of them is reported.
     pub fn new<'m>(
         layout: &'a Layout,
         staging: &'a Path,
@@ -53,52 +54,43 @@ impl<'a> Pickups<'a> {
         for code in municipalities {
             fsutil::create_private_dir(&layout.pickup(code.as_str()))?;
         }
-        Ok(Pickups { layout, staging, abort_after: abort_hook(), moved: AtomicUsize::new(0) })
+        let filesystem = fsutil::Filesystem::of(staging)?;
+        Ok(Pickups { layout, staging, filesystem, abort_after: abort_hook(), moved: Cell::new(0) })
     }
 
     fn rename(&self, name: &str, pickup: &Path) -> io::Result<()> {
         std::fs::rename(self.staging.join(name), pickup.join(name))?;
-        let moved = self.moved.fetch_add(1, Ordering::SeqCst) + 1;
-        if self.abort_after == Some(moved) {
+        self.moved.set(self.moved.get() + 1);
+        if self.abort_after == Some(self.moved.get()) {
             std::process::abort();
         }
         Ok(())
     }
 
-    /// Renames the staged bundle files of `code` (all of `names` but the last, its manifest)
-    /// into its pickup folder and makes the renames durable.
-    pub fn bundles(&self, code: &MunicipalityCode, names: &[String]) -> io::Result<()> {
-        let Some((manifest, files)) = names.split_last() else { return Ok(()) };
-        if files.is_empty() {
-            return Ok(());
-        }
-        let pickup = self.layout.pickup(code.as_str());
-        if pickup.join(manifest).exists() {
-            return Ok(());
-        }
-        for name in files {
-            self.rename(name, &pickup)?;
-        }
-        fsutil::sync_dir(&pickup)
-    }
-
-    /// Renames each municipality's staged manifest (the last of its names) into its pickup
-    /// folder, unless one is there, and makes the renames durable. Call it only once every
-    /// municipality's [`Pickups::bundles`] has returned.
-    pub fn manifests(&self, staged: &[(MunicipalityCode, Vec<String>)]) -> io::Result<()> {
-        let mut folders = Vec::with_capacity(staged.len());
+    /// Delivers the staged files of each municipality (its file names, the manifest last):
+    /// makes them durable, renames the bundle files into the pickup folders and makes that
+    /// durable, then the same for the manifests.
+    pub fn deliver(&self, staged: &[(MunicipalityCode, Vec<String>)]) -> io::Result<()> {
+        self.filesystem.sync()?;
+        // Those whose manifest is not there yet.
+        let mut open = Vec::with_capacity(staged.len());
         for (code, names) in staged {
+            let Some((manifest, files)) = names.split_last() else { continue };
             let pickup = self.layout.pickup(code.as_str());
-            let Some(manifest) = names.last() else { continue };
-            if pickup.join(manifest).exists() {
-                continue;
+            if !pickup.join(manifest).exists() {
+                open.push((pickup, manifest, files));
             }
-            self.rename(manifest, &pickup)?;
-            folders.push(pickup);
         }
-        // Many at a time: one at a time, each waits out the disk's latency.
-        let synced = parallel::map_on(bundle::SYNCS_IN_FLIGHT, &folders, |dir| fsutil::sync_dir(dir));
-        synced.into_iter().collect()
+        for (pickup, _, files) in &open {
+            for name in *files {
+                self.rename(name, pickup)?;
+            }
+        }
+        self.filesystem.sync()?;
+        for (pickup, manifest, _) in &open {
+            self.rename(manifest, pickup)?;
+        }
+        self.filesystem.sync()
     }
 }
 

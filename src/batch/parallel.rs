@@ -42,44 +42,6 @@ pub fn map_on<T: Sync, R: Send>(workers: usize, items: &[T], f: impl Fn(&T) -> R
     slots.into_inner().unwrap_or_else(|e| e.into_inner()).into_iter().map(|r| r.expect("filled")).collect()
 }
 
-/// Runs `body` while `workers` threads apply `f` to every item sent on the channel `body`
-/// gets (from any thread): for waiting work (fsync) that can start while `body` still makes
-/// more. Returns what `body` returns and the first error of `f` (all items are tried).
-pub fn alongside<T: Send, R, E: Send>(
-    workers: usize,
-    f: impl Fn(T) -> Result<(), E> + Sync,
-    body: impl FnOnce(&std::sync::mpsc::Sender<T>) -> R,
-) -> (R, Result<(), E>) {
-    let (tx, rx) = std::sync::mpsc::channel::<T>();
-    let rx = Mutex::new(rx);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers.max(1))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut first = Ok(());
-                    loop {
-                        // The lock is held only while waiting for the next item.
-                        let item = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                        let Ok(item) = item else { break };
-                        if let Err(e) = f(item) {
-                            first = first.and(Err(e));
-                        }
-                    }
-                    first
-                })
-            })
-            .collect();
-        let out = body(&tx);
-        drop(tx);
-        let mut result = Ok(());
-        for h in handles {
-            let r = h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            result = result.and(r);
-        }
-        (out, result)
-    })
-}
-
 /// Like [`map`], but each item is handed over by value.
 pub fn map_owned<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
     let cells: Vec<Mutex<Option<T>>> = items.into_iter().map(|t| Mutex::new(Some(t))).collect();
@@ -104,29 +66,5 @@ mod tests {
             map_owned(owned.clone(), |s| s + "!"),
             owned.iter().map(|s| format!("{s}!")).collect::<Vec<_>>()
         );
-    }
-
-    #[test]
-    fn alongside_handles_every_item_sent_and_reports_an_error() {
-        let seen = Mutex::new(Vec::new());
-        let (n, result) = alongside(
-            3,
-            |i: u32| {
-                seen.lock().unwrap().push(i);
-                if i == 7 { Err(i) } else { Ok(()) }
-            },
-            |tx| {
-                // Sent from several threads, as the staging workers do.
-                map(&[0u32, 10, 20], |&base| (base..base + 10).for_each(|i| tx.send(i).unwrap()));
-                30
-            },
-        );
-        assert_eq!(n, 30);
-        assert_eq!(result, Err(7));
-        let mut seen = seen.into_inner().unwrap();
-        seen.sort_unstable();
-        assert_eq!(seen, (0..30).collect::<Vec<_>>());
-        let ((), ok) = alongside(2, |_: u8| Ok::<(), ()>(()), |tx| tx.send(1).unwrap());
-        assert_eq!(ok, Ok(()));
     }
 }

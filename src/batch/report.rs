@@ -203,6 +203,10 @@ impl Reports {
     }
 }
 
+/// How many folder fsyncs publishing keeps in flight: one at a time, each waits out the disk's
+/// latency.
+const SYNCS_IN_FLIGHT: usize = 16;
+
 /// The reports of one batch, written and durable in a staging folder.
 pub struct StagedReports {
     dir: PathBuf,
@@ -214,13 +218,12 @@ impl StagedReports {
     /// Moves each creditor's report into its receipts folder (durably; all creditors at once,
     /// since each waits for its folder's fsync); how many.
     pub fn publish(&self, layout: &Layout) -> io::Result<usize> {
-        let published =
-            super::parallel::map_on(super::bundle::SYNCS_IN_FLIGHT, &self.creditors, |creditor| {
-                let receipts = layout.receipts(creditor);
-                fsutil::create_private_dir(&receipts)?;
-                std::fs::rename(self.dir.join(format!("{creditor}.json")), receipts.join(&self.name))?;
-                fsutil::sync_dir(&receipts)
-            });
+        let published = super::parallel::map_on(SYNCS_IN_FLIGHT, &self.creditors, |creditor| {
+            let receipts = layout.receipts(creditor);
+            fsutil::create_private_dir(&receipts)?;
+            std::fs::rename(self.dir.join(format!("{creditor}.json")), receipts.join(&self.name))?;
+            fsutil::sync_dir(&receipts)
+        });
         published.into_iter().collect::<io::Result<()>>()?;
         Ok(self.creditors.len())
     }

@@ -317,13 +317,12 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     phases.done("group");
     summary.not_delivered = if scope.is_some() { 0 } else { reports.not_delivered() };
     // Stage each municipality's bundles, municipalities side by side (serialisation,
-    // encryption and hashing). In the background its files are made durable as soon as they
-    // are written and its bundle files then renamed into its pickup folder; its manifest
-    // follows only once every municipality's bundle files are there. Meanwhile one more
-    // thread records the delivered signals (what feedback will refer to) and another writes
-    // the creditors' reports into staging (published after delivery): the run counts as delivered
-    // only once its manifests are in place and it is marked so (a crash in between redoes the
-    // same version, and recording again replaces the same rows).
+    // encryption and hashing). Meanwhile one more thread records the delivered signals (what
+    // feedback will refer to) and another writes the creditors' reports into staging
+    // (published after delivery). Then all staged files are made durable at once and
+    // delivered, bundles before manifests: the run counts as delivered only once its
+    // manifests are in place and it is marked so (a crash in between redoes the same version,
+    // and recording again replaces the same rows).
     let pickups = deliver::Pickups::new(
         cx.layout,
         &staging,
@@ -332,7 +331,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // The side threads log when they are done, counted from here (which of them, or the
     // bundles, took longest).
     let side_start = std::time::Instant::now();
-    let (staged_bundles, side, synced) = std::thread::scope(|s| {
+    let (staged_bundles, side) = std::thread::scope(|s| {
         let side = s.spawn(|| -> Result<Option<StagedReports>, RunError> {
             if opts.dry_run {
                 return Ok(None);
@@ -362,32 +361,16 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
                 Ok(staged)
             })
         });
-        let (staged, synced) = parallel::alongside(
-            bundle::SYNCS_IN_FLIGHT,
-            |(code, names, files): (&MunicipalityCode, Vec<String>, Vec<File>)| {
-                if opts.dry_run {
-                    return Ok(());
-                }
-                for file in files {
-                    file.sync_all()?;
-                }
-                pickups.bundles(code, &names)
-            },
-            |synced| {
-                parallel::map(&households_of, |(m, households)| {
-                    let rows = rows(cx.config, m, households, p, reageer);
-                    let staged = bundle::stage(&staging, m, p, version, &rows, reageer, &now)?;
-                    let _ = synced.send((&m.code, staged.names.clone(), staged.files));
-                    Ok::<_, std::io::Error>((staged.names, staged.manifest))
-                })
-            },
-        );
+        let staged = parallel::map(&households_of, |(m, households)| {
+            let rows = rows(cx.config, m, households, p, reageer);
+            bundle::stage(&staging, m, p, version, &rows, reageer, &now)
+        });
         let side = side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (staged, side, synced)
+        (staged, side)
     });
     let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
     for ((m, _), result) in households_of.iter().zip(staged_bundles) {
-        let (names, manifest) = result?;
+        let bundle::Staged { names, manifest } = result?;
         progress(&format!(
             "{}: {} households, {} signals",
             m.code, manifest.counts.households, manifest.counts.signals
@@ -396,7 +379,6 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         staged.push((m.code.clone(), names));
     }
     let reports = side?;
-    synced?;
     phases.done("stage, record");
     if opts.dry_run {
         std::fs::remove_dir_all(&staging)?;
@@ -408,7 +390,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     if let Err(e) = std::thread::Builder::new().name("batch-free".into()).spawn(move || drop(households)) {
         tracing::debug!(error = %e, "no thread to free the households on; freed when the run ends");
     }
-    pickups.manifests(&staged)?;
+    pickups.deliver(&staged)?;
     phases.done("deliver");
     if let Some(reports) = &reports {
         reports.publish(cx.layout)?;

@@ -1,9 +1,9 @@
 //! Bundles for one municipality and period (SPEC §6): the CSV and JSON files encrypted with age
 //! to the municipality's recipients, and a plaintext manifest without personal data.
 //!
-//! Files are written into a staging folder first (complete, fsynced); `deliver` then renames
-//! them into the pickup folder, bundles first and the manifest last: a manifest in the pickup
-//! folder means its bundle files are complete.
+//! Files are written into a staging folder first (complete; made durable, all at once, before
+//! delivery); `deliver` then renames them into the pickup folder, bundles first and the
+//! manifest last: a manifest in the pickup folder means its bundle files are complete.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -154,12 +154,11 @@ pub struct Staged {
     pub names: Vec<String>,
     /// The manifest.
     pub manifest: Manifest,
-    /// The files, still open and not yet durable (in the order of `names`): sync them
-    /// ([`std::fs::File::sync_all`]) before they are delivered.
-    pub files: Vec<std::fs::File>,
 }
 
-/// Writes the bundle files and the manifest of `m` into `staging` (nothing is delivered yet).
+/// Writes the bundle files and the manifest of `m` into `staging` (nothing is delivered yet,
+/// nor durable: [`crate::batch::deliver::Pickups::deliver`] makes all of a run's files durable
+/// at once).
 pub fn stage(
     staging: &Path,
     m: &Municipality,
@@ -172,7 +171,6 @@ pub fn stage(
     let base = base_name(&m.code, period, version);
     let mut files = Vec::new();
     let mut names = Vec::new();
-    let mut open = Vec::new();
     let counts = Counts::of(rows);
     if !rows.is_empty() {
         for format in &m.formats {
@@ -181,17 +179,15 @@ pub fn stage(
                 BundleFormat::Json => "signalen.json",
             };
             let name = format!("{base}_{suffix}.age");
-            let (entry, file) =
-                encrypt_to(&staging.join(&name), &name, &m.age_recipients, |out| match format {
-                    BundleFormat::Csv => csv::write(out, rows),
-                    BundleFormat::Json => {
-                        let head = json::Head { period, municipality: &m.code, version, reageer_voor };
-                        json::write(out, rows, &head)
-                    }
-                })?;
+            let entry = encrypt_to(&staging.join(&name), &name, &m.age_recipients, |out| match format {
+                BundleFormat::Csv => csv::write(out, rows),
+                BundleFormat::Json => {
+                    let head = json::Head { period, municipality: &m.code, version, reageer_voor };
+                    json::write(out, rows, &head)
+                }
+            })?;
             files.push(entry);
             names.push(name);
-            open.push(file);
         }
     }
     let manifest = Manifest {
@@ -208,30 +204,25 @@ pub fn stage(
     text.push(b'\n');
     // Staging is private and emptied by the next run after a crash, so no temporary name is
     // needed here; the data is made durable before delivery renames it into pickup.
-    let mut file = std::fs::OpenOptions::new()
+    std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o640)
-        .open(staging.join(&name))?;
-    file.write_all(&text)?;
+        .open(staging.join(&name))?
+        .write_all(&text)?;
     names.push(name);
-    open.push(file);
-    Ok(Staged { names, manifest, files: open })
+    Ok(Staged { names, manifest })
 }
 
-/// How many fsyncs the batch keeps in flight: one at a time, each waits out the disk's
-/// latency, and a batch stages two or three files per municipality.
-pub const SYNCS_IN_FLIGHT: usize = 16;
-
 /// Encrypts what `write` writes to the recipients into `path` (streamed: the plaintext is
-/// never whole in memory; not fsynced) and describes it. Returns the file still open.
+/// never whole in memory; not fsynced) and describes it.
 fn encrypt_to(
     path: &Path,
     name: &str,
     recipients: &[String],
     write: impl FnOnce(&mut PlainWriter<'_>) -> io::Result<()>,
-) -> io::Result<(FileEntry, std::fs::File)> {
+) -> io::Result<FileEntry> {
     let parsed: Vec<age::x25519::Recipient> = recipients
         .iter()
         .map(|r| age::x25519::Recipient::from_str(r).map_err(|e| io::Error::other(e.to_string())))
@@ -247,15 +238,14 @@ fn encrypt_to(
     let (plaintext_bytes, plaintext_sha256) = (plain.bytes, hex::encode(plain.hasher.finalize()));
     plain.inner.finish()?;
     let HashingWriter { inner, hasher, bytes } = cipher;
-    let file = inner.into_inner().map_err(io::IntoInnerError::into_error)?;
-    let entry = FileEntry {
+    inner.into_inner().map_err(io::IntoInnerError::into_error)?;
+    Ok(FileEntry {
         name: name.to_owned(),
         bytes,
         sha256: hex::encode(hasher.finalize()),
         plaintext_bytes,
         plaintext_sha256,
-    };
-    Ok((entry, file))
+    })
 }
 
 /// Where a bundle's plaintext goes: buffered, hashed, encrypted, hashed again (ciphertext),
