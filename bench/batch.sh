@@ -32,7 +32,8 @@
 #   PERF=1 (one more forced run under `perf record --call-graph dwarf`; prints where the time
 #   goes), DUCK_THREADS (default: DuckDB's own, all cores; meldpunt's batch uses one thread),
 #   KEEP=1 (keep the bench folder and print its path), MELDPUNT_BIN (use this binary instead of
-#   `cargo build --release`).
+#   `cargo build --release`), WARM_MIB (memory touched and freed right before each timed run of
+#   either program, default max(1024, 384 x SCALE); 0 for none: see bench/batch/warm.py).
 # Times: generation (bench/batch/gen.py) ~4 s at scale 1, ~35 s at 10; ingest ~8 s / ~20 s.
 # Installs what is missing (age, time, python3-venv; linux-perf with PERF=1) with apt-get (sudo
 # when not root), and duckdb from PyPI into the venv.
@@ -88,9 +89,13 @@ PY="$W/venv/bin/python"
 
 FAILED=0
 run_scale() {
-    local S="$1" D="$W/scale-$1" rounds r force
+    local S="$1" D="$W/scale-$1" rounds r force warm
     rounds="${ROUNDS:-}"
     [ -n "$rounds" ] || rounds=$(python3 -c "print(1 if float('$S') >= 5 else 3)")
+    # On a VM that hands free memory back to its host, the first touch of a page after a quiet
+    # spell costs a host fault: without this, whichever program runs first after setup or after
+    # the other's memory went back pays for its whole footprint (bench/batch/warm.py).
+    warm="${WARM_MIB:-$(python3 -c "print(int(max(1024, 384 * float('$S'))))")}"
     mkdir -p "$D"
     echo "== scale $S: generating (untimed)" >&2
     age-keygen -o "$D/age.key" 2>/dev/null
@@ -124,16 +129,19 @@ for lab, ts in zip(g["months"], g["received_at"]):
     for r in $(seq "$rounds"); do
         force=(); [ "$r" -eq 1 ] || force=(--force)
         echo "== scale $S round $r: meldpunt batch run${force[*]:+ ${force[*]}}" >&2
+        python3 bench/batch/warm.py "$warm"
         /usr/bin/time -v -o "$D/time.$r" "$BIN" batch run --period "$PERIOD" "${force[@]}" \
             --config "$D/meldpunt.toml" > "$D/batch.$r.out" 2> "$D/batch.$r.err" \
             || { echo "meldpunt batch run failed:" >&2; cat "$D/batch.$r.err" "$D/time.$r" >&2; return 1; }
         echo "== scale $S round $r: duckdb" >&2
+        python3 bench/batch/warm.py "$warm"
         "$PY" bench/batch/duck.py --dir "$D" --period "$PERIOD" --rounds 1 --threads "${DUCK_THREADS:-0}" > "$D/duck.$r.json"
         printf '%s\t%s\t%s\n' "$r" "$D/time.$r" "$D/duck.$r.json" >> "$D/rounds.tsv"
     done
 
     if [ "$PERF" = 1 ]; then
         echo "== scale $S: one more forced run under perf" >&2
+        python3 bench/batch/warm.py "$warm"
         perf record -q -F 199 --call-graph dwarf,16384 -o "$D/perf.data" -- \
             "$BIN" batch run --period "$PERIOD" --force --config "$D/meldpunt.toml" > /dev/null 2>&1 || true
         # The phases: functions of meldpunt by name (not inlined generics), and page faults.
@@ -144,7 +152,7 @@ for lab, ts in zip(g["months"], g["received_at"]):
             | grep -v '^#' | grep -v '^$' | head -25 > "$D/perf.self.txt" || true
     fi
 
-    "$PY" bench/batch/report.py --dir "$D" --scale "$S" --period "$PERIOD" --tree "$TREE" || FAILED=1
+    "$PY" bench/batch/report.py --dir "$D" --scale "$S" --period "$PERIOD" --tree "$TREE" --warm-mib "$warm" || FAILED=1
 }
 
 for s in "${SCALES[@]}"; do

@@ -33,6 +33,7 @@ def main():
     ap.add_argument("--scale", required=True)
     ap.add_argument("--period", required=True)
     ap.add_argument("--tree", default="")
+    ap.add_argument("--warm-mib", default="0")
     a = ap.parse_args()
     d = a.dir
     gen = json.load(open(os.path.join(d, "gen.json")))
@@ -83,7 +84,8 @@ def main():
     hist_signals = sum(v for k, v in gen["signals_per_month"].items() if k != a.period)
     zorg = gen["kinds_in_p"].get("zorgverzekering", 0)
     print()
-    print(f"== bench/batch.sh scale {a.scale}  (tree {a.tree}, DuckDB {duck['duckdb']} with {duck['threads']} threads)")
+    print(f"== bench/batch.sh scale {a.scale}  (tree {a.tree}, DuckDB {duck['duckdb']} with {duck['threads']} threads, "
+          f"{a.warm_mib} MiB warmed before each run)")
     print(f"period {a.period}: {p_signals} signals generated in P, {hist_signals} in the {len(months) - 1} months before "
           f"(same volume); {gen['municipalities']} municipalities, {len(gen['creditors'])} creditors, "
           f"{len(manifests)} bundles")
