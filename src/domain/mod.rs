@@ -5,4 +5,5 @@ pub mod household;
 pub mod party;
 pub mod period;
 pub mod signal;
+pub mod surname;
 pub mod upload;
