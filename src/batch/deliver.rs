@@ -4,7 +4,7 @@
 
 use std::cell::Cell;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::classify::Household;
 use crate::config::Municipality;
@@ -67,32 +67,42 @@ impl<'a> Pickups<'a> {
         Ok(())
     }
 
-    /// Delivers the staged files of each municipality (its file names, the manifest last):
-    /// makes them durable, renames the bundle files into the pickup folders and makes that
-    /// durable, then the same for the manifests.
-    pub fn deliver(&self, staged: &[(MunicipalityCode, Vec<String>)]) -> io::Result<()> {
+    /// The first step of delivering the staged files of each municipality (its file names,
+    /// the manifest last): makes all of them durable, renames the bundle files into the pickup
+    /// folders and makes that durable. What is left are the manifests, which make the
+    /// delivery count: [`Pickups::deliver_manifests`], once the run is recorded.
+    pub fn deliver_bundles(&self, staged: Vec<(MunicipalityCode, Vec<String>)>) -> io::Result<Manifests> {
         self.filesystem.sync()?;
         // Those whose manifest is not there yet.
         let mut open = Vec::with_capacity(staged.len());
-        for (code, names) in staged {
-            let Some((manifest, files)) = names.split_last() else { continue };
+        for (code, mut names) in staged {
+            let Some(manifest) = names.pop() else { continue };
             let pickup = self.layout.pickup(code.as_str());
-            if !pickup.join(manifest).exists() {
-                open.push((pickup, manifest, files));
-            }
-        }
-        for (pickup, _, files) in &open {
-            for name in *files {
-                self.rename(name, pickup)?;
+            if !pickup.join(&manifest).exists() {
+                for name in &names {
+                    self.rename(name, &pickup)?;
+                }
+                open.push((pickup, manifest));
             }
         }
         self.filesystem.sync()?;
-        for (pickup, manifest, _) in &open {
+        Ok(Manifests(open))
+    }
+
+    /// The last step: renames the manifests of [`Pickups::deliver_bundles`] into place and
+    /// makes that durable.
+    pub fn deliver_manifests(&self, manifests: Manifests) -> io::Result<()> {
+        for (pickup, manifest) in &manifests.0 {
             self.rename(manifest, pickup)?;
         }
         self.filesystem.sync()
     }
 }
+
+/// The manifests of a run whose bundle files are in place (and durable), still to be renamed
+/// in: (pickup folder, file name).
+#[must_use = "a delivery counts only once its manifests are in place"]
+pub struct Manifests(Vec<(PathBuf, String)>);
 
 /// Every delivered signal with its municipality, creditor and referentie (for feedback
 /// routing and the creditors' reports), in signal-id order; borrowed, so a national month costs no copies.

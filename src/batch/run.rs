@@ -319,8 +319,9 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // Stage each municipality's bundles, municipalities side by side (serialisation,
     // encryption and hashing). Meanwhile one more thread records the delivered signals (what
     // feedback will refer to) and another writes the creditors' reports into staging
-    // (published after delivery). Then all staged files are made durable at once and
-    // delivered, bundles before manifests: the run counts as delivered only once its
+    // (published after delivery). Once the bundles are staged, all staged files are made
+    // durable at once and the bundle files renamed into place, while the recording goes on;
+    // the manifests follow once it is done: the run counts as delivered only once its
     // manifests are in place and it is marked so (a crash in between redoes the same version,
     // and recording again replaces the same rows).
     let pickups = deliver::Pickups::new(
@@ -331,7 +332,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // The side threads log when they are done, counted from here (which of them, or the
     // bundles, took longest).
     let side_start = std::time::Instant::now();
-    let (staged_bundles, side) = std::thread::scope(|s| {
+    let (manifests, reports) = std::thread::scope(|s| -> Result<_, RunError> {
         let side = s.spawn(|| -> Result<Option<StagedReports>, RunError> {
             if opts.dry_run {
                 return Ok(None);
@@ -361,25 +362,27 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
                 Ok(staged)
             })
         });
-        let staged = parallel::map(&households_of, |(m, households)| {
+        let staged_bundles = parallel::map(&households_of, |(m, households)| {
             let rows = rows(cx.config, m, households, p, reageer);
             bundle::stage(&staging, m, p, version, &rows, reageer, &now)
         });
-        let side = side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (staged, side)
-    });
-    let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
-    for ((m, _), result) in households_of.iter().zip(staged_bundles) {
-        let bundle::Staged { names, manifest } = result?;
-        progress(&format!(
-            "{}: {} households, {} signals",
-            m.code, manifest.counts.households, manifest.counts.signals
-        ));
-        summary.municipalities.push((m.code.clone(), m.name.clone(), manifest.counts));
-        staged.push((m.code.clone(), names));
-    }
-    let reports = side?;
-    phases.done("stage, record");
+        let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
+        for ((m, _), result) in households_of.iter().zip(staged_bundles) {
+            let bundle::Staged { names, manifest } = result?;
+            progress(&format!(
+                "{}: {} households, {} signals",
+                m.code, manifest.counts.households, manifest.counts.signals
+            ));
+            summary.municipalities.push((m.code.clone(), m.name.clone(), manifest.counts));
+            staged.push((m.code.clone(), names));
+        }
+        tracing::debug!(ms = side_start.elapsed().as_millis() as u64, "bundles staged");
+        let manifests = (!opts.dry_run).then(|| pickups.deliver_bundles(staged)).transpose()?;
+        tracing::debug!(ms = side_start.elapsed().as_millis() as u64, "bundle files delivered");
+        let reports = side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        Ok((manifests, reports))
+    })?;
+    phases.done("stage, record, deliver bundles");
     if opts.dry_run {
         std::fs::remove_dir_all(&staging)?;
         return Ok(summary);
@@ -390,8 +393,10 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     if let Err(e) = std::thread::Builder::new().name("batch-free".into()).spawn(move || drop(households)) {
         tracing::debug!(error = %e, "no thread to free the households on; freed when the run ends");
     }
-    pickups.deliver(&staged)?;
-    phases.done("deliver");
+    if let Some(manifests) = manifests {
+        pickups.deliver_manifests(manifests)?;
+    }
+    phases.done("deliver manifests");
     if let Some(reports) = &reports {
         reports.publish(cx.layout)?;
     }

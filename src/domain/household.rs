@@ -7,8 +7,8 @@ use std::hash::{Hash, Hasher};
 
 use jiff::civil::Date;
 
-pub use crate::domain::surname::surname_key;
 use crate::domain::signal::{Postcode, SignalRecord};
+pub use crate::domain::surname::surname_key;
 
 /// A household: postcode + huisnummer + huisletter + huisnummertoevoeging, upper case, spaces
 /// and punctuation removed. The letter and the addition stay separate fields, so `12` with
