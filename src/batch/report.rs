@@ -196,6 +196,7 @@ impl Reports {
                 .mode(0o640)
                 .open(dir.join(format!("{creditor}.json")))?;
             pretty::write(&mut file, &head, &entries)?;
+            // Durable on its own: the bundles' sync may have run before this was written.
             file.sync_all()?;
             creditors.push(creditor);
         }
