@@ -68,17 +68,23 @@ fn fold_into(folded: &mut String, part: &str) {
         return;
     }
     for c in part.nfkd().filter(|c| !is_combining_mark(*c)) {
-        match c {
-            'ß' | 'ẞ' => folded.push_str("ss"),
-            'æ' | 'Æ' => folded.push_str("ae"),
-            'œ' | 'Œ' => folded.push_str("oe"),
-            'ø' | 'Ø' => folded.push('o'),
-            'ł' | 'Ł' => folded.push('l'),
-            'đ' | 'Đ' => folded.push('d'),
-            'ı' => folded.push('i'),
-            c if c.is_alphanumeric() => folded.extend(c.to_lowercase()),
-            _ => folded.push(' '),
-        }
+        fold_char(folded, c);
+    }
+}
+
+/// Appends one decomposed character folded: lower case, a few letters that do not decompose
+/// spelled out, a space for anything that is not a letter or digit.
+fn fold_char(folded: &mut String, c: char) {
+    match c {
+        'ß' | 'ẞ' => folded.push_str("ss"),
+        'æ' | 'Æ' => folded.push_str("ae"),
+        'œ' | 'Œ' => folded.push_str("oe"),
+        'ø' | 'Ø' => folded.push('o'),
+        'ł' | 'Ł' => folded.push('l'),
+        'đ' | 'Đ' => folded.push('d'),
+        'ı' => folded.push('i'),
+        c if c.is_alphanumeric() => folded.extend(c.to_lowercase()),
+        _ => folded.push(' '),
     }
 }
 
@@ -105,25 +111,13 @@ mod tests {
         assert!(PREFIX_WORDS.windows(2).all(|w| w[0] < w[1]));
     }
 
-    /// The rules written out the plain way (one string, one pass per step): the definition
-    /// the two-allocation version above must agree with.
+    /// The rules written out the plain way (one string, one pass per step, the same letters
+    /// folded): the definition the two-allocation version above must agree with.
     fn by_the_rules(voorvoegsel: Option<&str>, achternaam: &str) -> String {
         let (main, inverted) = achternaam.split_once(',').unwrap_or((achternaam, ""));
         let full = format!("{} {} {}", voorvoegsel.unwrap_or(""), inverted, main);
         let mut folded = String::new();
-        for c in full.nfkd().filter(|c| !is_combining_mark(*c)) {
-            match c {
-                'ß' | 'ẞ' => folded.push_str("ss"),
-                'æ' | 'Æ' => folded.push_str("ae"),
-                'œ' | 'Œ' => folded.push_str("oe"),
-                'ø' | 'Ø' => folded.push('o'),
-                'ł' | 'Ł' => folded.push('l'),
-                'đ' | 'Đ' => folded.push('d'),
-                'ı' => folded.push('i'),
-                c if c.is_alphanumeric() => folded.extend(c.to_lowercase()),
-                _ => folded.push(' '),
-            }
-        }
+        full.nfkd().filter(|c| !is_combining_mark(*c)).for_each(|c| fold_char(&mut folded, c));
         let words: Vec<&str> = folded.split_whitespace().collect();
         let is_prefix = |w: &&str| PREFIX_WORDS.binary_search(w).is_ok();
         let name: Vec<&str> = words.iter().copied().filter(|w| !is_prefix(w)).collect();

@@ -157,7 +157,7 @@ pub struct Staged {
 }
 
 /// Writes the bundle files and the manifest of `m` into `staging` (nothing is delivered yet,
-/// nor durable: [`crate::batch::deliver::Pickups::deliver`] makes all of a run's files durable
+/// nor durable: [`crate::batch::deliver::Pickups::deliver_bundles`] makes all of a run's files durable
 /// at once).
 pub fn stage(
     staging: &Path,
