@@ -36,11 +36,11 @@ async fn expire_pickups(intake: Intake, mut stop: watch::Receiver<bool>) -> anyh
 fn apply_retention(i: &Intake) {
     let now = jiff::Timestamp::now();
     let (config, layout, state, audit) = (i.config(), i.layout(), i.state(), i.audit());
-    if let Err(e) = crate::deliver::expire::expire_picked_up(config, layout, state, audit, now) {
+    if let Err(e) = crate::pickup::expire::expire_picked_up(config, layout, state, audit, now) {
         tracing::warn!(error = %e, "removing picked-up bundles failed; trying again later");
     }
     let today = crate::domain::period::local_date(now);
-    match crate::deliver::unpicked::unpicked(config, layout, state, today) {
+    match crate::pickup::unpicked::unpicked(config, layout, state, today) {
         Ok(u) => {
             i.metrics().set_unpicked(u.total, u.near_shred.len() as u64);
             for (gemeente, file, shred) in &u.near_shred {
@@ -80,13 +80,13 @@ impl Daemon {
         let mut tasks = Vec::new();
         let mut sftp_addr = None;
         if let Some(sftp) = config.sftp.clone() {
-            let key = crate::ingest::sftp::load_or_create_host_key(&sftp.host_key)?;
+            let key = crate::transport::sftp::load_or_create_host_key(&sftp.host_key)?;
             let listener = tokio::net::TcpListener::bind(sftp.listen)
                 .await
                 .with_context(|| format!("binding SFTP listener {}", sftp.listen))?;
             sftp_addr = Some(listener.local_addr()?);
             let (i, rx) = (intake.clone(), stop_rx.clone());
-            tasks.push(tokio::spawn(crate::ingest::sftp::serve_with_key(i, sftp, key, listener, rx)));
+            tasks.push(tokio::spawn(crate::transport::sftp::serve_with_key(i, sftp, key, listener, rx)));
         }
         let mut https_addr = None;
         if let Some(https) = config.https.clone() {
@@ -96,8 +96,8 @@ impl Daemon {
             https_addr = Some(listener.local_addr()?);
             // Certificates, key, CAs and CRLs are loaded before anything is served, so a bad
             // file stops start-up here rather than later.
-            crate::ingest::https::tls::build(&https, 0).context("loading the HTTPS certificates")?;
-            tasks.push(tokio::spawn(crate::ingest::https::serve(
+            crate::transport::https::tls::build(&https, 0).context("loading the HTTPS certificates")?;
+            tasks.push(tokio::spawn(crate::transport::https::serve(
                 intake.clone(),
                 https,
                 listener,

@@ -135,7 +135,7 @@ pub fn check_writable(dir: &Path) -> Health {
     let probe = dir.join(format!(".healthz-{}", ulid::Ulid::new()));
     let result = (|| {
         use std::io::Write as _;
-        let mut f = crate::vault::fsutil::create_new_private(&probe)?;
+        let mut f = crate::durable::create_new_private(&probe)?;
         f.write_all(b"ok\n")?;
         f.sync_all()
     })();

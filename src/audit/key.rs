@@ -56,12 +56,12 @@ impl AuditKey {
                 let mut secret = Zeroizing::new([0u8; 32]);
                 rand::rngs::OsRng.fill_bytes(secret.as_mut());
                 let dir = path.parent().unwrap_or(Path::new("."));
-                crate::vault::fsutil::create_private_dir(dir).map_err(io)?;
+                crate::durable::create_private_dir(dir).map_err(io)?;
                 // Written under a temporary name, then linked into place: two processes
                 // starting at once end up with the same key (the loser reads the winner's).
                 let tmp = dir.join(format!(".audit-key.{}.tmp", ulid::Ulid::new()));
                 let text = Zeroizing::new(format!("{}\n", hex::encode(secret.as_ref())));
-                crate::vault::fsutil::write_atomic(&tmp, text.as_bytes(), true).map_err(io)?;
+                crate::durable::write_atomic(&tmp, text.as_bytes(), true).map_err(io)?;
                 let linked = std::fs::hard_link(&tmp, path);
                 let _ = std::fs::remove_file(&tmp);
                 match linked {

@@ -9,16 +9,16 @@
 //! - `parallel`: a small work pool (results in input order).
 //! - `phases`: phase timings of a run, logged at debug level.
 //! - `bundle`: CSV and JSON bundles encrypted with age, and the plaintext manifest.
-//! - `deliver`: staged files into the pickup folders; what feedback and reports keep of them.
+//! - `publish`: staged files into the pickup folders; what feedback and reports keep of them.
 //! - `report`: each creditor's batch report (delivered or not, and why).
 //! - `run`: one period's batch from start to delivery, crash-safe and exactly once.
 //! - `scheduler`: the daemon's timer that runs due batches (and missed ones at start-up).
 pub mod bundle;
 pub mod classify;
-pub mod deliver;
 pub mod history;
 pub mod parallel;
 pub mod phases;
+pub mod publish;
 pub mod report;
 pub mod routing;
 pub mod run;

@@ -12,9 +12,9 @@ use serde::Serialize;
 
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
+use crate::durable;
 use crate::layout::Layout;
 use crate::state::exchange::Delivery;
-use crate::vault::fsutil;
 
 mod pretty;
 
@@ -152,7 +152,7 @@ impl Reports {
         version: u32,
         delivered: &[Delivery<'_>],
     ) -> io::Result<StagedReports> {
-        fsutil::create_private_dir(dir)?;
+        durable::create_private_dir(dir)?;
         // The delivered signals by creditor and referentie: each creditor's are then one run,
         // in the order its report lists them.
         let mut order: Vec<u32> = (0..delivered.len() as u32).collect();
@@ -221,9 +221,9 @@ impl StagedReports {
     pub fn publish(&self, layout: &Layout) -> io::Result<usize> {
         let published = super::parallel::map_on(SYNCS_IN_FLIGHT, &self.creditors, |creditor| {
             let receipts = layout.receipts(creditor);
-            fsutil::create_private_dir(&receipts)?;
+            durable::create_private_dir(&receipts)?;
             std::fs::rename(self.dir.join(format!("{creditor}.json")), receipts.join(&self.name))?;
-            fsutil::sync_dir(&receipts)
+            durable::sync_dir(&receipts)
         });
         published.into_iter().collect::<io::Result<()>>()?;
         Ok(self.creditors.len())
@@ -283,7 +283,7 @@ pub fn remove_signals(path: &std::path::Path, gone: impl Fn(&str) -> bool) -> io
         doc.not_delivered = doc.signals.len() - doc.delivered;
         let mut text = serde_json::to_vec_pretty(&doc).expect("in memory");
         text.push(b'\n');
-        fsutil::write_atomic(path, &text, false)?;
+        durable::write_atomic(path, &text, false)?;
     }
     Ok(removed)
 }

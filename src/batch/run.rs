@@ -21,16 +21,17 @@ use super::bundle::{self, Counts, Row};
 use super::classify::{self, Input};
 use super::report::{Entry, NotDelivered, Reports, StagedReports};
 use super::routing::RoutingTable;
-use super::{deliver, history, parallel, signals};
+use super::{history, parallel, publish, signals};
 use crate::audit::{Audit, Event, Outcome};
 use crate::config::{Config, Municipality};
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
 use crate::domain::signal::Postcode;
+use crate::durable;
 use crate::layout::Layout;
 use crate::state::State;
 use crate::state::batches::{self, BatchStatus};
-use crate::vault::{Vault, fsutil};
+use crate::vault::Vault;
 
 /// What to run.
 #[derive(Clone, Copy, Debug)]
@@ -119,7 +120,7 @@ pub fn rows<'a>(
     reageer: jiff::civil::Date,
 ) -> Vec<Row<'a>> {
     let mut rows = Vec::new();
-    for h in households.iter().filter(|h| !deliver::left_out(m, h)) {
+    for h in households.iter().filter(|h| !publish::left_out(m, h)) {
         let onder = m.drempelbedrag.is_some_and(|d| h.total < d);
         for sig in &h.signals {
             let creditor =
@@ -287,7 +288,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         std::fs::remove_dir_all(&staging_root)?;
     }
     let staging = staging_root.join(format!("{p}-v{version}"));
-    fsutil::create_private_dir(&staging)?;
+    durable::create_private_dir(&staging)?;
     let reageer = reageer_voor(cx.config, p);
     let mut summary =
         Summary { period: p, version, dry_run: opts.dry_run, municipalities: Vec::new(), not_delivered: 0 };
@@ -302,7 +303,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         .map(|m| (m, per_m.remove(&m.code).unwrap_or_default()))
         .collect();
     for (m, households) in &households_of {
-        for h in households.iter().filter(|h| deliver::left_out(m, h)) {
+        for h in households.iter().filter(|h| publish::left_out(m, h)) {
             for sig in &h.signals {
                 let entry = Entry::not_delivered(
                     &sig.input.record.referentie,
@@ -324,7 +325,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // the manifests follow once it is done: the run counts as delivered only once its
     // manifests are in place and it is marked so (a crash in between redoes the same version,
     // and recording again replaces the same rows).
-    let pickups = deliver::Pickups::new(
+    let pickups = publish::Pickups::new(
         cx.layout,
         &staging,
         households_of.iter().filter(|_| !opts.dry_run).map(|(m, _)| &m.code),
@@ -337,7 +338,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
             if opts.dry_run {
                 return Ok(None);
             }
-            let delivered = deliver::delivered_signals(&households_of);
+            let delivered = publish::delivered_signals(&households_of);
             let delivered = &delivered;
             let reports_dir = staging.join("reports");
             std::thread::scope(|s| {

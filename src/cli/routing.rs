@@ -80,7 +80,7 @@ fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     };
 
     let canonical = table.to_canonical();
-    crate::vault::fsutil::write_atomic(dest, canonical.as_bytes(), false)
+    crate::durable::write_atomic(dest, canonical.as_bytes(), false)
         .with_context(|| format!("writing the routing table {} ([batch] routing_table)", dest.display()))?;
 
     let counts = table.counts();
@@ -138,7 +138,7 @@ fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
 
 /// The audit log of the data directory.
 fn open_audit(data_dir: &Path) -> anyhow::Result<Audit> {
-    crate::vault::fsutil::create_private_dir(data_dir)
+    crate::durable::create_private_dir(data_dir)
         .with_context(|| format!("creating data directory {}", data_dir.display()))?;
     let layout = Layout::new(data_dir);
     let state = State::open(&layout.state_db())

@@ -120,7 +120,7 @@ pub fn report(config: &Config, layout: &Layout, state: &State, now: Timestamp) -
     writeln!(out)?;
     let (mut waiting, mut files_waiting) = (Vec::new(), 0);
     for m in &config.municipalities {
-        let files = crate::deliver::folder::files(layout, state, m.code.as_str())?;
+        let files = crate::pickup::folder::files(layout, state, m.code.as_str())?;
         let unpicked = files.iter().filter(|f| f.picked_up_at.is_none() && f.name.ends_with(".age")).count();
         if unpicked > 0 {
             waiting.push(m.code.as_str());

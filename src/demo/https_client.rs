@@ -49,7 +49,7 @@ impl HttpsClient {
         }
         let chain = load_certs(cert).map_err(anyhow::Error::msg).context("client certificate")?;
         let key = load_key(key).map_err(anyhow::Error::msg).context("client key")?;
-        let config = ClientConfig::builder_with_provider(crate::ingest::https::tls::provider())
+        let config = ClientConfig::builder_with_provider(crate::transport::https::tls::provider())
             .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
             .with_client_auth_cert(chain, key)?;

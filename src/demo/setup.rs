@@ -13,7 +13,7 @@ use russh::keys::ssh_key::{LineEnding, private::Ed25519Keypair};
 
 use super::pki;
 use crate::domain::signal::Kind;
-use crate::vault::fsutil;
+use crate::durable;
 
 /// A demo creditor: id, display name, kinds.
 pub struct DemoCreditor {
@@ -79,9 +79,9 @@ pub fn generate_ed25519(comment: &str) -> PrivateKey {
 /// Writes an OpenSSH private key (0600) and its `.pub`.
 pub fn write_ssh_key(key: &PrivateKey, path: &Path) -> anyhow::Result<()> {
     let text = key.to_openssh(LineEnding::LF)?;
-    fsutil::write_atomic(path, text.as_bytes(), true)?;
+    durable::write_atomic(path, text.as_bytes(), true)?;
     let public = format!("{}\n", key.public_key().to_openssh()?);
-    fsutil::write_atomic(&path.with_extension("pub"), public.as_bytes(), false)?;
+    durable::write_atomic(&path.with_extension("pub"), public.as_bytes(), false)?;
     Ok(())
 }
 
@@ -90,7 +90,7 @@ pub fn create(dir: &Path) -> anyhow::Result<Installation> {
     if dir.exists() && fs::read_dir(dir)?.next().is_some() {
         anyhow::bail!("{} is not empty; give an empty or new folder to --dir", dir.display());
     }
-    fsutil::create_private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
+    durable::create_private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
     let dir = dir.canonicalize()?;
     let mut toml = String::from(
         "# meldpunt demo installation — fictitious parties, NOT for production.\n\
@@ -102,7 +102,7 @@ pub fn create(dir: &Path) -> anyhow::Result<Installation> {
     );
     // The demo PKI: a CA, the server certificate, an (empty) CRL; client certificates below.
     let pki_dir = dir.join("pki");
-    fsutil::create_private_dir(&pki_dir)?;
+    durable::create_private_dir(&pki_dir)?;
     let ca = pki::Ca::new("meldpunt demo CA")?;
     ca.write(&pki_dir.join("ca.crt"), &pki_dir.join("ca.key"))?;
     ca.server(&["localhost", "127.0.0.1"])?
@@ -119,7 +119,7 @@ pub fn create(dir: &Path) -> anyhow::Result<Installation> {
     };
     for c in &CREDITORS {
         let key_dir = dir.join("clients").join(c.id);
-        fsutil::create_private_dir(&key_dir)?;
+        durable::create_private_dir(&key_dir)?;
         write_ssh_key(&generate_ed25519(&format!("{}@demo", c.id)), &key_dir.join("ssh_ed25519"))?;
         let _ = write!(
             toml,
@@ -135,7 +135,7 @@ pub fn create(dir: &Path) -> anyhow::Result<Installation> {
     }
     for (code, name) in MUNICIPALITIES {
         let key_dir = dir.join("clients").join(code);
-        fsutil::create_private_dir(&key_dir)?;
+        durable::create_private_dir(&key_dir)?;
         write_ssh_key(&generate_ed25519(&format!("{code}@demo")), &key_dir.join("ssh_ed25519"))?;
         let identity = age::x25519::Identity::generate();
         let recipient = identity.to_public();
@@ -143,7 +143,7 @@ pub fn create(dir: &Path) -> anyhow::Result<Installation> {
             "# age identity of {name} ({code}); decrypts its bundles\n# public key: {recipient}\n{}\n",
             identity.to_string().expose_secret()
         );
-        fsutil::write_atomic(&key_dir.join("age.key"), key_text.as_bytes(), true)?;
+        durable::write_atomic(&key_dir.join("age.key"), key_text.as_bytes(), true)?;
         let _ = write!(
             toml,
             "[[municipality]]\ncode = \"{code}\"\nname = \"{name}\"\nage_recipients = [\"{recipient}\"]\n\

@@ -4,6 +4,7 @@ pub mod feedback;
 pub mod household;
 pub mod party;
 pub mod period;
+pub mod rules;
 pub mod signal;
 pub mod surname;
 pub mod upload;

@@ -11,7 +11,7 @@ use std::path::Path;
 use jiff::civil::Date;
 
 use crate::domain::feedback::Resultaat;
-use crate::vault::fsutil;
+use crate::durable;
 
 /// The header of a terugmelding file.
 pub const HEADER: &str = "referentie;status;datum;schuldenrust_tot";
@@ -43,8 +43,8 @@ pub fn render(lines: &[StoredLine]) -> String {
 
 /// Writes one terugmelding file into a creditor's feedback folder, atomically.
 pub fn write(dir: &Path, name: &str, lines: &[StoredLine]) -> std::io::Result<()> {
-    fsutil::create_private_dir(dir)?;
-    fsutil::write_atomic(&dir.join(name), render(lines).as_bytes(), false)
+    durable::create_private_dir(dir)?;
+    durable::write_atomic(&dir.join(name), render(lines).as_bytes(), false)
 }
 
 #[cfg(test)]

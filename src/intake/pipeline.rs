@@ -43,7 +43,7 @@ impl Intake {
     /// Opens the data directory: state, vault, audit.
     pub fn open(config: Arc<Config>, layout: Layout) -> anyhow::Result<Intake> {
         use anyhow::Context as _;
-        crate::vault::fsutil::create_private_dir(layout.root())
+        crate::durable::create_private_dir(layout.root())
             .with_context(|| format!("creating data directory {}", layout.root().display()))?;
         let state = State::open(&layout.state_db())
             .with_context(|| format!("opening {}", layout.state_db().display()))?;

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::validate::{FileError, RecordError};
-use crate::vault::fsutil;
+use crate::durable;
 
 pub use crate::state::FileStatus as ReceiptStatus;
 
@@ -187,8 +187,8 @@ impl Receipt {
 
 /// Writes `<base>.json` and `<base>.txt` atomically into `dir` (created if needed).
 pub fn write_pair(dir: &Path, base: &str, json: &impl Serialize, text: &str) -> std::io::Result<()> {
-    fsutil::create_private_dir(dir)?;
+    durable::create_private_dir(dir)?;
     let json = serde_json::to_vec_pretty(json).map_err(std::io::Error::other)?;
-    fsutil::write_atomic(&dir.join(format!("{base}.json")), &json, false)?;
-    fsutil::write_atomic(&dir.join(format!("{base}.txt")), text.as_bytes(), false)
+    durable::write_atomic(&dir.join(format!("{base}.json")), &json, false)?;
+    durable::write_atomic(&dir.join(format!("{base}.txt")), text.as_bytes(), false)
 }

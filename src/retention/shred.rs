@@ -12,9 +12,9 @@ use rusqlite::params;
 use serde::Serialize;
 
 use crate::domain::period::Period;
+use crate::durable;
 use crate::layout::Layout;
 use crate::state::{State, StateError};
-use crate::vault::fsutil;
 
 /// What shredding a period removed (counts only).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -74,7 +74,7 @@ fn destroy_key(path: &Path) -> Result<bool, ShredError> {
     drop(f);
     remove(path)?;
     if let Some(dir) = path.parent() {
-        fsutil::sync_dir(dir).map_err(io_at(dir))?;
+        durable::sync_dir(dir).map_err(io_at(dir))?;
     }
     Ok(true)
 }

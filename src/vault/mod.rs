@@ -19,9 +19,9 @@ use age::secrecy::ExposeSecret;
 use age::x25519::{Identity, Recipient};
 
 use crate::domain::period::Period;
+use crate::durable;
 use crate::layout::Layout;
 
-pub mod fsutil;
 pub mod key_index;
 pub mod sealed_key;
 pub mod sealed_line;
@@ -71,7 +71,7 @@ impl Vault {
     /// The vault under `layout`; creates its folders.
     pub fn open(layout: Layout) -> Result<Vault, VaultError> {
         for dir in [layout.period_keys(), layout.vault_tmp()] {
-            fsutil::create_private_dir(&dir).map_err(io_err(&dir))?;
+            durable::create_private_dir(&dir).map_err(io_err(&dir))?;
         }
         Ok(Vault { layout, keys: Arc::default() })
     }
@@ -93,7 +93,7 @@ impl Vault {
                     id.to_public(),
                     id.to_string().expose_secret()
                 );
-                fsutil::write_atomic(&path, text.as_bytes(), true).map_err(io_err(&path))?;
+                durable::write_atomic(&path, text.as_bytes(), true).map_err(io_err(&path))?;
                 tracing::info!(%period, "created period key");
                 id
             }
@@ -129,7 +129,7 @@ impl Vault {
     pub fn seal_tmp(&self, period: Period, file_id: &str) -> Result<SealWriter, VaultError> {
         let recipient = self.recipient(period)?;
         let path = self.tmp_path(file_id);
-        let file = fsutil::create_new_private(&path).map_err(io_err(&path))?;
+        let file = durable::create_new_private(&path).map_err(io_err(&path))?;
         let enc = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
             .map_err(|e| VaultError::Io { path: path.clone(), source: io::Error::other(e.to_string()) })?;
         enc.wrap_output(BufWriter::with_capacity(1 << 20, file)).map_err(io_err(&path))
@@ -147,11 +147,11 @@ impl Vault {
     /// Moves a finished temporary sealed file into its period (durably).
     pub fn file_sealed(&self, period: Period, file_id: &str) -> Result<PathBuf, VaultError> {
         let dir = self.layout.vault(period);
-        fsutil::create_private_dir(&dir).map_err(io_err(&dir))?;
+        durable::create_private_dir(&dir).map_err(io_err(&dir))?;
         let to = self.sealed_path(period, file_id);
         let from = self.tmp_path(file_id);
         fs::rename(&from, &to).map_err(io_err(&to))?;
-        fsutil::sync_dir(&dir).map_err(io_err(&dir))?;
+        durable::sync_dir(&dir).map_err(io_err(&dir))?;
         Ok(to)
     }
 
@@ -206,7 +206,7 @@ impl Vault {
         // Never a new key: a period shredded since its file was read stays shredded.
         let recipient = self.identity(period)?.to_public();
         let tmp = self.layout.vault_tmp().join(format!("{file_id}.{}{INDEX_SUFFIX}", ulid::Ulid::new()));
-        let written = fsutil::create_new_private(&tmp)
+        let written = durable::create_new_private(&tmp)
             .and_then(|f| key_index::seal(BufWriter::with_capacity(1 << 16, f), &recipient, plaintext))
             .and_then(|()| fs::rename(&tmp, self.index_path(period, file_id)));
         written.map_err(|e| {
@@ -219,7 +219,7 @@ impl Vault {
     pub fn remove_index(&self, period: Period, file_id: &str) -> Result<(), VaultError> {
         let path = self.index_path(period, file_id);
         match fs::remove_file(&path) {
-            Ok(()) => fsutil::sync_dir(&self.layout.vault(period)).map_err(io_err(&path)),
+            Ok(()) => durable::sync_dir(&self.layout.vault(period)).map_err(io_err(&path)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(VaultError::Io { path, source: e }),
         }

@@ -39,11 +39,11 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             let dir = f.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
             let tmp = dir.join(format!(".{}.tmp", ulid::Ulid::new()));
             let written = (|| -> anyhow::Result<u64> {
-                let mut w = std::io::BufWriter::new(crate::vault::fsutil::create_new_private(&tmp)?);
+                let mut w = std::io::BufWriter::new(crate::durable::create_new_private(&tmp)?);
                 let lines = audit.export_blocking(&key, a.since, &mut w)?;
                 w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
                 std::fs::rename(&tmp, f)?;
-                crate::vault::fsutil::sync_dir(dir)?;
+                crate::durable::sync_dir(dir)?;
                 Ok(lines)
             })();
             let lines = written.inspect_err(|_| {

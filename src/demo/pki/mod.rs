@@ -21,7 +21,7 @@ use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use sha2::{Digest, Sha256};
 
-use crate::vault::fsutil;
+use crate::durable;
 
 /// The organisation in every subject this PKI makes.
 pub const DEMO_ORG: &str = "meldpunt demo — NOT FOR PRODUCTION";
@@ -247,12 +247,12 @@ fn random_serial() -> Vec<u8> {
 fn write_pair(cert: &Path, cert_pem: &str, key: &Path, key_pem: &str) -> anyhow::Result<()> {
     for path in [cert, key] {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            fsutil::create_private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
+            durable::create_private_dir(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
     }
-    fsutil::write_atomic(key, key_pem.as_bytes(), true)
+    durable::write_atomic(key, key_pem.as_bytes(), true)
         .with_context(|| format!("writing {}", key.display()))?;
-    fsutil::write_atomic(cert, cert_pem.as_bytes(), false)
+    durable::write_atomic(cert, cert_pem.as_bytes(), false)
         .with_context(|| format!("writing {}", cert.display()))
 }
 

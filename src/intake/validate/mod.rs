@@ -25,8 +25,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::signal::{Kind, SignalRecord};
 
-pub mod rules;
-
 mod csv_header;
 mod csv_reader;
 mod fields;
@@ -39,7 +37,7 @@ mod tests;
 mod utf8;
 mod values;
 
-pub use rules::{KindRules, Requirement, RuleSet};
+pub use crate::domain::rules::{KindRules, Requirement, RuleSet};
 
 /// The two accepted file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

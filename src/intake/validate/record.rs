@@ -5,9 +5,9 @@ use jiff::civil::Date;
 
 use super::fields::{Field, Row};
 use super::problem::Problem;
-use super::rules::Requirement;
 use super::{Context, RecordError, values};
 use crate::domain::period::{age_on, days_between};
+use crate::domain::rules::Requirement;
 use crate::domain::signal::SignalRecord;
 
 /// What became of one record.

@@ -6,11 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::deliver::folder;
 use crate::domain::period::Period;
+use crate::durable;
 use crate::layout::Layout;
+use crate::pickup::folder;
 use crate::state::State;
-use crate::vault::fsutil;
 
 /// One version of a period's bundle in a pickup folder.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -75,7 +75,7 @@ pub fn remove_superseded(
         removed += 1;
     }
     if removed > 0 {
-        fsutil::sync_dir(&dir)?;
+        durable::sync_dir(&dir)?;
     }
     Ok((removed, kept))
 }

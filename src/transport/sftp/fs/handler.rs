@@ -6,12 +6,12 @@ use russh_sftp::protocol::{
     Attrs, Data, ExtendedReply, FileAttributes, Handle, Name, OpenFlags, Packet, Status, StatusCode, Version,
 };
 
-use super::super::files;
-use super::super::paths::{self, Folder, Target};
+use crate::transport::folders::files;
+use crate::transport::folders::paths::{self, Folder, Target};
 use russh_sftp::server::StatusReply;
 
 use super::{Entry, Fs, denied, failure, file_perm, folder_perm, no_such_file, ok, readable};
-use crate::deliver::pickup::How;
+use crate::pickup::record::How;
 
 /// Largest number of directory entries sent in one `readdir` answer.
 const READDIR_BATCH: usize = 128;

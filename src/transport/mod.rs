@@ -8,5 +8,6 @@
 //! - [`sftp`]: SSH/SFTP with public-key authentication (russh + russh-sftp).
 //! - [`https`]: HTTPS with mutual TLS (rustls + axum).
 
+pub mod folders;
 pub mod https;
 pub mod sftp;

@@ -12,9 +12,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::audit::{Event, Outcome};
+use crate::durable;
 use crate::intake::Intake;
 use crate::state::exchange;
-use crate::vault::fsutil;
 
 /// Manifest rewrites, one at a time.
 static MANIFESTS: Mutex<()> = Mutex::new(());
@@ -155,7 +155,7 @@ fn mark_manifest(path: &Path, name: &str, at: &str, how: &str) -> io::Result<()>
     doc["picked_up"][name] = json!({ "at": at, "how": how });
     let mut out = serde_json::to_vec_pretty(&doc).map_err(io::Error::other)?;
     out.push(b'\n');
-    fsutil::write_atomic(path, &out, false)
+    durable::write_atomic(path, &out, false)
 }
 
 #[cfg(test)]

@@ -19,13 +19,13 @@ use std::collections::{HashMap, VecDeque};
 use russh_sftp::protocol::{FileAttributes, Handle, OpenFlags, Status, StatusCode};
 use russh_sftp::server::StatusReply;
 
-use super::files;
 use super::fs::{Entry, Fs, failure, ok};
-use super::paths::{Folder, Target};
 use super::session::OpenGuard;
 use crate::domain::party::PartyId;
 use crate::domain::upload::UploadName;
 use crate::intake::{IntakeError, Received, Upload, UploadError};
+use crate::transport::folders::files;
+use crate::transport::folders::paths::{Folder, Target};
 
 /// Committed uploads remembered per session for `stat` (paramiko's `put` confirms the size).
 const REMEMBER_DONE: usize = 64;

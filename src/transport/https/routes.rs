@@ -28,9 +28,9 @@ use super::server::Peer;
 use crate::audit::{Event, Outcome};
 use crate::domain::party::{Credential, PartyId, VerifiedSender};
 use crate::domain::upload::UploadName;
-use crate::ingest::sftp::files;
-use crate::ingest::sftp::paths::{Folder, plain_name};
 use crate::intake::{Intake, UploadError};
+use crate::transport::folders::files;
+use crate::transport::folders::paths::{Folder, plain_name};
 
 /// Shared by every request.
 #[derive(Clone)]

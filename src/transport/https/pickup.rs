@@ -20,10 +20,10 @@ use serde_json::json;
 use super::error::ApiError;
 use super::routes::{Api, checked_name, not_found_file};
 use super::server::Peer;
-use crate::deliver::pickup::{self, How, Pickup};
 use crate::domain::party::{Credential, PartyId};
-use crate::ingest::sftp::files::{self, ReadFile};
-use crate::ingest::sftp::paths::Folder;
+use crate::pickup::record::{self, How, Pickup};
+use crate::transport::folders::files::{self, ReadFile};
+use crate::transport::folders::paths::Folder;
 
 /// Bytes read from disk per body chunk.
 const CHUNK: u32 = 256 * 1024;
@@ -134,7 +134,7 @@ pub async fn get(
     })?;
     let size = file.attrs.size.unwrap_or(0);
     let (d, n) = (dir.clone(), name.clone());
-    let sha = tokio::task::spawn_blocking(move || pickup::sha256_in(&d, &n))
+    let sha = tokio::task::spawn_blocking(move || record::sha256_in(&d, &n))
         .await
         .map_err(|_| ApiError::unavailable())?
         .map_err(|_| ApiError::unavailable())?;
@@ -210,7 +210,7 @@ fn stream(
                 if next >= end
                     && let Some((intake, p)) = done.take()
                 {
-                    pickup::record(&intake, p).await;
+                    record::record(&intake, p).await;
                 }
                 Some((Ok(data), (file, next, done)))
             }
@@ -232,7 +232,7 @@ pub async fn delete(
         std::io::ErrorKind::NotFound => not_found_file(),
         _ => ApiError::unavailable(),
     })?;
-    pickup::record(&api.intake, record_for(&peer, name.clone(), bytes, How::Remove, None)).await;
+    record::record(&api.intake, record_for(&peer, name.clone(), bytes, How::Remove, None)).await;
     Ok(Json(json!({ "acknowledged": name, "bytes": bytes })).into_response())
 }
 

@@ -9,9 +9,9 @@ use serde_json::json;
 use super::folder;
 use crate::audit::{Audit, Event, Outcome};
 use crate::config::Config;
+use crate::durable;
 use crate::layout::Layout;
 use crate::state::State;
-use crate::vault::fsutil;
 
 /// Removes the picked-up files whose time is up at `now`; returns how many went.
 pub fn expire_picked_up(
@@ -53,7 +53,7 @@ pub fn expire_picked_up(
         if gone.is_empty() {
             continue;
         }
-        fsutil::sync_dir(&dir)?;
+        durable::sync_dir(&dir)?;
         removed += gone.len();
         gone.sort();
         let ev = Event::new("system", "pickup_expired", Outcome::Ok).object(json!({

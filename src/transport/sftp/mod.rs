@@ -12,14 +12,11 @@
 //! dropped, and with them any upload not yet committed (nothing is processed).
 
 mod auth;
-mod coverage;
 mod feedback_upload;
-pub(crate) mod files;
 mod fs;
 mod hostkey;
 mod killable;
 mod limits;
-pub(crate) mod paths;
 mod server;
 mod session;
 mod ssh;

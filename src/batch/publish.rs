@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use super::classify::Household;
 use crate::config::Municipality;
 use crate::domain::party::MunicipalityCode;
+use crate::durable;
 use crate::layout::Layout;
 use crate::state::exchange::Delivery;
-use crate::vault::fsutil;
 
 /// Each municipality of the run with the households it was routed.
 pub type HouseholdsOf<'a> = [(&'a Municipality, Vec<Household>)];
@@ -30,14 +30,14 @@ fn abort_hook() -> Option<usize> {
 }
 
 /// Moving one run's staged files into the pickup folders, made durable all at once
-/// ([`fsutil::Filesystem`]: the staging and pickup folders share a filesystem, as renames
+/// ([`durable::Filesystem`]: the staging and pickup folders share a filesystem, as renames
 /// between them need): the staged files, then every bundle file renamed into place, then the
 /// manifests. A municipality whose manifest of this version is already there got its complete
 /// bundle in an interrupted run and is left as it is.
 pub struct Pickups<'a> {
     layout: &'a Layout,
     staging: &'a Path,
-    filesystem: fsutil::Filesystem,
+    filesystem: durable::Filesystem,
     abort_after: Option<usize>,
     moved: Cell<usize>,
 }
@@ -52,9 +52,9 @@ impl<'a> Pickups<'a> {
         municipalities: impl IntoIterator<Item = &'m MunicipalityCode>,
     ) -> io::Result<Pickups<'a>> {
         for code in municipalities {
-            fsutil::create_private_dir(&layout.pickup(code.as_str()))?;
+            durable::create_private_dir(&layout.pickup(code.as_str()))?;
         }
-        let filesystem = fsutil::Filesystem::of(staging)?;
+        let filesystem = durable::Filesystem::of(staging)?;
         Ok(Pickups { layout, staging, filesystem, abort_after: abort_hook(), moved: Cell::new(0) })
     }
 

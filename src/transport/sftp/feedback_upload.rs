@@ -9,13 +9,13 @@
 use russh_sftp::protocol::{Handle, OpenFlags, Status, StatusCode};
 use russh_sftp::server::StatusReply;
 
-use super::coverage::Coverage;
 use super::fs::{Entry, Fs, failure, ok};
-use super::paths::Folder;
 use super::session::OpenGuard;
 use crate::domain::party::PartyId;
 use crate::domain::upload::UploadName;
 use crate::feedback::{self, Incoming};
+use crate::transport::folders::coverage::Coverage;
+use crate::transport::folders::paths::Folder;
 
 /// An open feedback upload.
 pub(super) struct FeedbackOpen {

@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::json;
 
 use super::limits::Slot;
-use super::paths::Folder;
 use crate::audit::{Event, Outcome};
 use crate::domain::party::{Credential, PartyId, VerifiedSender};
 use crate::intake::Intake;
+use crate::transport::folders::paths::Folder;
 
 /// Permission denials audited one by one per session; further ones are counted and written
 /// as one summary event when the session ends (so a looping client cannot flood the log).

@@ -1,4 +1,4 @@
-//! The SFTP file system of one channel: a party's virtual tree (see [`super::paths`]).
+//! The SFTP file system of one channel: a party's virtual tree (see [`paths`](crate::transport::folders::paths)).
 //!
 //! | party | folder | may |
 //! |---|---|---|
@@ -15,7 +15,7 @@
 //!
 //! A file of `/pickup` read completely (every byte, in any order) before its handle is
 //! closed counts as picked up, as does its removal: both are recorded by
-//! [`crate::deliver::pickup`].
+//! [`crate::pickup::record`].
 //!
 //! The upload flow (open → write → close → commit) lives in [`super::upload`]. The handler is
 //! dropped when the channel ends; open uploads and unfinished (temp-named) uploads are
@@ -29,13 +29,13 @@ use std::collections::HashMap;
 use russh_sftp::protocol::{FileAttributes, Handle, Status, StatusCode};
 use russh_sftp::server::StatusReply;
 
-use super::coverage::Coverage;
-use super::files::{self, ReadFile};
-use super::paths::{self, Folder, Target};
 use super::session::OpenGuard;
 use super::upload::Uploads;
-use crate::deliver::pickup::{How, Pickup};
 use crate::domain::party::PartyId;
+use crate::pickup::record::{How, Pickup};
+use crate::transport::folders::coverage::Coverage;
+use crate::transport::folders::files::{self, ReadFile};
+use crate::transport::folders::paths::{self, Folder, Target};
 
 /// What a handle refers to.
 pub(super) enum Entry {
@@ -176,7 +176,7 @@ impl Fs {
             origin: self.ctx.origin.clone(),
             from: None,
         };
-        crate::deliver::pickup::record(&self.ctx.intake, pickup).await;
+        crate::pickup::record::record(&self.ctx.intake, pickup).await;
     }
 
     async fn open_read(&mut self, id: u32, folder: Folder, name: String) -> Result<Handle, StatusReply> {

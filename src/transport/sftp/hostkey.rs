@@ -10,7 +10,7 @@ use russh::keys::ssh_key::LineEnding;
 use russh::keys::ssh_key::private::Ed25519Keypair;
 use russh::keys::{HashAlg, PrivateKey};
 
-use crate::vault::fsutil;
+use crate::durable;
 
 /// Reads the OpenSSH private key at `path`, or creates a new ed25519 key there if no file
 /// exists (mode 0600, parent folders 0700). Logs the key's SHA-256 fingerprint, which
@@ -69,7 +69,7 @@ fn create(path: &Path) -> anyhow::Result<PrivateKey> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    fsutil::create_private_dir(dir)?;
+    durable::create_private_dir(dir)?;
     let mut seed = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut seed);
     let mut key = PrivateKey::from(Ed25519Keypair::from_seed(&seed));
@@ -86,7 +86,7 @@ fn create(path: &Path) -> anyhow::Result<PrivateKey> {
     })();
     let _ = std::fs::remove_file(&tmp);
     result?;
-    fsutil::sync_dir(dir)?;
+    durable::sync_dir(dir)?;
     Ok(key)
 }
 

@@ -3,9 +3,9 @@
 //!
 //! The bundles themselves are written by the batch ([`crate::batch::bundle`]); the protocols
 //! (SFTP `/pickup`, HTTPS `/v1/pickup`) read and remove them through the confined file access
-//! of [`crate::ingest::sftp`] and report here.
+//! of [`crate::transport::sftp`] and report here.
 
 pub mod expire;
 pub mod folder;
-pub mod pickup;
+pub mod record;
 pub mod unpicked;
