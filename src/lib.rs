@@ -4,6 +4,7 @@
 //! types are free of I/O, and audit and config are small shared services.
 
 pub mod admin;
+pub mod app;
 pub mod audit;
 pub mod batch;
 pub mod cli;

@@ -9,9 +9,8 @@ use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::domain::outcome::{Counts, FileStatus};
 use crate::domain::party::Credential;
-use crate::intake::receipt::Counts;
-use crate::state::FileStatus;
 
 /// Defines label enums: their variants, `ALL` in rendering order and `as_str`.
 macro_rules! labels {

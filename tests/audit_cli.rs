@@ -112,7 +112,7 @@ const NASTY: &str = "evil\nname\r\u{1b}[31mRED\u{1b}[0m\u{7}\u{9b}2J\u{202e}vsc.
 fn control_characters_in_events_are_stored_exactly_and_shown_escaped() {
     let s = Server::start();
     {
-        let audit = Audit::new(State::open(&s.data().join("state.db")).unwrap());
+        let audit = Audit::open(State::open(&s.data().join("state.db")).unwrap()).unwrap();
         let ev = Event::new(format!("creditor:{NASTY}"), "upload", Outcome::Denied)
             .origin(NASTY)
             .auth(NASTY)
@@ -166,7 +166,7 @@ fn the_daemon_audits_its_configuration_start_and_stop_and_signs_a_checkpoint_at_
     assert_eq!(loads[1].object["previous"], loads[0].object["sha256"]);
     assert_eq!(events.iter().filter(|e| e.action == "start").count(), 2);
     assert_eq!(events.last().unwrap().action, "stop");
-    let audit = Audit::new(State::open(&s.data().join("state.db")).unwrap());
+    let audit = Audit::open(State::open(&s.data().join("state.db")).unwrap()).unwrap();
     let cps = audit.checkpoints().unwrap();
     let last = cps.last().expect("a checkpoint");
     assert_eq!((last.reason.as_str(), last.seq), ("shutdown", events.last().unwrap().seq));

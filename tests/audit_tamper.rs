@@ -32,7 +32,7 @@ fn sample() -> Sample {
     std::fs::create_dir_all(layout.root()).unwrap();
     let key = AuditKey::load_or_create(&layout.audit_key()).unwrap();
     {
-        let audit = Audit::new(State::open(&layout.state_db()).unwrap());
+        let audit = Audit::open(State::open(&layout.state_db()).unwrap()).unwrap();
         for i in 0..4 {
             let ts: jiff::Timestamp = format!("2018-0{}-10T10:00:00Z", i + 1).parse().unwrap();
             let ev = Event::new("creditor:woonstad", "login", Outcome::Ok).origin("10.0.0.1:2000");
@@ -113,7 +113,7 @@ impl Sample {
     }
 
     fn records(&self) -> Vec<Record> {
-        Audit::new(State::open(&self.db).unwrap()).records().unwrap()
+        Audit::open(State::open(&self.db).unwrap()).unwrap().records().unwrap()
     }
 }
 
@@ -174,7 +174,7 @@ fn every_kind_of_tampering_with_the_database_is_detected_with_the_right_message(
 
     // … with its checkpoints re-signed by a key the forger made.
     let forger = AuditKey::load_or_create(&s._tmp.path().join("forger")).unwrap();
-    let mut cps = Audit::new(State::open(&s.db).unwrap()).checkpoints().unwrap();
+    let mut cps = Audit::open(State::open(&s.db).unwrap()).unwrap().checkpoints().unwrap();
     let mut sql2 = sql.clone();
     for c in cps.iter_mut().filter(|c| c.seq >= 12) {
         c.head = recs[c.seq as usize - 1].hash.clone();
@@ -340,8 +340,12 @@ fn a_rewrite_re_signed_with_the_hosts_own_key_is_caught_against_the_officers_ear
         )
         .unwrap();
     }
-    for mut c in
-        Audit::new(State::open(&s.db).unwrap()).checkpoints().unwrap().into_iter().filter(|c| c.seq >= 10)
+    for mut c in Audit::open(State::open(&s.db).unwrap())
+        .unwrap()
+        .checkpoints()
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.seq >= 10)
     {
         c.head = recs[c.seq as usize - 1].hash.clone();
         c.sig = key.sign(&c.message());

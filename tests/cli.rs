@@ -72,7 +72,7 @@ fn operator_ingest_goes_through_intake_and_is_audited() {
     // so either outcome with records is fine — but the period must be the backfilled one.
     assert!(t.contains("period 2026-09"), "{t}");
     let state = meldpunt::state::State::open(&inst.dir.join("data/state.db")).unwrap();
-    let events = meldpunt::audit::Audit::new(state).records().unwrap();
+    let events = meldpunt::audit::Audit::open(state).unwrap().records().unwrap();
     let upload = events.iter().find(|e| e.action == "upload").expect("upload audited");
     assert_eq!(upload.actor, "operator");
     assert_eq!(upload.object["creditor"], "woonstad");

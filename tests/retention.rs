@@ -131,7 +131,7 @@ fn shredding_a_period_leaves_nothing_of_it_and_its_sealed_copies_cannot_be_opene
     }
     // Audited with counts only, and a second run finds nothing more to do.
     let state = meldpunt::state::State::open(&data.join("state.db")).unwrap();
-    let events = meldpunt::audit::Audit::new(state).records().unwrap();
+    let events = meldpunt::audit::Audit::open(state).unwrap().records().unwrap();
     let ev = events.iter().find(|e| e.action == "shred").expect("shred audited");
     assert_eq!(ev.object["period"], "2025-03");
     assert_eq!(ev.object["key"], false, "the interrupted run had removed the key already");
@@ -209,7 +209,7 @@ fn inzage_exports_everything_about_one_person_and_nobody_else() {
     assert_eq!(doc["signalen"].as_array().unwrap().len(), 6, "{doc}");
     // Audited with counts, never the address.
     let state = meldpunt::state::State::open(&inst.dir.join("data/state.db")).unwrap();
-    let events = meldpunt::audit::Audit::new(state).records().unwrap();
+    let events = meldpunt::audit::Audit::open(state).unwrap().records().unwrap();
     let ev: Vec<_> = events.iter().filter(|e| e.action == "inzage").collect();
     assert_eq!(ev.len(), 2);
     assert_eq!(ev[0].object["signals"], 3);
@@ -293,8 +293,8 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
     let config = std::sync::Arc::new(meldpunt::config::Config::load(&inst.config).unwrap());
     let layout = meldpunt::layout::Layout::new(&config.data_dir);
     let (feedback_at, ran_at) = {
-        let intake = meldpunt::intake::Intake::open(config.clone(), layout.clone()).unwrap();
-        let signal: String = intake
+        let app = meldpunt::app::App::open(config.clone(), layout.clone()).unwrap();
+        let signal: String = app
             .state()
             .lock()
             .query_row("SELECT signal_id FROM delivered WHERE municipality = 'GM0505' LIMIT 1", [], |r| {
@@ -302,13 +302,13 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
             })
             .unwrap();
         let ran: String =
-            intake.state().lock().query_row("SELECT finished_at FROM batches", [], |r| r.get(0)).unwrap();
+            app.state().lock().query_row("SELECT finished_at FROM batches", [], |r| r.get(0)).unwrap();
         let today = meldpunt::domain::period::local_date(jiff::Timestamp::now());
         let mut at = Vec::new();
         for body in [format!("signaal_id;resultaat;datum\n{signal};quick_fix;{today}\n"), "nonsense\n".into()]
         {
             let r = meldpunt::feedback::process(
-                &intake,
+                &app,
                 meldpunt::feedback::Incoming {
                     gemeente: meldpunt::domain::party::MunicipalityCode::parse("GM0505").unwrap(),
                     name: "t.csv".into(),
@@ -382,7 +382,9 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
         .unwrap();
     assert!(!o.status.success(), "{}", text(&o));
     std::fs::remove_file(&rejected_files[1]).unwrap(); // as if the crash came after the text twin
-    meldpunt::intake::Intake::open(config.clone(), layout.clone()).unwrap().recover().unwrap();
+    meldpunt::intake::Intake::new(meldpunt::app::App::open(config.clone(), layout.clone()).unwrap())
+        .recover()
+        .unwrap();
     assert!(!rejected_files[1].exists(), "recovery does not rewrite the receipt of a removed row");
     assert!(rejected_files[0].exists());
     let out = shred(rejected_at + day * 30, &[]);
@@ -425,7 +427,7 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
     assert_eq!(files, 1, "the accepted upload stays with its period");
     assert!(data.join(format!("keys/periods/{p}")).exists(), "the period itself is not due");
     // Each round audited with counts only.
-    let events = meldpunt::audit::Audit::new(state).records().unwrap();
+    let events = meldpunt::audit::Audit::open(state).unwrap().records().unwrap();
     let rounds: Vec<_> =
         events.iter().filter(|e| e.action == "shred").map(|e| &e.object["windows"]).collect();
     // The round killed after the rows wrote no event; the round that finished it audits both

@@ -41,7 +41,7 @@ fn text(o: &Output) -> String {
 
 fn routing_imports(dir: &Path) -> Vec<Record> {
     let state = meldpunt::state::State::open(&dir.join("data").join("state.db")).unwrap();
-    let records = meldpunt::audit::Audit::new(state).records().unwrap();
+    let records = meldpunt::audit::Audit::open(state).unwrap().records().unwrap();
     records.into_iter().filter(|r| r.action == "routing_import").collect()
 }
 

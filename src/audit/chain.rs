@@ -51,7 +51,7 @@ mod tests {
     fn audit() -> (tempfile::TempDir, Audit) {
         let dir = tempfile::tempdir().unwrap();
         let state = State::open(&dir.path().join("s.db")).unwrap();
-        (dir, Audit::new(state))
+        (dir, Audit::open(state).unwrap())
     }
 
     #[test]

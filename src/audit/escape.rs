@@ -90,7 +90,8 @@ mod tests {
     #[test]
     fn the_log_line_of_an_event_is_one_line_without_control_characters() {
         let dir = tempfile::tempdir().unwrap();
-        let audit = crate::audit::Audit::new(crate::state::State::open(&dir.path().join("s.db")).unwrap());
+        let audit =
+            crate::audit::Audit::open(crate::state::State::open(&dir.path().join("s.db")).unwrap()).unwrap();
         let nasty = "x\n\u{1b}[2Jfake audit line\r\u{202e}";
         let sink = Sink::default();
         let s2 = sink.clone();

@@ -45,11 +45,11 @@ pub mod key;
 pub mod offline;
 pub mod report;
 pub mod retention;
-pub mod timer;
 pub mod verify;
 
 pub use chain::{VerifyError, verify_chain};
-pub use checkpoint::{Anchor, Checkpoint, SCHEMA};
+use checkpoint::SCHEMA;
+pub use checkpoint::{Anchor, Checkpoint};
 pub use key::{AuditKey, PublicKey};
 
 /// The hash of the (absent) event before the first one.
@@ -187,9 +187,10 @@ pub struct Audit {
 }
 
 impl Audit {
-    /// The audit log kept in `state`.
-    pub fn new(state: State) -> Self {
-        Self { state }
+    /// The audit log kept in `state`, its tables created if missing.
+    pub fn open(state: State) -> Result<Self, StateError> {
+        state.lock().execute_batch(SCHEMA)?;
+        Ok(Self { state })
     }
 
     /// Appends an event (blocking). Returns its sequence number.

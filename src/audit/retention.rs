@@ -94,7 +94,7 @@ mod tests {
     fn purges_old_months_only_and_the_chain_goes_on_from_the_anchor() {
         use crate::audit::verify::{Log, Source, verify};
         let dir = tempfile::tempdir().unwrap();
-        let audit = Audit::new(crate::state::State::open(&dir.path().join("s.db")).unwrap());
+        let audit = Audit::open(crate::state::State::open(&dir.path().join("s.db")).unwrap()).unwrap();
         let key = AuditKey::load_or_create(&dir.path().join("k")).unwrap();
         let at = |s: &str| s.parse::<Timestamp>().unwrap();
         for ts in ["2019-01-05T00:00:00Z", "2019-01-31T23:59:59Z", "2019-02-01T00:00:00Z"] {

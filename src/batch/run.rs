@@ -22,16 +22,15 @@ use super::classify::{self, Input};
 use super::report::{Entry, NotDelivered, Reports, StagedReports};
 use super::routing::RoutingTable;
 use super::{history, parallel, publish, signals};
-use crate::audit::{Audit, Event, Outcome};
+use crate::app::App;
+use crate::audit::{Event, Outcome};
 use crate::config::{Config, Municipality};
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
 use crate::domain::signal::Postcode;
 use crate::durable;
 use crate::layout::Layout;
-use crate::state::State;
 use crate::state::batches::{self, BatchStatus};
-use crate::vault::Vault;
 
 /// What to run.
 #[derive(Clone, Copy, Debug)]
@@ -89,16 +88,8 @@ pub struct Summary {
 
 /// The services a batch uses.
 pub struct Context<'a> {
-    /// Configuration.
-    pub config: &'a Config,
-    /// Data layout.
-    pub layout: &'a Layout,
-    /// State database.
-    pub state: &'a State,
-    /// The vault.
-    pub vault: &'a Vault,
-    /// The audit log.
-    pub audit: &'a Audit,
+    /// The services it works with.
+    pub app: &'a App,
     /// Who runs it, for the audit: `operator` (command line) or `system` (schedule).
     pub actor: &'a str,
 }
@@ -167,13 +158,13 @@ fn route_to<'a>(
 /// Runs the batch of `opts.period`. `progress` gets short lines (for a terminal).
 pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> Result<Summary, RunError> {
     let mut phases = super::phases::Phases::start();
-    let lock = lock_file(cx.layout)?;
+    let lock = lock_file(cx.app.layout())?;
     if lock.try_lock().is_err() {
         progress("another batch is running; waiting for it to finish");
         lock.lock()?;
     }
     let p = opts.period;
-    let version = match batches::latest(&cx.state.lock(), &p.to_string())? {
+    let version = match batches::latest(&cx.app.state().lock(), &p.to_string())? {
         None => 1,
         Some((v, BatchStatus::Running)) => v,
         Some((v, BatchStatus::Delivered)) if opts.force || opts.dry_run => v + u32::from(opts.force),
@@ -182,26 +173,26 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         }
     };
     // A version re-issued by an erasure goes to some municipalities only (SPEC §9).
-    let scope = crate::state::erasure::scope(&cx.state.lock(), &p.to_string(), version)?;
+    let scope = crate::state::erasure::scope(&cx.app.state().lock(), &p.to_string(), version)?;
     let now = Timestamp::now().round(jiff::Unit::Second).unwrap_or(Timestamp::now()).to_string();
     if !opts.dry_run {
-        batches::begin(&cx.state.lock(), &p.to_string(), version, &now)?;
+        batches::begin(&cx.app.state().lock(), &p.to_string(), version, &now)?;
     }
     progress(&format!("reading the sealed signals of {p}"));
-    let routing = RoutingTable::load(&cx.config.batch.routing_table).map_err(RunError::Routing)?;
-    let period_signals = signals::period_signals(cx.state, cx.vault, p, !opts.dry_run)?;
+    let routing = RoutingTable::load(&cx.app.config().batch.routing_table).map_err(RunError::Routing)?;
+    let period_signals = signals::period_signals(cx.app.state(), cx.app.vault(), p, !opts.dry_run)?;
     phases.done("read period");
     progress(&format!(
         "{} signals; reading {} months of history",
         period_signals.len(),
-        cx.config.batch.lookback_months
+        cx.app.config().batch.lookback_months
     ));
     // A re-issue sends each signal where it went before (the routing table may have changed
     // since); a signal not delivered before is not delivered by a re-issue either.
     let earlier: Option<HashMap<String, MunicipalityCode>> = match &scope {
         None => None,
         Some(_) => Some(
-            crate::state::exchange::delivered_in(&cx.state.lock(), &p.to_string())?
+            crate::state::exchange::delivered_in(&cx.app.state().lock(), &p.to_string())?
                 .into_iter()
                 .filter_map(|(id, m)| Some((id, MunicipalityCode::parse(&m).ok()?)))
                 .collect(),
@@ -226,8 +217,14 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     });
     phases.done("wanted, route");
     // A dry run changes nothing, key indexes included.
-    let history =
-        history::read(cx.state, cx.vault, p, cx.config.batch.lookback_months, &wanted, !opts.dry_run)?;
+    let history = history::read(
+        cx.app.state(),
+        cx.app.vault(),
+        p,
+        cx.app.config().batch.lookback_months,
+        &wanted,
+        !opts.dry_run,
+    )?;
     drop(wanted);
     phases.done("read history");
 
@@ -236,9 +233,9 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     let mut reports = Reports::default();
     let mut deliverable: Vec<Input> = Vec::with_capacity(period_signals.len());
     // Looked up per signal: a set, not a walk through the 342 configured municipalities.
-    let served: HashSet<&MunicipalityCode> = cx.config.municipalities.iter().map(|m| &m.code).collect();
+    let served: HashSet<&MunicipalityCode> = cx.app.config().municipalities.iter().map(|m| &m.code).collect();
     for (s, routed) in period_signals.into_iter().zip(routes) {
-        let creditor = cx.config.creditor(&s.creditor);
+        let creditor = cx.app.config().creditor(&s.creditor);
         let verdict = match routed {
             None => Err(NotDelivered::Unroutable),
             Some(m) if !served.contains(m) => Err(NotDelivered::MunicipalityNotConfigured),
@@ -283,20 +280,21 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
 
     // Only one batch runs at a time (the lock), so anything left in staging is from an
     // interrupted run and can go.
-    let staging_root = cx.layout.root().join("batch").join("staging");
+    let staging_root = cx.app.layout().root().join("batch").join("staging");
     if staging_root.exists() {
         std::fs::remove_dir_all(&staging_root)?;
     }
     let staging = staging_root.join(format!("{p}-v{version}"));
     durable::create_private_dir(&staging)?;
-    let reageer = reageer_voor(cx.config, p);
+    let reageer = reageer_voor(cx.app.config(), p);
     let mut summary =
         Summary { period: p, version, dry_run: opts.dry_run, municipalities: Vec::new(), not_delivered: 0 };
     // Households a municipality leaves out (under its threshold) are reported as such; then
     // each municipality's bundles are staged, municipalities side by side (serialisation,
     // encryption, hashing and fsync dominate), each building its rows as it goes.
     let households_of: Vec<(&Municipality, Vec<classify::Household>)> = cx
-        .config
+        .app
+        .config()
         .municipalities
         .iter()
         .filter(|m| scope.as_ref().is_none_or(|s| s.contains(m.code.as_str())))
@@ -326,7 +324,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // manifests are in place and it is marked so (a crash in between redoes the same version,
     // and recording again replaces the same rows).
     let pickups = publish::Pickups::new(
-        cx.layout,
+        cx.app.layout(),
         &staging,
         households_of.iter().filter(|_| !opts.dry_run).map(|(m, _)| &m.code),
     )?;
@@ -349,7 +347,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
                     .is_none()
                     .then(|| s.spawn(move || reports.stage(&reports_dir, p, version, delivered)));
                 crate::state::exchange::record_delivered(
-                    &mut cx.state.lock(),
+                    &mut cx.app.state().lock(),
                     &p.to_string(),
                     version,
                     &now,
@@ -364,7 +362,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
             })
         });
         let staged_bundles = parallel::map(&households_of, |(m, households)| {
-            let rows = rows(cx.config, m, households, p, reageer);
+            let rows = rows(cx.app.config(), m, households, p, reageer);
             bundle::stage(&staging, m, p, version, &rows, reageer, &now)
         });
         let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
@@ -399,7 +397,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     }
     phases.done("deliver manifests");
     if let Some(reports) = &reports {
-        reports.publish(cx.layout)?;
+        reports.publish(cx.app.layout())?;
     }
     phases.done("reports");
     let counts: Vec<_> = summary
@@ -411,9 +409,9 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     if scope.is_some() {
         detail["reissue"] = json!(true);
     }
-    batches::delivered(&cx.state.lock(), &p.to_string(), version, &now, &detail.to_string())?;
+    batches::delivered(&cx.app.state().lock(), &p.to_string(), version, &now, &detail.to_string())?;
     phases.done("mark delivered");
-    let _ = cx.audit.emit_blocking(Event::new(cx.actor, "batch", Outcome::Ok).object(detail));
+    let _ = cx.app.audit().emit_blocking(Event::new(cx.actor, "batch", Outcome::Ok).object(detail));
     phases.done("audit");
     std::fs::remove_dir_all(&staging)?;
     phases.done("finish");

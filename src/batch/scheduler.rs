@@ -11,14 +11,14 @@ use tokio::sync::watch;
 
 use super::run::{self, Context, Options};
 use super::schedule::{self, Clock};
+use crate::app::App;
 use crate::audit::{Event, Outcome};
 use crate::domain::period::Period;
-use crate::intake::Intake;
 
 /// The newest period taken as done: the last delivered one, or the epoch set at first start.
-fn last_done(intake: &Intake, clock: &dyn Clock) -> anyhow::Result<Option<Period>> {
-    let conn = intake.state().lock();
-    Ok(Some(last_done_in(&conn, intake.config(), clock.now())?))
+fn last_done(app: &App, clock: &dyn Clock) -> anyhow::Result<Option<Period>> {
+    let conn = app.state().lock();
+    Ok(Some(last_done_in(&conn, app.config(), clock.now())?))
 }
 
 /// The newest period whose batch is done (or that lies before the epoch), at `now`: the next
@@ -37,31 +37,24 @@ pub fn last_done_in(
 }
 
 /// Runs due batches until `stop` becomes true.
-pub async fn run_schedule(intake: Intake, clock: Arc<dyn Clock>, mut stop: watch::Receiver<bool>) {
+pub async fn run_schedule(app: App, clock: Arc<dyn Clock>, mut stop: watch::Receiver<bool>) {
     loop {
-        let done = match last_done(&intake, clock.as_ref()) {
+        let done = match last_done(&app, clock.as_ref()) {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %format!("{e:#}"), "batch schedule: cannot read the state");
                 None
             }
         };
-        let cfg = intake.config().batch.clone();
+        let cfg = app.config().batch.clone();
         for period in schedule::due_periods(clock.now(), done, &cfg) {
             if *stop.borrow() {
                 return;
             }
             tracing::info!(%period, "running the scheduled batch");
-            let i = intake.clone();
+            let a = app.clone();
             let result = tokio::task::spawn_blocking(move || {
-                let cx = Context {
-                    config: i.config(),
-                    layout: i.layout(),
-                    state: i.state(),
-                    vault: i.vault(),
-                    audit: i.audit(),
-                    actor: "system",
-                };
+                let cx = Context { app: &a, actor: "system" };
                 run::run(&cx, Options { period, dry_run: false, force: false }, &mut |line| {
                     tracing::info!("{line}")
                 })
@@ -73,7 +66,7 @@ pub async fn run_schedule(intake: Intake, clock: Arc<dyn Clock>, mut stop: watch
                     tracing::error!(%period, error = %e, "scheduled batch failed; it is tried again at the next wake-up");
                     let ev = Event::new("system", "batch", Outcome::Error)
                         .object(json!({ "period": period.to_string(), "error": e.to_string() }));
-                    intake.audit().record(ev).await;
+                    app.audit().record(ev).await;
                     break;
                 }
                 Err(e) => {

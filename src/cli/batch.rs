@@ -42,10 +42,10 @@ struct RunArgs {
 /// Runs `meldpunt batch`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let BatchCommand::Run(a) = args.command;
-    let installed = super::Installed::open(&a.config.config)?;
-    let config = &installed.config;
+    let app = super::open_app(&a.config.config)?;
+    let config = app.config();
     let period = a.period.unwrap_or_else(|| config.cutoff.period_of(jiff::Timestamp::now()).prev());
-    let cx = installed.context();
+    let cx = super::operator(&app);
     // A progress bar on a terminal: two reading steps, then one step per municipality.
     let bar = if std::io::stderr().is_terminal() {
         indicatif::ProgressBar::new(config.municipalities.len() as u64 + 2)

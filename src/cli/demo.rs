@@ -80,7 +80,7 @@ async fn push_everything(
     let https = daemon.https_addr().context("the demo needs HTTPS enabled")?;
     println!("daemon started: SFTP on {addr}, HTTPS (mutual TLS) on {https}\n");
     let today = crate::domain::period::local_date(jiff::Timestamp::now());
-    let period = daemon.intake().config().cutoff.period_of(jiff::Timestamp::now());
+    let period = daemon.app().config().cutoff.period_of(jiff::Timestamp::now());
 
     for (i, c) in CREDITORS.iter().enumerate() {
         let mut data = Vec::new();
@@ -156,23 +156,15 @@ async fn push_everything(
         }
         client.close().await?;
     }
-    let batch_cfg = &daemon.intake().config().batch;
+    let batch_cfg = &daemon.app().config().batch;
     println!(
         "\nthe monthly batch for {period}, run now by hand (the daemon runs it on day {} at {}):",
         batch_cfg.day,
         batch_cfg.time.strftime("%H:%M")
     );
-    let intake = daemon.intake().clone();
+    let app = daemon.app().clone();
     let summary = tokio::task::spawn_blocking(move || {
-        let config = intake.config();
-        let cx = crate::batch::run::Context {
-            config,
-            layout: intake.layout(),
-            state: intake.state(),
-            vault: intake.vault(),
-            audit: intake.audit(),
-            actor: "operator",
-        };
+        let cx = crate::batch::run::Context { app: &app, actor: "operator" };
         crate::batch::run::run(
             &cx,
             crate::batch::run::Options { period, dry_run: false, force: false },

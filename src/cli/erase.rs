@@ -24,8 +24,8 @@ pub struct Args {
 /// Runs `meldpunt erase`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let who = a.subject.selector()?;
-    let installed = super::Installed::open(&a.config.config)?;
-    let cx = installed.context();
+    let app = super::open_app(&a.config.config)?;
+    let cx = super::operator(&app);
     let terminal = std::io::stderr().is_terminal();
     let mut progress = |line: &str| {
         if terminal {

@@ -49,7 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let layout = Layout::new(&config.data_dir);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let receipt = rt.block_on(async move {
-        let intake = Intake::open(config, layout)?;
+        let intake = Intake::new(crate::app::App::open(config, layout)?);
         let sender = VerifiedSender::authenticated(creditor, Credential::Operator, "local".into());
         let mut upload = match args.received_at {
             Some(at) => intake.begin_at(sender, name, at)?,

@@ -63,8 +63,8 @@ pub struct Args {
 /// Runs `meldpunt inzage`.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let who = a.subject.selector()?;
-    let super::Installed { layout, intake, .. } = super::Installed::open(&a.config.config)?;
-    let found = inzage::collect(&layout, intake.state(), intake.vault(), &who)?;
+    let app = super::open_app(&a.config.config)?;
+    let found = inzage::collect(app.layout(), app.state(), app.vault(), &who)?;
     let mut f = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -76,7 +76,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     f.sync_all()?;
     let ev = Event::new("operator", "inzage", Outcome::Ok)
         .object(json!({ "signals": found.signalen.len(), "periods": found.perioden.len(), "by_person": who.achternaam.is_some() }));
-    intake.audit().emit_blocking(ev)?;
+    app.audit().emit_blocking(ev)?;
     println!(
         "{} signal(s) in {} period(s) written to {} (mode 0600; it holds personal data: hand it over securely)",
         found.signalen.len(),

@@ -93,36 +93,16 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
     }
 }
 
-/// A configuration with its installation opened: state, vault and audit log.
-pub struct Installed {
-    /// The configuration.
-    pub config: std::sync::Arc<crate::config::Config>,
-    /// Its data layout.
-    pub layout: crate::layout::Layout,
-    /// State, vault and audit.
-    pub intake: crate::intake::Intake,
+/// Loads the configuration at `path` and opens its installation: state, vault, audit log.
+pub fn open_app(path: &std::path::Path) -> anyhow::Result<crate::app::App> {
+    let config = std::sync::Arc::new(load_config(path)?);
+    let layout = crate::layout::Layout::new(&config.data_dir);
+    crate::app::App::open(config, layout)
 }
 
-impl Installed {
-    /// Loads the configuration at `path` and opens its data directory.
-    pub fn open(path: &std::path::Path) -> anyhow::Result<Installed> {
-        let config = std::sync::Arc::new(load_config(path)?);
-        let layout = crate::layout::Layout::new(&config.data_dir);
-        let intake = crate::intake::Intake::open(config.clone(), layout.clone())?;
-        Ok(Installed { config, layout, intake })
-    }
-
-    /// The services a batch (or an erasure) uses, acting as the operator.
-    pub fn context(&self) -> crate::batch::run::Context<'_> {
-        crate::batch::run::Context {
-            config: &self.config,
-            layout: &self.layout,
-            state: self.intake.state(),
-            vault: self.intake.vault(),
-            audit: self.intake.audit(),
-            actor: "operator",
-        }
-    }
+/// The batch context of an operator's command.
+pub fn operator(app: &crate::app::App) -> crate::batch::run::Context<'_> {
+    crate::batch::run::Context { app, actor: "operator" }
 }
 
 /// Loads the configuration, printing every problem and failing if there are any.

@@ -143,7 +143,7 @@ fn open_audit(data_dir: &Path) -> anyhow::Result<Audit> {
     let layout = Layout::new(data_dir);
     let state = State::open(&layout.state_db())
         .with_context(|| format!("opening {}", layout.state_db().display()))?;
-    Ok(Audit::new(state))
+    Ok(Audit::open(state)?)
 }
 
 fn print_problems(file: &Path, problems: &[RoutingProblem]) {

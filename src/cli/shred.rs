@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use super::ConfigArg;
-use crate::intake::Intake;
+use crate::app::App;
 use crate::layout::Layout;
 
 /// Arguments of `meldpunt shred`.
@@ -26,17 +26,10 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = Arc::new(super::load_config(&args.config.config)?);
     let layout = Layout::new(&config.data_dir);
-    let intake = Intake::open(config.clone(), layout.clone())?;
+    let app = App::open(config.clone(), layout.clone())?;
     let now = args.at.unwrap_or_else(jiff::Timestamp::now);
-    let round = crate::retention::run(
-        &config,
-        &layout,
-        intake.state(),
-        intake.audit(),
-        now,
-        args.dry_run,
-        "operator",
-    )?;
+    let round =
+        crate::retention::run(&config, &layout, app.state(), app.audit(), now, args.dry_run, "operator")?;
     let done = round.periods;
     let verb = if args.dry_run { "would remove" } else { "removed" };
     if !round.windows.is_empty() {

@@ -102,7 +102,7 @@ pub fn report(config: &Config, layout: &Layout, state: &State, now: Timestamp) -
             Some((v, BatchStatus::Running)) if busy => format!("v{v} running now"),
             Some((v, BatchStatus::Running)) => format!("v{v} interrupted (redo)"),
         };
-        let shred = crate::retention::plan::shred_from(*p, config.retention_months);
+        let shred = crate::domain::retention::shred_from(*p, config.retention_months);
         writeln!(
             out,
             "{:<8} {:>6} {:>10}  {:<22} {shred}",

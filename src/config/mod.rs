@@ -11,8 +11,8 @@ use russh::keys::PublicKey;
 
 use crate::domain::party::{CreditorId, MunicipalityCode, PartyId};
 use crate::domain::period::Cutoff;
+use crate::domain::rules::RuleSet;
 use crate::domain::signal::{Cents, Kind};
-use crate::intake::validate::RuleSet;
 
 mod audit;
 mod check;

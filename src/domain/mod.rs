@@ -2,8 +2,10 @@
 
 pub mod feedback;
 pub mod household;
+pub mod outcome;
 pub mod party;
 pub mod period;
+pub mod retention;
 pub mod rules;
 pub mod signal;
 pub mod surname;

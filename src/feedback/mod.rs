@@ -16,10 +16,10 @@ use jiff::Timestamp;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::app::App;
 use crate::audit::{Event, Outcome};
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::local_date;
-use crate::intake::Intake;
 use crate::intake::receipt::ReceiptStatus;
 use crate::state::StateError;
 use crate::state::exchange::{self, FeedbackFile, FeedbackLine};
@@ -66,15 +66,15 @@ pub enum FeedbackError {
 }
 
 /// Takes one terugmelding file: validates, stores, routes, writes the receipt; returns it.
-pub async fn receive(intake: &Intake, incoming: Incoming) -> Result<FeedbackReceipt, FeedbackError> {
-    let intake = intake.clone();
-    tokio::task::spawn_blocking(move || process(&intake, incoming))
+pub async fn receive(app: &App, incoming: Incoming) -> Result<FeedbackReceipt, FeedbackError> {
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || process(&app, incoming))
         .await
         .map_err(|e| FeedbackError::Worker(e.to_string()))?
 }
 
 /// The blocking work of [`receive`].
-pub fn process(intake: &Intake, inc: Incoming) -> Result<FeedbackReceipt, FeedbackError> {
+pub fn process(app: &App, inc: Incoming) -> Result<FeedbackReceipt, FeedbackError> {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let now = Timestamp::now();
     let today = local_date(now);
@@ -83,7 +83,7 @@ pub fn process(intake: &Intake, inc: Incoming) -> Result<FeedbackReceipt, Feedba
     let (good, mut errors) = match parse::parse(&inc.bytes, parse::format_of(&inc.name, &inc.bytes)) {
         Err(file_error) => (Vec::new(), vec![file_error]),
         Ok(parsed) => {
-            let state = intake.state();
+            let state = app.state();
             let mut lookup = |id: &str| exchange::delivered(&state.lock(), id).ok().flatten();
             let (good, mut errors) = check::check(parsed.lines, &gemeente, today, &mut lookup);
             errors.extend(parsed.errors);
@@ -99,7 +99,7 @@ pub fn process(intake: &Intake, inc: Incoming) -> Result<FeedbackReceipt, Feedba
     // Lines that repeat the result already reported are not routed again.
     let mut routed: BTreeMap<String, Vec<FeedbackLine>> = BTreeMap::new();
     {
-        let conn = intake.state().lock();
+        let conn = app.state().lock();
         for g in &good {
             let previous = exchange::latest_feedback(&conn, &g.signal.signal_id)?;
             if previous.as_ref().is_some_and(|(r, d)| r == g.resultaat.as_str() && *d == g.datum.to_string())
@@ -122,14 +122,14 @@ pub fn process(intake: &Intake, inc: Incoming) -> Result<FeedbackReceipt, Feedba
     } else {
         ReceiptStatus::Rejected
     };
-    let limit = intake.config().intake.max_listed_errors;
+    let limit = app.config().intake.max_listed_errors;
     let errors_not_listed = errors.len().saturating_sub(limit) as u64;
     errors.truncate(limit);
 
-    let layout = intake.layout();
+    let layout = app.layout();
     let mut names = Vec::new();
     {
-        let conn = intake.state().lock();
+        let conn = app.state().lock();
         for (creditor, ls) in &routed {
             let dir = layout.feedback(creditor);
             let mut n = 1;
@@ -167,7 +167,7 @@ pub fn process(intake: &Intake, inc: Incoming) -> Result<FeedbackReceipt, Feedba
         receipt: &serde_json::to_string(&receipt).expect("in memory"),
     };
     let all: Vec<FeedbackLine> = routed.into_values().flatten().collect();
-    exchange::record_feedback(&mut intake.state().lock(), &file, &all, &names)?;
+    exchange::record_feedback(&mut app.state().lock(), &file, &all, &names)?;
     let outcome = if status == ReceiptStatus::Rejected { Outcome::Denied } else { Outcome::Ok };
     let ev = Event::new(format!("gemeente:{gemeente}"), "feedback", outcome)
         .auth(inc.auth)
@@ -181,7 +181,7 @@ pub fn process(intake: &Intake, inc: Incoming) -> Result<FeedbackReceipt, Feedba
             "lines": receipt.lines,
             "creditors": receipt.routed_to_creditors,
         }));
-    emit(intake, ev);
+    emit(app, ev);
     tracing::info!(
         gemeente = %gemeente,
         file_id = %receipt.file_id,
@@ -194,28 +194,28 @@ pub fn process(intake: &Intake, inc: Incoming) -> Result<FeedbackReceipt, Feedba
     if std::env::var_os("MELDPUNT_TEST_ABORT_FEEDBACK_STORED").is_some() {
         std::process::abort();
     }
-    route_file(intake, &receipt.file_id, &gemeente)?;
+    route_file(app, &receipt.file_id, &gemeente)?;
     Ok(receipt)
 }
 
-fn emit(intake: &Intake, ev: Event) {
-    if let Err(e) = intake.audit().emit_blocking(ev) {
+fn emit(app: &App, ev: Event) {
+    if let Err(e) = app.audit().emit_blocking(ev) {
         tracing::error!(error = %e, "could not write audit event");
     }
 }
 
 /// Writes the terugmelding files and the receipt of a stored feedback file; marks it routed.
-fn route_file(intake: &Intake, file_id: &str, gemeente: &str) -> Result<(), FeedbackError> {
-    let layout = intake.layout();
+fn route_file(app: &App, file_id: &str, gemeente: &str) -> Result<(), FeedbackError> {
+    let layout = app.layout();
     let (targets, receipt) = {
-        let conn = intake.state().lock();
+        let conn = app.state().lock();
         (exchange::terugmeldingen_of(&conn, file_id)?, exchange::feedback_receipt(&conn, file_id)?)
     };
     for (creditor, name) in targets {
-        let lines = exchange::lines_for(&intake.state().lock(), file_id, &creditor)?;
+        let lines = exchange::lines_for(&app.state().lock(), file_id, &creditor)?;
         route::write(&layout.feedback(&creditor), &name, &lines)?;
         emit(
-            intake,
+            app,
             Event::new("system", "feedback_routed", Outcome::Ok).object(json!({
                 "file_id": file_id,
                 "creditor": creditor,
@@ -227,15 +227,15 @@ fn route_file(intake: &Intake, file_id: &str, gemeente: &str) -> Result<(), Feed
     if let Some(r) = receipt.and_then(|r| serde_json::from_str::<FeedbackReceipt>(&r).ok()) {
         r.write_to(&layout.receipts(gemeente))?;
     }
-    exchange::mark_routed(&intake.state().lock(), file_id)?;
+    exchange::mark_routed(&app.state().lock(), file_id)?;
     Ok(())
 }
 
 /// Finishes feedback files stored but not routed when the daemon stopped; returns how many.
-pub fn resume(intake: &Intake) -> Result<usize, FeedbackError> {
-    let pending = exchange::unrouted(&intake.state().lock())?;
+pub fn resume(app: &App) -> Result<usize, FeedbackError> {
+    let pending = exchange::unrouted(&app.state().lock())?;
     for (file_id, gemeente) in &pending {
-        route_file(intake, file_id, gemeente)?;
+        route_file(app, file_id, gemeente)?;
     }
     Ok(pending.len())
 }

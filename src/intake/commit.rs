@@ -9,10 +9,11 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use super::IntakeError;
-use super::pipeline::{Inner, Outcome};
+use super::pipeline::Outcome;
 use super::receipt::{Counts, ErrorEntry, Receipt, ReceiptStatus, Warning};
 use super::validate::FileError;
 use super::worker::Sealed;
+use crate::app::App;
 use crate::audit::{Event, Outcome as AuditOutcome};
 use crate::domain::party::VerifiedSender;
 use crate::domain::period::Period;
@@ -21,7 +22,7 @@ use crate::state::files::{self, FileRow};
 
 /// Files one received file and returns its receipt.
 pub(super) fn commit(
-    inner: &Inner,
+    app: &App,
     sender: &VerifiedSender,
     name: &str,
     file_id: &str,
@@ -47,7 +48,7 @@ pub(super) fn commit(
     };
     let local = received_at.to_zoned(crate::domain::period::zone());
     if (local.year(), local.month()) != (period.year(), period.month()) {
-        let c = inner.config.cutoff;
+        let c = app.config().cutoff;
         receipt.warnings.push(Warning {
             line: None,
             code: "after_cutoff".into(),
@@ -62,7 +63,7 @@ pub(super) fn commit(
     let mut sealed_into_vault = false;
     match outcome {
         Outcome::TooLarge { bytes } => {
-            let limit = inner.config.intake.max_file_bytes;
+            let limit = app.config().intake.max_file_bytes;
             receipt.bytes = bytes;
             receipt.errors.push(ErrorEntry::from(FileError {
                 code: "file_too_large".into(),
@@ -79,18 +80,18 @@ pub(super) fn commit(
             match w.result {
                 Err(fe) => receipt.errors.push(fe.into()),
                 Ok(sealed) => {
-                    let conn = inner.state.lock();
+                    let conn = app.state().lock();
                     let dup = files::find_kept_by_sha(&conn, creditor, &period_s, &receipt.sha256)
                         .map_err(storage)?;
                     drop(conn);
                     receipt.records.total = sealed.tally.total;
                     if let Some(first) = dup {
-                        inner.vault.discard_tmp(file_id);
+                        app.vault().discard_tmp(file_id);
                         receipt.status = ReceiptStatus::Duplicate;
                         receipt.duplicate_of = Some(first);
                     } else {
-                        refs_blob = fill_accepted(inner, &mut receipt, sealed, creditor, &period_s)?;
-                        inner.vault.file_sealed(period, file_id).map_err(storage)?;
+                        refs_blob = fill_accepted(app, &mut receipt, sealed, creditor, &period_s)?;
+                        app.vault().file_sealed(period, file_id).map_err(storage)?;
                         sealed_into_vault = true;
                     }
                 }
@@ -115,25 +116,25 @@ pub(super) fn commit(
         refs: refs_blob,
         receipt: receipt_json,
     };
-    if let Err(e) = files::insert(&inner.state.lock(), &row) {
+    if let Err(e) = files::insert(&app.state().lock(), &row) {
         if sealed_into_vault {
-            let _ = std::fs::remove_file(inner.vault.sealed_path(period, file_id));
+            let _ = std::fs::remove_file(app.vault().sealed_path(period, file_id));
         }
         return Err(storage(e));
     }
     // The row is durable; a failure here is repaired by start-up recovery.
-    if let Err(e) = receipt.write_to(&inner.layout.receipts(creditor)) {
+    if let Err(e) = receipt.write_to(&app.layout().receipts(creditor)) {
         tracing::error!(file_id, error = %e, "could not write receipt files; they are rewritten at start-up");
     }
-    audit(inner, sender, &receipt);
+    audit(app, sender, &receipt);
     let protocol = Protocol::from(sender.credential());
-    inner.metrics.upload_filed(protocol, receipt.status, receipt.bytes, &receipt.records);
+    app.metrics().upload_filed(protocol, receipt.status, receipt.bytes, &receipt.records);
     Ok(receipt)
 }
 
 /// Fills counts, warnings and errors of a kept file; returns its referentie-hash blob.
 fn fill_accepted(
-    inner: &Inner,
+    app: &App,
     receipt: &mut Receipt,
     sealed: Sealed,
     creditor: &str,
@@ -150,7 +151,7 @@ fn fill_accepted(
 
     // Same referentie twice in this file: the later line wins.
     refs.sort_unstable();
-    let max = inner.config.intake.max_listed_errors;
+    let max = app.config().intake.max_listed_errors;
     let mut distinct: Vec<u64> = Vec::with_capacity(refs.len());
     let mut repeats = 0u64;
     for pair in refs.windows(2) {
@@ -176,7 +177,7 @@ fn fill_accepted(
     drop(refs);
 
     // Same referentie in an earlier file of this period: a correction.
-    let earlier = files::kept_refs(&inner.state.lock(), creditor, period).map_err(storage)?;
+    let earlier = files::kept_refs(&app.state().lock(), creditor, period).map_err(storage)?;
     let mut replaced = vec![false; distinct.len()];
     for blob in earlier {
         let mut theirs = blob.chunks_exact(8).map(|c| u64::from_be_bytes(c.try_into().expect("8")));
@@ -217,7 +218,7 @@ fn fill_accepted(
     Ok(distinct.iter().flat_map(|h| h.to_be_bytes()).collect())
 }
 
-fn audit(inner: &Inner, sender: &VerifiedSender, r: &Receipt) {
+fn audit(app: &App, sender: &VerifiedSender, r: &Receipt) {
     let outcome = if r.status == ReceiptStatus::Rejected { AuditOutcome::Denied } else { AuditOutcome::Ok };
     let upload = Event::new(sender.actor(), "upload", outcome)
         .auth(sender.credential().audit_text())
@@ -238,7 +239,7 @@ fn audit(inner: &Inner, sender: &VerifiedSender, r: &Receipt) {
         "codes": r.errors.iter().map(|e| e.code.as_str()).collect::<std::collections::BTreeSet<_>>(),
     }));
     for ev in [upload, receipt] {
-        if let Err(e) = inner.audit.emit_blocking(ev) {
+        if let Err(e) = app.audit().emit_blocking(ev) {
             tracing::error!(error = %e, "could not write audit event");
         }
     }

@@ -1,7 +1,6 @@
 //! The intake front: [`Intake`] hands out [`Upload`]s, which become [`Received`] files.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use jiff::Timestamp;
 use tokio::sync::{mpsc, oneshot};
@@ -10,83 +9,36 @@ use super::IntakeError;
 use super::receipt::Receipt;
 use super::validate::Format;
 use super::worker::{self, Job, Msg, Worked, WorkerError};
-use crate::audit::Audit;
-use crate::config::Config;
+use crate::app::App;
 use crate::domain::party::VerifiedSender;
 use crate::domain::period::{Period, local_date};
 use crate::domain::upload::UploadName;
-use crate::layout::Layout;
-use crate::metrics::{Metrics, Protocol};
-use crate::state::State;
-use crate::vault::Vault;
+use crate::metrics::Protocol;
 
 /// Chunks queued between an upload and its worker (back-pressure beyond this).
 const CHANNEL_CHUNKS: usize = 64;
 
-/// Shared intake services.
-pub(super) struct Inner {
-    pub config: Arc<Config>,
-    pub layout: Layout,
-    pub state: State,
-    pub audit: Audit,
-    pub vault: Vault,
-    pub metrics: Arc<Metrics>,
-}
-
 /// The intake: shared by every transport. Cheap to clone.
 #[derive(Clone)]
 pub struct Intake {
-    pub(super) inner: Arc<Inner>,
+    app: App,
 }
 
 impl Intake {
-    /// Opens the data directory: state, vault, audit.
-    pub fn open(config: Arc<Config>, layout: Layout) -> anyhow::Result<Intake> {
-        use anyhow::Context as _;
-        crate::durable::create_private_dir(layout.root())
-            .with_context(|| format!("creating data directory {}", layout.root().display()))?;
-        let state = State::open(&layout.state_db())
-            .with_context(|| format!("opening {}", layout.state_db().display()))?;
-        let vault = Vault::open(layout.clone())?;
-        let audit = Audit::new(state.clone());
-        let metrics = Arc::new(Metrics::new());
-        Ok(Intake { inner: Arc::new(Inner { config, layout, state, audit, vault, metrics }) })
+    /// The intake of `app`.
+    pub fn new(app: App) -> Intake {
+        Intake { app }
     }
 
     /// Cleans up after an interrupted run: call once at daemon start-up, before serving
     /// (never while another process is receiving into the same data directory).
     pub fn recover(&self) -> anyhow::Result<()> {
-        super::recover::recover(&self.inner)
+        super::recover::recover(&self.app)
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.inner.config
-    }
-
-    /// The data layout.
-    pub fn layout(&self) -> &Layout {
-        &self.inner.layout
-    }
-
-    /// The audit log.
-    pub fn audit(&self) -> &Audit {
-        &self.inner.audit
-    }
-
-    /// The state database.
-    pub fn state(&self) -> &State {
-        &self.inner.state
-    }
-
-    /// The vault.
-    pub fn vault(&self) -> &Vault {
-        &self.inner.vault
-    }
-
-    /// The Prometheus counters (served by the admin listener).
-    pub fn metrics(&self) -> &Arc<Metrics> {
-        &self.inner.metrics
+    /// The services it works with.
+    pub fn app(&self) -> &App {
+        &self.app
     }
 
     /// Starts an upload received now. Must be called inside a Tokio runtime. Its transport
@@ -102,7 +54,7 @@ impl Intake {
         name: UploadName,
         received_at: Timestamp,
     ) -> Result<Upload, IntakeError> {
-        let config = self.inner.config.clone();
+        let config = self.app.config().clone();
         if config.creditor(sender.creditor()).is_none() {
             return Err(IntakeError::UnknownCreditor(sender.creditor().to_string()));
         }
@@ -111,7 +63,7 @@ impl Intake {
         let file_id = ulid::Ulid::new().to_string();
         let format = Format::from_name(name.effective());
         let job = Job {
-            vault: self.inner.vault.clone(),
+            vault: self.app.vault().clone(),
             file_id: file_id.clone(),
             period,
             format,
@@ -212,7 +164,7 @@ impl Upload {
 
     /// Takes `data` at `offset`. Offsets may arrive out of order within the reorder window.
     pub async fn write_at(&mut self, offset: u64, data: Vec<u8>) -> Result<(), UploadError> {
-        let limits = self.intake.inner.config.intake;
+        let limits = self.intake.app.config().intake;
         if self.oversize {
             return Err(UploadError::TooLarge { limit: limits.max_file_bytes });
         }
@@ -222,7 +174,7 @@ impl Upload {
         let end = offset.saturating_add(data.len() as u64);
         if end > limits.max_file_bytes {
             self.oversize = true;
-            self.intake.inner.metrics.upload_aborted(Protocol::from(self.sender.credential()));
+            self.intake.app.metrics().upload_aborted(Protocol::from(self.sender.credential()));
             self.pending.clear();
             self.tx = None; // the worker discards what it sealed
             return Err(UploadError::TooLarge { limit: limits.max_file_bytes });
@@ -300,7 +252,7 @@ impl Drop for Upload {
     fn drop(&mut self) {
         // Over the limit was counted when it happened; anything else unfinished is an abort.
         if !self.finished && !self.oversize {
-            self.intake.inner.metrics.upload_aborted(Protocol::from(self.sender.credential()));
+            self.intake.app.metrics().upload_aborted(Protocol::from(self.sender.credential()));
         }
     }
 }
@@ -366,14 +318,14 @@ impl Received {
         let (name, file_id) = (self.name.to_string(), self.file_id.clone());
         let (received_at, period) = (self.received_at, self.period);
         let filed = tokio::task::spawn_blocking(move || {
-            super::commit::commit(&intake.inner, &sender, &name, &file_id, received_at, period, outcome)
+            super::commit::commit(&intake.app, &sender, &name, &file_id, received_at, period, outcome)
         })
         .await
         .map_err(|e| IntakeError::Unavailable(e.to_string()))
         .and_then(|r| r);
         if filed.is_err() && !over_limit {
             // No receipt: for the client (and the counters) the upload was lost.
-            self.intake.inner.metrics.upload_aborted(Protocol::from(self.sender.credential()));
+            self.intake.app.metrics().upload_aborted(Protocol::from(self.sender.credential()));
         }
         filed
     }
@@ -382,11 +334,11 @@ impl Received {
 impl Drop for Received {
     fn drop(&mut self) {
         if let Some(outcome) = &self.outcome {
-            self.intake.inner.vault.discard_tmp(&self.file_id);
+            self.intake.app.vault().discard_tmp(&self.file_id);
             // Never filed (a temp name not renamed before the connection ended); an upload
             // over the limit was counted when it went over.
             if matches!(outcome, Outcome::Worked(_)) {
-                self.intake.inner.metrics.upload_aborted(Protocol::from(self.sender.credential()));
+                self.intake.app.metrics().upload_aborted(Protocol::from(self.sender.credential()));
             }
         }
     }
@@ -394,13 +346,17 @@ impl Drop for Received {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::config::Config;
     use crate::domain::party::{Credential, CreditorId};
     use crate::intake::ReceiptStatus;
+    use crate::layout::Layout;
 
     /// The value of one series in the rendered metrics.
     fn value(intake: &Intake, series: &str) -> u64 {
-        let text = intake.metrics().render();
+        let text = intake.app().metrics().render();
         text.lines()
             .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
             .unwrap_or_else(|| panic!("no series {series}"))
@@ -413,7 +369,7 @@ mod tests {
         let mut config = Config::load(&inst.config).unwrap();
         config.intake.max_file_bytes = 4096;
         let config = Arc::new(config);
-        let intake = Intake::open(config.clone(), Layout::new(&config.data_dir)).unwrap();
+        let intake = Intake::new(App::open(config.clone(), Layout::new(&config.data_dir)).unwrap());
         intake.recover().unwrap();
         let sender = |c: Credential| {
             VerifiedSender::authenticated(CreditorId::parse("woonstad").unwrap(), c, "127.0.0.1:1".into())

@@ -1,6 +1,6 @@
 //! Receipts (SPEC §3): the answer to every arriving file, as JSON and a short text twin.
 
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -8,28 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::validate::{FileError, RecordError};
 use crate::durable;
 
-pub use crate::state::FileStatus as ReceiptStatus;
-
-impl fmt::Display for ReceiptStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-/// Record counts in a receipt.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Counts {
-    /// Data records read.
-    pub total: u64,
-    /// Records kept.
-    pub accepted: u64,
-    /// Invalid records (listed in `errors`).
-    pub rejected: u64,
-    /// Records not forwarded because the debtor objected.
-    pub not_forwarded: u64,
-    /// Records that replaced a record of an earlier file of this period (corrections).
-    pub replaced: u64,
-}
+pub use crate::domain::outcome::{Counts, FileStatus as ReceiptStatus};
 
 /// A warning: the file was taken, but something deserves attention.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,21 +3,21 @@
 use std::collections::HashSet;
 use std::fs;
 
-use super::pipeline::Inner;
 use super::receipt::Receipt;
+use crate::app::App;
 use crate::state::files;
 
 /// Clears `vault/tmp`, removes sealed files without a state row, rewrites missing receipts.
-pub(super) fn recover(inner: &Inner) -> anyhow::Result<()> {
-    let cleared = inner.vault.clear_tmp()?;
-    let rows = files::all_ids(&inner.state.lock())?;
+pub(super) fn recover(app: &App) -> anyhow::Result<()> {
+    let cleared = app.vault().clear_tmp()?;
+    let rows = files::all_ids(&app.state().lock())?;
     let kept: HashSet<(String, String)> = rows
         .iter()
         .filter(|(_, _, status)| status == "accepted" || status == "accepted_with_errors")
         .map(|(id, period, _)| (period.clone(), id.clone()))
         .collect();
     let mut orphans = 0;
-    let vault_root = inner.layout.root().join("vault");
+    let vault_root = app.layout().root().join("vault");
     for dir in fs::read_dir(&vault_root)? {
         let dir = dir?;
         let period = dir.file_name().to_string_lossy().into_owned();
@@ -37,14 +37,14 @@ pub(super) fn recover(inner: &Inner) -> anyhow::Result<()> {
     }
     let mut rewritten = 0;
     let creditors: HashSet<String> = {
-        let conn = inner.state.lock();
+        let conn = app.state().lock();
         let mut stmt = conn.prepare("SELECT DISTINCT creditor FROM files")?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         rows.collect::<Result<_, _>>()?
     };
     for creditor in creditors {
-        let dir = inner.layout.receipts(&creditor);
-        for (id, json) in files::receipts_of(&inner.state.lock(), &creditor)? {
+        let dir = app.layout().receipts(&creditor);
+        for (id, json) in files::receipts_of(&app.state().lock(), &creditor)? {
             if !dir.join(format!("{id}.receipt.json")).exists()
                 || !dir.join(format!("{id}.receipt.txt")).exists()
             {

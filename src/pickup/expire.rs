@@ -81,7 +81,7 @@ mod tests {
         let config = Config::load(&inst.config).unwrap();
         let layout = Layout::new(&config.data_dir);
         let state = State::open(&d.path().join("s.db")).unwrap();
-        let audit = Audit::new(state.clone());
+        let audit = Audit::open(state.clone()).unwrap();
         let dir = layout.pickup("GM0505");
         std::fs::create_dir_all(&dir).unwrap();
         let (csv, json, manifest) = ("B_signalen.csv.age", "B_signalen.json.age", "B_manifest.json");

@@ -11,9 +11,9 @@ use jiff::Timestamp;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+use crate::app::App;
 use crate::audit::{Event, Outcome};
 use crate::durable;
-use crate::intake::Intake;
 use crate::state::exchange;
 
 /// Manifest rewrites, one at a time.
@@ -98,24 +98,24 @@ pub fn manifest_of(name: &str) -> Option<String> {
 }
 
 /// Records a pickup: the audit event always; state and manifest the first time.
-pub async fn record(intake: &Intake, p: Pickup) {
-    let intake = intake.clone();
-    let done = tokio::task::spawn_blocking(move || record_blocking(&intake, &p)).await;
+pub async fn pickup(app: &App, p: Pickup) {
+    let app = app.clone();
+    let done = tokio::task::spawn_blocking(move || record_blocking(&app, &p)).await;
     if let Err(e) = done {
         tracing::error!(error = %e, "recording a pickup failed");
     }
 }
 
-fn record_blocking(intake: &Intake, p: &Pickup) {
+fn record_blocking(app: &App, p: &Pickup) {
     let now = Timestamp::now().round(jiff::Unit::Second).unwrap_or(Timestamp::now()).to_string();
     let how = format!("{}:{}", p.how.word(), p.protocol);
-    let first = exchange::record_pickup(&intake.state().lock(), &p.gemeente, &p.name, &now, &how)
+    let first = exchange::record_pickup(&app.state().lock(), &p.gemeente, &p.name, &now, &how)
         .unwrap_or_else(|e| {
             tracing::error!(error = %e, "could not record a pickup");
             false
         });
     if first && let Some(manifest) = manifest_of(&p.name) {
-        let path = intake.layout().pickup(&p.gemeente).join(manifest);
+        let path = app.layout().pickup(&p.gemeente).join(manifest);
         if let Err(e) = mark_manifest(&path, &p.name, &now, &how) {
             tracing::warn!(error = %e, "could not note the pickup in the manifest");
         }
@@ -130,7 +130,7 @@ fn record_blocking(intake: &Intake, p: &Pickup) {
             "from": p.from,
             "first": first,
         }));
-    if let Err(e) = intake.audit().emit_blocking(ev) {
+    if let Err(e) = app.audit().emit_blocking(ev) {
         tracing::error!(error = %e, "could not write audit event");
     }
     tracing::info!(gemeente = %p.gemeente, how = %how, first, "pickup");

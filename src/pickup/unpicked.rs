@@ -8,8 +8,8 @@ use jiff::civil::Date;
 use super::folder;
 use crate::config::Config;
 use crate::domain::period::Period;
+use crate::domain::retention::shred_from;
 use crate::layout::Layout;
-use crate::retention::plan::shred_from;
 use crate::state::State;
 
 /// Days before its period's shred date that an unpicked bundle is warned about.

@@ -1,8 +1,9 @@
 //! Retention (SPEC §9): periods past their window are crypto-shredded — key first, then sealed
 //! intake, receipts, bundles and derived state — by a daily task and by `meldpunt shred`.
 //!
-//! - `plan`: which periods are due, a pure function of the date, the retention and the next
-//!   batch's lookback (history a batch still needs is never shredded).
+//! Which periods are due is a pure function of the date, the retention and the next batch's
+//! lookback ([`crate::domain::retention`]): history a batch still needs is never shredded.
+//!
 //! - `shred`: removing one period, idempotently.
 //! - `erase`: removing a debtor's signals everywhere (right to erasure), resumable.
 //! - `inzage`: what is held about one address or person (right of access).
@@ -18,12 +19,12 @@ use serde_json::json;
 use crate::audit::{Audit, Event, Outcome};
 use crate::config::Config;
 use crate::domain::period::{Period, local_date};
+use crate::domain::retention;
 use crate::layout::Layout;
 use crate::state::State;
 
 pub mod erase;
 pub mod inzage;
-pub mod plan;
 pub mod shred;
 pub mod terugmeldingen;
 pub mod windows;
@@ -77,7 +78,7 @@ pub fn run(
 ) -> Result<Round, ShredError> {
     let next_batch = crate::batch::scheduler::last_done_in(&state.lock(), config, now)?.next();
     let held = held_periods(layout, state)?;
-    let due = plan::expired(
+    let due = retention::expired(
         &held,
         local_date(now),
         config.retention_months,

@@ -12,7 +12,7 @@
 //!
 //! This file holds the pure part (what is due, given the time); the I/O is in `windows/`.
 
-use jiff::{SignedDuration, Timestamp, ToSpan};
+use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::json;
 
@@ -20,7 +20,7 @@ use super::ShredError;
 use super::shred::{io_at, remove};
 use crate::audit::{Audit, Event, Outcome};
 use crate::config::Config;
-use crate::domain::period::zone;
+use crate::domain::retention::{days_passed, hours_passed, months_passed};
 use crate::layout::Layout;
 use crate::state::State;
 use crate::state::swept::{self, SweptRows};
@@ -50,21 +50,6 @@ impl Swept {
     pub fn is_empty(&self) -> bool {
         *self == Swept::default()
     }
-}
-
-/// Whether `days` days of 24 hours have passed since `since` at `now`.
-pub fn days_passed(since: Timestamp, now: Timestamp, days: u32) -> bool {
-    hours_passed(since, now, days.saturating_mul(24))
-}
-
-/// Whether `hours` hours have passed since `since` at `now`.
-pub fn hours_passed(since: Timestamp, now: Timestamp, hours: u32) -> bool {
-    since.checked_add(SignedDuration::from_hours(i64::from(hours))).is_ok_and(|due| now >= due)
-}
-
-/// Whether `months` calendar months (Amsterdam time) have passed since `since` at `now`.
-pub fn months_passed(since: Timestamp, now: Timestamp, months: u32) -> bool {
-    since.to_zoned(zone()).checked_add(i64::from(months).months()).is_ok_and(|due| now >= due.timestamp())
 }
 
 /// Whether `name` is the hidden temporary file of an atomic write (`.<name>.<ulid>.tmp`).
@@ -136,60 +121,6 @@ mod tests {
     use super::*;
     use crate::batch::report::parse_name as batch_report_of;
     use crate::domain::period::Period;
-
-    fn t(s: &str) -> Timestamp {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn days_and_hours_count_from_the_moment_not_a_second_early() {
-        let at = t("2026-03-01T10:00:00Z");
-        assert!(!days_passed(at, t("2026-03-31T09:59:59Z"), 30));
-        assert!(days_passed(at, t("2026-03-31T10:00:00Z"), 30));
-        assert!(!hours_passed(at, t("2026-03-02T09:59:59Z"), 24));
-        assert!(hours_passed(at, t("2026-03-02T10:00:00Z"), 24));
-        // Across the change to summer time (2026-03-29) a day is still 24 hours.
-        assert!(!days_passed(t("2026-03-28T12:00:00Z"), t("2026-03-29T11:59:59Z"), 1));
-    }
-
-    #[test]
-    fn months_are_calendar_months_in_amsterdam() {
-        // 31 January + 1 month = 28 February (jiff clamps), local midnight.
-        let at = t("2026-01-30T23:30:00Z"); // 2026-01-31 00:30 in Amsterdam
-        assert!(!months_passed(at, t("2026-02-27T23:29:59Z"), 1));
-        assert!(months_passed(at, t("2026-02-27T23:30:00Z"), 1));
-        // Three months from 15 May 12:00 (summer time) to 15 August 12:00.
-        let at = t("2026-05-15T10:00:00Z");
-        assert!(!months_passed(at, t("2026-08-15T09:59:59Z"), 3));
-        assert!(months_passed(at, t("2026-08-15T10:00:00Z"), 3));
-        // From summer to winter time the local hour is kept.
-        assert!(!months_passed(at, t("2026-11-15T10:59:59Z"), 6));
-        assert!(months_passed(at, t("2026-11-15T11:00:00Z"), 6));
-    }
-
-    #[test]
-    fn a_day_by_day_walk_removes_each_kind_exactly_on_its_day() {
-        let at = t("2026-05-26T00:00:00Z");
-        let mut first = [None; 3];
-        let mut day = t("2026-05-26T00:00:00Z");
-        while day < t("2027-01-01T00:00:00Z") {
-            for (i, due) in [days_passed(at, day, 30), months_passed(at, day, 3), hours_passed(at, day, 24)]
-                .into_iter()
-                .enumerate()
-            {
-                if due && first[i].is_none() {
-                    first[i] = Some(day);
-                }
-                // Once due, always due.
-                assert!(first[i].is_none() || due, "{i} on {day}");
-            }
-            day = day.checked_add(SignedDuration::from_hours(1)).unwrap();
-        }
-        assert_eq!(first[0], Some(t("2026-06-25T00:00:00Z")));
-        // 26 May 02:00 in Amsterdam + 3 months = 26 August 02:00 Amsterdam.
-        assert_eq!(first[1], Some(t("2026-08-26T00:00:00Z")));
-        assert_eq!(first[2], Some(t("2026-05-27T00:00:00Z")));
-    }
 
     #[test]
     fn batch_report_names() {

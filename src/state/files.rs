@@ -3,37 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StateError;
-
-/// Outcome of a received file, as stored and as in the receipt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FileStatus {
-    /// Every record valid.
-    Accepted,
-    /// Valid records kept, invalid ones listed.
-    AcceptedWithErrors,
-    /// Structurally rejected; nothing kept.
-    Rejected,
-    /// Byte-identical to a file already received this period; nothing added.
-    Duplicate,
-}
-
-impl FileStatus {
-    /// The stored name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Accepted => "accepted",
-            Self::AcceptedWithErrors => "accepted_with_errors",
-            Self::Rejected => "rejected",
-            Self::Duplicate => "duplicate",
-        }
-    }
-
-    /// Whether records of this file are in the vault.
-    pub fn is_kept(self) -> bool {
-        matches!(self, Self::Accepted | Self::AcceptedWithErrors)
-    }
-}
+use crate::domain::outcome::FileStatus;
 
 /// One row of `files`.
 #[derive(Clone, Debug)]

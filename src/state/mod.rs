@@ -13,7 +13,7 @@ pub mod exchange;
 pub mod files;
 pub mod swept;
 
-pub use files::{FileRow, FileStatus};
+pub use files::FileRow;
 
 /// Schema, applied idempotently at open.
 const SCHEMA: &str = "
@@ -74,7 +74,6 @@ impl State {
         conn.execute_batch(exchange::SCHEMA)?;
         conn.execute_batch(erasure::SCHEMA)?;
         conn.execute_batch(swept::SCHEMA)?;
-        conn.execute_batch(crate::audit::SCHEMA)?;
         Ok(State { conn: Arc::new(Mutex::new(conn)) })
     }
 

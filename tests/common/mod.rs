@@ -204,7 +204,7 @@ impl Server {
     /// Every audit event, in order.
     pub fn audit(&self) -> Vec<meldpunt::audit::Record> {
         let state = meldpunt::state::State::open(&self.data().join("state.db")).unwrap();
-        meldpunt::audit::Audit::new(state).records().unwrap()
+        meldpunt::audit::Audit::open(state).unwrap().records().unwrap()
     }
 
     /// Sealed files of all periods.

@@ -17,7 +17,7 @@ fn at(s: &str) -> Timestamp {
 /// Events of a small month, recorded through the real audit log.
 fn month() -> (tempfile::TempDir, Vec<Record>) {
     let dir = tempfile::tempdir().unwrap();
-    let a = Audit::new(State::open(&dir.path().join("s.db")).unwrap());
+    let a = Audit::open(State::open(&dir.path().join("s.db")).unwrap()).unwrap();
     let put = |ev: Event, ts: &str| {
         a.emit_at_blocking(ev, at(ts)).unwrap();
     };

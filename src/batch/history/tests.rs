@@ -3,9 +3,10 @@
 use std::io::Write as _;
 
 use super::*;
+use crate::domain::outcome::FileStatus;
 use crate::domain::signal::SignalRecord;
 use crate::layout::Layout;
-use crate::state::files::{self, FileRow, FileStatus};
+use crate::state::files::{self, FileRow};
 use crate::vault::sealed_line::{SealedLine, tests::record, write_header};
 
 fn rec(referentie: &str, huisnummer: u32, cents: u64) -> SignalRecord {

@@ -86,7 +86,7 @@ pub(crate) fn open(config: &Path) -> anyhow::Result<(Config, Audit)> {
         );
     }
     let state = State::open(&db).with_context(|| format!("opening {}", db.display()))?;
-    Ok((config, Audit::new(state)))
+    Ok((config, Audit::open(state)?))
 }
 
 /// The daemon's audit key (created if there is none yet).

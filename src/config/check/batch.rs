@@ -7,8 +7,8 @@ use toml::Spanned;
 use super::Checker;
 use crate::config::file::RawKindRules;
 use crate::domain::period::Cutoff;
+use crate::domain::rules::{KindRules, Requirement, RuleSet};
 use crate::domain::signal::Kind;
-use crate::intake::validate::{KindRules, Requirement, RuleSet};
 
 /// `[batch]`: a day after the cutoff, a time of day, the routing table and the lookback.
 pub(super) fn batch(

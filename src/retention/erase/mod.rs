@@ -106,7 +106,7 @@ impl From<rusqlite::Error> for EraseError {
 
 /// The batch lock (`batch.lock`), held while the vault and state change.
 fn batch_lock(cx: &Context<'_>) -> std::io::Result<File> {
-    let lock = crate::batch::run::lock_file(cx.layout)?;
+    let lock = crate::batch::run::lock_file(cx.app.layout())?;
     lock.lock()?;
     Ok(lock)
 }
@@ -119,7 +119,7 @@ pub fn erase(
     progress: &mut dyn FnMut(&str),
 ) -> Result<Erased, EraseError> {
     let mut out = Erased::default();
-    let pending = erasure::pending(&cx.state.lock())?;
+    let pending = erasure::pending(&cx.app.state().lock())?;
     out.interrupted = dry_run && !pending.is_empty();
     if !dry_run && !pending.is_empty() {
         progress("finishing an erasure that was interrupted");
@@ -127,16 +127,17 @@ pub fn erase(
         execute(cx, batch_lock(cx)?, &pending, &mut out, progress)?;
     }
     let lock = batch_lock(cx)?;
-    let periods: Vec<Period> = super::held_periods(cx.layout, cx.state)?
+    let periods: Vec<Period> = super::held_periods(cx.app.layout(), cx.app.state())?
         .into_iter()
-        .filter(|p| cx.layout.period_key(*p).exists())
+        .filter(|p| cx.app.layout().period_key(*p).exists())
         .collect();
     progress(&format!("searching {} period(s)", periods.len()));
-    let found = find::find(cx.state, cx.vault, &periods, who)?;
+    let found = find::find(cx.app.state(), cx.app.vault(), &periods, who)?;
     out.records += found.records;
     out.periods += found.periods.len();
     for p in &found.periods {
-        if matches!(batches::latest(&cx.state.lock(), &p.to_string())?, Some((_, BatchStatus::Running))) {
+        if matches!(batches::latest(&cx.app.state().lock(), &p.to_string())?, Some((_, BatchStatus::Running)))
+        {
             return Err(EraseError::BatchUnfinished(*p));
         }
     }
@@ -150,13 +151,13 @@ pub fn erase(
         return Ok(out);
     }
     if !plan.is_empty() {
-        erasure::record(&mut cx.state.lock(), &plan)?;
+        erasure::record(&mut cx.app.state().lock(), &plan)?;
         execute(cx, lock, &plan, &mut out, progress)?;
     }
     // Every request is audited, one that found nothing too (counts only).
     {
         let ev = Event::new(cx.actor, "erase", Outcome::Ok).object(json!(out));
-        cx.audit.emit_blocking(ev)?;
+        cx.app.audit().emit_blocking(ev)?;
         tracing::info!(
             records = out.records,
             periods = out.periods,
@@ -172,7 +173,7 @@ fn plan(cx: &Context<'_>, lines: Vec<erasure::LineToErase>) -> Result<Plan, Eras
     let mut terugmeldingen = BTreeSet::new();
     let mut delivered_to: BTreeSet<(String, String)> = BTreeSet::new();
     {
-        let conn = cx.state.lock();
+        let conn = cx.app.state().lock();
         let mut tm = conn.prepare_cached(
             "SELECT DISTINCT t.creditor, t.name, t.file_id FROM feedback f
                JOIN delivered d ON d.signal_id = f.signal_id
@@ -195,11 +196,11 @@ fn plan(cx: &Context<'_>, lines: Vec<erasure::LineToErase>) -> Result<Plan, Eras
     let mut next_version: BTreeMap<String, u32> = BTreeMap::new();
     for (period, gemeente) in delivered_to {
         let Ok(p) = period.parse::<Period>() else { continue };
-        let versions = bundles::versions(cx.layout, cx.state, &gemeente, p)?;
+        let versions = bundles::versions(cx.app.layout(), cx.app.state(), &gemeente, p)?;
         if versions.values().any(|v| !v.picked_up) {
             let v = match next_version.get(&period) {
                 Some(v) => *v,
-                None => batches::latest(&cx.state.lock(), &period)?.map_or(1, |(v, _)| v + 1),
+                None => batches::latest(&cx.app.state().lock(), &period)?.map_or(1, |(v, _)| v + 1),
             };
             next_version.insert(period.clone(), v);
             reissue.push((period, v, gemeente));
@@ -230,10 +231,10 @@ fn execute(
         for ((period, file_id), gone) in &by_file {
             let Ok(p) = period.parse::<Period>() else { continue };
             // Shredded meanwhile: nothing left to erase there.
-            if !cx.vault.sealed_path(p, file_id).exists() || !cx.layout.period_key(p).exists() {
+            if !cx.app.vault().sealed_path(p, file_id).exists() || !cx.app.layout().period_key(p).exists() {
                 continue;
             }
-            let n = reseal::reseal(cx.vault, p, file_id, gone)?;
+            let n = reseal::reseal(cx.app.vault(), p, file_id, gone)?;
             if n > 0 {
                 out.files_resealed += 1;
                 out.sealed_lines += n;
@@ -244,12 +245,12 @@ fn execute(
             }
         }
         // 3b. Deliveries and feedback.
-        out.state_rows += erasure::delete_signal_rows(&mut cx.state.lock())?;
+        out.state_rows += erasure::delete_signal_rows(&mut cx.app.state().lock())?;
         // 3c. Terugmelding files, rebuilt from what is left of their lines.
         for (creditor, name, file_id) in &plan.terugmeldingen {
-            let dir = cx.layout.feedback(creditor);
+            let dir = cx.app.layout().feedback(creditor);
             if dir.join(name).exists() {
-                let lines = exchange::lines_for(&cx.state.lock(), file_id, creditor)?;
+                let lines = exchange::lines_for(&cx.app.state().lock(), file_id, creditor)?;
                 crate::feedback::route::write(&dir, name, &lines)?;
                 out.terugmeldingen += 1;
             }
@@ -266,8 +267,8 @@ fn execute(
         let Ok(p) = period.parse::<Period>() else { continue };
         let now =
             jiff::Timestamp::now().round(jiff::Unit::Second).unwrap_or(jiff::Timestamp::now()).to_string();
-        erasure::begin_scoped(&mut cx.state.lock(), period, *version, gemeenten, &now)?;
-        if batches::latest(&cx.state.lock(), period)? != Some((*version, BatchStatus::Delivered)) {
+        erasure::begin_scoped(&mut cx.app.state().lock(), period, *version, gemeenten, &now)?;
+        if batches::latest(&cx.app.state().lock(), period)? != Some((*version, BatchStatus::Delivered)) {
             progress(&format!(
                 "re-issuing {period} as version {version} for {} municipality(ies)",
                 gemeenten.len()
@@ -278,7 +279,8 @@ fn execute(
         }
         // 5. The older versions nobody picked up.
         for gemeente in gemeenten {
-            let (removed, _) = bundles::remove_superseded(cx.layout, cx.state, gemeente, p, *version)?;
+            let (removed, _) =
+                bundles::remove_superseded(cx.app.layout(), cx.app.state(), gemeente, p, *version)?;
             out.versions_removed += removed;
             out.bundles_reissued += 1;
             out.reissued.push((period.to_string(), gemeente.clone(), *version));
@@ -286,8 +288,8 @@ fn execute(
     }
     out.picked_up.extend(plan.notify.iter().cloned());
     // 6. Done: the plan goes, and the database is compacted so nothing lingers in free pages.
-    erasure::finish(&cx.state.lock())?;
-    super::shred::compact(cx.state)?;
+    erasure::finish(&cx.app.state().lock())?;
+    super::shred::compact(cx.app.state())?;
     Ok(())
 }
 
@@ -296,7 +298,7 @@ fn rewrite_reports(cx: &Context<'_>, plan: &Plan) -> Result<usize, EraseError> {
     let gone: BTreeSet<&str> = plan.lines.iter().map(|l| l.signal_id.as_str()).collect();
     let mut places: BTreeSet<(String, String)> = BTreeSet::new();
     {
-        let conn = cx.state.lock();
+        let conn = cx.app.state().lock();
         let mut stmt = conn.prepare_cached("SELECT creditor FROM files WHERE file_id = ?1")?;
         for l in &plan.lines {
             let creditors = stmt.query_map([&l.file_id], |r| r.get::<_, String>(0))?;
@@ -307,7 +309,7 @@ fn rewrite_reports(cx: &Context<'_>, plan: &Plan) -> Result<usize, EraseError> {
     }
     let mut n = 0;
     for (creditor, period) in places {
-        let dir = cx.layout.receipts(&creditor);
+        let dir = cx.app.layout().receipts(&creditor);
         let Ok(rd) = std::fs::read_dir(&dir) else { continue };
         for entry in rd {
             let name = entry?.file_name().to_string_lossy().into_owned();

@@ -47,7 +47,7 @@ pub async fn post(
         }
         None => DEFAULT_NAME.to_owned(),
     };
-    let limit = api.intake.config().feedback_max_bytes;
+    let limit = api.intake.app().config().feedback_max_bytes;
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
@@ -69,7 +69,7 @@ pub async fn post(
         origin: peer.origin.to_string(),
         protocol: "https",
     };
-    let receipt = feedback::receive(&api.intake, incoming).await.map_err(|e| {
+    let receipt = feedback::receive(api.intake.app(), incoming).await.map_err(|e| {
         tracing::error!(error = %e, "feedback failed");
         ApiError::unavailable()
     })?;

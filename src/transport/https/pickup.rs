@@ -100,9 +100,9 @@ pub async fn list(
     Extension(peer): Extension<Arc<Peer>>,
 ) -> Result<Response, ApiError> {
     let gemeente = municipality_of(&peer)?.to_owned();
-    let dir = api.intake.layout().pickup(&gemeente);
+    let dir = api.intake.app().layout().pickup(&gemeente);
     let entries = files::list(dir, 0o440).await.map_err(|_| ApiError::unavailable())?;
-    let state = api.intake.state().clone();
+    let state = api.intake.app().state().clone();
     let items = tokio::task::spawn_blocking(move || {
         let conn = state.lock();
         entries
@@ -127,7 +127,7 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let gemeente = municipality_of(&peer)?;
     let name = checked_name(&name)?.to_owned();
-    let dir = api.intake.layout().pickup(gemeente);
+    let dir = api.intake.app().layout().pickup(gemeente);
     let file = files::open(dir.clone(), name.clone(), 0o440).await.map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => not_found_file(),
         _ => ApiError::unavailable(),
@@ -157,7 +157,7 @@ pub async fn get(
     };
     let done = (end == size).then(|| {
         let from = (start > 0).then_some(start);
-        (api.intake.clone(), record_for(&peer, name.clone(), size, How::Download, from))
+        (api.intake.app().clone(), record_for(&peer, name.clone(), size, How::Download, from))
     });
     let body = Body::from_stream(stream(file, start, end, done));
     let mut resp = Response::new(body);
@@ -192,7 +192,7 @@ fn stream(
     file: ReadFile,
     start: u64,
     end: u64,
-    done: Option<(crate::intake::Intake, Pickup)>,
+    done: Option<(crate::app::App, Pickup)>,
 ) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> {
     futures_util::stream::unfold((file, start, done), move |(file, at, done)| async move {
         if at >= end {
@@ -208,9 +208,9 @@ fn stream(
                 let next = at + data.len() as u64;
                 let mut done = done;
                 if next >= end
-                    && let Some((intake, p)) = done.take()
+                    && let Some((app, p)) = done.take()
                 {
-                    record::record(&intake, p).await;
+                    record::pickup(&app, p).await;
                 }
                 Some((Ok(data), (file, next, done)))
             }
@@ -227,12 +227,13 @@ pub async fn delete(
 ) -> Result<Response, ApiError> {
     municipality_of(&peer)?;
     let name = checked_name(&name)?.to_owned();
-    let dir = files::real_dir(api.intake.layout(), &peer.party, Folder::Pickup).ok_or_else(not_found_file)?;
+    let dir =
+        files::real_dir(api.intake.app().layout(), &peer.party, Folder::Pickup).ok_or_else(not_found_file)?;
     let bytes = files::remove(dir, name.clone()).await.map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => not_found_file(),
         _ => ApiError::unavailable(),
     })?;
-    record::record(&api.intake, record_for(&peer, name.clone(), bytes, How::Remove, None)).await;
+    record::pickup(api.intake.app(), record_for(&peer, name.clone(), bytes, How::Remove, None)).await;
     Ok(Json(json!({ "acknowledged": name, "bytes": bytes })).into_response())
 }
 

@@ -110,7 +110,7 @@ async fn put_inbox(
             "over HTTPS an upload is complete when the request ends; PUT it under its final name (.csv or .jsonl)",
         ));
     }
-    let limit = api.intake.config().intake.max_file_bytes;
+    let limit = api.intake.app().config().intake.max_file_bytes;
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
@@ -195,12 +195,12 @@ async fn refuse_too_large(intake: &Intake, peer: &Peer, limit: u64) {
         .origin(peer.origin.to_string())
         .auth(Credential::Certificate(peer.cert.fingerprint_hex()).audit_text())
         .object(json!({ "protocol": "https", "reason": "too_large", "limit": limit }));
-    intake.audit().record(ev).await;
+    intake.app().audit().record(ev).await;
 }
 
 /// Lists a folder of the peer as JSON.
 async fn list(api: &Api, peer: &Peer, folder: Folder) -> Result<Response, ApiError> {
-    let dir = files::real_dir(api.intake.layout(), &peer.party, folder).ok_or_else(not_found_file)?;
+    let dir = files::real_dir(api.intake.app().layout(), &peer.party, folder).ok_or_else(not_found_file)?;
     let entries = files::list(dir, 0o440).await.map_err(|_| ApiError::unavailable())?;
     let items: Vec<_> = entries
         .iter()
@@ -212,7 +212,7 @@ async fn list(api: &Api, peer: &Peer, folder: Folder) -> Result<Response, ApiErr
 /// Sends one file of a folder of the peer.
 async fn send(api: &Api, peer: &Peer, folder: Folder, name: &str) -> Result<Response, ApiError> {
     let name = checked_name(name)?.to_owned();
-    let dir = files::real_dir(api.intake.layout(), &peer.party, folder).ok_or_else(not_found_file)?;
+    let dir = files::real_dir(api.intake.app().layout(), &peer.party, folder).ok_or_else(not_found_file)?;
     let content_type = if name.ends_with(".json") {
         "application/json"
     } else if name.ends_with(".csv") {

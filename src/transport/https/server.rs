@@ -148,7 +148,7 @@ async fn connection(
         return;
     };
     let cert = PeerCert::read(end);
-    let party = shared.intake.config().party_for_certificate(&cert.fingerprint, cert.oin.as_deref());
+    let party = shared.intake.app().config().party_for_certificate(&cert.fingerprint, cert.oin.as_deref());
     audit_login(&shared, &cert, party.as_ref(), origin).await;
     let conn = Arc::new(Conn {
         cert,
@@ -216,13 +216,13 @@ async fn guard(
             Err(e) => {
                 let reason = reason_of(&e);
                 tracing::info!(party = %party, reason, "HTTPS request refused: certificate no longer valid");
-                intake.metrics().login(LoginProtocol::Https, LoginOutcome::Failed);
+                intake.app().metrics().login(LoginProtocol::Https, LoginOutcome::Failed);
                 if !conn.refused_audited.swap(true, Ordering::SeqCst) {
                     let ev = Event::new(party.actor(), "login", Outcome::Denied)
                         .auth(Credential::Certificate(conn.cert.fingerprint_hex()).audit_text())
                         .origin(conn.origin.to_string())
                         .object(json!({ "protocol": "https", "method": "mtls", "reason": reason, "after_handshake": true }));
-                    intake.audit().record(ev).await;
+                    intake.app().audit().record(ev).await;
                 }
                 let mut resp = ApiError::new(
                     StatusCode::FORBIDDEN,
@@ -274,25 +274,25 @@ async fn handshake_refused(shared: &Shared, origin: SocketAddr, e: &std::io::Err
     if reason == "connection_closed" {
         return;
     }
-    shared.intake.metrics().login(LoginProtocol::Https, LoginOutcome::Failed);
+    shared.intake.app().metrics().login(LoginProtocol::Https, LoginOutcome::Failed);
     if shared.handshake_audits.fetch_add(1, Ordering::SeqCst) >= MAX_HANDSHAKE_AUDITS_PER_MINUTE {
         return;
     }
     let ev = Event::new("unknown", "login", Outcome::Denied)
         .origin(origin.to_string())
         .object(json!({ "protocol": "https", "method": "mtls", "reason": reason }));
-    shared.intake.audit().record(ev).await;
+    shared.intake.app().audit().record(ev).await;
 }
 
 async fn audit_login(shared: &Shared, cert: &PeerCert, party: Option<&PartyId>, origin: SocketAddr) {
     let outcome = if party.is_some() { LoginOutcome::Ok } else { LoginOutcome::Failed };
-    shared.intake.metrics().login(LoginProtocol::Https, outcome);
+    shared.intake.app().metrics().login(LoginProtocol::Https, outcome);
     let auth = Credential::Certificate(cert.fingerprint_hex()).audit_text();
     let ev = match party {
         Some(p) => {
             tracing::info!(party = %p, %origin, "HTTPS login");
             let by_oin = cert.oin.as_ref().is_some_and(|o| {
-                let config = shared.intake.config();
+                let config = shared.intake.app().config();
                 let oin = TlsIdentity::Oin(o.clone());
                 config.creditors.iter().any(|c| c.tls == oin)
                     || config.municipalities.iter().any(|m| m.tls == oin)
@@ -313,7 +313,7 @@ async fn audit_login(shared: &Shared, cert: &PeerCert, party: Option<&PartyId>, 
             }))
         }
     };
-    shared.intake.audit().record(ev.auth(auth).origin(origin.to_string())).await;
+    shared.intake.app().audit().record(ev.auth(auth).origin(origin.to_string())).await;
 }
 
 /// Re-reads the CRL files when they change.
@@ -340,7 +340,7 @@ async fn watch_crls(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
             Err(_) => continue,
         };
         tracing::info!(?outcome, "CRL reload");
-        shared.intake.audit().record(Event::new("system", "crl_reload", outcome).object(detail)).await;
+        shared.intake.app().audit().record(Event::new("system", "crl_reload", outcome).object(detail)).await;
     }
 }
 

@@ -85,8 +85,8 @@ pub fn note_attempt(log: &Mutex<AuthLog>, config: &Config, user: &str, method: &
 
 /// Audits a refused attempt (within the per-connection cap) and counts it (always).
 pub async fn audit_denial(intake: &Intake, log: &Mutex<AuthLog>, origin: &str, max: usize, d: Denial<'_>) {
-    intake.metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
-    let party = party_named(intake.config(), d.user);
+    intake.app().metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
+    let party = party_named(intake.app().config(), d.user);
     tracing::info!(
         party = party.as_ref().map(PartyId::as_str),
         method = d.method,
@@ -108,7 +108,7 @@ pub async fn audit_denial(intake: &Intake, log: &Mutex<AuthLog>, origin: &str, m
         ev = ev.auth(fingerprint(key));
         object["algorithm"] = json!(alg.to_string());
     }
-    intake.audit().record(ev.object(object)).await;
+    intake.app().audit().record(ev.object(object)).await;
 }
 
 /// At the end of a connection: audits a login attempt that left no other trace.
@@ -121,7 +121,7 @@ pub async fn audit_unfinished(intake: &Intake, log: &Mutex<AuthLog>, origin: &st
         (l.last_party.clone(), l.last_method)
     };
     let reason = if timed_out { "auth_timeout" } else { "no_acceptable_method" };
-    intake.metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
+    intake.app().metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
     tracing::info!(
         party = party.as_ref().map(PartyId::as_str),
         method,
@@ -133,7 +133,7 @@ pub async fn audit_unfinished(intake: &Intake, log: &Mutex<AuthLog>, origin: &st
     let ev = Event::new(actor, "login", Outcome::Denied)
         .origin(origin)
         .object(json!({ "user_known": party.is_some(), "method": method, "reason": reason }));
-    intake.audit().record(ev).await;
+    intake.app().audit().record(ev).await;
 }
 
 #[cfg(test)]

@@ -173,7 +173,7 @@ impl Fs {
         };
         let bytes = incoming.bytes.len() as u64;
         let remembered = incoming.name.clone();
-        match feedback::receive(&self.ctx.intake, incoming).await {
+        match feedback::receive(self.ctx.intake.app(), incoming).await {
             Ok(r) => {
                 self.uploads.remember(remembered, bytes);
                 Ok(ok(id, format!("received as {} ({}); the receipt is in /receipts", r.file_id, r.status)))

@@ -141,7 +141,7 @@ impl Fs {
     }
 
     fn real_dir(&self, f: Folder) -> Option<std::path::PathBuf> {
-        files::real_dir(self.ctx.intake.layout(), &self.ctx.party, f)
+        files::real_dir(self.ctx.intake.app().layout(), &self.ctx.party, f)
     }
 
     async fn attrs_of(&self, op: &'static str, path: &str) -> Result<FileAttributes, StatusReply> {
@@ -176,7 +176,7 @@ impl Fs {
             origin: self.ctx.origin.clone(),
             from: None,
         };
-        crate::pickup::record::record(&self.ctx.intake, pickup).await;
+        crate::pickup::record::pickup(self.ctx.intake.app(), pickup).await;
     }
 
     async fn open_read(&mut self, id: u32, folder: Folder, name: String) -> Result<Handle, StatusReply> {

@@ -106,7 +106,7 @@ impl SessionCtx {
             "folder": folder.map(Folder::name),
             "reason": reason,
         }));
-        self.intake.audit().record(ev).await;
+        self.intake.app().audit().record(ev).await;
     }
 }
 
@@ -121,7 +121,7 @@ impl Drop for SessionCtx {
             "reason": "further_denials_in_session",
             "count": n - MAX_AUDITED_DENIALS,
         }));
-        let audit = self.intake.audit().clone();
+        let audit = self.intake.app().audit().clone();
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
                 rt.spawn(async move { audit.record(ev).await });

@@ -67,7 +67,7 @@ impl SshHandler {
     }
 
     async fn deny_method(&mut self, user: &str, method: &'static str) -> Auth {
-        auth::note_attempt(&self.log, self.shared.intake.config(), user, method);
+        auth::note_attempt(&self.log, self.shared.intake.app().config(), user, method);
         let d = Denial { user, method, reason: "method_not_allowed", key: None };
         self.deny(d).await
     }
@@ -78,13 +78,13 @@ impl SshHandler {
         let intake = &self.shared.intake;
         match self.shared.limits.acquire(party.as_str()) {
             Err(hit) => {
-                intake.metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
+                intake.app().metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
                 tracing::warn!(party = %party, limit = hit.reason(), "SSH session refused: limit reached");
                 let ev = crate::audit::Event::new(party.actor(), "session_limit", Outcome::Denied)
                     .auth(fp)
                     .origin(self.origin.clone())
                     .object(json!({ "limit": hit.reason(), "max": hit.limit() }));
-                intake.audit().record(ev).await;
+                intake.app().audit().record(ev).await;
                 self.refused = Some(hit.message(party.as_str()));
                 self.log.lock().unwrap_or_else(|p| p.into_inner()).concluded = true;
                 // Accepted only so the client can be told why in a disconnect message; no
@@ -101,13 +101,13 @@ impl SshHandler {
                     slot,
                 );
                 let ev = ctx.event("login", Outcome::Ok).object(json!({ "method": "publickey" }));
-                if let Err(e) = intake.audit().emit(ev).await {
+                if let Err(e) = intake.app().audit().emit(ev).await {
                     // Fail closed: a login that cannot be audited does not happen.
                     tracing::error!(error = %e, "could not audit a login; refusing it");
-                    intake.metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
+                    intake.app().metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
                     return Auth::reject();
                 }
-                intake.metrics().login(LoginProtocol::Sftp, LoginOutcome::Ok);
+                intake.app().metrics().login(LoginProtocol::Sftp, LoginOutcome::Ok);
                 tracing::info!(party = %ctx.party, origin = %self.origin, "SSH login");
                 self.log.lock().unwrap_or_else(|p| p.into_inner()).concluded = true;
                 self.ctx = Some(ctx);
@@ -122,7 +122,7 @@ impl russh::server::Handler for SshHandler {
 
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
         // Every OpenSSH client starts with "none" to learn the methods: not audited by itself.
-        auth::note_attempt(&self.log, self.shared.intake.config(), user, "none");
+        auth::note_attempt(&self.log, self.shared.intake.app().config(), user, "none");
         Ok(publickey_only())
     }
 
@@ -152,7 +152,7 @@ impl russh::server::Handler for SshHandler {
         user: &str,
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
-        let config = self.shared.intake.config();
+        let config = self.shared.intake.app().config();
         auth::note_attempt(&self.log, config, user, "publickey");
         let key = Some((offer.public_key, offer.algorithm));
         let reason = if !auth::algorithm_allowed(offer.algorithm) {
@@ -169,7 +169,7 @@ impl russh::server::Handler for SshHandler {
 
     async fn auth_publickey(&mut self, user: &str, key: VerifiedPublicKey<'_>) -> Result<Auth, Self::Error> {
         // Checked again after the signature: never rely on the offer alone.
-        let config = self.shared.intake.config();
+        let config = self.shared.intake.app().config();
         auth::note_attempt(&self.log, config, user, "publickey");
         let party = config.party_for_ssh_key(user, key.public_key);
         let (Some(party), true) = (party, auth::algorithm_allowed(key.algorithm)) else {

@@ -37,7 +37,7 @@ async fn start(extra_sftp: &str) -> Harness {
         text.replace("listen = \"127.0.0.1:2222\"\n", &format!("listen = \"127.0.0.1:0\"\n{extra_sftp}"));
     std::fs::write(&inst.config, text).unwrap();
     let config = Arc::new(Config::load(&inst.config).unwrap());
-    let intake = Intake::open(config.clone(), Layout::new(&config.data_dir)).unwrap();
+    let intake = Intake::new(crate::app::App::open(config.clone(), Layout::new(&config.data_dir)).unwrap());
     intake.recover().unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -86,19 +86,19 @@ impl Harness {
     }
 
     fn audit(&self) -> Vec<Record> {
-        self.intake.audit().records().unwrap()
+        self.intake.app().audit().records().unwrap()
     }
 
     /// The value of one series of the Prometheus metrics.
     fn metric(&self, series: &str) -> u64 {
-        let text = self.intake.metrics().render();
+        let text = self.intake.app().metrics().render();
         text.lines()
             .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
             .unwrap_or_else(|| panic!("no series {series}"))
     }
 
     fn receipts(&self, party: &str) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.intake.layout().receipts(party))
+        let mut names: Vec<String> = std::fs::read_dir(self.intake.app().layout().receipts(party))
             .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
             .unwrap_or_default();
         names.sort();
@@ -210,7 +210,10 @@ async fn creditor_uploads_reads_receipt_and_is_confined() {
     ];
     for (what, err) in refused {
         let err = err.unwrap_or_else(|| panic!("`{what}` should be refused"));
-        assert!(!err.contains(h.intake.layout().root().to_str().unwrap()), "{what}: real path leaked: {err}");
+        assert!(
+            !err.contains(h.intake.app().layout().root().to_str().unwrap()),
+            "{what}: real path leaked: {err}"
+        );
     }
     assert!(c.put("/inbox/.x.csv", b"x").await.unwrap_err().contains("hidden files are not accepted"));
     assert_eq!(h.receipts("woonstad").len(), 4, "refused operations filed nothing");
@@ -307,7 +310,7 @@ async fn logins_are_checked_limited_and_audited() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn municipality_picks_up_and_acknowledges() {
     let h = start("").await;
-    let pickup = h.intake.layout().pickup("GM0505");
+    let pickup = h.intake.app().layout().pickup("GM0505");
     std::fs::create_dir_all(&pickup).unwrap();
     std::fs::write(pickup.join("bundle_2026-11.csv.age"), b"sealed").unwrap();
     std::fs::write(pickup.join(".partial"), b"x").unwrap();
@@ -376,7 +379,7 @@ fn host_key_path_is_from_config() {
     // serve() creates the host key on first start where the configuration says.
     let rt = tokio::runtime::Runtime::new().unwrap();
     let h = rt.block_on(start(""));
-    let key = h.intake.config().sftp.as_ref().unwrap().host_key.clone();
+    let key = h.intake.app().config().sftp.as_ref().unwrap().host_key.clone();
     let start = std::time::Instant::now();
     while !Path::new(&key).exists() && start.elapsed() < Duration::from_secs(5) {
         std::thread::sleep(Duration::from_millis(20));
@@ -399,7 +402,7 @@ async fn manual_serve() {
     println!(
         "port={} data={} clients={}",
         h.addr.port(),
-        h.intake.layout().root().display(),
+        h.intake.app().layout().root().display(),
         h.inst.dir.join("clients").display()
     );
     tokio::time::sleep(Duration::from_secs(secs)).await;

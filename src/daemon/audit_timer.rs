@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::key::AuditKey;
-use super::retention::purge_boundary;
-use super::{Audit, Event, Outcome};
+use crate::app::App;
+use crate::audit::retention::purge_boundary;
+use crate::audit::{Audit, AuditKey, Event, Outcome};
 use crate::config::AuditConfig;
 
 /// Time between retention purges.
@@ -51,24 +51,22 @@ pub async fn run(audit: Audit, key: Arc<AuditKey>, cfg: AuditConfig, mut stop: w
 
 /// At start: loads (or creates) the audit key and records `config_load` with the
 /// configuration's hash and whether it changed since the last start.
-pub fn start_key(
-    intake: &crate::intake::Intake,
-    config: &crate::config::Config,
-) -> anyhow::Result<Arc<AuditKey>> {
+pub fn start_key(app: &App) -> anyhow::Result<Arc<AuditKey>> {
     use anyhow::Context;
     use sha2::{Digest, Sha256};
-    let path = intake.layout().audit_key();
+    let path = app.layout().audit_key();
     let key = AuditKey::load_or_create(&path).with_context(|| {
         format!("the audit key {} (restore it from backup; a daemon that cannot sign its audit log does not start)", path.display())
     })?;
+    let config = app.config();
     let bytes = std::fs::read(&config.source).unwrap_or_default();
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    let previous = intake
+    let previous = app
         .audit()
         .last_object("config_load")?
         .and_then(|o| o.get("sha256").and_then(|s| s.as_str()).map(str::to_owned));
     let changed = previous.as_deref().is_some_and(|p| p != sha256);
-    intake.audit().emit_blocking(Event::new("system", "config_load", Outcome::Ok).object(
+    app.audit().emit_blocking(Event::new("system", "config_load", Outcome::Ok).object(
         serde_json::json!({
             "sha256": sha256,
             "bytes": bytes.len(),

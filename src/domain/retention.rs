@@ -1,4 +1,5 @@
-//! Which periods have passed their retention (SPEC §9), as a pure function of the date.
+//! Retention arithmetic (SPEC §9), pure: which periods are past their retention on a date,
+//! and whether a shorter window (days, hours, calendar months) has passed at a moment.
 //!
 //! A period `P` ends when the next one begins (the first day of the month after `P`); its
 //! retention of `keep_months` runs from there. A period is only shredded when no batch still
@@ -7,10 +8,10 @@
 //! `next_batch - lookback_months` on are kept whatever their age (a daemon that was down and
 //! catches up late still finds its history).
 
-use jiff::ToSpan;
 use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp, ToSpan};
 
-use crate::domain::period::Period;
+use crate::domain::period::{Period, zone};
 
 /// The first day on which `p` may be shredded, by retention alone.
 pub fn shred_from(p: Period, keep_months: u32) -> Date {
@@ -39,9 +40,78 @@ pub fn expired(
     out
 }
 
+/// Whether `days` days of 24 hours have passed since `since` at `now`.
+pub fn days_passed(since: Timestamp, now: Timestamp, days: u32) -> bool {
+    hours_passed(since, now, days.saturating_mul(24))
+}
+
+/// Whether `hours` hours have passed since `since` at `now`.
+pub fn hours_passed(since: Timestamp, now: Timestamp, hours: u32) -> bool {
+    since.checked_add(SignedDuration::from_hours(i64::from(hours))).is_ok_and(|due| now >= due)
+}
+
+/// Whether `months` calendar months (Amsterdam time) have passed since `since` at `now`.
+pub fn months_passed(since: Timestamp, now: Timestamp, months: u32) -> bool {
+    since.to_zoned(zone()).checked_add(i64::from(months).months()).is_ok_and(|due| now >= due.timestamp())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn days_and_hours_count_from_the_moment_not_a_second_early() {
+        let at = t("2026-03-01T10:00:00Z");
+        assert!(!days_passed(at, t("2026-03-31T09:59:59Z"), 30));
+        assert!(days_passed(at, t("2026-03-31T10:00:00Z"), 30));
+        assert!(!hours_passed(at, t("2026-03-02T09:59:59Z"), 24));
+        assert!(hours_passed(at, t("2026-03-02T10:00:00Z"), 24));
+        // Across the change to summer time (2026-03-29) a day is still 24 hours.
+        assert!(!days_passed(t("2026-03-28T12:00:00Z"), t("2026-03-29T11:59:59Z"), 1));
+    }
+
+    #[test]
+    fn months_are_calendar_months_in_amsterdam() {
+        // 31 January + 1 month = 28 February (jiff clamps), local midnight.
+        let at = t("2026-01-30T23:30:00Z"); // 2026-01-31 00:30 in Amsterdam
+        assert!(!months_passed(at, t("2026-02-27T23:29:59Z"), 1));
+        assert!(months_passed(at, t("2026-02-27T23:30:00Z"), 1));
+        // Three months from 15 May 12:00 (summer time) to 15 August 12:00.
+        let at = t("2026-05-15T10:00:00Z");
+        assert!(!months_passed(at, t("2026-08-15T09:59:59Z"), 3));
+        assert!(months_passed(at, t("2026-08-15T10:00:00Z"), 3));
+        // From summer to winter time the local hour is kept.
+        assert!(!months_passed(at, t("2026-11-15T10:59:59Z"), 6));
+        assert!(months_passed(at, t("2026-11-15T11:00:00Z"), 6));
+    }
+
+    #[test]
+    fn a_day_by_day_walk_removes_each_kind_exactly_on_its_day() {
+        let at = t("2026-05-26T00:00:00Z");
+        let mut first = [None; 3];
+        let mut day = t("2026-05-26T00:00:00Z");
+        while day < t("2027-01-01T00:00:00Z") {
+            for (i, due) in [days_passed(at, day, 30), months_passed(at, day, 3), hours_passed(at, day, 24)]
+                .into_iter()
+                .enumerate()
+            {
+                if due && first[i].is_none() {
+                    first[i] = Some(day);
+                }
+                // Once due, always due.
+                assert!(first[i].is_none() || due, "{i} on {day}");
+            }
+            day = day.checked_add(SignedDuration::from_hours(1)).unwrap();
+        }
+        assert_eq!(first[0], Some(t("2026-06-25T00:00:00Z")));
+        // 26 May 02:00 in Amsterdam + 3 months = 26 August 02:00 Amsterdam.
+        assert_eq!(first[1], Some(t("2026-08-26T00:00:00Z")));
+        assert_eq!(first[2], Some(t("2026-05-27T00:00:00Z")));
+    }
 
     fn p(s: &str) -> Period {
         s.parse().unwrap()

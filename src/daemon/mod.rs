@@ -1,4 +1,8 @@
-//! The running daemon: opens the data directory, recovers, starts the listeners.
+//! The running daemon: opens the data directory, recovers, starts the listeners and the
+//! timers (batch schedule, retention, audit checkpoints).
+
+mod audit_timer;
+mod retention;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,55 +12,15 @@ use serde_json::json;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::app::App;
 use crate::audit::{Event, Outcome};
 use crate::config::Config;
 use crate::intake::Intake;
 use crate::layout::Layout;
 
-/// How often retention is applied (picked-up bundles, expired periods).
-const EXPIRE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
-
-/// Retention: removes picked-up bundles whose days are over and shreds periods past their
-/// retention, at start and then every [`EXPIRE_EVERY`].
-async fn expire_pickups(intake: Intake, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
-    loop {
-        let i = intake.clone();
-        let done = tokio::task::spawn_blocking(move || apply_retention(&i)).await;
-        if let Err(e) = done {
-            tracing::error!(error = %e, "retention task failed");
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(EXPIRE_EVERY) => {}
-            _ = stop.changed() => return Ok(()),
-        }
-    }
-}
-
-/// One round of retention; each part logs its own failure and the others still run.
-fn apply_retention(i: &Intake) {
-    let now = jiff::Timestamp::now();
-    let (config, layout, state, audit) = (i.config(), i.layout(), i.state(), i.audit());
-    if let Err(e) = crate::pickup::expire::expire_picked_up(config, layout, state, audit, now) {
-        tracing::warn!(error = %e, "removing picked-up bundles failed; trying again later");
-    }
-    let today = crate::domain::period::local_date(now);
-    match crate::pickup::unpicked::unpicked(config, layout, state, today) {
-        Ok(u) => {
-            i.metrics().set_unpicked(u.total, u.near_shred.len() as u64);
-            for (gemeente, file, shred) in &u.near_shred {
-                tracing::warn!(%gemeente, %file, %shred, "bundle not picked up; it is shredded with its period on that date");
-            }
-        }
-        Err(e) => tracing::warn!(error = %e, "counting unpicked bundles failed"),
-    }
-    if let Err(e) = crate::retention::run(config, layout, state, audit, now, false, "system") {
-        tracing::warn!(error = %e, "shredding expired periods failed; trying again later");
-    }
-}
-
 /// A started daemon.
 pub struct Daemon {
-    intake: Intake,
+    app: App,
     sftp_addr: Option<SocketAddr>,
     https_addr: Option<SocketAddr>,
     admin_addr: SocketAddr,
@@ -69,13 +33,14 @@ impl Daemon {
     /// Opens the data directory, recovers from an interrupted run and starts listening.
     pub async fn start(config: Arc<Config>) -> anyhow::Result<Daemon> {
         let layout = Layout::new(&config.data_dir);
-        let intake = Intake::open(config.clone(), layout)?;
+        let app = App::open(config.clone(), layout)?;
+        let intake = Intake::new(app.clone());
         intake.recover().context("recovering from the previous run")?;
-        let resumed = crate::feedback::resume(&intake).context("finishing feedback of the previous run")?;
+        let resumed = crate::feedback::resume(&app).context("finishing feedback of the previous run")?;
         if resumed > 0 {
             tracing::info!(files = resumed, "feedback of the previous run routed");
         }
-        let audit_key = crate::audit::timer::start_key(&intake, &config)?;
+        let audit_key = audit_timer::start_key(&app)?;
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
         let mut sftp_addr = None;
@@ -105,29 +70,23 @@ impl Daemon {
             )));
         }
         if config.batch.automatic {
-            let (i, rx) = (intake.clone(), stop_rx.clone());
+            let (a, rx) = (app.clone(), stop_rx.clone());
             let clock: Arc<dyn crate::batch::schedule::Clock> = Arc::new(crate::batch::schedule::SystemClock);
             tasks.push(tokio::spawn(async move {
-                crate::batch::scheduler::run_schedule(i, clock, rx).await;
+                crate::batch::scheduler::run_schedule(a, clock, rx).await;
                 anyhow::Ok(())
             }));
         }
-        tasks.push(tokio::spawn(expire_pickups(intake.clone(), stop_rx.clone())));
+        tasks.push(tokio::spawn(retention::run(app.clone(), stop_rx.clone())));
         // The admin listener (loopback only, checked by the configuration): /healthz, /metrics.
         let admin = tokio::net::TcpListener::bind(config.admin_listen)
             .await
             .with_context(|| format!("binding admin listener {}", config.admin_listen))?;
         let admin_addr = admin.local_addr()?;
-        let tmp = intake.layout().vault_tmp();
+        let tmp = app.layout().vault_tmp();
         let health: crate::admin::HealthCheck = Arc::new(move || crate::admin::check_writable(&tmp));
-        tasks.push(tokio::spawn(crate::admin::serve(
-            admin,
-            intake.metrics().clone(),
-            health,
-            stop_rx.clone(),
-        )));
-        intake
-            .audit()
+        tasks.push(tokio::spawn(crate::admin::serve(admin, app.metrics().clone(), health, stop_rx.clone())));
+        app.audit()
             .record(Event::new("system", "start", Outcome::Ok).object(json!({
                 "version": env!("CARGO_PKG_VERSION"),
                 "creditors": config.creditors.len(),
@@ -137,10 +96,10 @@ impl Daemon {
                 "admin": admin_addr.to_string(),
             })))
             .await;
-        let (a, k, cfg) = (intake.audit().clone(), audit_key.clone(), config.audit);
+        let (a, k, cfg) = (app.audit().clone(), audit_key.clone(), config.audit);
         let rx = stop_rx.clone();
         tasks.push(tokio::spawn(async move {
-            crate::audit::timer::run(a, k, cfg, rx).await;
+            audit_timer::run(a, k, cfg, rx).await;
             anyhow::Ok(())
         }));
         if let Some(a) = sftp_addr {
@@ -150,12 +109,12 @@ impl Daemon {
             tracing::info!(addr = %a, "HTTPS listening");
         }
         tracing::info!(addr = %admin_addr, "admin listening (/healthz, /metrics)");
-        Ok(Daemon { intake, sftp_addr, https_addr, admin_addr, stop, tasks, audit_key })
+        Ok(Daemon { app, sftp_addr, https_addr, admin_addr, stop, tasks, audit_key })
     }
 
-    /// The intake (shared by all listeners).
-    pub fn intake(&self) -> &Intake {
-        &self.intake
+    /// The services it runs on.
+    pub fn app(&self) -> &App {
+        &self.app
     }
 
     /// The bound SFTP address.
@@ -191,8 +150,8 @@ impl Daemon {
                 Err(e) => tracing::error!(error = %e, "listener task failed"),
             }
         }
-        self.intake.audit().record(Event::new("system", "stop", Outcome::Ok)).await;
-        let (audit, key) = (self.intake.audit().clone(), self.audit_key);
+        self.app.audit().record(Event::new("system", "stop", Outcome::Ok)).await;
+        let (audit, key) = (self.app.audit().clone(), self.audit_key);
         match tokio::task::spawn_blocking(move || audit.checkpoint_blocking(&key, "shutdown", false)).await {
             Ok(Ok(_)) => {}
             Ok(Err(e)) => tracing::error!(error = %e, "could not write the shutdown audit checkpoint"),

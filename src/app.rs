@@ -1,0 +1,79 @@
+//! The application context: the services every wing of meldpunt works with.
+//!
+//! One [`App`] is opened per process (daemon or command) over a configuration and its data
+//! directory. Intake, the transports, the batch, pickup, feedback, retention and the
+//! daemon's timers all take it; none of them owns these services.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::audit::Audit;
+use crate::config::Config;
+use crate::durable;
+use crate::layout::Layout;
+use crate::metrics::Metrics;
+use crate::state::State;
+use crate::vault::Vault;
+
+/// The shared services: configuration, data layout, state, audit log, vault, metrics.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Services>,
+}
+
+/// What an [`App`] holds.
+struct Services {
+    config: Arc<Config>,
+    layout: Layout,
+    state: State,
+    audit: Audit,
+    vault: Vault,
+    metrics: Arc<Metrics>,
+}
+
+impl App {
+    /// Opens the data directory of `layout` (created if missing): state, audit log, vault.
+    pub fn open(config: Arc<Config>, layout: Layout) -> anyhow::Result<App> {
+        durable::create_private_dir(layout.root())
+            .with_context(|| format!("creating data directory {}", layout.root().display()))?;
+        let state = State::open(&layout.state_db())
+            .with_context(|| format!("opening {}", layout.state_db().display()))?;
+        let audit = Audit::open(state.clone())
+            .with_context(|| format!("opening the audit log in {}", layout.state_db().display()))?;
+        let vault = Vault::open(layout.clone())?;
+        let metrics = Arc::new(Metrics::new());
+        Ok(App { inner: Arc::new(Services { config, layout, state, audit, vault, metrics }) })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.inner.config
+    }
+
+    /// The data layout.
+    pub fn layout(&self) -> &Layout {
+        &self.inner.layout
+    }
+
+    /// The state database.
+    pub fn state(&self) -> &State {
+        &self.inner.state
+    }
+
+    /// The audit log.
+    pub fn audit(&self) -> &Audit {
+        &self.inner.audit
+    }
+
+    /// The vault.
+    pub fn vault(&self) -> &Vault {
+        &self.inner.vault
+    }
+
+    /// The Prometheus counters (served by the admin listener).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+}
