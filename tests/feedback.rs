@@ -73,7 +73,7 @@ fn bundle_ids(s: &Server, code: &str, p: Period) -> Vec<String> {
 }
 
 /// A creditor's terugmelding files over HTTPS: name → rows (after the header).
-fn terugmeldingen(s: &Server, creditor: &str) -> BTreeMap<String, Vec<Vec<String>>> {
+fn creditor_feedback(s: &Server, creditor: &str) -> BTreeMap<String, Vec<Vec<String>>> {
     let (code, body) = s.curl(creditor, &[], "/v1/feedback");
     assert_eq!(code, 200, "{body}");
     let list: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -155,7 +155,7 @@ fn feedback_round_trip_routes_each_creditor_only_its_own_signals_with_what_it_ma
 
     let date = today();
     for c in CREDITORS {
-        let files = terugmeldingen(&s, c);
+        let files = creditor_feedback(&s, c);
         match expected.get(c) {
             None => assert!(files.is_empty(), "{c} got nothing: {files:?}"),
             Some(want) => {
@@ -189,7 +189,7 @@ fn feedback_round_trip_routes_each_creditor_only_its_own_signals_with_what_it_ma
     assert_eq!(r["lines"]["unchanged"], 1, "{r}");
     assert_eq!(r["routed_to_creditors"], 1, "{r}");
     let (creditor, referentie, _) = &signals[first];
-    let files = terugmeldingen(&s, creditor);
+    let files = creditor_feedback(&s, creditor);
     let later = &files[&format!("terugmelding_{date}_2.csv")];
     assert_eq!(later, &[vec![referentie.clone(), "niet_opgepakt".into(), date.to_string(), String::new()]]);
     assert!(
@@ -266,7 +266,7 @@ fn bad_feedback_files_get_precise_receipts_and_nothing_of_bad_lines_is_routed() 
     // Only the one good line (mixed.csv, line 2) reached a creditor.
     let (creditor, referentie, _) = &signals[&mine[0]];
     for c in CREDITORS {
-        let files = terugmeldingen(&s, c);
+        let files = creditor_feedback(&s, c);
         let rows: Vec<_> = files.values().flatten().cloned().collect();
         if c == creditor {
             assert_eq!(
@@ -303,13 +303,13 @@ fn a_kill_between_storing_and_routing_is_finished_at_the_next_start_and_a_resend
     s.crash_and_restart();
     let (status, r) = post(&s, "GM0505", "t.csv", file.as_bytes());
     assert_ne!(status, 201, "the daemon died before answering: {r}");
-    assert!(CREDITORS.iter().all(|c| terugmeldingen_on_disk(&s, c).is_empty()), "nothing routed yet");
+    assert!(CREDITORS.iter().all(|c| creditor_feedback_on_disk(&s, c).is_empty()), "nothing routed yet");
     s.env.clear();
     s.crash_and_restart();
     // Start-up finished the stored file: the terugmeldingen and the receipt are there.
     let mut routed = 0;
     for c in CREDITORS {
-        for (_, rows) in terugmeldingen(&s, c) {
+        for (_, rows) in creditor_feedback(&s, c) {
             routed += rows.len();
             assert!(rows.iter().all(|r| r[1] == "hulp_geaccepteerd"), "{rows:?}");
         }
@@ -323,19 +323,19 @@ fn a_kill_between_storing_and_routing_is_finished_at_the_next_start_and_a_resend
     assert_eq!(status, 201, "{r}");
     assert_eq!(r["lines"]["unchanged"], mine.len() as u64, "{r}");
     assert_eq!(r["routed_to_creditors"], 0, "{r}");
-    let again: usize = CREDITORS.iter().map(|c| terugmeldingen_on_disk(&s, c).len()).sum();
-    assert_eq!(again, terugmeldingen_count_before(&signals, &mine), "no new terugmelding files");
+    let again: usize = CREDITORS.iter().map(|c| creditor_feedback_on_disk(&s, c).len()).sum();
+    assert_eq!(again, creditor_feedback_count_before(&signals, &mine), "no new terugmelding files");
 }
 
 /// Terugmelding file names in a creditor's folder, straight from disk.
-fn terugmeldingen_on_disk(s: &Server, creditor: &str) -> Vec<String> {
+fn creditor_feedback_on_disk(s: &Server, creditor: &str) -> Vec<String> {
     std::fs::read_dir(s.data().join("parties").join(creditor).join("feedback"))
         .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default()
 }
 
 /// One terugmelding file per creditor among `ids`.
-fn terugmeldingen_count_before(
+fn creditor_feedback_count_before(
     signals: &BTreeMap<String, (String, String, String)>,
     ids: &[&String],
 ) -> usize {

@@ -310,7 +310,7 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
             let r = meldpunt::feedback::process(
                 &app,
                 meldpunt::feedback::Incoming {
-                    gemeente: meldpunt::domain::party::MunicipalityCode::parse("GM0505").unwrap(),
+                    municipality: meldpunt::domain::party::MunicipalityCode::parse("GM0505").unwrap(),
                     name: "t.csv".into(),
                     bytes: body.into_bytes(),
                     auth: "test".into(),

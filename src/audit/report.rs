@@ -101,7 +101,8 @@ pub enum Anomaly {
     /// A delivered bundle nobody picked up in time.
     UnpickedBundle {
         /// The municipality.
-        gemeente: String,
+        #[serde(rename = "gemeente")]
+        municipality: String,
         /// Bundle period.
         period: String,
         /// Bundle version.
@@ -127,7 +128,7 @@ pub struct Report {
 }
 
 struct Delivery {
-    gemeente: String,
+    municipality: String,
     period: String,
     version: u64,
     at: Timestamp,
@@ -257,7 +258,7 @@ pub fn build(records: &[Record], period: Period, now: Timestamp, t: Thresholds) 
                 day.deliveries += 1;
             }
             let period = str_field(&r.object, "period").unwrap_or_default().to_owned();
-            delivered.push(Delivery { gemeente: g, period, version: num(&r.object, &["version"]), at });
+            delivered.push(Delivery { municipality: g, period, version: num(&r.object, &["version"]), at });
         }
     }
     for (action, count) in errors {
@@ -267,8 +268,8 @@ pub fn build(records: &[Record], period: Period, now: Timestamp, t: Thresholds) 
         bursts(&by, &times, t, &mut rep.anomalies);
     }
     for d in delivered {
-        let prefix = format!("{}_{}_v{}_", d.gemeente, d.period, d.version);
-        let actor = format!("gemeente:{}", d.gemeente);
+        let prefix = format!("{}_{}_v{}_", d.municipality, d.period, d.version);
+        let actor = format!("gemeente:{}", d.municipality);
         let picked = records.iter().any(|r| {
             matches!(r.action.as_str(), "pickup" | "pickup_ack")
                 && r.actor == actor
@@ -277,7 +278,7 @@ pub fn build(records: &[Record], period: Period, now: Timestamp, t: Thresholds) 
         });
         if !picked && now.duration_since(d.at) > SignedDuration::from_hours(24 * t.unpicked_days) {
             rep.anomalies.push(Anomaly::UnpickedBundle {
-                gemeente: d.gemeente,
+                municipality: d.municipality,
                 period: d.period,
                 version: d.version,
                 delivered_at: format!("{:.3}", d.at),

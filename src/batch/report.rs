@@ -74,7 +74,8 @@ pub struct Entry<'a> {
     pub delivered: bool,
     /// The municipality it went (or would go) to.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub gemeente: Option<Cow<'a, str>>,
+    #[serde(rename = "gemeente")]
+    pub municipality: Option<Cow<'a, str>>,
     /// Why not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<NotDelivered>,
@@ -88,14 +89,14 @@ impl Entry<'static> {
     pub fn not_delivered(
         referentie: &str,
         signaal_id: &str,
-        gemeente: Option<&MunicipalityCode>,
+        municipality: Option<&MunicipalityCode>,
         reason: NotDelivered,
     ) -> Entry<'static> {
         Entry {
             referentie: Cow::Owned(referentie.to_owned()),
             signaal_id: Cow::Owned(signaal_id.to_owned()),
             delivered: false,
-            gemeente: gemeente.map(|g| Cow::Owned(g.to_string())),
+            municipality: municipality.map(|g| Cow::Owned(g.to_string())),
             reason: Some(reason),
             message: Some(reason.explain()),
         }
@@ -104,12 +105,12 @@ impl Entry<'static> {
 
 impl<'a> Entry<'a> {
     /// The entry of a delivered signal.
-    pub fn delivered(referentie: &'a str, signaal_id: &'a str, gemeente: &'a str) -> Entry<'a> {
+    pub fn delivered(referentie: &'a str, signaal_id: &'a str, municipality: &'a str) -> Entry<'a> {
         Entry {
             referentie: Cow::Borrowed(referentie),
             signaal_id: Cow::Borrowed(signaal_id),
             delivered: true,
-            gemeente: Some(Cow::Borrowed(gemeente)),
+            municipality: Some(Cow::Borrowed(municipality)),
             reason: None,
             message: None,
         }
@@ -263,7 +264,8 @@ struct StoredEntry {
     signaal_id: String,
     delivered: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    gemeente: Option<String>,
+    #[serde(rename = "gemeente")]
+    municipality: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

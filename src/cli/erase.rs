@@ -58,19 +58,19 @@ pub fn summary(e: &Erased, dry_run: bool) -> String {
         e.files_resealed,
         e.state_rows,
         e.batch_reports,
-        e.terugmeldingen,
+        e.creditor_feedback,
         e.bundles_reissued,
         e.versions_removed
     ));
-    for (period, gemeente, version) in &e.reissued {
+    for (period, municipality, version) in &e.reissued {
         out.push_str(&format!(
-            "  {gemeente} {period}: {} v{version}\n",
+            "  {municipality} {period}: {} v{version}\n",
             if dry_run { "new version" } else { "now" }
         ));
     }
-    for (period, gemeente) in &e.picked_up {
+    for (period, municipality) in &e.picked_up {
         out.push_str(&format!(
-            "  {gemeente} {period}: picked up already; the municipality holds the signal — tell it of the erasure\n"
+            "  {municipality} {period}: picked up already; the municipality holds the signal — tell it of the erasure\n"
         ));
     }
     if e.interrupted {

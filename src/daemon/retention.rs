@@ -35,8 +35,8 @@ fn apply_retention(app: &App) {
     match crate::pickup::unpicked::unpicked(config, layout, state, today) {
         Ok(u) => {
             app.metrics().set_unpicked(u.total, u.near_shred.len() as u64);
-            for (gemeente, file, shred) in &u.near_shred {
-                tracing::warn!(%gemeente, %file, %shred, "bundle not picked up; it is shredded with its period on that date");
+            for (municipality, file, shred) in &u.near_shred {
+                tracing::warn!(gemeente = %municipality, %file, %shred, "bundle not picked up; it is shredded with its period on that date");
             }
         }
         Err(e) => tracing::warn!(error = %e, "counting unpicked bundles failed"),

@@ -38,7 +38,7 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 #[derive(Clone, Debug)]
 pub struct Incoming {
     /// The sending municipality (authenticated).
-    pub gemeente: MunicipalityCode,
+    pub municipality: MunicipalityCode,
     /// The name it was sent under (decides CSV or JSON Lines; else the content does).
     pub name: String,
     /// Its bytes.
@@ -78,14 +78,14 @@ pub fn process(app: &App, inc: Incoming) -> Result<FeedbackReceipt, FeedbackErro
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let now = Timestamp::now();
     let today = local_date(now);
-    let gemeente = inc.gemeente.as_str().to_owned();
+    let municipality = inc.municipality.as_str().to_owned();
     let mut lines = receipt::LineCounts::default();
     let (good, mut errors) = match parse::parse(&inc.bytes, parse::format_of(&inc.name, &inc.bytes)) {
         Err(file_error) => (Vec::new(), vec![file_error]),
         Ok(parsed) => {
             let state = app.state();
             let mut lookup = |id: &str| exchange::delivered(&state.lock(), id).ok().flatten();
-            let (good, mut errors) = check::check(parsed.lines, &gemeente, today, &mut lookup);
+            let (good, mut errors) = check::check(parsed.lines, &municipality, today, &mut lookup);
             errors.extend(parsed.errors);
             errors.sort_by_key(|e| e.line);
             lines.rejected =
@@ -135,7 +135,7 @@ pub fn process(app: &App, inc: Incoming) -> Result<FeedbackReceipt, FeedbackErro
             let mut n = 1;
             let name = loop {
                 let name = route::file_name(today, n);
-                if !exchange::terugmelding_taken(&conn, creditor, &name)? && !dir.join(&name).exists() {
+                if !exchange::creditor_feedback_taken(&conn, creditor, &name)? && !dir.join(&name).exists() {
                     break name;
                 }
                 n += 1;
@@ -146,7 +146,7 @@ pub fn process(app: &App, inc: Incoming) -> Result<FeedbackReceipt, FeedbackErro
     let receipt = FeedbackReceipt {
         file_id: ulid::Ulid::new().to_string(),
         file_name: inc.name.clone(),
-        gemeente: gemeente.clone(),
+        municipality: municipality.clone(),
         sha256: hex::encode(Sha256::digest(&inc.bytes)),
         bytes: inc.bytes.len() as u64,
         received_at: now.round(jiff::Unit::Millisecond).unwrap_or(now).to_string(),
@@ -158,7 +158,7 @@ pub fn process(app: &App, inc: Incoming) -> Result<FeedbackReceipt, FeedbackErro
     };
     let file = FeedbackFile {
         file_id: &receipt.file_id,
-        municipality: &gemeente,
+        municipality: &municipality,
         name: &receipt.file_name,
         sha256: &receipt.sha256,
         bytes: receipt.bytes,
@@ -169,7 +169,7 @@ pub fn process(app: &App, inc: Incoming) -> Result<FeedbackReceipt, FeedbackErro
     let all: Vec<FeedbackLine> = routed.into_values().flatten().collect();
     exchange::record_feedback(&mut app.state().lock(), &file, &all, &names)?;
     let outcome = if status == ReceiptStatus::Rejected { Outcome::Denied } else { Outcome::Ok };
-    let ev = Event::new(format!("gemeente:{gemeente}"), "feedback", outcome)
+    let ev = Event::new(format!("gemeente:{municipality}"), "feedback", outcome)
         .auth(inc.auth)
         .origin(inc.origin)
         .object(json!({
@@ -183,7 +183,7 @@ pub fn process(app: &App, inc: Incoming) -> Result<FeedbackReceipt, FeedbackErro
         }));
     emit(app, ev);
     tracing::info!(
-        gemeente = %gemeente,
+        gemeente = %municipality,
         file_id = %receipt.file_id,
         status = status.as_str(),
         accepted = receipt.lines.accepted,
@@ -194,7 +194,7 @@ pub fn process(app: &App, inc: Incoming) -> Result<FeedbackReceipt, FeedbackErro
     if std::env::var_os("MELDPUNT_TEST_ABORT_FEEDBACK_STORED").is_some() {
         std::process::abort();
     }
-    route_file(app, &receipt.file_id, &gemeente)?;
+    route_file(app, &receipt.file_id, &municipality)?;
     Ok(receipt)
 }
 
@@ -205,11 +205,11 @@ fn emit(app: &App, ev: Event) {
 }
 
 /// Writes the terugmelding files and the receipt of a stored feedback file; marks it routed.
-fn route_file(app: &App, file_id: &str, gemeente: &str) -> Result<(), FeedbackError> {
+fn route_file(app: &App, file_id: &str, municipality: &str) -> Result<(), FeedbackError> {
     let layout = app.layout();
     let (targets, receipt) = {
         let conn = app.state().lock();
-        (exchange::terugmeldingen_of(&conn, file_id)?, exchange::feedback_receipt(&conn, file_id)?)
+        (exchange::creditor_feedback_of(&conn, file_id)?, exchange::feedback_receipt(&conn, file_id)?)
     };
     for (creditor, name) in targets {
         let lines = exchange::lines_for(&app.state().lock(), file_id, &creditor)?;
@@ -225,7 +225,7 @@ fn route_file(app: &App, file_id: &str, gemeente: &str) -> Result<(), FeedbackEr
         );
     }
     if let Some(r) = receipt.and_then(|r| serde_json::from_str::<FeedbackReceipt>(&r).ok()) {
-        r.write_to(&layout.receipts(gemeente))?;
+        r.write_to(&layout.receipts(municipality))?;
     }
     exchange::mark_routed(&app.state().lock(), file_id)?;
     Ok(())
@@ -234,8 +234,8 @@ fn route_file(app: &App, file_id: &str, gemeente: &str) -> Result<(), FeedbackEr
 /// Finishes feedback files stored but not routed when the daemon stopped; returns how many.
 pub fn resume(app: &App) -> Result<usize, FeedbackError> {
     let pending = exchange::unrouted(&app.state().lock())?;
-    for (file_id, gemeente) in &pending {
-        route_file(app, file_id, gemeente)?;
+    for (file_id, municipality) in &pending {
+        route_file(app, file_id, municipality)?;
     }
     Ok(pending.len())
 }

@@ -29,7 +29,8 @@ pub struct FeedbackReceipt {
     /// The name it was uploaded under.
     pub file_name: String,
     /// The municipality that sent it.
-    pub gemeente: String,
+    #[serde(rename = "gemeente")]
+    pub municipality: String,
     /// SHA-256 of the bytes received, hex.
     pub sha256: String,
     /// Bytes received.
@@ -61,7 +62,7 @@ impl FeedbackReceipt {
         let l = &self.lines;
         let _ = writeln!(t, "meldpunt feedback receipt {}", self.file_id);
         let _ = writeln!(t, "file:      {} ({} bytes, sha256 {})", self.file_name, self.bytes, self.sha256);
-        let _ = writeln!(t, "received:  {} from {}", self.received_at, self.gemeente);
+        let _ = writeln!(t, "received:  {} from {}", self.received_at, self.municipality);
         let _ = writeln!(t, "status:    {}", self.status);
         let _ = writeln!(
             t,

@@ -19,8 +19,8 @@ pub struct PickupFile {
 
 /// The regular, non-hidden files of `gemeente`'s pickup folder, sorted by name (none if the
 /// folder does not exist yet).
-pub fn files(layout: &Layout, state: &State, gemeente: &str) -> std::io::Result<Vec<PickupFile>> {
-    let rd = match std::fs::read_dir(layout.pickup(gemeente)) {
+pub fn files(layout: &Layout, state: &State, municipality: &str) -> std::io::Result<Vec<PickupFile>> {
+    let rd = match std::fs::read_dir(layout.pickup(municipality)) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e),
@@ -38,7 +38,7 @@ pub fn files(layout: &Layout, state: &State, gemeente: &str) -> std::io::Result<
     Ok(names
         .into_iter()
         .map(|name| {
-            let picked_up_at = exchange::picked_up_at(&conn, gemeente, &name)
+            let picked_up_at = exchange::picked_up_at(&conn, municipality, &name)
                 .ok()
                 .flatten()
                 .and_then(|at| at.parse::<Timestamp>().ok());

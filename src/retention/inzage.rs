@@ -73,7 +73,8 @@ pub struct Held {
 #[derive(Debug, Serialize)]
 pub struct Delivery {
     /// Municipality code.
-    pub gemeente: String,
+    #[serde(rename = "gemeente")]
+    pub municipality: String,
     /// When.
     pub op: String,
 }
@@ -131,7 +132,7 @@ pub fn collect(layout: &Layout, state: &State, vault: &Vault, who: &Selector) ->
                 .query_row(
                     "SELECT municipality, delivered_at FROM delivered WHERE signal_id = ?1",
                     [&s.signal_id],
-                    |r| Ok(Delivery { gemeente: r.get(0)?, op: r.get(1)? }),
+                    |r| Ok(Delivery { municipality: r.get(0)?, op: r.get(1)? }),
                 )
                 .ok();
             let mut stmt = conn

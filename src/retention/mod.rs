@@ -7,7 +7,7 @@
 //! - `shred`: removing one period, idempotently.
 //! - `erase`: removing a debtor's signals everywhere (right to erasure), resumable.
 //! - `inzage`: what is held about one address or person (right of access).
-//! - `terugmeldingen`: creditors' dated terugmelding files, by the same number of months.
+//! - `creditor_feedback`: creditors' dated terugmelding files, by the same number of months.
 //! - `windows`: the shorter windows (rejected uploads, temporary files, feedback uploads,
 //!   batch reports).
 
@@ -23,10 +23,10 @@ use crate::domain::retention;
 use crate::layout::Layout;
 use crate::state::State;
 
+pub mod creditor_feedback;
 pub mod erase;
 pub mod inzage;
 pub mod shred;
-pub mod terugmeldingen;
 pub mod windows;
 
 pub use shred::{ShredError, Shredded};
@@ -97,7 +97,7 @@ pub fn run(
         }
         out.push(done);
     }
-    let old = terugmeldingen::expire(layout, local_date(now), config.retention_months, dry_run).map_err(
+    let old = creditor_feedback::expire(layout, local_date(now), config.retention_months, dry_run).map_err(
         |source| ShredError::Io { path: layout.root().join("parties").display().to_string(), source },
     )?;
     if old > 0 && !dry_run {

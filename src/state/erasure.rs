@@ -66,7 +66,7 @@ pub struct Plan {
     /// Sealed lines to remove.
     pub lines: Vec<LineToErase>,
     /// Terugmelding files to rewrite: (creditor, name, feedback file id).
-    pub terugmeldingen: Vec<(String, String, String)>,
+    pub creditor_feedback: Vec<(String, String, String)>,
     /// Bundles to re-issue: (period, new version, municipality).
     pub reissue: Vec<(String, u32, String)>,
     /// Municipalities that picked up a bundle with the signals already: (period, municipality).
@@ -77,7 +77,7 @@ impl Plan {
     /// Whether there is nothing to do.
     pub fn is_empty(&self) -> bool {
         self.lines.is_empty()
-            && self.terugmeldingen.is_empty()
+            && self.creditor_feedback.is_empty()
             && self.reissue.is_empty()
             && self.notify.is_empty()
     }
@@ -96,7 +96,7 @@ pub fn record(conn: &mut Connection, plan: &Plan) -> Result<(), StateError> {
         let mut tm = tx.prepare(
             "INSERT OR IGNORE INTO erase_terugmeldingen (creditor, name, file_id) VALUES (?1, ?2, ?3)",
         )?;
-        for (c, n, f) in &plan.terugmeldingen {
+        for (c, n, f) in &plan.creditor_feedback {
             tm.execute(params![c, n, f])?;
         }
         let mut re = tx.prepare(
@@ -127,7 +127,7 @@ pub fn pending(conn: &Connection) -> Result<Plan, StateError> {
         .collect::<Result<_, _>>()?;
     let mut stmt =
         conn.prepare("SELECT creditor, name, file_id FROM erase_terugmeldingen ORDER BY creditor, name")?;
-    plan.terugmeldingen =
+    plan.creditor_feedback =
         stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
     let mut stmt = conn
         .prepare("SELECT period, version, municipality FROM erase_reissue ORDER BY period, municipality")?;
@@ -222,7 +222,7 @@ mod tests {
         };
         let plan = Plan {
             lines: vec![line(2), line(5)],
-            terugmeldingen: vec![("C1".into(), "terugmelding_2026-11-02.csv".into(), "FB1".into())],
+            creditor_feedback: vec![("C1".into(), "terugmelding_2026-11-02.csv".into(), "FB1".into())],
             reissue: vec![("2026-10".into(), 2, "GM0363".into())],
             notify: vec![("2026-09".into(), "GM0363".into())],
         };
@@ -231,7 +231,7 @@ mod tests {
         record(&mut s.lock(), &Plan { lines: vec![line(5), line(7)], ..Plan::default() }).unwrap();
         let got = pending(&s.lock()).unwrap();
         assert_eq!(got.lines, vec![line(2), line(5), line(7)]);
-        assert_eq!(got.terugmeldingen, plan.terugmeldingen);
+        assert_eq!(got.creditor_feedback, plan.creditor_feedback);
         assert_eq!(got.reissue, plan.reissue);
         assert_eq!(got.notify, plan.notify);
         finish(&s.lock()).unwrap();

@@ -254,7 +254,7 @@ pub fn record_feedback(
     conn: &mut Connection,
     file: &FeedbackFile<'_>,
     lines: &[FeedbackLine],
-    terugmeldingen: &[(String, String, u64)],
+    creditor_feedback: &[(String, String, u64)],
 ) -> Result<(), StateError> {
     let tx = conn.transaction()?;
     tx.execute(
@@ -275,7 +275,7 @@ pub fn record_feedback(
     {
         let mut stmt = tx
             .prepare("INSERT INTO terugmeldingen (creditor, name, file_id, lines) VALUES (?1, ?2, ?3, ?4)")?;
-        for (creditor, name, n) in terugmeldingen {
+        for (creditor, name, n) in creditor_feedback {
             stmt.execute(params![creditor, name, file.file_id, n])?;
         }
     }
@@ -294,7 +294,7 @@ fn insert_lines(tx: &Transaction<'_>, file_id: &str, lines: &[FeedbackLine]) -> 
 }
 
 /// Whether `name` is taken in the creditor's terugmeldingen.
-pub fn terugmelding_taken(conn: &Connection, creditor: &str, name: &str) -> Result<bool, StateError> {
+pub fn creditor_feedback_taken(conn: &Connection, creditor: &str, name: &str) -> Result<bool, StateError> {
     Ok(conn
         .query_row(
             "SELECT 1 FROM terugmeldingen WHERE creditor = ?1 AND name = ?2",
@@ -321,7 +321,7 @@ pub fn feedback_receipt(conn: &Connection, file_id: &str) -> Result<Option<Strin
 }
 
 /// The terugmelding files of a feedback file: (creditor, name).
-pub fn terugmeldingen_of(conn: &Connection, file_id: &str) -> Result<Vec<(String, String)>, StateError> {
+pub fn creditor_feedback_of(conn: &Connection, file_id: &str) -> Result<Vec<(String, String)>, StateError> {
     let mut stmt =
         conn.prepare("SELECT creditor, name FROM terugmeldingen WHERE file_id = ?1 ORDER BY creditor, name")?;
     let rows = stmt.query_map(params![file_id], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -100,7 +100,7 @@ fn anomalies_bursts_unpicked_and_errors() {
     assert_eq!(
         unpicked,
         vec![&Anomaly::UnpickedBundle {
-            gemeente: "GM0599".into(),
+            municipality: "GM0599".into(),
             period: "2026-10".into(),
             version: 1,
             delivered_at: "2026-11-26T01:00:00.000Z".into()

@@ -44,7 +44,7 @@ pub fn write<W: Write>(out: &mut W, head: &Head<'_>, entries: &[Entry<'_>]) -> i
         } else {
             b",\n      \"delivered\": false"
         });
-        if let Some(g) = &e.gemeente {
+        if let Some(g) = &e.municipality {
             field(&mut buf, false, "gemeente", g);
         }
         if let Some(r) = e.reason {

@@ -19,7 +19,7 @@ struct Columns {
     /// Header names in lower case, to spot a repeated header.
     lower: Vec<String>,
     postcode: usize,
-    gemeente: usize,
+    municipality: usize,
     /// Exact house number (export).
     nummer: Option<usize>,
     /// `huisnummer_van`, `huisnummer_tot`.
@@ -184,7 +184,7 @@ fn columns(header: &csv::StringRecord, line: u64) -> Result<Columns, Vec<Routing
         at.first().copied()
     };
     let postcode = one("postcode", &|n| matches!(n, "postcode" | "pc6" | "pc4"), &mut problems);
-    let gemeente = match one("municipality", &is_code_name, &mut problems) {
+    let municipality = match one("municipality", &is_code_name, &mut problems) {
         Some(i) => Some(i),
         None => one("municipality", &is_code_like_name, &mut problems),
     };
@@ -200,7 +200,7 @@ fn columns(header: &csv::StringRecord, line: u64) -> Result<Columns, Vec<Routing
              or name the export's postcode column PC6 or postcode",
         ));
     }
-    if gemeente.is_none() {
+    if municipality.is_none() {
         problems.push(problem(
             line,
             "header",
@@ -238,14 +238,14 @@ fn columns(header: &csv::StringRecord, line: u64) -> Result<Columns, Vec<Routing
             "keep either the exact number or the range columns",
         ));
     }
-    match (postcode, gemeente) {
-        (Some(postcode), Some(gemeente)) if problems.is_empty() => {
+    match (postcode, municipality) {
+        (Some(postcode), Some(municipality)) if problems.is_empty() => {
             let format = if lower.iter().map(String::as_str).eq(CANONICAL) {
                 SourceFormat::Canonical
             } else {
                 SourceFormat::Export
             };
-            Ok(Columns { names, lower, postcode, gemeente, nummer, range, format })
+            Ok(Columns { names, lower, postcode, municipality, nummer, range, format })
         }
         _ => Err(problems),
     }
@@ -338,7 +338,7 @@ impl Builder {
                     );
                     self.problems.push(problem(
                         u64::from(line),
-                        &cols.names[cols.gemeente],
+                        &cols.names[cols.municipality],
                         message,
                         "keep one of the two lines, or make them name the same municipality",
                     ));
@@ -413,7 +413,7 @@ impl Builder {
 
     /// The municipality of a line, as an index into `codes`.
     fn code(&mut self, cols: &Columns, rec: &csv::StringRecord, line: u64) -> Option<u16> {
-        let raw = &rec[cols.gemeente];
+        let raw = &rec[cols.municipality];
         if let Some(&i) = self.by_text.get(raw) {
             return Some(i);
         }
@@ -426,7 +426,7 @@ impl Builder {
             };
             self.problems.push(problem(
                 line,
-                &cols.names[cols.gemeente],
+                &cols.names[cols.municipality],
                 format!("'{raw}' is not a municipality code"),
                 fix,
             ));

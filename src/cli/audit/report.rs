@@ -117,9 +117,9 @@ pub fn text(r: &Report) -> String {
             Anomaly::FailedLoginBurst { by, count, from, to } => {
                 format!("failed-login burst: {count} by {} from {from} to {to}", escape::text(by))
             }
-            Anomaly::UnpickedBundle { gemeente, period, version, delivered_at } => format!(
+            Anomaly::UnpickedBundle { municipality, period, version, delivered_at } => format!(
                 "bundle {}_{}_v{version} delivered {delivered_at} not picked up",
-                escape::text(gemeente),
+                escape::text(municipality),
                 escape::text(period)
             ),
         };

@@ -22,8 +22,8 @@ pub struct Version {
 }
 
 /// The version in a bundle file name `<gemeente>_<period>_v<n>_…`, if it is one of `period`'s.
-fn version_of(name: &str, gemeente: &str, period: Period) -> Option<u32> {
-    let rest = name.strip_prefix(&format!("{gemeente}_{period}_v"))?;
+fn version_of(name: &str, municipality: &str, period: Period) -> Option<u32> {
+    let rest = name.strip_prefix(&format!("{municipality}_{period}_v"))?;
     let (n, _) = rest.split_once('_')?;
     n.parse().ok()
 }
@@ -32,12 +32,12 @@ fn version_of(name: &str, gemeente: &str, period: Period) -> Option<u32> {
 pub fn versions(
     layout: &Layout,
     state: &State,
-    gemeente: &str,
+    municipality: &str,
     period: Period,
 ) -> std::io::Result<BTreeMap<u32, Version>> {
     let mut out: BTreeMap<u32, Version> = BTreeMap::new();
-    for f in folder::files(layout, state, gemeente)? {
-        if let Some(v) = version_of(&f.name, gemeente, period) {
+    for f in folder::files(layout, state, municipality)? {
+        if let Some(v) = version_of(&f.name, municipality, period) {
             let entry = out.entry(v).or_default();
             entry.picked_up |= f.picked_up_at.is_some();
             entry.names.push(f.name);
@@ -52,13 +52,15 @@ pub fn versions(
 pub fn remove_superseded(
     layout: &Layout,
     state: &State,
-    gemeente: &str,
+    municipality: &str,
     period: Period,
     newest: u32,
 ) -> std::io::Result<(usize, usize)> {
-    let dir = layout.pickup(gemeente);
+    let dir = layout.pickup(municipality);
     let (mut removed, mut kept) = (0, 0);
-    for (_, version) in versions(layout, state, gemeente, period)?.into_iter().filter(|(v, _)| *v < newest) {
+    for (_, version) in
+        versions(layout, state, municipality, period)?.into_iter().filter(|(v, _)| *v < newest)
+    {
         if version.picked_up {
             kept += 1;
             continue;

@@ -52,7 +52,8 @@ pub struct Erased {
     /// Creditors' batch reports rewritten.
     pub batch_reports: usize,
     /// Creditors' terugmelding files rewritten.
-    pub terugmeldingen: usize,
+    #[serde(rename = "terugmeldingen")]
+    pub creditor_feedback: usize,
     /// Bundles re-issued (one per municipality and period).
     pub bundles_reissued: usize,
     /// Older unpicked bundle versions removed.
@@ -145,7 +146,7 @@ pub fn erase(
     if dry_run {
         out.picked_up.extend(plan.notify.iter().cloned());
         out.sealed_lines += plan.lines.len();
-        out.terugmeldingen += plan.terugmeldingen.len();
+        out.creditor_feedback += plan.creditor_feedback.len();
         out.reissued.extend(plan.reissue.iter().map(|(p, v, m)| (p.clone(), m.clone(), *v)));
         out.bundles_reissued += plan.reissue.len();
         return Ok(out);
@@ -170,7 +171,7 @@ pub fn erase(
 
 /// Works out the terugmelding files and bundles that change with `lines`.
 fn plan(cx: &Context<'_>, lines: Vec<erasure::LineToErase>) -> Result<Plan, EraseError> {
-    let mut terugmeldingen = BTreeSet::new();
+    let mut creditor_feedback = BTreeSet::new();
     let mut delivered_to: BTreeSet<(String, String)> = BTreeSet::new();
     {
         let conn = cx.app.state().lock();
@@ -183,7 +184,7 @@ fn plan(cx: &Context<'_>, lines: Vec<erasure::LineToErase>) -> Result<Plan, Eras
         for l in &lines {
             let rows = tm.query_map([&l.signal_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             for row in rows {
-                terugmeldingen.insert(row?);
+                creditor_feedback.insert(row?);
             }
             if let Some(d) = exchange::delivered(&conn, &l.signal_id)? {
                 delivered_to.insert((d.period, d.municipality));
@@ -194,21 +195,21 @@ fn plan(cx: &Context<'_>, lines: Vec<erasure::LineToErase>) -> Result<Plan, Eras
     // one new version per period, for all its municipalities concerned.
     let (mut reissue, mut notify) = (Vec::new(), Vec::new());
     let mut next_version: BTreeMap<String, u32> = BTreeMap::new();
-    for (period, gemeente) in delivered_to {
+    for (period, municipality) in delivered_to {
         let Ok(p) = period.parse::<Period>() else { continue };
-        let versions = bundles::versions(cx.app.layout(), cx.app.state(), &gemeente, p)?;
+        let versions = bundles::versions(cx.app.layout(), cx.app.state(), &municipality, p)?;
         if versions.values().any(|v| !v.picked_up) {
             let v = match next_version.get(&period) {
                 Some(v) => *v,
                 None => batches::latest(&cx.app.state().lock(), &period)?.map_or(1, |(v, _)| v + 1),
             };
             next_version.insert(period.clone(), v);
-            reissue.push((period, v, gemeente));
+            reissue.push((period, v, municipality));
         } else if !versions.is_empty() {
-            notify.push((period, gemeente));
+            notify.push((period, municipality));
         }
     }
-    Ok(Plan { lines, terugmeldingen: terugmeldingen.into_iter().collect(), reissue, notify })
+    Ok(Plan { lines, creditor_feedback: creditor_feedback.into_iter().collect(), reissue, notify })
 }
 
 /// Carries out a recorded plan (steps 3 to 6); every step can be done again. `lock` is the
@@ -247,12 +248,12 @@ fn execute(
         // 3b. Deliveries and feedback.
         out.state_rows += erasure::delete_signal_rows(&mut cx.app.state().lock())?;
         // 3c. Terugmelding files, rebuilt from what is left of their lines.
-        for (creditor, name, file_id) in &plan.terugmeldingen {
+        for (creditor, name, file_id) in &plan.creditor_feedback {
             let dir = cx.app.layout().feedback(creditor);
             if dir.join(name).exists() {
                 let lines = exchange::lines_for(&cx.app.state().lock(), file_id, creditor)?;
                 crate::feedback::route::write(&dir, name, &lines)?;
-                out.terugmeldingen += 1;
+                out.creditor_feedback += 1;
             }
         }
         // 3d. The creditors' batch reports of those periods.
@@ -260,30 +261,30 @@ fn execute(
     }
     // 4. Re-issue, per period one version for its municipalities concerned.
     let mut by_version: BTreeMap<(&str, u32), BTreeSet<String>> = BTreeMap::new();
-    for (period, version, gemeente) in &plan.reissue {
-        by_version.entry((period, *version)).or_default().insert(gemeente.clone());
+    for (period, version, municipality) in &plan.reissue {
+        by_version.entry((period, *version)).or_default().insert(municipality.clone());
     }
-    for ((period, version), gemeenten) in &by_version {
+    for ((period, version), municipalities) in &by_version {
         let Ok(p) = period.parse::<Period>() else { continue };
         let now =
             jiff::Timestamp::now().round(jiff::Unit::Second).unwrap_or(jiff::Timestamp::now()).to_string();
-        erasure::begin_scoped(&mut cx.app.state().lock(), period, *version, gemeenten, &now)?;
+        erasure::begin_scoped(&mut cx.app.state().lock(), period, *version, municipalities, &now)?;
         if batches::latest(&cx.app.state().lock(), period)? != Some((*version, BatchStatus::Delivered)) {
             progress(&format!(
                 "re-issuing {period} as version {version} for {} municipality(ies)",
-                gemeenten.len()
+                municipalities.len()
             ));
             let opts = Options { period: p, dry_run: false, force: false };
             crate::batch::run::run(cx, opts, progress)
                 .map_err(|e| EraseError::Reissue { period: period.to_string(), source: Box::new(e) })?;
         }
         // 5. The older versions nobody picked up.
-        for gemeente in gemeenten {
+        for municipality in municipalities {
             let (removed, _) =
-                bundles::remove_superseded(cx.app.layout(), cx.app.state(), gemeente, p, *version)?;
+                bundles::remove_superseded(cx.app.layout(), cx.app.state(), municipality, p, *version)?;
             out.versions_removed += removed;
             out.bundles_reissued += 1;
-            out.reissued.push((period.to_string(), gemeente.clone(), *version));
+            out.reissued.push((period.to_string(), municipality.clone(), *version));
         }
     }
     out.picked_up.extend(plan.notify.iter().cloned());

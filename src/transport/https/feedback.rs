@@ -33,7 +33,7 @@ pub async fn post(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let gemeente = MunicipalityCode::parse(municipality_of(&peer)?).map_err(|_| {
+    let municipality = MunicipalityCode::parse(municipality_of(&peer)?).map_err(|_| {
         ApiError::new(
             StatusCode::FORBIDDEN,
             "unknown_party",
@@ -62,7 +62,7 @@ pub async fn post(
         bytes.extend_from_slice(&chunk);
     }
     let incoming = Incoming {
-        gemeente,
+        municipality,
         name,
         bytes,
         auth: Credential::Certificate(peer.cert.fingerprint_hex()).audit_text(),

@@ -83,7 +83,7 @@ pub(super) fn municipality_of(peer: &Peer) -> Result<&str, ApiError> {
 
 fn record_for(peer: &Peer, name: String, bytes: u64, how: How, from: Option<u64>) -> Pickup {
     Pickup {
-        gemeente: peer.party.as_str().to_owned(),
+        municipality: peer.party.as_str().to_owned(),
         name,
         bytes,
         how,
@@ -99,8 +99,8 @@ pub async fn list(
     State(api): State<Api>,
     Extension(peer): Extension<Arc<Peer>>,
 ) -> Result<Response, ApiError> {
-    let gemeente = municipality_of(&peer)?.to_owned();
-    let dir = api.intake.app().layout().pickup(&gemeente);
+    let municipality = municipality_of(&peer)?.to_owned();
+    let dir = api.intake.app().layout().pickup(&municipality);
     let entries = files::list(dir, 0o440).await.map_err(|_| ApiError::unavailable())?;
     let state = api.intake.app().state().clone();
     let items = tokio::task::spawn_blocking(move || {
@@ -108,7 +108,7 @@ pub async fn list(
         entries
             .iter()
             .map(|e| {
-                let picked = crate::state::exchange::picked_up_at(&conn, &gemeente, &e.filename).ok().flatten();
+                let picked = crate::state::exchange::picked_up_at(&conn, &municipality, &e.filename).ok().flatten();
                 json!({ "name": e.filename, "bytes": e.attrs.size, "modified": e.attrs.mtime, "picked_up_at": picked })
             })
             .collect::<Vec<_>>()
@@ -125,9 +125,9 @@ pub async fn get(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let gemeente = municipality_of(&peer)?;
+    let municipality = municipality_of(&peer)?;
     let name = checked_name(&name)?.to_owned();
-    let dir = api.intake.app().layout().pickup(gemeente);
+    let dir = api.intake.app().layout().pickup(municipality);
     let file = files::open(dir.clone(), name.clone(), 0o440).await.map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => not_found_file(),
         _ => ApiError::unavailable(),

@@ -160,11 +160,11 @@ impl Fs {
         name: String,
         bytes: Vec<u8>,
     ) -> Result<Status, StatusReply> {
-        let PartyId::Municipality(gemeente) = self.ctx.party.clone() else {
+        let PartyId::Municipality(municipality) = self.ctx.party.clone() else {
             return Err(failure("only municipalities send feedback"));
         };
         let incoming = Incoming {
-            gemeente,
+            municipality,
             name,
             bytes,
             auth: self.ctx.fingerprint.clone(),

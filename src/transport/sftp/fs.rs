@@ -167,7 +167,7 @@ impl Fs {
     /// Records a pickup by this session.
     async fn picked_up(&self, name: String, bytes: u64, how: How) {
         let pickup = Pickup {
-            gemeente: self.ctx.party.as_str().to_owned(),
+            municipality: self.ctx.party.as_str().to_owned(),
             name,
             bytes,
             how,
