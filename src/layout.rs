@@ -3,6 +3,8 @@
 //! ```text
 //! data/state.db                       SQLite: files, receipts, audit chain
 //! data/host_ed25519                   SSH host key (created on first start)
+//! data/batch.lock                     held by whoever reads or writes what a batch does
+//! data/batch/staging/                 a batch's bundles before they are delivered
 //! data/keys/periods/YYYY-MM           age identity of a period (0600)
 //! data/keys/audit_ed25519             Ed25519 key signing audit checkpoints (0600)
 //! data/vault/YYYY-MM/<file-id>.age    sealed accepted records of one upload
@@ -38,9 +40,24 @@ impl Layout {
         self.root.join("state.db")
     }
 
+    /// The batch lock file (see [`crate::batch::run::lock_file`]).
+    pub fn batch_lock(&self) -> PathBuf {
+        self.root.join("batch.lock")
+    }
+
+    /// Where a batch stages its bundles before it delivers them.
+    pub fn batch_staging(&self) -> PathBuf {
+        self.root.join("batch").join("staging")
+    }
+
+    /// Directory of the daemon's keys.
+    pub fn keys(&self) -> PathBuf {
+        self.root.join("keys")
+    }
+
     /// Directory of period identities.
     pub fn period_keys(&self) -> PathBuf {
-        self.root.join("keys").join("periods")
+        self.keys().join("periods")
     }
 
     /// The age identity file of a period.
@@ -50,22 +67,32 @@ impl Layout {
 
     /// The Ed25519 key that signs audit checkpoints and anchors.
     pub fn audit_key(&self) -> PathBuf {
-        self.root.join("keys").join("audit_ed25519")
+        self.keys().join("audit_ed25519")
+    }
+
+    /// The vault: one folder per period, and `tmp`.
+    pub fn vaults(&self) -> PathBuf {
+        self.root.join("vault")
     }
 
     /// Sealed intake of a period.
     pub fn vault(&self, p: Period) -> PathBuf {
-        self.root.join("vault").join(p.to_string())
+        self.vaults().join(p.to_string())
     }
 
     /// Sealed output of uploads in progress; emptied at start-up.
     pub fn vault_tmp(&self) -> PathBuf {
-        self.root.join("vault").join("tmp")
+        self.vaults().join("tmp")
+    }
+
+    /// The folder of every party's folder.
+    pub fn parties(&self) -> PathBuf {
+        self.root.join("parties")
     }
 
     /// A party's own folder.
     pub fn party(&self, id: &str) -> PathBuf {
-        self.root.join("parties").join(id)
+        self.parties().join(id)
     }
 
     /// A party's receipts.

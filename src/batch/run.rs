@@ -133,12 +133,7 @@ pub fn rows<'a>(
 /// The batch lock file (`batch.lock`, unlocked): whoever reads or changes what a batch reads
 /// or writes (the vault, staging) holds it — batch runs, erasures, the staging sweep.
 pub fn lock_file(layout: &Layout) -> std::io::Result<File> {
-    File::options().create(true).truncate(false).write(true).open(lock_path(layout))
-}
-
-/// Where [`lock_file`] is.
-pub fn lock_path(layout: &Layout) -> std::path::PathBuf {
-    layout.root().join("batch.lock")
+    File::options().create(true).truncate(false).write(true).open(layout.batch_lock())
 }
 
 /// Where a signal goes: where it went before (`earlier`, a re-issue), else by the table.
@@ -280,7 +275,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
 
     // Only one batch runs at a time (the lock), so anything left in staging is from an
     // interrupted run and can go.
-    let staging_root = cx.app.layout().root().join("batch").join("staging");
+    let staging_root = cx.app.layout().batch_staging();
     if staging_root.exists() {
         std::fs::remove_dir_all(&staging_root)?;
     }

@@ -88,7 +88,7 @@ pub fn report(config: &Config, layout: &Layout, state: &State, now: Timestamp) -
     }
     // Whether a batch holds the lock now, to tell a running batch from an interrupted one
     // (without the lock file no batch has started, and status makes none).
-    let busy = crate::batch::run::lock_path(layout).exists()
+    let busy = layout.batch_lock().exists()
         && crate::batch::run::lock_file(layout).is_ok_and(|f| f.try_lock().is_err());
 
     writeln!(out)?;

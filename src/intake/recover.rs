@@ -17,7 +17,7 @@ pub(super) fn recover(app: &App) -> anyhow::Result<()> {
         .map(|(id, period, _)| (period.clone(), id.clone()))
         .collect();
     let mut orphans = 0;
-    let vault_root = app.layout().root().join("vault");
+    let vault_root = app.layout().vaults();
     for dir in fs::read_dir(&vault_root)? {
         let dir = dir?;
         let period = dir.file_name().to_string_lossy().into_owned();

@@ -14,7 +14,7 @@ pub fn date_of(name: &str) -> Option<Date> {
 /// Removes (or with `dry_run` counts) the terugmelding files dated before `today - keep_months`.
 pub fn expire(layout: &Layout, today: Date, keep_months: u32, dry_run: bool) -> std::io::Result<usize> {
     let limit = today.checked_sub(i64::from(keep_months).months()).unwrap_or(Date::MIN);
-    let parties = match std::fs::read_dir(layout.root().join("parties")) {
+    let parties = match std::fs::read_dir(layout.parties()) {
         Ok(rd) => rd,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(e),

@@ -34,7 +34,7 @@ pub use shred::{ShredError, Shredded};
 /// Every period something is held for: keys, vault folders, state rows.
 pub fn held_periods(layout: &Layout, state: &State) -> Result<Vec<Period>, ShredError> {
     let mut out = BTreeSet::new();
-    for dir in [layout.period_keys(), layout.root().join("vault")] {
+    for dir in [layout.period_keys(), layout.vaults()] {
         if let Ok(rd) = std::fs::read_dir(&dir) {
             for e in rd.flatten() {
                 if let Some(p) = e.file_name().to_str().and_then(|n| n.parse::<Period>().ok()) {
@@ -97,9 +97,8 @@ pub fn run(
         }
         out.push(done);
     }
-    let old = creditor_feedback::expire(layout, local_date(now), config.retention_months, dry_run).map_err(
-        |source| ShredError::Io { path: layout.root().join("parties").display().to_string(), source },
-    )?;
+    let old = creditor_feedback::expire(layout, local_date(now), config.retention_months, dry_run)
+        .map_err(|source| ShredError::Io { path: layout.parties().display().to_string(), source })?;
     if old > 0 && !dry_run {
         let ev = Event::new(actor, "shred", Outcome::Ok).object(json!({ "terugmeldingen": old }));
         if let Err(e) = audit.emit_blocking(ev) {

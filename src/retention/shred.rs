@@ -101,7 +101,7 @@ pub(super) fn names_in(dir: &Path, matches: impl Fn(&str) -> bool) -> Result<Vec
 
 /// Party folders under `parties/`.
 fn parties(layout: &Layout) -> Result<Vec<String>, ShredError> {
-    names_in(&layout.root().join("parties"), |_| true)
+    names_in(&layout.parties(), |_| true)
 }
 
 /// Shreds `p` (or, with `dry_run`, counts what would go).

@@ -67,7 +67,7 @@ pub(super) fn expire(
         }
     }
     let mut doomed = Vec::new();
-    let folders = names(&layout.root().join("parties"))?;
+    let folders = names(&layout.parties())?;
     for gm in folders.iter().filter(|n| MunicipalityCode::parse(n).is_ok()) {
         let dir = layout.receipts(gm);
         for name in names(&dir)? {

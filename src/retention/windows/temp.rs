@@ -23,8 +23,8 @@ pub(super) fn expire(
     let tmp = layout.vault_tmp();
     doomed.extend(names(&tmp)?.into_iter().map(|n| tmp.join(n)).filter(|p| p.is_file() && old(p)));
     let root = layout.root();
-    let mut dirs = vec![root.to_owned(), root.join("keys"), layout.period_keys()];
-    for party in names(&root.join("parties"))? {
+    let mut dirs = vec![root.to_owned(), layout.keys(), layout.period_keys()];
+    for party in names(&layout.parties())? {
         dirs.extend([layout.receipts(&party), layout.feedback(&party), layout.pickup(&party)]);
     }
     for dir in dirs {
@@ -45,12 +45,12 @@ pub(super) fn expire(
 /// Batch staging folders (`batch/staging/<period>-v<n>`) whose newest file is old; only while
 /// no batch runs (its lock is free), as a running batch stages there.
 fn staging(layout: &Layout, old: &dyn Fn(&Path) -> bool, dry_run: bool) -> Result<usize, ShredError> {
-    let root = layout.root().join("batch").join("staging");
+    let root = layout.batch_staging();
     let entries = names(&root)?;
     if entries.is_empty() {
         return Ok(0);
     }
-    let lock_path = layout.root().join("batch.lock");
+    let lock_path = layout.batch_lock();
     let lock = crate::batch::run::lock_file(layout).map_err(io_at(&lock_path))?;
     if lock.try_lock().is_err() {
         return Ok(0);

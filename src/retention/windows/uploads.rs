@@ -31,10 +31,7 @@ struct ReceiptStub {
 
 /// Folders under `parties/` that belong to creditors (not municipality codes).
 pub(super) fn creditor_folders(layout: &Layout) -> Result<Vec<String>, ShredError> {
-    Ok(names(&layout.root().join("parties"))?
-        .into_iter()
-        .filter(|n| MunicipalityCode::parse(n).is_err())
-        .collect())
+    Ok(names(&layout.parties())?.into_iter().filter(|n| MunicipalityCode::parse(n).is_err()).collect())
 }
 
 /// The receipt files of `id` in `dir`, text twin first.
