@@ -13,8 +13,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
-use russh_sftp::protocol::{File as Entry, FileAttributes, FileMode};
-
 use super::paths::{Folder, plain_name};
 use crate::domain::party::PartyId;
 use crate::layout::Layout;
@@ -33,41 +31,26 @@ pub fn real_dir(layout: &Layout, party: &PartyId, folder: Folder) -> Option<Path
     }
 }
 
-/// Attributes of a virtual folder with permission bits `perm` (e.g. `0o500`).
-pub fn dir_attrs(perm: u32) -> FileAttributes {
-    FileAttributes {
-        size: Some(0),
-        uid: Some(0),
-        gid: Some(0),
-        permissions: Some(FileMode::DIR.bits() | perm),
-        atime: Some(0),
-        mtime: Some(0),
-        ..Default::default()
+/// A regular file in a party's real folder, as both transports describe it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileInfo {
+    /// Its name (a plain name, see [`plain_name`]).
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it last changed (Unix seconds; 0 when unknown).
+    pub mtime: u32,
+}
+
+impl FileInfo {
+    fn of(name: String, meta: &Metadata) -> FileInfo {
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
+        FileInfo { name, size: meta.len(), mtime }
     }
-}
-
-/// Attributes of a regular file of `size` bytes modified at `mtime` (Unix seconds).
-pub fn file_attrs(size: u64, mtime: u32, perm: u32) -> FileAttributes {
-    FileAttributes {
-        size: Some(size),
-        uid: Some(0),
-        gid: Some(0),
-        permissions: Some(FileMode::REG.bits() | perm),
-        atime: Some(mtime),
-        mtime: Some(mtime),
-        ..Default::default()
-    }
-}
-
-fn mtime_of(meta: &Metadata) -> u32 {
-    meta.modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX))
-}
-
-fn attrs_of(meta: &Metadata, perm: u32) -> FileAttributes {
-    file_attrs(meta.len(), mtime_of(meta), perm)
 }
 
 fn not_found() -> io::Error {
@@ -94,7 +77,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> io::Result<T> + Send + 
 
 /// The entries of a real folder: regular, non-hidden files with plain names, sorted by name.
 /// A folder that does not exist yet is empty.
-pub async fn list(dir: PathBuf, perm: u32) -> io::Result<Vec<Entry>> {
+pub async fn list(dir: PathBuf) -> io::Result<Vec<FileInfo>> {
     blocking(move || {
         let rd = match std::fs::read_dir(&dir) {
             Ok(rd) => rd,
@@ -111,29 +94,29 @@ pub async fn list(dir: PathBuf, perm: u32) -> io::Result<Vec<Entry>> {
             // DirEntry::metadata does not follow symlinks.
             let Ok(meta) = entry.metadata() else { continue };
             if meta.file_type().is_file() {
-                out.push(Entry::new(name, attrs_of(&meta, perm)));
+                out.push(FileInfo::of(name, &meta));
             }
         }
-        out.sort_by(|a, b| a.filename.cmp(&b.filename));
+        out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     })
     .await
 }
 
-/// Attributes of a file in a real folder.
-pub async fn stat(dir: PathBuf, name: String, perm: u32) -> io::Result<FileAttributes> {
-    blocking(move || checked(&dir, &name).map(|(_, m)| attrs_of(&m, perm))).await
+/// What a file of a real folder is.
+pub async fn stat(dir: PathBuf, name: String) -> io::Result<FileInfo> {
+    blocking(move || checked(&dir, &name).map(|(_, m)| FileInfo::of(name, &m))).await
 }
 
 /// A file opened for reading.
 pub struct ReadFile {
     file: Arc<File>,
-    /// Its attributes when opened.
-    pub attrs: FileAttributes,
+    /// What it was when opened.
+    pub info: FileInfo,
 }
 
 /// Opens a file of a real folder for reading.
-pub async fn open(dir: PathBuf, name: String, perm: u32) -> io::Result<ReadFile> {
+pub async fn open(dir: PathBuf, name: String) -> io::Result<ReadFile> {
     blocking(move || {
         let (path, meta) = checked(&dir, &name)?;
         let file = File::open(&path)?;
@@ -141,7 +124,7 @@ pub async fn open(dir: PathBuf, name: String, perm: u32) -> io::Result<ReadFile>
         if opened.dev() != meta.dev() || opened.ino() != meta.ino() || !opened.file_type().is_file() {
             return Err(not_found());
         }
-        Ok(ReadFile { file: Arc::new(file), attrs: attrs_of(&opened, perm) })
+        Ok(ReadFile { file: Arc::new(file), info: FileInfo::of(name, &opened) })
     })
     .await
 }
@@ -194,21 +177,20 @@ mod tests {
         std::fs::write(dir.join(".hidden"), b"x").unwrap();
         std::fs::create_dir(dir.join("sub")).unwrap();
         std::os::unix::fs::symlink("/etc/passwd", dir.join("link")).unwrap();
-        let names: Vec<String> =
-            list(dir.clone(), 0o440).await.unwrap().into_iter().map(|e| e.filename).collect();
+        let names: Vec<String> = list(dir.clone()).await.unwrap().into_iter().map(|e| e.name).collect();
         assert_eq!(names, ["a.json"]);
-        assert_eq!(stat(dir.clone(), "a.json".into(), 0o440).await.unwrap().size, Some(2));
+        assert_eq!(stat(dir.clone(), "a.json".into()).await.unwrap().size, 2);
         for bad in ["link", ".hidden", "sub", "../a.json", "nope", ""] {
-            assert!(open(dir.clone(), bad.into(), 0o440).await.is_err(), "{bad}");
-            assert!(stat(dir.clone(), bad.into(), 0o440).await.is_err(), "{bad}");
+            assert!(open(dir.clone(), bad.into()).await.is_err(), "{bad}");
+            assert!(stat(dir.clone(), bad.into()).await.is_err(), "{bad}");
             assert!(remove(dir.clone(), bad.into()).await.is_err(), "{bad}");
         }
-        let f = open(dir.clone(), "a.json".into(), 0o440).await.unwrap();
+        let f = open(dir.clone(), "a.json".into()).await.unwrap();
         assert_eq!(f.read_at(0, 100).await.unwrap(), b"{}");
         assert_eq!(f.read_at(1, 100).await.unwrap(), b"}");
         assert!(f.read_at(5, 100).await.unwrap().is_empty());
         assert_eq!(remove(dir.clone(), "a.json".into()).await.unwrap(), 2);
-        assert!(list(dir.join("missing"), 0o440).await.unwrap().is_empty());
+        assert!(list(dir.join("missing")).await.unwrap().is_empty());
         assert!(std::fs::symlink_metadata(dir.join("link")).is_ok(), "links are left alone");
     }
 }

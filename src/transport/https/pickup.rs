@@ -101,15 +101,16 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let municipality = municipality_of(&peer)?.to_owned();
     let dir = api.intake.app().layout().pickup(&municipality);
-    let entries = files::list(dir, 0o440).await.map_err(|_| ApiError::unavailable())?;
+    let entries = files::list(dir).await.map_err(|_| ApiError::unavailable())?;
     let state = api.intake.app().state().clone();
     let items = tokio::task::spawn_blocking(move || {
         let conn = state.lock();
         entries
             .iter()
             .map(|e| {
-                let picked = crate::state::exchange::picked_up_at(&conn, &municipality, &e.filename).ok().flatten();
-                json!({ "name": e.filename, "bytes": e.attrs.size, "modified": e.attrs.mtime, "picked_up_at": picked })
+                let picked =
+                    crate::state::exchange::picked_up_at(&conn, &municipality, &e.name).ok().flatten();
+                json!({ "name": e.name, "bytes": e.size, "modified": e.mtime, "picked_up_at": picked })
             })
             .collect::<Vec<_>>()
     })
@@ -128,11 +129,11 @@ pub async fn get(
     let municipality = municipality_of(&peer)?;
     let name = checked_name(&name)?.to_owned();
     let dir = api.intake.app().layout().pickup(municipality);
-    let file = files::open(dir.clone(), name.clone(), 0o440).await.map_err(|e| match e.kind() {
+    let file = files::open(dir.clone(), name.clone()).await.map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => not_found_file(),
         _ => ApiError::unavailable(),
     })?;
-    let size = file.attrs.size.unwrap_or(0);
+    let size = file.info.size;
     let (d, n) = (dir.clone(), name.clone());
     let sha = tokio::task::spawn_blocking(move || record::sha256_in(&d, &n))
         .await

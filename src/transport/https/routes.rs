@@ -201,11 +201,9 @@ async fn refuse_too_large(intake: &Intake, peer: &Peer, limit: u64) {
 /// Lists a folder of the peer as JSON.
 async fn list(api: &Api, peer: &Peer, folder: Folder) -> Result<Response, ApiError> {
     let dir = files::real_dir(api.intake.app().layout(), &peer.party, folder).ok_or_else(not_found_file)?;
-    let entries = files::list(dir, 0o440).await.map_err(|_| ApiError::unavailable())?;
-    let items: Vec<_> = entries
-        .iter()
-        .map(|e| json!({ "name": e.filename, "bytes": e.attrs.size, "modified": e.attrs.mtime }))
-        .collect();
+    let entries = files::list(dir).await.map_err(|_| ApiError::unavailable())?;
+    let items: Vec<_> =
+        entries.iter().map(|e| json!({ "name": e.name, "bytes": e.size, "modified": e.mtime })).collect();
     Ok(Json(json!({ "files": items })).into_response())
 }
 
@@ -220,11 +218,11 @@ async fn send(api: &Api, peer: &Peer, folder: Folder, name: &str) -> Result<Resp
     } else {
         "text/plain; charset=utf-8"
     };
-    let file = files::open(dir, name, 0o440).await.map_err(|e| match e.kind() {
+    let file = files::open(dir, name).await.map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => not_found_file(),
         _ => ApiError::unavailable(),
     })?;
-    let size = file.attrs.size.unwrap_or(0);
+    let size = file.info.size;
     let mut bytes = Vec::with_capacity(size as usize);
     while (bytes.len() as u64) < size {
         let part =

@@ -29,6 +29,7 @@ use std::collections::HashMap;
 use russh_sftp::protocol::{FileAttributes, Handle, Status, StatusCode};
 use russh_sftp::server::StatusReply;
 
+use super::attrs;
 use super::session::OpenGuard;
 use super::upload::Uploads;
 use crate::domain::party::PartyId;
@@ -44,7 +45,7 @@ pub(super) enum Entry {
     /// A terugmelding upload (see [`super::feedback_upload`]).
     Feedback(super::feedback_upload::FeedbackOpen),
     /// A file opened for reading; for `/pickup`, what of it was read.
-    Read { file: ReadFile, pickup: Option<(String, Coverage)>, _guard: OpenGuard },
+    Read { file: ReadFile, attrs: FileAttributes, pickup: Option<(String, Coverage)>, _guard: OpenGuard },
     /// A folder listing, sent in batches.
     Dir { folder: Option<Folder>, entries: Vec<russh_sftp::protocol::File>, _guard: OpenGuard },
 }
@@ -146,8 +147,8 @@ impl Fs {
 
     async fn attrs_of(&self, op: &'static str, path: &str) -> Result<FileAttributes, StatusReply> {
         match self.resolve(op, path).await? {
-            Target::Root => Ok(files::dir_attrs(0o500)),
-            Target::Folder(f) => Ok(files::dir_attrs(folder_perm(&self.ctx.party, f))),
+            Target::Root => Ok(attrs::folder(0o500)),
+            Target::Folder(f) => Ok(attrs::folder(folder_perm(&self.ctx.party, f))),
             Target::File(Folder::Inbox, name) => {
                 self.uploads.attrs(&self.handles, &name).ok_or_else(no_such_file)
             }
@@ -156,7 +157,7 @@ impl Fs {
             }
             Target::File(f, name) if readable(&self.ctx.party, f) => {
                 let dir = self.real_dir(f).ok_or_else(no_such_file)?;
-                files::stat(dir, name, file_perm(f)).await.map_err(|_| no_such_file())
+                files::stat(dir, name).await.map(|i| attrs::of(&i, file_perm(f))).map_err(|_| no_such_file())
             }
             Target::File(f, _) => {
                 Err(self.refuse(op, Some(f), "write_only_folder", "this folder is write-only").await)
@@ -186,7 +187,7 @@ impl Fs {
         }
         let guard = self.open_guard()?;
         let dir = self.real_dir(folder).ok_or_else(no_such_file)?;
-        let file = files::open(dir, name.clone(), file_perm(folder)).await.map_err(|e| {
+        let file = files::open(dir, name.clone()).await.map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
                 no_such_file()
             } else {
@@ -194,7 +195,8 @@ impl Fs {
             }
         })?;
         let pickup = (folder == Folder::Pickup).then(|| (name, Coverage::default()));
-        Ok(Handle { id, handle: self.insert(Entry::Read { file, pickup, _guard: guard }) })
+        let attrs = attrs::of(&file.info, file_perm(folder));
+        Ok(Handle { id, handle: self.insert(Entry::Read { file, attrs, pickup, _guard: guard }) })
     }
 }
 

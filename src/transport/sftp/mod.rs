@@ -11,6 +11,7 @@
 //! Every handler state lives in the connection: when a client goes away its handlers are
 //! dropped, and with them any upload not yet committed (nothing is processed).
 
+mod attrs;
 mod auth;
 mod feedback_upload;
 mod fs;

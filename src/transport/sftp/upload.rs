@@ -19,12 +19,12 @@ use std::collections::{HashMap, VecDeque};
 use russh_sftp::protocol::{FileAttributes, Handle, OpenFlags, Status, StatusCode};
 use russh_sftp::server::StatusReply;
 
+use super::attrs;
 use super::fs::{Entry, Fs, failure, ok};
 use super::session::OpenGuard;
 use crate::domain::party::PartyId;
 use crate::domain::upload::UploadName;
 use crate::intake::{IntakeError, Received, Upload, UploadError};
-use crate::transport::folders::files;
 use crate::transport::folders::paths::{Folder, Target};
 
 /// Committed uploads remembered per session for `stat` (paramiko's `put` confirms the size).
@@ -115,7 +115,7 @@ impl Uploads {
             })
         };
         let now = jiff::Timestamp::now().as_second();
-        size.map(|s| files::file_attrs(s, u32::try_from(now).unwrap_or(0), UPLOAD_PERM))
+        size.map(|s| attrs::file(s, u32::try_from(now).unwrap_or(0), UPLOAD_PERM))
     }
 
     /// Whether `name` is an upload of this session.

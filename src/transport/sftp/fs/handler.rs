@@ -6,6 +6,7 @@ use russh_sftp::protocol::{
     Attrs, Data, ExtendedReply, FileAttributes, Handle, Name, OpenFlags, Packet, Status, StatusCode, Version,
 };
 
+use super::super::attrs;
 use crate::transport::folders::files;
 use crate::transport::folders::paths::{self, Folder, Target};
 use russh_sftp::server::StatusReply;
@@ -62,7 +63,7 @@ impl russh_sftp::server::Handler for Fs {
             Some(Entry::Upload(open)) => self.close_upload(id, open).await,
             Some(Entry::Feedback(open)) => self.close_feedback(id, open).await,
             Some(Entry::Read { file, pickup: Some((name, read)), .. }) => {
-                let size = file.attrs.size.unwrap_or(0);
+                let size = file.info.size;
                 if read.covers(size) {
                     self.picked_up(name, size, How::Download).await;
                 }
@@ -127,11 +128,11 @@ impl russh_sftp::server::Handler for Fs {
 
     async fn fstat(&mut self, id: u32, handle: String) -> Result<Attrs, Self::Error> {
         let attrs = match self.handles.get(&handle) {
-            Some(Entry::Upload(open)) => files::file_attrs(open.bytes(), 0, 0o200),
-            Some(Entry::Feedback(open)) => files::file_attrs(open.bytes(), 0, 0o200),
-            Some(Entry::Read { file, .. }) => file.attrs.clone(),
+            Some(Entry::Upload(open)) => attrs::file(open.bytes(), 0, 0o200),
+            Some(Entry::Feedback(open)) => attrs::file(open.bytes(), 0, 0o200),
+            Some(Entry::Read { attrs, .. }) => attrs.clone(),
             Some(Entry::Dir { folder, .. }) => {
-                files::dir_attrs(folder.map_or(0o500, |f| folder_perm(&self.ctx.party, f)))
+                attrs::folder(folder.map_or(0o500, |f| folder_perm(&self.ctx.party, f)))
             }
             None => return Err(failure("invalid handle")),
         };
@@ -174,20 +175,19 @@ impl russh_sftp::server::Handler for Fs {
         let (folder, entries) = match self.resolve("opendir", &path).await? {
             Target::Root => {
                 let party = &self.ctx.party;
-                let list = Folder::of(party)
+                let list: Vec<_> = Folder::of(party)
                     .iter()
-                    .map(|f| {
-                        russh_sftp::protocol::File::new(f.name(), files::dir_attrs(folder_perm(party, *f)))
-                    })
+                    .map(|f| russh_sftp::protocol::File::new(f.name(), attrs::folder(folder_perm(party, *f))))
                     .collect();
                 (None, list)
             }
             Target::Folder(f) if readable(&self.ctx.party, f) => {
                 let dir = self.real_dir(f).ok_or_else(no_such_file)?;
-                let list = files::list(dir, file_perm(f)).await.map_err(|e| {
+                let list = files::list(dir).await.map_err(|e| {
                     tracing::warn!(error = %e, folder = f.name(), "listing failed");
                     failure("the folder cannot be listed now; try again later")
                 })?;
+                let list = list.into_iter().map(|i| attrs::entry(i, file_perm(f))).collect();
                 (Some(f), list)
             }
             Target::Folder(f) => {
