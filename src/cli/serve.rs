@@ -18,12 +18,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = Arc::new(super::load_config(&args.config.config)?);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        // The handlers are in place before the readiness line: a stop sent right after it
+        // is a clean stop, not a kill.
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
         let daemon = Daemon::start(config).await?;
         // Machine-readable readiness line (tests and scripts read the bound ports from it).
         println!("meldpunt ready {}", daemon.ready_line());
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
+            _ = int.recv() => {}
             _ = term.recv() => {}
         }
         tracing::info!("stopping");

@@ -8,11 +8,11 @@
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::IntakeError;
 use super::pipeline::Outcome;
 use super::receipt::{Counts, ErrorEntry, Receipt, ReceiptStatus, Warning};
 use super::validate::FileError;
-use super::worker::Sealed;
+use super::worker::{Checked, Sealed};
+use super::{IntakeError, StorageError};
 use crate::app::App;
 use crate::audit::{Event, Outcome as AuditOutcome};
 use crate::domain::party::VerifiedSender;
@@ -79,19 +79,19 @@ pub(super) fn commit(
             receipt.bytes = w.bytes;
             match w.result {
                 Err(fe) => receipt.errors.push(fe.into()),
-                Ok(sealed) => {
+                Ok(Sealed { checked, file }) => {
                     let conn = app.state().lock();
                     let dup = files::find_kept_by_sha(&conn, creditor, &period_s, &receipt.sha256)
                         .map_err(storage)?;
                     drop(conn);
-                    receipt.records.total = sealed.tally.total;
+                    receipt.records.total = checked.tally.total;
                     if let Some(first) = dup {
-                        app.vault().discard_tmp(file_id);
+                        drop(file); // nothing added: the sealed copy goes
                         receipt.status = ReceiptStatus::Duplicate;
                         receipt.duplicate_of = Some(first);
                     } else {
-                        refs_blob = fill_accepted(app, &mut receipt, sealed, creditor, &period_s)?;
-                        app.vault().file_sealed(period, file_id).map_err(storage)?;
+                        refs_blob = fill_accepted(app, &mut receipt, checked, creditor, &period_s)?;
+                        file.file().map_err(storage)?;
                         sealed_into_vault = true;
                     }
                 }
@@ -99,7 +99,7 @@ pub(super) fn commit(
         }
     }
 
-    let receipt_json = serde_json::to_string(&receipt).map_err(|e| IntakeError::Storage(e.to_string()))?;
+    let receipt_json = serde_json::to_string(&receipt).map_err(StorageError::Receipt)?;
     let row = FileRow {
         file_id: file_id.to_owned(),
         creditor: creditor.to_owned(),
@@ -136,11 +136,11 @@ pub(super) fn commit(
 fn fill_accepted(
     app: &App,
     receipt: &mut Receipt,
-    sealed: Sealed,
+    checked: Checked,
     creditor: &str,
     period: &str,
 ) -> Result<Vec<u8>, IntakeError> {
-    let Sealed { tally, errors, errors_not_listed, mut refs, objected_lines } = sealed;
+    let Checked { tally, errors, errors_not_listed, mut refs, objected_lines } = checked;
     receipt.records.accepted = tally.accepted;
     receipt.records.rejected = tally.rejected;
     receipt.records.not_forwarded = tally.not_forwarded;
@@ -245,6 +245,6 @@ fn audit(app: &App, sender: &VerifiedSender, r: &Receipt) {
     }
 }
 
-fn storage(e: impl std::fmt::Display) -> IntakeError {
-    IntakeError::Storage(e.to_string())
+fn storage(e: impl Into<StorageError>) -> IntakeError {
+    IntakeError::Storage(e.into())
 }

@@ -22,8 +22,8 @@ pub use receipt::{Receipt, ReceiptStatus};
 #[non_exhaustive]
 pub enum IntakeError {
     /// A storage step failed (disk, database); the upload is not accepted.
-    #[error("storing the upload failed: {0}")]
-    Storage(String),
+    #[error("storing the upload failed")]
+    Storage(#[from] StorageError),
     /// The creditor is not (or no longer) configured.
     #[error("creditor '{0}' is not configured")]
     UnknownCreditor(String),
@@ -41,4 +41,22 @@ pub enum IntakeError {
     /// The daemon is shutting down or the worker died.
     #[error("intake is unavailable: {0}")]
     Unavailable(String),
+}
+
+/// The storage step that failed, with its own error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// The receipt could not be encoded.
+    #[error("encoding the receipt")]
+    Receipt(#[source] serde_json::Error),
+    /// Writing the sealed file failed.
+    #[error("writing the sealed file")]
+    Sealing(#[source] std::io::Error),
+    /// The state database failed.
+    #[error("the state database")]
+    State(#[from] crate::state::StateError),
+    /// The vault failed (keys, sealed files).
+    #[error("the vault")]
+    Vault(#[from] crate::vault::VaultError),
 }

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use tokio::sync::{mpsc, oneshot};
 
-use super::IntakeError;
 use super::receipt::Receipt;
 use super::validate::Format;
 use super::worker::{self, Job, Msg, Worked, WorkerError};
+use super::{IntakeError, StorageError};
 use crate::app::App;
 use crate::domain::party::VerifiedSender;
 use crate::domain::period::{Period, local_date};
@@ -228,9 +228,10 @@ impl Upload {
             drop(tx);
             let done = std::mem::replace(&mut self.done, oneshot::channel().1);
             match done.await {
-                Ok(Ok(worked)) => Outcome::Worked(worked),
+                Ok(Ok(worked)) => Outcome::Worked(Box::new(worked)),
                 Ok(Err(WorkerError::Aborted)) => return Err(IntakeError::Incomplete),
-                Ok(Err(e)) => return Err(IntakeError::Storage(e.to_string())),
+                Ok(Err(WorkerError::Io(e))) => return Err(StorageError::Sealing(e).into()),
+                Ok(Err(WorkerError::Vault(e))) => return Err(StorageError::Vault(e).into()),
                 Err(_) => return Err(IntakeError::Unavailable("worker panicked".into())),
             }
         };
@@ -260,7 +261,7 @@ impl Drop for Upload {
 /// How a completed upload turned out before filing.
 pub(super) enum Outcome {
     /// Read, validated, sealed (or structurally rejected).
-    Worked(Worked),
+    Worked(Box<Worked>),
     /// Over the size limit; nothing kept.
     TooLarge {
         /// Bytes received before the limit.
@@ -333,8 +334,8 @@ impl Received {
 
 impl Drop for Received {
     fn drop(&mut self) {
+        // The outcome's sealed file, if any, discards itself when dropped with it.
         if let Some(outcome) = &self.outcome {
-            self.intake.app.vault().discard_tmp(&self.file_id);
             // Never filed (a temp name not renamed before the connection ended); an upload
             // over the limit was counted when it went over.
             if matches!(outcome, Outcome::Worked(_)) {

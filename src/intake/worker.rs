@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use super::validate::{self, Context, FileError, Format, RecordError, RecordSink, Tally, ValidateError};
 use crate::domain::signal::SignalRecord;
 use crate::vault::sealed_line::{self, SealedLine};
-use crate::vault::{Vault, VaultError};
+use crate::vault::{SealedTmp, Vault, VaultError};
 
 mod back;
 
@@ -34,8 +34,16 @@ pub(super) struct Worked {
     pub result: Result<Sealed, FileError>,
 }
 
-/// The outcome of a file that could be read.
+/// A file that could be read: what validation found, and the accepted records sealed.
 pub(super) struct Sealed {
+    /// What validation found.
+    pub checked: Checked,
+    /// The sealed file, not yet filed into its period (discarded if dropped).
+    pub file: SealedTmp,
+}
+
+/// What validation found in a file that could be read.
+pub(super) struct Checked {
     /// Counts.
     pub tally: Tally,
     /// Record errors, up to the listing limit.
@@ -79,7 +87,7 @@ pub(super) fn ref_hash(referentie: &str) -> u64 {
     u64::from_be_bytes(d[..8].try_into().expect("8 bytes"))
 }
 
-/// Runs a job to completion, reading from `rx`. Cleans up its temporary file on failure.
+/// Runs a job to completion, reading from `rx`. Its temporary file is discarded on failure.
 ///
 /// Two threads share the work: this one checks the UTF-8, parses and validates and encodes
 /// the sealed lines; a [`back`] thread hashes the raw chunks and encrypts and writes the
@@ -105,26 +113,23 @@ pub(super) fn run(job: Job, rx: mpsc::Receiver<Msg>) -> Result<Worked, WorkerErr
         (result, drained, bytes, back.join().expect("the sealer thread does not panic"))
     });
     let back::Done { sha256, writer } = back;
-    let outcome = (|| {
-        let result = result?;
-        drained.map_err(|_| WorkerError::Aborted)?;
-        let writer = writer.map_err(WorkerError::Io)?;
-        if let (Ok(_), Some(w)) = (&result, writer) {
-            job.vault.finish_seal(w, &job.file_id)?;
-        }
-        Ok(Worked { sha256, bytes, result })
-    })();
-    if !matches!(outcome, Ok(Worked { result: Ok(_), .. })) {
-        job.vault.discard_tmp(&job.file_id);
-    }
-    outcome
+    // Every way out but a sealed result drops the writer, which discards its file.
+    let result = result?;
+    drained.map_err(|_| WorkerError::Aborted)?;
+    let writer = writer.map_err(WorkerError::Io)?;
+    let result = match (result, writer) {
+        (Ok(checked), Some(w)) => Ok(Sealed { checked, file: w.finish()? }),
+        (Ok(_), None) => return Err(WorkerError::Io(io::Error::other("a readable file had no sealer"))),
+        (Err(fe), _) => Err(fe),
+    };
+    Ok(Worked { sha256, bytes, result })
 }
 
 fn run_inner(
     job: &Job,
     input: &mut ChannelReader,
     back: SyncSender<back::Msg>,
-) -> Result<Result<Sealed, FileError>, WorkerError> {
+) -> Result<Result<Checked, FileError>, WorkerError> {
     let Some(format) = job.format else {
         return Ok(Err(FileError {
             code: "extension_unknown".into(),
@@ -155,7 +160,7 @@ fn run_inner(
     };
     sink.flush().map_err(WorkerError::Io)?;
     let SealSink { refs, errors, errors_not_listed, objected_lines, .. } = sink;
-    Ok(Ok(Sealed { tally, errors, errors_not_listed, refs, objected_lines }))
+    Ok(Ok(Checked { tally, errors, errors_not_listed, refs, objected_lines }))
 }
 
 /// A `Read` over the chunks of an upload; every chunk, once read, goes to the back thread

@@ -25,6 +25,9 @@ use crate::layout::Layout;
 pub mod key_index;
 pub mod sealed_key;
 pub mod sealed_line;
+mod sealing;
+
+pub use sealing::{SealedTmp, Sealing};
 
 /// Why a vault operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -63,9 +66,6 @@ pub struct Vault {
     layout: Layout,
     keys: Arc<Mutex<HashMap<Period, Recipient>>>,
 }
-
-/// An age writer sealing into a temporary file of the vault.
-pub type SealWriter = age::stream::StreamWriter<BufWriter<File>>;
 
 impl Vault {
     /// The vault under `layout`; creates its folders.
@@ -125,37 +125,20 @@ impl Vault {
         self.layout.vault(period).join(format!("{file_id}.age"))
     }
 
-    /// Starts sealing an upload to the key of `period`.
-    pub fn seal_tmp(&self, period: Period, file_id: &str) -> Result<SealWriter, VaultError> {
+    /// Starts sealing a file to the key of `period`, under `vault/tmp` until it is filed
+    /// into the period as `<file-id>.age`.
+    pub fn seal_tmp(&self, period: Period, file_id: &str) -> Result<Sealing, VaultError> {
         let recipient = self.recipient(period)?;
-        let path = self.tmp_path(file_id);
-        let file = durable::create_new_private(&path).map_err(io_err(&path))?;
-        let enc = age::Encryptor::with_recipients(std::iter::once(&recipient as &dyn age::Recipient))
-            .map_err(|e| VaultError::Io { path: path.clone(), source: io::Error::other(e.to_string()) })?;
-        enc.wrap_output(BufWriter::with_capacity(1 << 20, file)).map_err(io_err(&path))
+        Sealing::create(
+            &recipient,
+            self.tmp_path(file_id),
+            self.layout.vault(period),
+            self.sealed_path(period, file_id),
+        )
     }
 
-    /// Finishes a sealed writer: age trailer, flush, fsync.
-    pub fn finish_seal(&self, writer: SealWriter, file_id: &str) -> Result<(), VaultError> {
-        let path = self.tmp_path(file_id);
-        let buf = writer.finish().map_err(io_err(&path))?;
-        let file =
-            buf.into_inner().map_err(|e| VaultError::Io { path: path.clone(), source: e.into_error() })?;
-        file.sync_all().map_err(io_err(&path))
-    }
-
-    /// Moves a finished temporary sealed file into its period (durably).
-    pub fn file_sealed(&self, period: Period, file_id: &str) -> Result<PathBuf, VaultError> {
-        let dir = self.layout.vault(period);
-        durable::create_private_dir(&dir).map_err(io_err(&dir))?;
-        let to = self.sealed_path(period, file_id);
-        let from = self.tmp_path(file_id);
-        fs::rename(&from, &to).map_err(io_err(&to))?;
-        durable::sync_dir(&dir).map_err(io_err(&dir))?;
-        Ok(to)
-    }
-
-    /// Removes a temporary sealed file (an upload that did not complete).
+    /// Removes a temporary sealed file left by an interrupted run (a [`Sealing`] or
+    /// [`SealedTmp`] discards its own).
     pub fn discard_tmp(&self, file_id: &str) {
         let path = self.tmp_path(file_id);
         match fs::remove_file(&path) {
@@ -269,8 +252,9 @@ mod tests {
         let p: Period = "2026-11".parse().unwrap();
         let mut w = vault.seal_tmp(p, "F1").unwrap();
         writeln!(w, "{{\"line\":2}}").unwrap();
-        vault.finish_seal(w, "F1").unwrap();
-        vault.file_sealed(p, "F1").unwrap();
+        let filed = w.finish().unwrap().file().unwrap();
+        assert_eq!(filed, vault.sealed_path(p, "F1"));
+        assert!(!vault.tmp_path("F1").exists());
         let key = Layout::new(dir.path()).period_key(p);
         assert_eq!(fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
         let lines: Vec<String> = vault.open_sealed(p, "F1").unwrap().lines().map(Result::unwrap).collect();
@@ -286,5 +270,30 @@ mod tests {
         assert!(matches!(fresh.write_index(p, "F1", b"x"), Err(VaultError::Shredded(_))));
         assert!(matches!(vault.write_index(p, "F1", b"x"), Err(VaultError::Shredded(_))), "cached recipient");
         assert!(!key.exists() && !fresh.index_path(p, "F1").exists());
+    }
+
+    #[test]
+    fn a_temporary_sealed_file_is_discarded_unless_filed() {
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::open(Layout::new(dir.path())).unwrap();
+        let p: Period = "2026-11".parse().unwrap();
+        // Dropped while writing.
+        let mut w = vault.seal_tmp(p, "A").unwrap();
+        w.write_all(b"x\n").unwrap();
+        assert!(vault.tmp_path("A").exists());
+        drop(w);
+        assert!(!vault.tmp_path("A").exists(), "an unfinished file is discarded");
+        // Dropped when finished but not filed.
+        let mut w = vault.seal_tmp(p, "B").unwrap();
+        w.write_all(b"x\n").unwrap();
+        let done = w.finish().unwrap();
+        assert!(vault.tmp_path("B").exists());
+        drop(done);
+        assert!(!vault.tmp_path("B").exists(), "a finished file not filed is discarded");
+        assert!(!vault.sealed_path(p, "B").exists());
+        // Filed: it stays, in its period.
+        let w = vault.seal_tmp(p, "C").unwrap();
+        w.finish().unwrap().file().unwrap();
+        assert!(!vault.tmp_path("C").exists() && vault.sealed_path(p, "C").exists());
     }
 }

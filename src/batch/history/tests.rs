@@ -26,8 +26,7 @@ fn seal(vault: &Vault, period: Period, id: &str, lines: &[SealedLine]) {
     }
     let mut w = vault.seal_tmp(period, id).unwrap();
     w.write_all(&plain).unwrap();
-    vault.finish_seal(w, id).unwrap();
-    vault.file_sealed(period, id).unwrap();
+    w.finish().unwrap().file().unwrap();
 }
 
 /// Seals `lines` as file `id` of `creditor` in `period` and files its state row.

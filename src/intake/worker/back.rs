@@ -5,7 +5,7 @@ use std::sync::mpsc::Receiver;
 
 use sha2::{Digest, Sha256};
 
-use crate::vault::SealWriter;
+use crate::vault::Sealing;
 
 /// Work for the back thread.
 pub(super) enum Msg {
@@ -20,11 +20,11 @@ pub(super) struct Done {
     /// SHA-256 of every raw byte, hex.
     pub sha256: String,
     /// The sealer, ready to finish (`None` when the job seals nothing), or the first write error.
-    pub writer: io::Result<Option<SealWriter>>,
+    pub writer: io::Result<Option<Sealing>>,
 }
 
 /// Runs until both the reader and the sink have hung up.
-pub(super) fn run(rx: Receiver<Msg>, mut writer: Option<SealWriter>) -> Done {
+pub(super) fn run(rx: Receiver<Msg>, mut writer: Option<Sealing>) -> Done {
     let mut hasher = Sha256::new();
     let mut failed = None;
     for msg in rx {

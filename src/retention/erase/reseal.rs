@@ -29,7 +29,7 @@ pub fn reseal(
     // A temporary file left by an interrupted erasure of this file goes first.
     vault.discard_tmp(file_id);
     let mut writer = vault.seal_tmp(period, file_id)?;
-    let tmp = vault.tmp_path(file_id);
+    let tmp = writer.path().to_owned();
     let write_err = |e: std::io::Error| VaultError::Io { path: tmp.clone(), source: e };
     let mut line = String::with_capacity(1024);
     let (mut i, mut removed) = (0u64, 0usize);
@@ -51,12 +51,9 @@ pub fn reseal(
         }
     }
     if removed == 0 {
-        drop(writer);
-        vault.discard_tmp(file_id);
-        return Ok(0);
+        return Ok(0); // dropping the writer discards the copy
     }
-    vault.finish_seal(writer, file_id)?;
-    vault.file_sealed(period, file_id)?;
+    writer.finish()?.file()?;
     Ok(removed)
 }
 
@@ -80,8 +77,7 @@ mod tests {
         for l in lines {
             writeln!(w, "{l}").unwrap();
         }
-        vault.finish_seal(w, "F1").unwrap();
-        vault.file_sealed(p, "F1").unwrap();
+        w.finish().unwrap().file().unwrap();
         let read = |v: &Vault| -> Vec<String> {
             v.open_sealed(p, "F1").unwrap().lines().map(Result::unwrap).collect()
         };

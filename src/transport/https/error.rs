@@ -60,7 +60,7 @@ impl ApiError {
                 "this certificate's party is not a creditor",
             ),
             other => {
-                tracing::error!(error = %other, "intake failed");
+                tracing::error!(error = &other as &dyn std::error::Error, "intake failed");
                 ApiError::unavailable()
             }
         }

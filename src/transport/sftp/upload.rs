@@ -39,7 +39,7 @@ fn client_message(e: &IntakeError) -> String {
     match e {
         IntakeError::Incomplete | IntakeError::FormatChanged { .. } => e.to_string(),
         _ => {
-            tracing::error!(error = %e, "intake failed");
+            tracing::error!(error = e as &dyn std::error::Error, "intake failed");
             "the server could not store the upload; upload the file again later".to_owned()
         }
     }
