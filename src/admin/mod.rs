@@ -118,7 +118,7 @@ async fn method_not_allowed() -> Response {
     r
 }
 
-/// The error shape of SPEC §8: `{"error":{"code":"…","message":"…"}}`.
+/// The error shape of docs/folders-and-protocols.md: `{"error":{"code":"…","message":"…"}}`.
 fn error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = json!({ "error": { "code": code, "message": message } });
     no_store((status, axum::Json(body)).into_response())

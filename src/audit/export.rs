@@ -1,6 +1,6 @@
 //! The export file: JSON Lines that verify offline with only the public key.
 //!
-//! One line per event (the SPEC §10 fields), in seq order; each checkpoint as
+//! One line per event (the docs/audit.md fields), in seq order; each checkpoint as
 //! `{"checkpoint":{…}}` right after the event it covers; a purge anchor the export starts from
 //! as `{"anchor":{…}}` first. An export starts at event 1, after the latest purge anchor, or
 //! (with `--since`) right after a checkpoint, and always ends with a checkpoint signed when it

@@ -1,4 +1,4 @@
-//! The tamper-evident audit log (SPEC §10): an append-only, hash-chained table in the state
+//! The tamper-evident audit log (docs/audit.md): an append-only, hash-chained table in the state
 //! database. Every event is also written as a structured log line.
 //!
 //! Events carry ids, hashes, fingerprints and counts only — never personal data. The

@@ -1,4 +1,4 @@
-//! Matching and classification (SPEC §5): group a period's signals per household, find the
+//! Matching and classification (docs/matching.md): group a period's signals per household, find the
 //! persons within each household, and flag meervoudig, opeenvolgend and herhaald. Pure: the
 //! caller reads the period's signals and the sealed history; nothing here does I/O.
 //!

@@ -1,4 +1,4 @@
-//! The monthly batch (SPEC §4–§6): read a period's sealed signals, match and classify them per
+//! The monthly batch (docs/periods.md–§6): read a period's sealed signals, match and classify them per
 //! household, route them to municipalities and deliver bundles encrypted to each.
 //!
 //! - `classify`: households, persons, meervoudig / opeenvolgend / herhaald (pure).

@@ -94,7 +94,7 @@ pub struct Context<'a> {
     pub actor: &'a str,
 }
 
-/// The date signals must be responded to: batch day of the period + 28 days (SPEC §5).
+/// The date signals must be responded to: batch day of the period + 28 days (docs/matching.md).
 pub fn reageer_voor(config: &Config, period: Period) -> jiff::civil::Date {
     let day =
         jiff::civil::Date::new(period.year(), period.month(), config.batch.day).unwrap_or(period.first_day());
@@ -167,7 +167,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
             return Err(RunError::AlreadyDelivered { period: p, version: v });
         }
     };
-    // A version re-issued by an erasure goes to some municipalities only (SPEC §9).
+    // A version re-issued by an erasure goes to some municipalities only (docs/storage-and-retention.md).
     let scope = crate::state::erasure::scope(&cx.app.state().lock(), &p.to_string(), version)?;
     let now = Timestamp::now().round(jiff::Unit::Second).unwrap_or(Timestamp::now()).to_string();
     if !opts.dry_run {

@@ -1,6 +1,6 @@
 //! `meldpunt erase --postcode P --huisnummer N [--huisletter L] [--toevoeging T]
 //! [--achternaam X] [--dry-run]`: remove a debtor's signals from every period still held
-//! (right to erasure, SPEC §9) and print what went, in counts. Audited with counts only.
+//! (right to erasure, docs/storage-and-retention.md) and print what went, in counts. Audited with counts only.
 
 use std::io::IsTerminal as _;
 use std::process::ExitCode;

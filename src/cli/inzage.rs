@@ -1,6 +1,6 @@
 //! `meldpunt inzage --postcode P --huisnummer N [--huisletter L] [--toevoeging T]
 //! [--achternaam X] --out FILE`: what meldpunt holds about an address or person, as JSON
-//! (right of access, SPEC §9). Audited with counts only.
+//! (right of access, docs/storage-and-retention.md). Audited with counts only.
 
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;

@@ -1,4 +1,4 @@
-//! The command line (SPEC §11): argument types and one module per command.
+//! The command line (docs/commands.md): argument types and one module per command.
 
 use std::path::PathBuf;
 

@@ -82,7 +82,7 @@ pub struct SftpConfig {
     pub max_auth_attempts: usize,
 }
 
-/// The monthly batch (SPEC §4–§6).
+/// The monthly batch (docs/periods.md–§6).
 #[derive(Debug, Clone)]
 pub struct BatchConfig {
     /// Whether the daemon runs due batches itself.
@@ -97,7 +97,7 @@ pub struct BatchConfig {
     pub lookback_months: u32,
 }
 
-/// The audit log (SPEC §10): checkpoints, retention and the review report's thresholds.
+/// The audit log (docs/audit.md): checkpoints, retention and the review report's thresholds.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditConfig {
     /// Time between signed checkpoints.
@@ -166,7 +166,7 @@ pub struct HttpsConfig {
     pub idle_timeout: Duration,
 }
 
-/// How a party's TLS client certificate is recognised (SPEC §1).
+/// How a party's TLS client certificate is recognised (docs/parties.md).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum TlsIdentity {
     /// No HTTPS access.

@@ -1,4 +1,4 @@
-//! Creates the demo installation (SPEC §11 `--keep` layout): configuration, routing table,
+//! Creates the demo installation (docs/commands.md `--keep` layout): configuration, routing table,
 //! each party's SSH key and each municipality's age identity.
 
 use std::fmt::Write as _;

@@ -1,4 +1,4 @@
-//! Feedback (SPEC §7): the municipality's end result for a signal, and what the creditor may
+//! Feedback (docs/feedback.md): the municipality's end result for a signal, and what the creditor may
 //! see of it.
 //!
 //! A municipality reports one of the DDAS end results. The creditor learns only what it
@@ -60,7 +60,7 @@ pub enum Resultaat {
 }
 
 impl Resultaat {
-    /// Every code, in the order SPEC §7 lists them.
+    /// Every code, in the order docs/feedback.md lists them.
     pub const ALL: [Resultaat; 14] = [
         Resultaat::HulpGeaccepteerd,
         Resultaat::VervolghulpFinancieel,

@@ -1,4 +1,4 @@
-//! Matching keys (SPEC §5): the household a signal belongs to (its normalised address) and the
+//! Matching keys (docs/matching.md): the household a signal belongs to (its normalised address) and the
 //! person within it (normalised surname plus date of birth). Pure: no I/O.
 
 use std::borrow::Borrow;

@@ -1,5 +1,5 @@
 //! What became of an uploaded file: its status and its record counts, as stored and as in
-//! the receipt (SPEC §3).
+//! the receipt (docs/receipt.md).
 
 use std::fmt;
 

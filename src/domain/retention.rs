@@ -1,4 +1,4 @@
-//! Retention arithmetic (SPEC §9), pure: which periods are past their retention on a date,
+//! Retention arithmetic (docs/storage-and-retention.md), pure: which periods are past their retention on a date,
 //! and whether a shorter window (days, hours, calendar months) has passed at a moment.
 //!
 //! A period `P` ends when the next one begins (the first day of the month after `P`); its

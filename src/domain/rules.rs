@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::signal::Kind;
 
-/// A field a kind can require (SPEC §2, "kind-dependent").
+/// A field a kind can require (docs/signal-file.md, "kind-dependent").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Requirement {

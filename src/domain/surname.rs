@@ -1,4 +1,4 @@
-//! The comparison form of a surname (SPEC §5 person match): prefix position, case, diacritics
+//! The comparison form of a surname (docs/matching.md person match): prefix position, case, diacritics
 //! and punctuation do not matter. Pure: no I/O.
 
 use unicode_normalization::UnicodeNormalization;

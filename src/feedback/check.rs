@@ -1,4 +1,4 @@
-//! Checking each feedback line against what was delivered (SPEC §7). Pure: the lookup of
+//! Checking each feedback line against what was delivered (docs/feedback.md). Pure: the lookup of
 //! delivered signals is passed in.
 //!
 //! Line codes: `signaal_id_missing`, `signaal_id_invalid`, `signaal_id_unknown`,

@@ -1,4 +1,4 @@
-//! Feedback (SPEC §7): a municipality's terugmelding file in, a receipt back, and per
+//! Feedback (docs/feedback.md): a municipality's terugmelding file in, a receipt back, and per
 //! creditor a terugmelding file with what it may see.
 //!
 //! [`receive`] takes a whole file (SFTP `/feedback` and `POST /v1/feedback` buffer it; the

@@ -1,4 +1,4 @@
-//! Reading a terugmelding file (SPEC §7) into lines: UTF-8 (a BOM is accepted), then CSV with
+//! Reading a terugmelding file (docs/feedback.md) into lines: UTF-8 (a BOM is accepted), then CSV with
 //! a header naming exactly `signaal_id`, `resultaat` and `datum` (`;` or `,`, any order), or
 //! JSON Lines with objects holding those three keys. Pure: bytes in, lines and errors out.
 //!

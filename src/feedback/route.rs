@@ -1,4 +1,4 @@
-//! Terugmelding files for creditors (SPEC §7): `referentie;status;datum;schuldenrust_tot`,
+//! Terugmelding files for creditors (docs/feedback.md): `referentie;status;datum;schuldenrust_tot`,
 //! with the status mapped to what the creditor may see ([`Resultaat::for_creditor`]).
 //!
 //! Each feedback file gives each creditor concerned one new file in its `/feedback` folder:

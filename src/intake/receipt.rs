@@ -1,4 +1,4 @@
-//! Receipts (SPEC §3): the answer to every arriving file, as JSON and a short text twin.
+//! Receipts (docs/receipt.md): the answer to every arriving file, as JSON and a short text twin.
 
 use std::fmt::Write as _;
 use std::path::Path;

@@ -1,6 +1,6 @@
 //! `[pickup] retention_days`: files a municipality picked up (downloaded completely) leave
 //! its pickup folder that many days after the first pickup. Files never picked up stay until
-//! their period's retention (the shredder's job, SPEC §9). A manifest stays as long as any
+//! their period's retention (the shredder's job, docs/storage-and-retention.md). A manifest stays as long as any
 //! bundle file it lists is still there, so a bundle in the folder always has its manifest.
 
 use jiff::{Timestamp, ToSpan};

@@ -1,4 +1,4 @@
-//! Recording pickups (SPEC §8, issue 5): a completed download or a remove of a file in a
+//! Recording pickups (docs/folders-and-protocols.md, issue 5): a completed download or a remove of a file in a
 //! municipality's `/pickup` is an audit event; the first pickup of a bundle file is also
 //! recorded in the state database (for `[pickup] retention_days`) and in the bundle's
 //! manifest (`picked_up`), which is rewritten atomically.

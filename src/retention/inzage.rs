@@ -1,4 +1,4 @@
-//! Access requests (SPEC §9, right of access): everything meldpunt holds about one address,
+//! Access requests (docs/storage-and-retention.md, right of access): everything meldpunt holds about one address,
 //! or one person at it — each signal still held, which municipality received it and when, and
 //! the feedback on it — for the operator to hand to the data subject.
 //!

@@ -1,4 +1,4 @@
-//! Retention (SPEC §9): periods past their window are crypto-shredded — key first, then sealed
+//! Retention (docs/storage-and-retention.md): periods past their window are crypto-shredded — key first, then sealed
 //! intake, receipts, bundles and derived state — by a daily task and by `meldpunt shred`.
 //!
 //! Which periods are due is a pure function of the date, the retention and the next batch's

@@ -1,4 +1,4 @@
-//! Crypto-shredding one period (SPEC §9): its age identity first (overwritten, fsynced,
+//! Crypto-shredding one period (docs/storage-and-retention.md): its age identity first (overwritten, fsynced,
 //! unlinked), so the sealed intake is unreadable from that moment, then the sealed files, the
 //! receipts and batch reports, the bundles still in pickup folders, and its rows in the state
 //! database. Every step tolerates what an interrupted earlier run already removed, so running

@@ -1,4 +1,4 @@
-//! The shorter windows of `[retention]` (SPEC §9): what is held outside a period's own
+//! The shorter windows of `[retention]` (docs/storage-and-retention.md): what is held outside a period's own
 //! lifetime, or needs it for less long, goes before its period is shredded.
 //!
 //! - rejected uploads (`rejected_days`): the state row and receipt files of a structurally

@@ -1,4 +1,4 @@
-//! An erasure in progress (SPEC §9, right to erasure), so that one interrupted at any point is
+//! An erasure in progress (docs/storage-and-retention.md, right to erasure), so that one interrupted at any point is
 //! finished by the next `meldpunt erase`: the sealed lines it removes, the terugmelding files
 //! it rewrites and the bundle versions it re-issues. Rows hold ids only (file id, line, signal
 //! id, creditor, municipality code) — nothing about the person — and go when the erasure ends.

@@ -2,7 +2,7 @@
 //! feedback files and lines, the terugmelding files made of them, and pickups.
 //!
 //! Rows hold ids, codes, dates and the creditor's own `referentie` — never names, addresses or
-//! amounts. They belong to their period and are shredded with it (SPEC §9).
+//! amounts. They belong to their period and are shredded with it (docs/storage-and-retention.md).
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 

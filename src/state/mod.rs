@@ -66,7 +66,7 @@ impl State {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // Deleted rows are overwritten, not left in free pages (retention, SPEC §9).
+        // Deleted rows are overwritten, not left in free pages (retention, docs/storage-and-retention.md).
         conn.pragma_update(None, "secure_delete", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;

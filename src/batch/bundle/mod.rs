@@ -1,4 +1,4 @@
-//! Bundles for one municipality and period (SPEC §6): the CSV and JSON files encrypted with age
+//! Bundles for one municipality and period (docs/bundles.md): the CSV and JSON files encrypted with age
 //! to the municipality's recipients, and a plaintext manifest without personal data.
 //!
 //! Files are written into a staging folder first (complete; made durable, all at once, before

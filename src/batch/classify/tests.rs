@@ -1,4 +1,4 @@
-//! Unit tests of matching and classification: one or more per rule of SPEC §5.
+//! Unit tests of matching and classification: one or more per rule of docs/matching.md.
 
 use std::time::Instant;
 

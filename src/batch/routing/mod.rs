@@ -1,4 +1,4 @@
-//! The routing table (SPEC §5): postcode (PC6 or PC4, optionally with an inclusive house-number
+//! The routing table (docs/matching.md): postcode (PC6 or PC4, optionally with an inclusive house-number
 //! range) → municipality (`GM` + 4 digits). The longest match wins:
 //! PC6 with range > PC6 > PC4 with range > PC4.
 //!
@@ -60,7 +60,7 @@ mod tests;
 /// The canonical header.
 pub const CANONICAL_HEADER: &str = "postcode;huisnummer_van;huisnummer_tot;gemeente";
 
-/// The highest house number (SPEC §2).
+/// The highest house number (docs/signal-file.md).
 pub const MAX_HUISNUMMER: u32 = 99_999;
 
 /// Postcode + house number → municipality, with longest-match lookup.

@@ -1,4 +1,4 @@
-//! When each period's batch is due, and which batches are still to run (SPEC §4).
+//! When each period's batch is due, and which batches are still to run (docs/periods.md).
 //!
 //! Everything here is pure: "now" is a parameter (or comes from an injected [`Clock`]), and
 //! "what already ran" is the caller's `last_done` period, read from state.

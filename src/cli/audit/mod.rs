@@ -1,4 +1,4 @@
-//! `meldpunt audit verify|show|export|report|purge`: the security officer's tools (SPEC §10).
+//! `meldpunt audit verify|show|export|report|purge`: the security officer's tools (docs/audit.md).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -4,7 +4,7 @@
 //!
 //! Client certificates map to a party by fingerprint (SHA-256 of the DER, [`Issued::fingerprint`])
 //! or by the OIN that [`Ca::client`] puts in the subject `serialNumber` (2.5.4.5), as
-//! PKIoverheid/Digikoppeling certificates carry it (SPEC §1).
+//! PKIoverheid/Digikoppeling certificates carry it (docs/parties.md).
 
 use std::net::IpAddr;
 use std::path::Path;

@@ -1,6 +1,6 @@
-//! The fields of a signal record (SPEC §2) and one record's raw values, format-independent.
+//! The fields of a signal record (docs/signal-file.md) and one record's raw values, format-independent.
 
-/// A field of the signal file, in SPEC order (errors are reported in this order).
+/// A field of the signal file, in the order of the field table in docs/signal-file.md (errors are reported in this order).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(super) enum Field {
     Referentie,
@@ -32,7 +32,7 @@ impl Field {
     /// Number of fields.
     pub const COUNT: usize = 23;
 
-    /// Every field, in SPEC order; `ALL[f as usize] == f`.
+    /// Every field, in the order of the field table in docs/signal-file.md; `ALL[f as usize] == f`.
     pub const ALL: [Field; Field::COUNT] = [
         Field::Referentie,
         Field::Soort,
@@ -59,7 +59,7 @@ impl Field {
         Field::Crisissignaal,
     ];
 
-    /// The column / key name, lower case as in the SPEC.
+    /// The column / key name, lower case as in docs/signal-file.md.
     pub fn name(self) -> &'static str {
         match self {
             Field::Referentie => "referentie",

@@ -1,4 +1,4 @@
-//! Signal-file reading and validation (SPEC §2), pure and streaming.
+//! Signal-file reading and validation (docs/signal-file.md), pure and streaming.
 //!
 //! `validate` reads a CSV or JSON Lines file from any `Read`, checks every record against
 //! the rules and hands each outcome to a [`RecordSink`]. Memory stays constant in the
@@ -92,7 +92,7 @@ pub struct RecordError {
     /// The record's `referentie`, when it has a readable one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub referentie: Option<String>,
-    /// The field at fault, lower case as in the SPEC (absent for whole-record problems).
+    /// The field at fault, lower case as in docs/signal-file.md (absent for whole-record problems).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
     /// Stable snake_case error code, e.g. `postcode_invalid`.

@@ -1,4 +1,4 @@
-//! Erasure on request (SPEC §9, right to erasure): a debtor's signals leave every period still
+//! Erasure on request (docs/storage-and-retention.md, right to erasure): a debtor's signals leave every period still
 //! held — the sealed intake (re-sealed without them), the state (deliveries, feedback), the
 //! creditors' batch reports and terugmelding files, and the bundles not yet picked up (each
 //! re-issued as a new version without them, the older unpicked versions removed).

@@ -1,4 +1,4 @@
-//! JSON errors of the HTTPS API: `{"error":{"code":"…","message":"…"}}` (SPEC §8).
+//! JSON errors of the HTTPS API: `{"error":{"code":"…","message":"…"}}` (docs/folders-and-protocols.md).
 
 use axum::Json;
 use axum::http::StatusCode;

@@ -1,4 +1,4 @@
-//! `POST /v1/feedback` for municipalities (SPEC §7, §8): the body is one terugmelding file.
+//! `POST /v1/feedback` for municipalities (docs/feedback.md, §8): the body is one terugmelding file.
 //!
 //! The file's name (which decides CSV or JSON Lines) may be given as `?name=…`; without it the
 //! content decides. The body is gathered up to `[feedback] max_file_bytes` (413 beyond, nothing

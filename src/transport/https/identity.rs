@@ -1,4 +1,4 @@
-//! Who a verified client certificate is: SHA-256 fingerprint and OIN (SPEC §1).
+//! Who a verified client certificate is: SHA-256 fingerprint and OIN (docs/parties.md).
 
 use rustls::pki_types::CertificateDer;
 use sha2::{Digest, Sha256};

@@ -1,4 +1,4 @@
-//! HTTPS with mutual TLS (SPEC §8): creditors push signal files and read receipts and feedback;
+//! HTTPS with mutual TLS (docs/folders-and-protocols.md): creditors push signal files and read receipts and feedback;
 //! municipalities pick up bundles and send feedback.
 //!
 //! - `tls`: the rustls configuration (TLS 1.3 / 1.2 NCSC "good" suites, no resumption) and

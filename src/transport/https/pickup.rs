@@ -1,4 +1,4 @@
-//! `/v1/pickup` for municipalities (SPEC §8): list, download (streamed, resumable with
+//! `/v1/pickup` for municipalities (docs/folders-and-protocols.md): list, download (streamed, resumable with
 //! `Range`), and `DELETE` to acknowledge.
 //!
 //! A download carries `Content-Length`, `ETag` (the SHA-256), `Repr-Digest` (RFC 9530) and

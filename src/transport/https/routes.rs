@@ -1,4 +1,4 @@
-//! The HTTPS API (SPEC §8): creditors upload into intake and read receipts and feedback;
+//! The HTTPS API (docs/folders-and-protocols.md): creditors upload into intake and read receipts and feedback;
 //! municipalities pick up bundles ([`super::pickup`]) and send feedback ([`super::feedback`]).
 //!
 //! | route | who | does |
@@ -68,7 +68,11 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
             "the path is not a plain API path; names may not contain '/', '\\', '..' or NUL",
         );
     }
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint; see SPEC §8 for the API")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no such endpoint; see docs/folders-and-protocols.md for the API",
+    )
 }
 
 async fn method_not_allowed() -> ApiError {

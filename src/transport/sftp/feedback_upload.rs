@@ -1,4 +1,4 @@
-//! Terugmelding uploads into a municipality's `/feedback` (SPEC §7, §8).
+//! Terugmelding uploads into a municipality's `/feedback` (docs/feedback.md, §8).
 //!
 //! Feedback files are small, so they are gathered in memory (up to `[feedback]
 //! max_file_bytes`; a write past it fails and nothing is kept), in any write order; the close

@@ -1,4 +1,4 @@
-//! SFTP (SPEC §8): public-key SSH logins, one virtual tree per party, uploads into intake.
+//! SFTP (docs/folders-and-protocols.md): public-key SSH logins, one virtual tree per party, uploads into intake.
 //!
 //! - `server`: the listener ([`serve`]), connection limits, timeouts, russh tuning.
 //! - `ssh`: the russh handler: authentication (`auth`), session admission (`limits`),

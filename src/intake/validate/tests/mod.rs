@@ -103,7 +103,7 @@ pub(super) fn summary(events: &[Event]) -> Vec<String> {
         .collect()
 }
 
-/// A valid `woninghuur` record, as (field, value) in SPEC order.
+/// A valid `woninghuur` record, as (field, value) in the order of the field table in docs/signal-file.md.
 pub(super) fn base() -> Vec<(Field, String)> {
     let values = [
         "A-1",
