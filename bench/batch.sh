@@ -8,7 +8,7 @@
 #       JSON bundles encrypted with age, manifests, creditor reports. Timed with /usr/bin/time -v
 #       (wall clock and peak RSS).
 #   (b) DuckDB (PyPI `duckdb`, in a venv under the bench folder): ONE SQL statement that reads the
-#       same plaintext CSVs of all 7 months (CSV parsing included) and classifies P per SPEC §5
+#       same plaintext CSVs of all 7 months (CSV parsing included) and classifies P per docs/matching.md
 #       (household key, meervoudig, opeenvolgend, herhaald, household total, onder_drempel, PC4
 #       routing join), one row per signal, materialised in a table: bench/batch/duck.py.
 # alternating, best of ROUNDS each, and prints the ratio meldpunt/DuckDB (goal <= 1.0). Re-runs

@@ -1,4 +1,4 @@
-//! Erasure on request (SPEC §9): one person at an address, in three periods and (after a
+//! Erasure on request (docs/storage-and-retention.md): one person at an address, in three periods and (after a
 //! change of municipality borders in the routing table) two municipalities. `meldpunt erase`,
 //! killed after its first re-sealed file, then again while it re-issues a bundle, and run a
 //! third time, removes them from the vault, the state,

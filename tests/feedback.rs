@@ -10,7 +10,7 @@ use std::process::Command;
 use common::{Server, delivered, local_file, text};
 use meldpunt::domain::period::Period;
 
-/// What a creditor may see for each municipal result (SPEC §7), written out independently of
+/// What a creditor may see for each municipal result (docs/feedback.md), written out independently of
 /// the code under test.
 const CREDITOR_SEES: [(&str, &str); 14] = [
     ("hulp_geaccepteerd", "hulp_geaccepteerd"),

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The DuckDB side of bench/batch.sh: ONE SQL statement that reads the plaintext signal CSVs of
-all months (CSV parsing included) and classifies the target period as SPEC §5 says, one output
+all months (CSV parsing included) and classifies the target period as docs/matching.md says, one output
 row per signal, materialised in a table. Only that statement is timed (best of --rounds).
 
 Per signal: household key (postcode upper case without spaces | huisnummer | huisletter |
