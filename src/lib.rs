@@ -1,7 +1,9 @@
 //! meldpunt: the secure Digitaal Meldpunt for Dutch vroegsignalering.
 //!
-//! Data flows ingest → intake → vault → batch → deliver → feedback → retention; the domain
-//! types are free of I/O, and audit and config are small shared services.
+//! Data flows transport → intake → vault → batch → pickup → feedback → retention over a pure
+//! domain; config, layout, state, audit and metrics are small shared services, held together
+//! by the [`app::App`] context. Each module imports only those of lower layers (the table is in
+//! DEVELOPERS.md and `tests/layering.rs` checks it).
 
 pub mod admin;
 pub mod app;

@@ -153,7 +153,7 @@ impl Credential {
     }
 }
 
-/// Proof that a creditor was authenticated. Only ingest/ (SSH key or client certificate
+/// Proof that a creditor was authenticated. Only transport/ (SSH key or client certificate
 /// check) and the operator CLI construct it; intake requires it.
 #[derive(Clone, Debug)]
 pub struct VerifiedSender {
@@ -163,7 +163,7 @@ pub struct VerifiedSender {
 }
 
 impl VerifiedSender {
-    /// Records an authentication that ingest/ has checked. Call only after the check.
+    /// Records an authentication that transport/ has checked. Call only after the check.
     pub fn authenticated(creditor: CreditorId, credential: Credential, origin: String) -> Self {
         Self { creditor, credential, origin }
     }
