@@ -3,11 +3,8 @@
 //! uploads, batch reports); the daemon also does this daily.
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use super::ConfigArg;
-use crate::app::App;
-use crate::layout::Layout;
 
 /// Arguments of `meldpunt shred`.
 #[derive(Debug, clap::Args)]
@@ -24,12 +21,10 @@ pub struct Args {
 
 /// Runs `meldpunt shred`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let config = Arc::new(super::load_config(&args.config.config)?);
-    let layout = Layout::new(&config.data_dir);
-    let app = App::open(config.clone(), layout.clone())?;
+    let app = super::open_app(&args.config.config)?;
+    let config = app.config();
     let now = args.at.unwrap_or_else(jiff::Timestamp::now);
-    let round =
-        crate::retention::run(&config, &layout, app.state(), app.audit(), now, args.dry_run, "operator")?;
+    let round = crate::retention::run(&app, now, args.dry_run, "operator")?;
     let done = round.periods;
     let verb = if args.dry_run { "would remove" } else { "removed" };
     if !round.windows.is_empty() {

@@ -27,12 +27,11 @@ pub async fn run(app: App, mut stop: watch::Receiver<bool>) -> anyhow::Result<()
 /// One round of retention; each part logs its own failure and the others still run.
 fn apply_retention(app: &App) {
     let now = jiff::Timestamp::now();
-    let (config, layout, state, audit) = (app.config(), app.layout(), app.state(), app.audit());
-    if let Err(e) = crate::pickup::expire::expire_picked_up(config, layout, state, audit, now) {
+    if let Err(e) = crate::pickup::expire::expire_picked_up(app, now) {
         tracing::warn!(error = %e, "removing picked-up bundles failed; trying again later");
     }
     let today = crate::domain::period::local_date(now);
-    match crate::pickup::unpicked::unpicked(config, layout, state, today) {
+    match crate::pickup::unpicked::unpicked(app, today) {
         Ok(u) => {
             app.metrics().set_unpicked(u.total, u.near_shred.len() as u64);
             for (municipality, file, shred) in &u.near_shred {
@@ -41,7 +40,7 @@ fn apply_retention(app: &App) {
         }
         Err(e) => tracing::warn!(error = %e, "counting unpicked bundles failed"),
     }
-    if let Err(e) = crate::retention::run(config, layout, state, audit, now, false, "system") {
+    if let Err(e) = crate::retention::run(app, now, false, "system") {
         tracing::warn!(error = %e, "shredding expired periods failed; trying again later");
     }
 }

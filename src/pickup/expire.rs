@@ -7,20 +7,13 @@ use jiff::{Timestamp, ToSpan};
 use serde_json::json;
 
 use super::folder;
-use crate::audit::{Audit, Event, Outcome};
-use crate::config::Config;
+use crate::app::App;
+use crate::audit::{Event, Outcome};
 use crate::durable;
-use crate::layout::Layout;
-use crate::state::State;
 
 /// Removes the picked-up files whose time is up at `now`; returns how many went.
-pub fn expire_picked_up(
-    config: &Config,
-    layout: &Layout,
-    state: &State,
-    audit: &Audit,
-    now: Timestamp,
-) -> std::io::Result<usize> {
+pub fn expire_picked_up(app: &App, now: Timestamp) -> std::io::Result<usize> {
+    let (config, layout, state, audit) = (app.config(), app.layout(), app.state(), app.audit());
     let keep = i64::from(config.pickup_retention_days);
     let mut removed = 0;
     for m in &config.municipalities {
@@ -72,6 +65,8 @@ pub fn expire_picked_up(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::layout::Layout;
     use crate::state::exchange;
 
     #[test]
@@ -80,8 +75,8 @@ mod tests {
         let inst = crate::demo::setup::create(&d.path().join("i")).unwrap();
         let config = Config::load(&inst.config).unwrap();
         let layout = Layout::new(&config.data_dir);
-        let state = State::open(&d.path().join("s.db")).unwrap();
-        let audit = Audit::open(state.clone()).unwrap();
+        let app = App::open(std::sync::Arc::new(config), layout.clone()).unwrap();
+        let (state, audit) = (app.state(), app.audit());
         let dir = layout.pickup("GM0505");
         std::fs::create_dir_all(&dir).unwrap();
         let (csv, json, manifest) = ("B_signalen.csv.age", "B_signalen.json.age", "B_manifest.json");
@@ -98,13 +93,13 @@ mod tests {
             exchange::record_pickup(&state.lock(), "GM0505", f, &day0.to_string(), "download:sftp").unwrap();
         }
         let at = |days: i64| day0.checked_add((days * 24).hours()).unwrap();
-        assert_eq!(expire_picked_up(&config, &layout, &state, &audit, at(13)).unwrap(), 0);
+        assert_eq!(expire_picked_up(&app, at(13)).unwrap(), 0);
         // Day 14: the picked-up CSV goes; the manifest stays while the JSON bundle is there.
-        assert_eq!(expire_picked_up(&config, &layout, &state, &audit, at(14)).unwrap(), 1);
+        assert_eq!(expire_picked_up(&app, at(14)).unwrap(), 1);
         assert!(!dir.join(csv).exists() && dir.join(json).exists() && dir.join(manifest).exists());
         // The JSON bundle is picked up later; 14 days after that both it and the manifest go.
         exchange::record_pickup(&state.lock(), "GM0505", json, &at(20).to_string(), "remove:https").unwrap();
-        assert_eq!(expire_picked_up(&config, &layout, &state, &audit, at(34)).unwrap(), 2);
+        assert_eq!(expire_picked_up(&app, at(34)).unwrap(), 2);
         assert!(!dir.join(json).exists() && !dir.join(manifest).exists());
         let events = audit.records().unwrap();
         assert_eq!(events.iter().filter(|e| e.action == "pickup_expired").count(), 2);

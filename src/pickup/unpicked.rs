@@ -6,11 +6,9 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 
 use super::folder;
-use crate::config::Config;
+use crate::app::App;
 use crate::domain::period::Period;
 use crate::domain::retention::shred_from;
-use crate::layout::Layout;
-use crate::state::State;
 
 /// Days before its period's shred date that an unpicked bundle is warned about.
 pub const WARN_DAYS: i64 = 30;
@@ -25,7 +23,8 @@ pub struct Unpicked {
 }
 
 /// Counts unpicked bundle files (`*.age`) on `today`.
-pub fn unpicked(config: &Config, layout: &Layout, state: &State, today: Date) -> std::io::Result<Unpicked> {
+pub fn unpicked(app: &App, today: Date) -> std::io::Result<Unpicked> {
+    let (config, layout, state) = (app.config(), app.layout(), app.state());
     let mut out = Unpicked::default();
     for m in &config.municipalities {
         let code = m.code.as_str();
@@ -49,6 +48,8 @@ pub fn unpicked(config: &Config, layout: &Layout, state: &State, today: Date) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::layout::Layout;
     use crate::state::exchange;
 
     #[test]
@@ -57,7 +58,8 @@ mod tests {
         let inst = crate::demo::setup::create(&d.path().join("i")).unwrap();
         let config = Config::load(&inst.config).unwrap();
         let layout = Layout::new(&config.data_dir);
-        let state = State::open(&d.path().join("s.db")).unwrap();
+        let app = App::open(std::sync::Arc::new(config), layout.clone()).unwrap();
+        let state = app.state();
         let dir = layout.pickup("GM0505");
         std::fs::create_dir_all(&dir).unwrap();
         for n in [
@@ -76,9 +78,9 @@ mod tests {
         )
         .unwrap();
         // 2026-05 is shredded on 2026-12-01 (6 months after it ends): warned from 2026-11-01.
-        let u = unpicked(&config, &layout, &state, Date::constant(2026, 10, 31)).unwrap();
+        let u = unpicked(&app, Date::constant(2026, 10, 31)).unwrap();
         assert_eq!((u.total, u.near_shred.len()), (1, 0));
-        let u = unpicked(&config, &layout, &state, Date::constant(2026, 11, 1)).unwrap();
+        let u = unpicked(&app, Date::constant(2026, 11, 1)).unwrap();
         assert_eq!(
             u.near_shred,
             [("GM0505".into(), "GM0505_2026-05_v1_signalen.csv.age".into(), Date::constant(2026, 12, 1))]

@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use serde_json::json;
 
-use crate::audit::{Audit, Event, Outcome};
-use crate::config::Config;
+use crate::app::App;
+use crate::audit::{Event, Outcome};
 use crate::domain::period::{Period, local_date};
 use crate::domain::retention;
 use crate::layout::Layout;
@@ -67,15 +67,8 @@ pub struct Round {
 
 /// Shreds (or with `dry_run` lists) every period due at `now`, then sweeps the shorter
 /// windows; audits each removal as `actor`.
-pub fn run(
-    config: &Config,
-    layout: &Layout,
-    state: &State,
-    audit: &Audit,
-    now: Timestamp,
-    dry_run: bool,
-    actor: &str,
-) -> Result<Round, ShredError> {
+pub fn run(app: &App, now: Timestamp, dry_run: bool, actor: &str) -> Result<Round, ShredError> {
+    let (config, layout, state, audit) = (app.config(), app.layout(), app.state(), app.audit());
     let next_batch = crate::batch::scheduler::last_done_in(&state.lock(), config, now)?.next();
     let held = held_periods(layout, state)?;
     let due = retention::expired(
