@@ -8,14 +8,14 @@ use tokio::sync::watch;
 
 use crate::app::App;
 use crate::audit::retention::purge_boundary;
-use crate::audit::{Audit, AuditKey, Event, Outcome};
-use crate::config::AuditConfig;
+use crate::audit::{AuditKey, Event, Outcome};
 
 /// Time between retention purges.
 const PURGE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// Runs until `stop` turns true.
-pub async fn run(audit: Audit, key: Arc<AuditKey>, cfg: AuditConfig, mut stop: watch::Receiver<bool>) {
+pub async fn run(app: App, key: Arc<AuditKey>, mut stop: watch::Receiver<bool>) {
+    let (audit, cfg) = (app.audit(), app.config().audit);
     let mut checkpoint = tokio::time::interval(cfg.checkpoint_interval);
     checkpoint.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     checkpoint.tick().await;

@@ -96,10 +96,9 @@ impl Daemon {
                 "admin": admin_addr.to_string(),
             })))
             .await;
-        let (a, k, cfg) = (app.audit().clone(), audit_key.clone(), config.audit);
-        let rx = stop_rx.clone();
+        let (a, k, rx) = (app.clone(), audit_key.clone(), stop_rx.clone());
         tasks.push(tokio::spawn(async move {
-            audit_timer::run(a, k, cfg, rx).await;
+            audit_timer::run(a, k, rx).await;
             anyhow::Ok(())
         }));
         if let Some(a) = sftp_addr {
