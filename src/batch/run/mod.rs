@@ -11,26 +11,28 @@
 //! A version can be limited to some municipalities (`state::erasure::scope`): an erasure
 //! re-issues the bundles it changed that way, and a redo of that version keeps the limit.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 
-use jiff::{Timestamp, ToSpan};
+use jiff::ToSpan;
 use serde_json::json;
 
 use super::bundle::{self, Counts, Row};
-use super::classify::{self, Input};
-use super::report::{Entry, NotDelivered, Reports, StagedReports};
-use super::routing::RoutingTable;
-use super::{history, parallel, publish, signals};
+use super::classify;
+use super::phases::Phases;
+use super::report::{Entry, NotDelivered, StagedReports};
+use super::{parallel, publish, signals};
 use crate::app::App;
 use crate::audit::{Event, Outcome};
 use crate::config::{Config, Municipality};
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
-use crate::domain::signal::Postcode;
 use crate::durable;
 use crate::layout::Layout;
-use crate::state::batches::{self, BatchStatus};
+use crate::state::batches;
+
+mod issue;
+mod sort_out;
 
 /// What to run.
 #[derive(Clone, Copy, Debug)]
@@ -136,121 +138,28 @@ pub fn lock_file(layout: &Layout) -> std::io::Result<File> {
     File::options().create(true).truncate(false).write(true).open(layout.batch_lock())
 }
 
-/// Where a signal goes: where it went before (`earlier`, a re-issue), else by the table.
-fn route_to<'a>(
-    earlier: Option<&'a HashMap<String, MunicipalityCode>>,
-    routing: &'a RoutingTable,
-    signal_id: &str,
-    postcode: &Postcode,
-    huisnummer: u32,
-) -> Option<&'a MunicipalityCode> {
-    match earlier {
-        Some(map) => map.get(signal_id),
-        None => routing.route(postcode, huisnummer),
-    }
-}
-
-/// Runs the batch of `opts.period`. `progress` gets short lines (for a terminal).
-pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> Result<Summary, RunError> {
-    let mut phases = super::phases::Phases::start();
-    let lock = lock_file(cx.app.layout())?;
+/// Takes the batch lock, saying so on `progress` when it has to wait for another batch.
+fn hold_lock(layout: &Layout, progress: &mut dyn FnMut(&str)) -> std::io::Result<File> {
+    let lock = lock_file(layout)?;
     if lock.try_lock().is_err() {
         progress("another batch is running; waiting for it to finish");
         lock.lock()?;
     }
-    let p = opts.period;
-    let version = match batches::latest(&cx.app.state().lock(), &p.to_string())? {
-        None => 1,
-        Some((v, BatchStatus::Running)) => v,
-        Some((v, BatchStatus::Delivered)) if opts.force || opts.dry_run => v + u32::from(opts.force),
-        Some((v, BatchStatus::Delivered)) => {
-            return Err(RunError::AlreadyDelivered { period: p, version: v });
-        }
-    };
-    // A version re-issued by an erasure goes to some municipalities only (SPEC §9).
-    let scope = crate::state::erasure::scope(&cx.app.state().lock(), &p.to_string(), version)?;
-    let now = Timestamp::now().round(jiff::Unit::Second).unwrap_or(Timestamp::now()).to_string();
-    if !opts.dry_run {
-        batches::begin(&cx.app.state().lock(), &p.to_string(), version, &now)?;
-    }
-    progress(&format!("reading the sealed signals of {p}"));
-    let routing = RoutingTable::load(&cx.app.config().batch.routing_table).map_err(RunError::Routing)?;
-    let period_signals = signals::period_signals(cx.app.state(), cx.app.vault(), p, !opts.dry_run)?;
-    phases.done("read period");
-    progress(&format!(
-        "{} signals; reading {} months of history",
-        period_signals.len(),
-        cx.app.config().batch.lookback_months
-    ));
-    // A re-issue sends each signal where it went before (the routing table may have changed
-    // since); a signal not delivered before is not delivered by a re-issue either.
-    let earlier: Option<HashMap<String, MunicipalityCode>> = match &scope {
-        None => None,
-        Some(_) => Some(
-            crate::state::exchange::delivered_in(&cx.app.state().lock(), &p.to_string())?
-                .into_iter()
-                .filter_map(|(id, m)| Some((id, MunicipalityCode::parse(&m).ok()?)))
-                .collect(),
-        ),
-    };
-    let route = |signal_id: &str, postcode: &Postcode, huisnummer: u32| {
-        route_to(earlier.as_ref(), &routing, signal_id, postcode, huisnummer)
-    };
-    // Only history that can matter: the households of this period (opeenvolgend) and its
-    // (creditor, referentie) pairs (herhaald). Meanwhile the signals are routed.
-    let (wanted, routes) = std::thread::scope(|s| {
-        let routes = s.spawn(|| {
-            period_signals
-                .iter()
-                .map(|s| route(&s.signal_id, &s.record.postcode, s.record.huisnummer))
-                .collect()
-        });
-        let wanted = history::Wanted::of(&period_signals);
-        let routes: Vec<Option<&MunicipalityCode>> =
-            routes.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (wanted, routes)
-    });
-    phases.done("wanted, route");
-    // A dry run changes nothing, key indexes included.
-    let history = history::read(
-        cx.app.state(),
-        cx.app.vault(),
-        p,
-        cx.app.config().batch.lookback_months,
-        &wanted,
-        !opts.dry_run,
-    )?;
-    drop(wanted);
-    phases.done("read history");
+    Ok(lock)
+}
 
-    // What cannot be delivered is reported and left out before classification, so no
-    // municipality learns anything from a signal it may not receive.
-    let mut reports = Reports::default();
-    let mut deliverable: Vec<Input> = Vec::with_capacity(period_signals.len());
-    // Looked up per signal: a set, not a walk through the 342 configured municipalities.
-    let served: HashSet<&MunicipalityCode> = cx.app.config().municipalities.iter().map(|m| &m.code).collect();
-    for (s, routed) in period_signals.into_iter().zip(routes) {
-        let creditor = cx.app.config().creditor(&s.creditor);
-        let verdict = match routed {
-            None => Err(NotDelivered::Unroutable),
-            Some(m) if !served.contains(m) => Err(NotDelivered::MunicipalityNotConfigured),
-            Some(m) if !creditor.is_some_and(|c| c.agreements.covers(m)) => Err(NotDelivered::NoAgreement),
-            Some(_) => Ok(()),
-        };
-        // Delivered signals enter the reports when they are written (from the households), so
-        // the reports do not hold a copy of every signal meanwhile.
-        match verdict {
-            Ok(()) => {
-                reports.creditor(s.creditor.as_str());
-                deliverable.push(s);
-            }
-            Err(reason) => reports.add(
-                s.creditor.as_str(),
-                Entry::not_delivered(&s.record.referentie, &s.signal_id, routed, reason),
-            ),
-        }
-    }
-    phases.done("sort out");
+/// Runs the batch of `opts.period`. `progress` gets short lines (for a terminal).
+pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> Result<Summary, RunError> {
+    let mut phases = Phases::start();
+    // Held until the run ends.
+    let _lock = hold_lock(cx.app.layout(), progress)?;
+    let issue = issue::begin(cx, opts)?;
+    let (router, period_signals) = sort_out::read_period(cx, opts, &issue, &mut phases, progress)?;
+    let (routes, history) =
+        sort_out::route_and_read_history(cx, opts, &router, &period_signals, &mut phases)?;
+    let (deliverable, mut reports) = sort_out::sort_out(cx.app.config(), period_signals, routes, &mut phases);
+    let p = opts.period;
+    let issue::Issue { version, scope, now } = issue;
     // One classification for all (its history index is built once); each household lies at
     // one address and so in one municipality.
     // Households are large and many: each municipality's list is sized before it is filled.
@@ -259,7 +168,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     phases.done("classify");
     let routed: Vec<Option<&MunicipalityCode>> = households
         .iter()
-        .map(|h| route(&h.signals[0].input.signal_id, h.key.postcode(), h.key.huisnummer()))
+        .map(|h| router.route(&h.signals[0].input.signal_id, h.key.postcode(), h.key.huisnummer()))
         .collect();
     let mut sizes: BTreeMap<&MunicipalityCode, usize> = BTreeMap::new();
     for m in routed.iter().flatten() {
