@@ -11,7 +11,6 @@
 //! A version can be limited to some municipalities (`state::erasure::scope`): an erasure
 //! re-issues the bundles it changed that way, and a redo of that version keeps the limit.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 
 use jiff::ToSpan;
@@ -20,7 +19,7 @@ use serde_json::json;
 use super::bundle::{self, Counts, Row};
 use super::classify;
 use super::phases::Phases;
-use super::report::{Entry, NotDelivered, StagedReports};
+use super::report::StagedReports;
 use super::{parallel, publish, signals};
 use crate::app::App;
 use crate::audit::{Event, Outcome};
@@ -31,6 +30,7 @@ use crate::durable;
 use crate::layout::Layout;
 use crate::state::batches;
 
+mod group;
 mod issue;
 mod sort_out;
 
@@ -160,28 +160,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     let (deliverable, mut reports) = sort_out::sort_out(cx.app.config(), period_signals, routes, &mut phases);
     let p = opts.period;
     let issue::Issue { version, scope, now } = issue;
-    // One classification for all (its history index is built once); each household lies at
-    // one address and so in one municipality.
-    // Households are large and many: each municipality's list is sized before it is filled.
-    let households = classify::classify_with(p, deliverable, &history);
-    drop(history);
-    phases.done("classify");
-    let routed: Vec<Option<&MunicipalityCode>> = households
-        .iter()
-        .map(|h| router.route(&h.signals[0].input.signal_id, h.key.postcode(), h.key.huisnummer()))
-        .collect();
-    let mut sizes: BTreeMap<&MunicipalityCode, usize> = BTreeMap::new();
-    for m in routed.iter().flatten() {
-        *sizes.entry(m).or_default() += 1;
-    }
-    let mut per_m: BTreeMap<MunicipalityCode, Vec<classify::Household>> =
-        sizes.into_iter().map(|(m, n)| (m.clone(), Vec::with_capacity(n))).collect();
-    for (h, m) in households.into_iter().zip(routed) {
-        if let Some(list) = m.and_then(|m| per_m.get_mut(m)) {
-            list.push(h);
-        }
-    }
-
+    let per_m = group::classify_per_municipality(p, &router, deliverable, history, &mut phases);
     // Only one batch runs at a time (the lock), so anything left in staging is from an
     // interrupted run and can go.
     let staging_root = cx.app.layout().batch_staging();
@@ -193,31 +172,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     let reageer = reageer_voor(cx.app.config(), p);
     let mut summary =
         Summary { period: p, version, dry_run: opts.dry_run, municipalities: Vec::new(), not_delivered: 0 };
-    // Households a municipality leaves out (under its threshold) are reported as such; then
-    // each municipality's bundles are staged, municipalities side by side (serialisation,
-    // encryption, hashing and fsync dominate), each building its rows as it goes.
-    let households_of: Vec<(&Municipality, Vec<classify::Household>)> = cx
-        .app
-        .config()
-        .municipalities
-        .iter()
-        .filter(|m| scope.as_ref().is_none_or(|s| s.contains(m.code.as_str())))
-        .map(|m| (m, per_m.remove(&m.code).unwrap_or_default()))
-        .collect();
-    for (m, households) in &households_of {
-        for h in households.iter().filter(|h| publish::left_out(m, h)) {
-            for sig in &h.signals {
-                let entry = Entry::not_delivered(
-                    &sig.input.record.referentie,
-                    &sig.input.signal_id,
-                    Some(&m.code),
-                    NotDelivered::BelowThreshold,
-                );
-                reports.add(sig.input.creditor.as_str(), entry);
-            }
-        }
-    }
-    phases.done("group");
+    let households_of = group::group(cx.app.config(), scope.as_ref(), per_m, &mut reports, &mut phases);
     summary.not_delivered = if scope.is_some() { 0 } else { reports.not_delivered() };
     // Stage each municipality's bundles, municipalities side by side (serialisation,
     // encryption and hashing). Meanwhile one more thread records the delivered signals (what
