@@ -6,10 +6,15 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 
 use super::{Context, Options, RunError};
+use crate::domain::period::Period;
 use crate::state::batches::{self, BatchStatus};
 
 /// The version a run issues.
 pub(super) struct Issue {
+    /// The period.
+    pub period: Period,
+    /// Report without delivering anything.
+    pub dry_run: bool,
     /// Its number.
     pub version: u32,
     /// The municipalities it is limited to (a re-issue by an erasure), or `None` for all.
@@ -35,5 +40,5 @@ pub(super) fn begin(cx: &Context<'_>, opts: Options) -> Result<Issue, RunError> 
     if !opts.dry_run {
         batches::begin(&cx.app.state().lock(), &p.to_string(), version, &now)?;
     }
-    Ok(Issue { version, scope, now })
+    Ok(Issue { period: p, dry_run: opts.dry_run, version, scope, now })
 }

@@ -154,12 +154,12 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // Held until the run ends.
     let _lock = hold_lock(cx.app.layout(), progress)?;
     let issue = issue::begin(cx, opts)?;
-    let (router, period_signals) = sort_out::read_period(cx, opts, &issue, &mut phases, progress)?;
+    let (router, period_signals) = sort_out::read_period(cx, &issue, &mut phases, progress)?;
     let (routes, history) =
-        sort_out::route_and_read_history(cx, opts, &router, &period_signals, &mut phases)?;
+        sort_out::route_and_read_history(cx, &issue, &router, &period_signals, &mut phases)?;
     let (deliverable, mut reports) = sort_out::sort_out(cx.app.config(), period_signals, routes, &mut phases);
     let p = opts.period;
-    let issue::Issue { version, scope, now } = issue;
+    let issue::Issue { version, scope, now, .. } = issue;
     let per_m = group::classify_per_municipality(p, &router, deliverable, history, &mut phases);
     // Only one batch runs at a time (the lock), so anything left in staging is from an
     // interrupted run and can go.

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::issue::Issue;
-use super::{Context, Options, RunError};
+use super::{Context, RunError};
 use crate::batch::classify::{History, Input};
 use crate::batch::phases::Phases;
 use crate::batch::report::{Entry, NotDelivered, Reports};
@@ -35,15 +35,14 @@ impl Router {
 /// Reads the routing table and the period's sealed signals; the router that sends them on.
 pub(super) fn read_period(
     cx: &Context<'_>,
-    opts: Options,
     issue: &Issue,
     phases: &mut Phases,
     progress: &mut dyn FnMut(&str),
 ) -> Result<(Router, Vec<Input>), RunError> {
-    let p = opts.period;
+    let p = issue.period;
     progress(&format!("reading the sealed signals of {p}"));
     let routing = RoutingTable::load(&cx.app.config().batch.routing_table).map_err(RunError::Routing)?;
-    let period_signals = signals::period_signals(cx.app.state(), cx.app.vault(), p, !opts.dry_run)?;
+    let period_signals = signals::period_signals(cx.app.state(), cx.app.vault(), p, !issue.dry_run)?;
     phases.done("read period");
     progress(&format!(
         "{} signals; reading {} months of history",
@@ -68,7 +67,7 @@ pub(super) fn read_period(
 /// reads that history.
 pub(super) fn route_and_read_history<'r>(
     cx: &Context<'_>,
-    opts: Options,
+    issue: &Issue,
     router: &'r Router,
     period_signals: &[Input],
     phases: &mut Phases,
@@ -92,10 +91,10 @@ pub(super) fn route_and_read_history<'r>(
     let history = history::read(
         cx.app.state(),
         cx.app.vault(),
-        opts.period,
+        issue.period,
         cx.app.config().batch.lookback_months,
         &wanted,
-        !opts.dry_run,
+        !issue.dry_run,
     )?;
     drop(wanted);
     phases.done("read history");
