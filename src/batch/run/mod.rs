@@ -16,23 +16,22 @@ use std::fs::File;
 use jiff::ToSpan;
 use serde_json::json;
 
-use super::bundle::{self, Counts, Row};
+use super::bundle::{Counts, Row};
 use super::classify;
 use super::phases::Phases;
-use super::report::StagedReports;
-use super::{parallel, publish, signals};
+use super::{publish, signals};
 use crate::app::App;
 use crate::audit::{Event, Outcome};
 use crate::config::{Config, Municipality};
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
-use crate::durable;
 use crate::layout::Layout;
 use crate::state::batches;
 
 mod group;
 mod issue;
 mod sort_out;
+mod stage;
 
 /// What to run.
 #[derive(Clone, Copy, Debug)]
@@ -158,90 +157,28 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     let (routes, history) =
         sort_out::route_and_read_history(cx, &issue, &router, &period_signals, &mut phases)?;
     let (deliverable, mut reports) = sort_out::sort_out(cx.app.config(), period_signals, routes, &mut phases);
-    let p = opts.period;
-    let issue::Issue { version, scope, now, .. } = issue;
-    let per_m = group::classify_per_municipality(p, &router, deliverable, history, &mut phases);
-    // Only one batch runs at a time (the lock), so anything left in staging is from an
-    // interrupted run and can go.
-    let staging_root = cx.app.layout().batch_staging();
-    if staging_root.exists() {
-        std::fs::remove_dir_all(&staging_root)?;
-    }
-    let staging = staging_root.join(format!("{p}-v{version}"));
-    durable::create_private_dir(&staging)?;
-    let reageer = reageer_voor(cx.app.config(), p);
-    let mut summary =
-        Summary { period: p, version, dry_run: opts.dry_run, municipalities: Vec::new(), not_delivered: 0 };
-    let households_of = group::group(cx.app.config(), scope.as_ref(), per_m, &mut reports, &mut phases);
-    summary.not_delivered = if scope.is_some() { 0 } else { reports.not_delivered() };
-    // Stage each municipality's bundles, municipalities side by side (serialisation,
-    // encryption and hashing). Meanwhile one more thread records the delivered signals (what
-    // feedback will refer to) and another writes the creditors' reports into staging
-    // (published after delivery). Once the bundles are staged, all staged files are made
-    // durable at once and the bundle files renamed into place, while the recording goes on;
-    // the manifests follow once it is done: the run counts as delivered only once its
-    // manifests are in place and it is marked so (a crash in between redoes the same version,
-    // and recording again replaces the same rows).
-    let pickups = publish::Pickups::new(
-        cx.app.layout(),
+    let per_m = group::classify_per_municipality(issue.period, &router, deliverable, history, &mut phases);
+    let staging = stage::fresh_staging(cx.app.layout(), &issue)?;
+    let households_of = group::group(cx.app.config(), issue.scope.as_ref(), per_m, &mut reports, &mut phases);
+    let not_delivered = if issue.scope.is_some() { 0 } else { reports.not_delivered() };
+    let mut summary = Summary {
+        period: issue.period,
+        version: issue.version,
+        dry_run: issue.dry_run,
+        municipalities: Vec::new(),
+        not_delivered,
+    };
+    let staged = stage::stage_and_deliver_bundles(
+        cx,
+        &issue,
         &staging,
-        households_of.iter().filter(|_| !opts.dry_run).map(|(m, _)| &m.code),
+        &households_of,
+        reports,
+        &mut summary,
+        progress,
     )?;
-    // The side threads log when they are done, counted from here (which of them, or the
-    // bundles, took longest).
-    let side_start = std::time::Instant::now();
-    let (manifests, reports) = std::thread::scope(|s| -> Result<_, RunError> {
-        let side = s.spawn(|| -> Result<Option<StagedReports>, RunError> {
-            if opts.dry_run {
-                return Ok(None);
-            }
-            let delivered = publish::delivered_signals(&households_of);
-            let delivered = &delivered;
-            let reports_dir = staging.join("reports");
-            std::thread::scope(|s| {
-                // The reports are written while SQLite records (which partly waits for the
-                // disk). A re-issue for some municipalities leaves the creditors' reports as
-                // they are (an erasure rewrites them itself).
-                let staged = scope
-                    .is_none()
-                    .then(|| s.spawn(move || reports.stage(&reports_dir, p, version, delivered)));
-                crate::state::exchange::record_delivered(
-                    &mut cx.app.state().lock(),
-                    &p.to_string(),
-                    version,
-                    &now,
-                    delivered,
-                )?;
-                tracing::debug!(ms = side_start.elapsed().as_millis() as u64, "delivered signals recorded");
-                let staged = staged
-                    .map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
-                    .transpose()?;
-                tracing::debug!(ms = side_start.elapsed().as_millis() as u64, "creditors' reports staged");
-                Ok(staged)
-            })
-        });
-        let staged_bundles = parallel::map(&households_of, |(m, households)| {
-            let rows = rows(cx.app.config(), m, households, p, reageer);
-            bundle::stage(&staging, m, p, version, &rows, reageer, &now)
-        });
-        let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
-        for ((m, _), result) in households_of.iter().zip(staged_bundles) {
-            let bundle::Staged { names, manifest } = result?;
-            progress(&format!(
-                "{}: {} households, {} signals",
-                m.code, manifest.counts.households, manifest.counts.signals
-            ));
-            summary.municipalities.push((m.code.clone(), m.name.clone(), manifest.counts));
-            staged.push((m.code.clone(), names));
-        }
-        tracing::debug!(ms = side_start.elapsed().as_millis() as u64, "bundles staged");
-        let manifests = (!opts.dry_run).then(|| pickups.deliver_bundles(staged)).transpose()?;
-        tracing::debug!(ms = side_start.elapsed().as_millis() as u64, "bundle files delivered");
-        let reports = side.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        Ok((manifests, reports))
-    })?;
     phases.done("stage, record, deliver bundles");
-    if opts.dry_run {
+    if issue.dry_run {
         std::fs::remove_dir_all(&staging)?;
         return Ok(summary);
     }
@@ -251,11 +188,11 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     if let Err(e) = std::thread::Builder::new().name("batch-free".into()).spawn(move || drop(households)) {
         tracing::debug!(error = %e, "no thread to free the households on; freed when the run ends");
     }
-    if let Some(manifests) = manifests {
-        pickups.deliver_manifests(manifests)?;
+    if let Some(manifests) = staged.manifests {
+        staged.pickups.deliver_manifests(manifests)?;
     }
     phases.done("deliver manifests");
-    if let Some(reports) = &reports {
+    if let Some(reports) = &staged.reports {
         reports.publish(cx.app.layout())?;
     }
     phases.done("reports");
@@ -264,11 +201,17 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         .iter()
         .map(|(code, _, c)| json!({ "gemeente": code.to_string(), "households": c.households, "signals": c.signals }))
         .collect();
-    let mut detail = json!({ "period": p.to_string(), "version": version, "municipalities": counts, "not_delivered": summary.not_delivered });
-    if scope.is_some() {
+    let mut detail = json!({ "period": issue.period.to_string(), "version": issue.version, "municipalities": counts, "not_delivered": summary.not_delivered });
+    if issue.scope.is_some() {
         detail["reissue"] = json!(true);
     }
-    batches::delivered(&cx.app.state().lock(), &p.to_string(), version, &now, &detail.to_string())?;
+    batches::delivered(
+        &cx.app.state().lock(),
+        &issue.period.to_string(),
+        issue.version,
+        &issue.now,
+        &detail.to_string(),
+    )?;
     phases.done("mark delivered");
     let _ = cx.app.audit().emit_blocking(Event::new(cx.actor, "batch", Outcome::Ok).object(detail));
     phases.done("audit");
