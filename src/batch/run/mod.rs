@@ -10,24 +10,27 @@
 //!
 //! A version can be limited to some municipalities (`state::erasure::scope`): an erasure
 //! re-issues the bundles it changed that way, and a redo of that version keeps the limit.
+//!
+//! The steps, in order: `issue` (which version runs), `sort_out` (read, route, set aside what
+//! cannot be delivered), `group` (households per municipality), `stage` (bundles staged, the
+//! delivered signals recorded, the bundle files delivered), `finish` (manifests, reports, the
+//! run marked delivered, audit).
 
 use std::fs::File;
 
 use jiff::ToSpan;
-use serde_json::json;
 
 use super::bundle::{Counts, Row};
 use super::classify;
 use super::phases::Phases;
 use super::{publish, signals};
 use crate::app::App;
-use crate::audit::{Event, Outcome};
 use crate::config::{Config, Municipality};
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
 use crate::layout::Layout;
-use crate::state::batches;
 
+mod finish;
 mod group;
 mod issue;
 mod sort_out;
@@ -182,40 +185,6 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         std::fs::remove_dir_all(&staging)?;
         return Ok(summary);
     }
-    // The households (the period's records, most of the memory: a million small allocations
-    // at national scale) are freed on a thread of their own, which nothing waits for.
-    let households: Vec<Vec<classify::Household>> = households_of.into_iter().map(|(_, h)| h).collect();
-    if let Err(e) = std::thread::Builder::new().name("batch-free".into()).spawn(move || drop(households)) {
-        tracing::debug!(error = %e, "no thread to free the households on; freed when the run ends");
-    }
-    if let Some(manifests) = staged.manifests {
-        staged.pickups.deliver_manifests(manifests)?;
-    }
-    phases.done("deliver manifests");
-    if let Some(reports) = &staged.reports {
-        reports.publish(cx.app.layout())?;
-    }
-    phases.done("reports");
-    let counts: Vec<_> = summary
-        .municipalities
-        .iter()
-        .map(|(code, _, c)| json!({ "gemeente": code.to_string(), "households": c.households, "signals": c.signals }))
-        .collect();
-    let mut detail = json!({ "period": issue.period.to_string(), "version": issue.version, "municipalities": counts, "not_delivered": summary.not_delivered });
-    if issue.scope.is_some() {
-        detail["reissue"] = json!(true);
-    }
-    batches::delivered(
-        &cx.app.state().lock(),
-        &issue.period.to_string(),
-        issue.version,
-        &issue.now,
-        &detail.to_string(),
-    )?;
-    phases.done("mark delivered");
-    let _ = cx.app.audit().emit_blocking(Event::new(cx.actor, "batch", Outcome::Ok).object(detail));
-    phases.done("audit");
-    std::fs::remove_dir_all(&staging)?;
-    phases.done("finish");
+    finish::finish(cx, &issue, staged, households_of, &summary, &staging, &mut phases)?;
     Ok(summary)
 }
