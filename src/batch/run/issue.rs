@@ -1,0 +1,44 @@
+//! Which version of a period a run issues: a new one, the interrupted one again, or none
+//! (delivered already and not forced); the municipalities it is limited to; when it began.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+
+use super::{Context, Options, RunError};
+use crate::domain::period::Period;
+use crate::state::batches::{self, BatchStatus};
+
+/// The version a run issues.
+pub(super) struct Issue {
+    /// The period.
+    pub period: Period,
+    /// Report without delivering anything.
+    pub dry_run: bool,
+    /// Its number.
+    pub version: u32,
+    /// The municipalities it is limited to (a re-issue by an erasure), or `None` for all.
+    pub scope: Option<BTreeSet<String>>,
+    /// When the run began (whole seconds), as recorded and written into the bundles.
+    pub now: String,
+}
+
+/// Decides the version `opts` runs and, unless it is a dry run, records it as running.
+pub(super) fn begin(cx: &Context<'_>, opts: Options) -> Result<Issue, RunError> {
+    let p = opts.period;
+    let version = match batches::latest(&cx.app.state().lock(), &p.to_string())? {
+        None => 1,
+        Some((v, BatchStatus::Running)) => v,
+        Some((v, BatchStatus::Delivered)) if opts.force || opts.dry_run => v + u32::from(opts.force),
+        Some((v, BatchStatus::Delivered)) => {
+            return Err(RunError::AlreadyDelivered { period: p, version: v });
+        }
+    };
+    // A version re-issued by an erasure goes to some municipalities only (docs/storage-and-retention.md).
+    let scope = crate::state::erasure::scope(&cx.app.state().lock(), &p.to_string(), version)?;
+    let now = Timestamp::now().round(jiff::Unit::Second).unwrap_or(Timestamp::now()).to_string();
+    if !opts.dry_run {
+        batches::begin(&cx.app.state().lock(), &p.to_string(), version, &now)?;
+    }
+    Ok(Issue { period: p, dry_run: opts.dry_run, version, scope, now })
+}

@@ -1,0 +1,190 @@
+//! Running one period's batch: read, route, classify, stage bundles, deliver, report, record.
+//!
+//! Crash safety: everything is first written to `batch/staging/<period>-v<n>/` (invisible to
+//! municipalities) and made durable; only then are files renamed into the pickup folders, all
+//! bundle files before any manifest, and the run recorded as delivered. A run interrupted at
+//! any point leaves the version `running`; the next run of that period redoes the same
+//! version from the sealed input, which gives the same plaintext bundles (deterministic order
+//! and ids), and replaces whatever of it had already been renamed into place (except the
+//! bundles of a municipality whose manifest is there: those were complete).
+//!
+//! A version can be limited to some municipalities (`state::erasure::scope`): an erasure
+//! re-issues the bundles it changed that way, and a redo of that version keeps the limit.
+//!
+//! The steps, in order: `issue` (which version runs), `sort_out` (read, route, set aside what
+//! cannot be delivered), `group` (households per municipality), `stage` (bundles staged, the
+//! delivered signals recorded, the bundle files delivered), `finish` (manifests, reports, the
+//! run marked delivered, audit).
+
+use std::fs::File;
+
+use jiff::ToSpan;
+
+use super::bundle::{Counts, Row};
+use super::classify;
+use super::phases::Phases;
+use super::{publish, signals};
+use crate::app::App;
+use crate::config::{Config, Municipality};
+use crate::domain::party::MunicipalityCode;
+use crate::domain::period::Period;
+use crate::layout::Layout;
+
+mod finish;
+mod group;
+mod issue;
+mod sort_out;
+mod stage;
+
+/// What to run.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// The period.
+    pub period: Period,
+    /// Report without delivering anything.
+    pub dry_run: bool,
+    /// Deliver again (as a new version) although the period was delivered.
+    pub force: bool,
+}
+
+/// Why a batch did not run.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Already delivered and not forced.
+    #[error(
+        "period {period} was delivered already (version {version}); use --force to deliver it again as version {}",
+        version + 1
+    )]
+    AlreadyDelivered {
+        /// The period.
+        period: Period,
+        /// Its delivered version.
+        version: u32,
+    },
+    /// Reading the sealed signals failed.
+    #[error(transparent)]
+    Read(#[from] signals::ReadError),
+    /// The routing table.
+    #[error("routing table: {0:#}")]
+    Routing(anyhow::Error),
+    /// Disk.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// State database.
+    #[error(transparent)]
+    State(#[from] crate::state::StateError),
+}
+
+/// What a run did, per municipality.
+#[derive(Debug)]
+pub struct Summary {
+    /// The period.
+    pub period: Period,
+    /// The version delivered (or that would be).
+    pub version: u32,
+    /// Dry run: nothing delivered.
+    pub dry_run: bool,
+    /// Per municipality: code, name, counts.
+    pub municipalities: Vec<(MunicipalityCode, String, Counts)>,
+    /// Signals not delivered (unroutable, no agreement).
+    pub not_delivered: usize,
+}
+
+/// The services a batch uses.
+pub struct Context<'a> {
+    /// The services it works with.
+    pub app: &'a App,
+    /// Who runs it, for the audit: `operator` (command line) or `system` (schedule).
+    pub actor: &'a str,
+}
+
+/// The date signals must be responded to: batch day of the period + 28 days (docs/matching.md).
+pub fn reageer_voor(config: &Config, period: Period) -> jiff::civil::Date {
+    let day =
+        jiff::civil::Date::new(period.year(), period.month(), config.batch.day).unwrap_or(period.first_day());
+    day.checked_add(28.days()).unwrap_or(day)
+}
+
+/// The rows `m` receives of its `households`: one per signal, households in order, those it
+/// leaves out left out.
+pub fn rows<'a>(
+    config: &'a Config,
+    m: &'a Municipality,
+    households: &'a [classify::Household],
+    period: Period,
+    reageer: jiff::civil::Date,
+) -> Vec<Row<'a>> {
+    let mut rows = Vec::new();
+    for h in households.iter().filter(|h| !publish::left_out(m, h)) {
+        let onder = m.drempelbedrag.is_some_and(|d| h.total < d);
+        for sig in &h.signals {
+            let creditor =
+                config.creditor(&sig.input.creditor).expect("routed signals have a configured creditor");
+            rows.push(Row {
+                household: h,
+                signal: sig,
+                onder_drempel: onder,
+                creditor,
+                reageer_voor: reageer,
+                period,
+                municipality: &m.code,
+            });
+        }
+    }
+    rows
+}
+
+/// The batch lock file (`batch.lock`, unlocked): whoever reads or changes what a batch reads
+/// or writes (the vault, staging) holds it — batch runs, erasures, the staging sweep.
+pub fn lock_file(layout: &Layout) -> std::io::Result<File> {
+    File::options().create(true).truncate(false).write(true).open(layout.batch_lock())
+}
+
+/// Takes the batch lock, saying so on `progress` when it has to wait for another batch.
+fn hold_lock(layout: &Layout, progress: &mut dyn FnMut(&str)) -> std::io::Result<File> {
+    let lock = lock_file(layout)?;
+    if lock.try_lock().is_err() {
+        progress("another batch is running; waiting for it to finish");
+        lock.lock()?;
+    }
+    Ok(lock)
+}
+
+/// Runs the batch of `opts.period`. `progress` gets short lines (for a terminal).
+pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> Result<Summary, RunError> {
+    let mut phases = Phases::start();
+    // Held until the run ends.
+    let _lock = hold_lock(cx.app.layout(), progress)?;
+    let issue = issue::begin(cx, opts)?;
+    let (router, period_signals) = sort_out::read_period(cx, &issue, &mut phases, progress)?;
+    let (routes, history) =
+        sort_out::route_and_read_history(cx, &issue, &router, &period_signals, &mut phases)?;
+    let (deliverable, mut reports) = sort_out::sort_out(cx.app.config(), period_signals, routes, &mut phases);
+    let per_m = group::classify_per_municipality(issue.period, &router, deliverable, history, &mut phases);
+    let staging = stage::fresh_staging(cx.app.layout(), &issue)?;
+    let households_of = group::group(cx.app.config(), issue.scope.as_ref(), per_m, &mut reports, &mut phases);
+    let not_delivered = if issue.scope.is_some() { 0 } else { reports.not_delivered() };
+    let mut summary = Summary {
+        period: issue.period,
+        version: issue.version,
+        dry_run: issue.dry_run,
+        municipalities: Vec::new(),
+        not_delivered,
+    };
+    let staged = stage::stage_and_deliver_bundles(
+        cx,
+        &issue,
+        &staging,
+        &households_of,
+        reports,
+        &mut summary,
+        progress,
+    )?;
+    phases.done("stage, record, deliver bundles");
+    if issue.dry_run {
+        std::fs::remove_dir_all(&staging)?;
+        return Ok(summary);
+    }
+    finish::finish(cx, &issue, staged, households_of, &summary, &staging, &mut phases)?;
+    Ok(summary)
+}
