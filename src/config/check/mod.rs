@@ -28,7 +28,24 @@ pub(super) struct Checker<'a> {
     pub tls_seen: HashMap<String, String>,
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
+    /// A checker for `text`, read from `file`; relative paths are taken from `file`'s folder.
+    fn new(file: &'a Path, text: &'a str) -> Self {
+        let base = file.parent().map(Path::to_owned).unwrap_or_default();
+        Checker { file, text, base, problems: Vec::new(), tls_seen: HashMap::new() }
+    }
+
+    /// The configuration `build` makes when no problem was found, else every problem.
+    fn finish(mut self, build: impl FnOnce() -> Config) -> Result<Config, Problems> {
+        if self.problems.is_empty() {
+            Ok(build())
+        } else {
+            // In file order, whatever order the checks ran in.
+            self.problems.sort_by_key(|p| (p.line, p.column));
+            Err(Problems(self.problems))
+        }
+    }
+
     /// Records a problem at the place of `at`.
     pub fn report<T>(&mut self, at: &Spanned<T>, message: impl Into<String>, fix: impl Into<String>) {
         let p = if at.span().is_empty() && at.span().start == 0 {
@@ -46,10 +63,10 @@ impl Checker<'_> {
     }
 }
 
-/// Parses and checks configuration text.
-pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
-    let raw: RawConfig = match toml::from_str(text) {
-        Ok(r) => r,
+/// The file as written, or its one TOML problem (syntax, an unknown or a missing key).
+fn raw_config(file: &Path, text: &str) -> Result<RawConfig, Problems> {
+    match toml::from_str(text) {
+        Ok(r) => Ok(r),
         Err(e) => {
             let offset = e.span().map_or(0, |s| s.start);
             let msg = e.message().to_owned();
@@ -60,12 +77,15 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
             } else {
                 "correct the TOML syntax at this place"
             };
-            return Err(Problems(vec![Problem::at(file, text, offset, msg, fix)]));
+            Err(Problems(vec![Problem::at(file, text, offset, msg, fix)]))
         }
-    };
-    let base = file.parent().map(Path::to_owned).unwrap_or_default();
-    let mut c = Checker { file, text, base, problems: Vec::new(), tls_seen: HashMap::new() };
+    }
+}
 
+/// Parses and checks configuration text.
+pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
+    let raw = raw_config(file, text)?;
+    let mut c = Checker::new(file, text);
     let data_dir = c.resolve(raw.data_dir.get_ref());
     let sftp = listeners::sftp(&mut c, &raw.sftp, &data_dir);
     let https = raw.https.as_ref().and_then(|h| super::tls::https(&mut c, h));
@@ -79,57 +99,27 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
     let feedback_max_bytes = limits::feedback_max_bytes(&mut c, &raw.feedback);
     let retention_months = retention_months(&mut c, &raw.retention.months, batch.lookback_months);
     let windows = super::retention::windows(&mut c, &raw.retention, retention_months);
-
     let municipalities = municipalities(&mut c, &raw);
     let creditors = creditors(&mut c, &raw, &municipalities);
-
-    let mut owners: HashMap<Vec<u8>, String> = HashMap::new();
-    for (id, keys) in creditors
-        .iter()
-        .map(|x| (x.id.to_string(), &x.ssh_keys))
-        .chain(municipalities.iter().map(|m| (m.code.to_string(), &m.ssh_keys)))
-    {
-        for k in keys {
-            let blob = k.to_bytes().unwrap_or_default();
-            if let Some(other) = owners.insert(blob, id.clone())
-                && other != id
-            {
-                c.problems.push(Problem::whole_file(
-                    file,
-                    format!(
-                        "the SSH key {} is configured for both '{other}' and '{id}'",
-                        k.fingerprint(Default::default())
-                    ),
-                    "give every party its own key pair",
-                ));
-            }
-        }
-    }
-
-    if c.problems.is_empty() {
-        Ok(Config {
-            source: file.to_owned(),
-            data_dir,
-            sftp,
-            https,
-            admin_listen,
-            intake,
-            cutoff,
-            batch,
-            pickup_retention_days,
-            feedback_max_bytes,
-            retention_months,
-            windows,
-            audit,
-            rules,
-            creditors,
-            municipalities,
-        })
-    } else {
-        // In file order, whatever order the checks ran in.
-        c.problems.sort_by_key(|p| (p.line, p.column));
-        Err(Problems(c.problems))
-    }
+    c.shared_ssh_keys(&creditors, &municipalities);
+    c.finish(|| Config {
+        source: file.to_owned(),
+        data_dir,
+        sftp,
+        https,
+        admin_listen,
+        intake,
+        cutoff,
+        batch,
+        pickup_retention_days,
+        feedback_max_bytes,
+        retention_months,
+        windows,
+        audit,
+        rules,
+        creditors,
+        municipalities,
+    })
 }
 
 /// `[retention] months`: 1–120 and never shorter than the batch lookback, which reads that far
