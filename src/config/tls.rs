@@ -1,8 +1,6 @@
 //! Checking `[https]` and the parties' TLS identities (`tls_fingerprints`, `oin`).
 
-use std::net::SocketAddr;
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
@@ -19,17 +17,7 @@ pub(super) fn https(c: &mut Checker<'_>, raw: &Spanned<RawHttps>) -> Option<Http
     if !h.enabled {
         return None;
     }
-    let listen = match SocketAddr::from_str(h.listen.get_ref()) {
-        Ok(a) => Some(a),
-        Err(_) => {
-            c.report(
-                &h.listen,
-                format!("'{}' is not an address", h.listen.get_ref()),
-                "write host:port, e.g. \"0.0.0.0:8443\"",
-            );
-            None
-        }
-    };
+    let listen = c.address(&h.listen, "0.0.0.0:8443");
     let cert = c.resolve(h.cert.get_ref());
     match load_certs(&cert) {
         Ok(v) if !v.is_empty() => {}

@@ -1,9 +1,13 @@
-//! SSH keys of a party: `authorized_keys` lines in the file or in files it names.
+//! SSH keys of a party: `authorized_keys` lines in the file or in files it names; no key
+//! may serve two parties.
+
+use std::collections::HashMap;
 
 use russh::keys::{Algorithm, PublicKey};
 use toml::Spanned;
 
 use super::Checker;
+use crate::config::{Creditor, Municipality, Problem};
 
 impl Checker<'_> {
     /// The usable keys of `party` from its lines and key files; each unusable one is reported.
@@ -51,6 +55,32 @@ impl Checker<'_> {
             }
         }
         keys
+    }
+
+    /// Reports every SSH key configured for more than one party (creditors first).
+    pub(super) fn shared_ssh_keys(&mut self, creditors: &[Creditor], municipalities: &[Municipality]) {
+        let mut owners: HashMap<Vec<u8>, String> = HashMap::new();
+        for (id, keys) in creditors
+            .iter()
+            .map(|x| (x.id.to_string(), &x.ssh_keys))
+            .chain(municipalities.iter().map(|m| (m.code.to_string(), &m.ssh_keys)))
+        {
+            for k in keys {
+                let blob = k.to_bytes().unwrap_or_default();
+                if let Some(other) = owners.insert(blob, id.clone())
+                    && other != id
+                {
+                    self.problems.push(Problem::whole_file(
+                        self.file,
+                        format!(
+                            "the SSH key {} is configured for both '{other}' and '{id}'",
+                            k.fingerprint(Default::default())
+                        ),
+                        "give every party its own key pair",
+                    ));
+                }
+            }
+        }
     }
 }
 

@@ -7,8 +7,8 @@ use super::fields::{Field, Row};
 use super::problem::Problem;
 use super::{Context, RecordError, values};
 use crate::domain::period::{age_on, days_between};
-use crate::domain::rules::Requirement;
-use crate::domain::signal::SignalRecord;
+use crate::domain::rules::{KindRules, Requirement};
+use crate::domain::signal::{Cents, Fase, Kind, Postcode, SignalRecord};
 
 /// What became of one record.
 #[derive(Debug)]
@@ -49,140 +49,221 @@ impl Found {
 
 /// Checks one record that starts on `line`.
 pub(super) fn check(row: &Row<'_>, line: u64, ctx: &Context<'_>) -> Outcome {
-    use Field as F;
     let mut found = Found { problems: Vec::new() };
-    let f = &mut found;
-
-    let referentie = f.need(F::Referentie, values::referentie(row.get(F::Referentie)));
-    let soort = f.need(F::Soort, values::kind(row.get(F::Soort)));
-    let fase = f.take(F::Fase, values::fase(row.get(F::Fase)));
-    let voorletters = f.take(F::Voorletters, values::text(row.get(F::Voorletters), 20));
-    let voorvoegsel = f.take(F::Voorvoegsel, values::text(row.get(F::Voorvoegsel), 20));
-    let achternaam = f.need(F::Achternaam, values::text(row.get(F::Achternaam), 200));
-    let geboortedatum = f.take(F::Geboortedatum, values::date(row.get(F::Geboortedatum)));
-    let straatnaam = f.take(F::Straatnaam, values::text(row.get(F::Straatnaam), 200));
-    let huisnummer = f.need(F::Huisnummer, values::huisnummer(row.get(F::Huisnummer)));
-    let huisletter = f.take(F::Huisletter, values::huisletter(row.get(F::Huisletter)));
-    let toevoeging = f.take(F::Huisnummertoevoeging, values::text(row.get(F::Huisnummertoevoeging), 4));
-    let postcode = f.need(F::Postcode, values::postcode(row.get(F::Postcode)));
-    let plaatsnaam = f.take(F::Plaatsnaam, values::text(row.get(F::Plaatsnaam), 200));
-    let telefoonnummer = f.take(F::Telefoonnummer, values::telefoonnummer(row.get(F::Telefoonnummer)));
-    let email = f.take(F::Email, values::email(row.get(F::Email)));
-    let bedrag = f.need(F::Bedrag, values::bedrag(row.get(F::Bedrag)));
-    let ontstaansdatum = f.need(F::Ontstaansdatum, values::date(row.get(F::Ontstaansdatum)));
-    let signaaldatum = f.take(F::Signaaldatum, values::date(row.get(F::Signaaldatum)));
-    let herinneringsdatum = f.take(F::Herinneringsdatum, values::date(row.get(F::Herinneringsdatum)));
-    let contactpoging = f.take(F::Contactpoging, values::yes_no(row.get(F::Contactpoging)));
-    let schuldhulp = f.take(F::SchuldhulpGewezen, values::yes_no(row.get(F::SchuldhulpGewezen)));
-    let bezwaar = f.take(F::Bezwaar, values::yes_no(row.get(F::Bezwaar)));
-    let crisissignaal = f.take(F::Crisissignaal, values::yes_no(row.get(F::Crisissignaal)));
+    let mut v = Values::read(&mut found, row);
 
     // Rules across fields. A field that already has a problem is not checked again.
     let today = ctx.received_on;
-    if let Some(kind) = soort
-        && !ctx.allowed_kinds.contains(&kind)
-    {
-        f.problems.push((F::Soort, Problem::NotAllowed));
-    }
-    if let Some(Some(born)) = geboortedatum {
-        if born > today {
-            f.problems.push((F::Geboortedatum, Problem::Future { received_on: today }));
-        } else if !(16..=120).contains(&age_on(born, today)) {
-            f.problems.push((F::Geboortedatum, Problem::Age));
-        }
-    }
-    let not_future = |f: &mut Found, field: Field, d: Option<Option<Date>>| match d {
-        Some(Some(d)) if d > today => {
-            f.problems.push((field, Problem::Future { received_on: today }));
-            None
-        }
-        other => other,
-    };
-    let ontstaansdatum = not_future(f, F::Ontstaansdatum, ontstaansdatum.map(Some)).flatten();
-    let signaaldatum = not_future(f, F::Signaaldatum, signaaldatum);
-    let herinneringsdatum = not_future(f, F::Herinneringsdatum, herinneringsdatum);
-
-    if let Some(kind) = soort {
+    found.kind_allowed(v.soort, ctx.allowed_kinds);
+    found.birth_date(v.geboortedatum, today);
+    found.dates_not_in_future(&mut v, today);
+    if let Some(kind) = v.soort {
         let rules = ctx.rules.for_kind(kind);
-        if let (Some(from), Some(to)) = (ontstaansdatum, signaaldatum.map(|d| d.unwrap_or(today))) {
+        found.arrears_window(kind, rules, &v, today);
+        found.required_for_kind(kind, rules, &v);
+    }
+
+    if !found.problems.is_empty() {
+        return found.rejected(line, v.referentie.as_deref(), ctx.allowed_kinds);
+    }
+    v.valid(line, ctx)
+}
+
+/// The values of one record as read: `None` once the field's problem is noted, `Some(None)`
+/// for an optional field that is absent.
+struct Values {
+    referentie: Option<String>,
+    soort: Option<Kind>,
+    fase: Option<Fase>,
+    voorletters: Option<Option<String>>,
+    voorvoegsel: Option<Option<String>>,
+    achternaam: Option<String>,
+    geboortedatum: Option<Option<Date>>,
+    straatnaam: Option<Option<String>>,
+    huisnummer: Option<u32>,
+    huisletter: Option<Option<char>>,
+    toevoeging: Option<Option<String>>,
+    postcode: Option<Postcode>,
+    plaatsnaam: Option<Option<String>>,
+    telefoonnummer: Option<Option<String>>,
+    email: Option<Option<String>>,
+    bedrag: Option<Cents>,
+    ontstaansdatum: Option<Date>,
+    signaaldatum: Option<Option<Date>>,
+    herinneringsdatum: Option<Option<Date>>,
+    contactpoging: Option<Option<bool>>,
+    schuldhulp: Option<Option<bool>>,
+    bezwaar: Option<Option<bool>>,
+    crisissignaal: Option<Option<bool>>,
+}
+
+impl Values {
+    /// Reads every field of `row` in field order, noting each field's own problem in `f`.
+    #[inline]
+    fn read(f: &mut Found, row: &Row<'_>) -> Values {
+        use Field as F;
+        // Fields are evaluated in the order written, which is field order.
+        Values {
+            referentie: f.need(F::Referentie, values::referentie(row.get(F::Referentie))),
+            soort: f.need(F::Soort, values::kind(row.get(F::Soort))),
+            fase: f.take(F::Fase, values::fase(row.get(F::Fase))),
+            voorletters: f.take(F::Voorletters, values::text(row.get(F::Voorletters), 20)),
+            voorvoegsel: f.take(F::Voorvoegsel, values::text(row.get(F::Voorvoegsel), 20)),
+            achternaam: f.need(F::Achternaam, values::text(row.get(F::Achternaam), 200)),
+            geboortedatum: f.take(F::Geboortedatum, values::date(row.get(F::Geboortedatum))),
+            straatnaam: f.take(F::Straatnaam, values::text(row.get(F::Straatnaam), 200)),
+            huisnummer: f.need(F::Huisnummer, values::huisnummer(row.get(F::Huisnummer))),
+            huisletter: f.take(F::Huisletter, values::huisletter(row.get(F::Huisletter))),
+            toevoeging: f.take(F::Huisnummertoevoeging, values::text(row.get(F::Huisnummertoevoeging), 4)),
+            postcode: f.need(F::Postcode, values::postcode(row.get(F::Postcode))),
+            plaatsnaam: f.take(F::Plaatsnaam, values::text(row.get(F::Plaatsnaam), 200)),
+            telefoonnummer: f.take(F::Telefoonnummer, values::telefoonnummer(row.get(F::Telefoonnummer))),
+            email: f.take(F::Email, values::email(row.get(F::Email))),
+            bedrag: f.need(F::Bedrag, values::bedrag(row.get(F::Bedrag))),
+            ontstaansdatum: f.need(F::Ontstaansdatum, values::date(row.get(F::Ontstaansdatum))),
+            signaaldatum: f.take(F::Signaaldatum, values::date(row.get(F::Signaaldatum))),
+            herinneringsdatum: f.take(F::Herinneringsdatum, values::date(row.get(F::Herinneringsdatum))),
+            contactpoging: f.take(F::Contactpoging, values::yes_no(row.get(F::Contactpoging))),
+            schuldhulp: f.take(F::SchuldhulpGewezen, values::yes_no(row.get(F::SchuldhulpGewezen))),
+            bezwaar: f.take(F::Bezwaar, values::yes_no(row.get(F::Bezwaar))),
+            crisissignaal: f.take(F::Crisissignaal, values::yes_no(row.get(F::Crisissignaal))),
+        }
+    }
+
+    /// The outcome of a record without problems: objected, or accepted.
+    #[inline]
+    fn valid(self, line: u64, ctx: &Context<'_>) -> Outcome {
+        // Objection is decided after validation: an objected record is reported as objected
+        // only when it is valid; an invalid one is rejected like any other. Neither is stored.
+        let objected = self.bezwaar.flatten() == Some(true);
+        let Some(record) = self.into_record(ctx.received_on) else {
+            return Outcome::Rejected(vec![Problem::Invalid.to_error(line, None, None, ctx.allowed_kinds)]);
+        };
+        if objected { Outcome::Objected(record.referentie) } else { Outcome::Accepted(record) }
+    }
+
+    /// The record, with `signaaldatum` defaulting to `today`; `None` if a required value is
+    /// missing.
+    #[inline]
+    fn into_record(self, today: Date) -> Option<SignalRecord> {
+        // Without problems every `take` returned `Some`, every `need` a value, so `None` is
+        // unreachable; it rejects rather than panics should that ever change.
+        Some(SignalRecord {
+            referentie: self.referentie?,
+            soort: self.soort?,
+            fase: self.fase?,
+            voorletters: self.voorletters.flatten(),
+            voorvoegsel: self.voorvoegsel.flatten(),
+            achternaam: self.achternaam?,
+            geboortedatum: self.geboortedatum.flatten(),
+            straatnaam: self.straatnaam.flatten(),
+            huisnummer: self.huisnummer?,
+            huisletter: self.huisletter.flatten(),
+            huisnummertoevoeging: self.toevoeging.flatten(),
+            postcode: self.postcode?,
+            plaatsnaam: self.plaatsnaam.flatten(),
+            telefoonnummer: self.telefoonnummer.flatten(),
+            email: self.email.flatten(),
+            bedrag: self.bedrag?,
+            ontstaansdatum: self.ontstaansdatum?,
+            signaaldatum: self.signaaldatum.flatten().unwrap_or(today),
+            herinneringsdatum: self.herinneringsdatum.flatten(),
+            contactpoging: self.contactpoging.flatten(),
+            schuldhulp_gewezen: self.schuldhulp.flatten(),
+            crisissignaal: self.crisissignaal.flatten().unwrap_or(false),
+        })
+    }
+}
+
+impl Found {
+    /// `soort` must be a kind this creditor may send.
+    #[inline]
+    fn kind_allowed(&mut self, soort: Option<Kind>, allowed: &[Kind]) {
+        if let Some(kind) = soort
+            && !allowed.contains(&kind)
+        {
+            self.problems.push((Field::Soort, Problem::NotAllowed));
+        }
+    }
+
+    /// `geboortedatum`, when given, lies before `today` and makes the person 16 to 120.
+    #[inline]
+    fn birth_date(&mut self, geboortedatum: Option<Option<Date>>, today: Date) {
+        if let Some(Some(born)) = geboortedatum {
+            if born > today {
+                self.problems.push((Field::Geboortedatum, Problem::Future { received_on: today }));
+            } else if !(16..=120).contains(&age_on(born, today)) {
+                self.problems.push((Field::Geboortedatum, Problem::Age));
+            }
+        }
+    }
+
+    /// The dates of the arrears lie on or before `today`; one after it is noted and dropped.
+    #[inline]
+    fn dates_not_in_future(&mut self, v: &mut Values, today: Date) {
+        v.ontstaansdatum =
+            self.not_future(Field::Ontstaansdatum, v.ontstaansdatum.map(Some), today).flatten();
+        v.signaaldatum = self.not_future(Field::Signaaldatum, v.signaaldatum, today);
+        v.herinneringsdatum = self.not_future(Field::Herinneringsdatum, v.herinneringsdatum, today);
+    }
+
+    /// The date `d` of `field`, or `None` after noting that it lies after `today`.
+    #[inline]
+    fn not_future(&mut self, field: Field, d: Option<Option<Date>>, today: Date) -> Option<Option<Date>> {
+        match d {
+            Some(Some(d)) if d > today => {
+                self.problems.push((field, Problem::Future { received_on: today }));
+                None
+            }
+            other => other,
+        }
+    }
+
+    /// The days from `ontstaansdatum` to `signaaldatum` (or `today`) lie in the kind's window.
+    #[inline]
+    fn arrears_window(&mut self, kind: Kind, rules: &KindRules, v: &Values, today: Date) {
+        if let (Some(from), Some(to)) = (v.ontstaansdatum, v.signaaldatum.map(|d| d.unwrap_or(today))) {
             let days = days_between(from, to);
             if days < i64::from(rules.min_days) {
-                f.problems.push((F::Ontstaansdatum, Problem::ArrearsTooShort { kind, min: rules.min_days }));
+                self.problems
+                    .push((Field::Ontstaansdatum, Problem::ArrearsTooShort { kind, min: rules.min_days }));
             } else if let Some(max) = rules.max_days
                 && days > i64::from(max)
             {
-                f.problems.push((F::Ontstaansdatum, Problem::ArrearsTooLong { kind, max }));
+                self.problems.push((Field::Ontstaansdatum, Problem::ArrearsTooLong { kind, max }));
             }
         }
+    }
+
+    /// The fields the kind requires are there (and `ja` where it asks for a yes).
+    #[inline]
+    fn required_for_kind(&mut self, kind: Kind, rules: &KindRules, v: &Values) {
         for req in &rules.requires {
             match req {
-                Requirement::Herinneringsdatum if herinneringsdatum == Some(None) => {
-                    f.problems.push((F::Herinneringsdatum, Problem::MissingForKind(kind)));
+                Requirement::Herinneringsdatum if v.herinneringsdatum == Some(None) => {
+                    self.problems.push((Field::Herinneringsdatum, Problem::MissingForKind(kind)));
                 }
-                Requirement::Contactpoging if matches!(contactpoging, Some(None | Some(false))) => {
-                    f.problems.push((F::Contactpoging, Problem::Required(kind)));
+                Requirement::Contactpoging if matches!(v.contactpoging, Some(None | Some(false))) => {
+                    self.problems.push((Field::Contactpoging, Problem::Required(kind)));
                 }
-                Requirement::SchuldhulpGewezen if matches!(schuldhulp, Some(None | Some(false))) => {
-                    f.problems.push((F::SchuldhulpGewezen, Problem::Required(kind)));
+                Requirement::SchuldhulpGewezen if matches!(v.schuldhulp, Some(None | Some(false))) => {
+                    self.problems.push((Field::SchuldhulpGewezen, Problem::Required(kind)));
                 }
                 _ => {}
             }
         }
     }
 
-    if !found.problems.is_empty() {
+    /// The rejection of the record: every problem, in field order.
+    #[inline]
+    fn rejected(mut self, line: u64, referentie: Option<&str>, allowed: &[Kind]) -> Outcome {
         // Stable: problems of one field keep the order they were found in.
-        found.problems.sort_by_key(|(field, _)| *field);
-        let errors = found
+        self.problems.sort_by_key(|(field, _)| *field);
+        let errors = self
             .problems
             .into_iter()
-            .map(|(field, p)| p.to_error(line, referentie.as_deref(), Some(field), ctx.allowed_kinds))
+            .map(|(field, p)| p.to_error(line, referentie, Some(field), allowed))
             .collect();
-        return Outcome::Rejected(errors);
+        Outcome::Rejected(errors)
     }
-
-    // No problems: every `take` returned `Some`, every `need` a value. `else` arms are
-    // unreachable; they reject rather than panic should that ever change.
-    let (
-        Some(referentie),
-        Some(soort),
-        Some(fase),
-        Some(achternaam),
-        Some(huisnummer),
-        Some(postcode),
-        Some(bedrag),
-        Some(ontstaansdatum),
-    ) = (referentie, soort, fase, achternaam, huisnummer, postcode, bedrag, ontstaansdatum)
-    else {
-        return Outcome::Rejected(vec![Problem::Invalid.to_error(line, None, None, ctx.allowed_kinds)]);
-    };
-    // Objection is decided after validation: an objected record is reported as objected
-    // only when it is valid; an invalid one is rejected like any other. Neither is stored.
-    if bezwaar.flatten() == Some(true) {
-        return Outcome::Objected(referentie);
-    }
-    Outcome::Accepted(SignalRecord {
-        referentie,
-        soort,
-        fase,
-        voorletters: voorletters.flatten(),
-        voorvoegsel: voorvoegsel.flatten(),
-        achternaam,
-        geboortedatum: geboortedatum.flatten(),
-        straatnaam: straatnaam.flatten(),
-        huisnummer,
-        huisletter: huisletter.flatten(),
-        huisnummertoevoeging: toevoeging.flatten(),
-        postcode,
-        plaatsnaam: plaatsnaam.flatten(),
-        telefoonnummer: telefoonnummer.flatten(),
-        email: email.flatten(),
-        bedrag,
-        ontstaansdatum,
-        signaaldatum: signaaldatum.flatten().unwrap_or(today),
-        herinneringsdatum: herinneringsdatum.flatten(),
-        contactpoging: contactpoging.flatten(),
-        schuldhulp_gewezen: schuldhulp.flatten(),
-        crisissignaal: crisissignaal.flatten().unwrap_or(false),
-    })
 }

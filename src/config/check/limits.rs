@@ -1,0 +1,32 @@
+//! `[intake]`, `[pickup]` and `[feedback]`: how much may come in and how long bundles wait.
+
+use super::{Checker, in_range};
+use crate::config::IntakeLimits;
+use crate::config::file::{RawFeedback, RawIntake, RawPickup};
+
+/// `[intake]`: each limit raised to its floor (1 byte, a 1 MiB reorder window).
+pub(super) fn intake(raw: &RawIntake) -> IntakeLimits {
+    IntakeLimits {
+        max_file_bytes: raw.max_file_bytes.max(1),
+        max_listed_errors: raw.max_listed_errors,
+        reorder_window_bytes: raw.reorder_window_bytes.max(1 << 20),
+    }
+}
+
+/// `[pickup] retention_days`: 1–365, else the default 14.
+pub(super) fn pickup_retention_days(c: &mut Checker<'_>, raw: &RawPickup) -> u32 {
+    in_range(c, &raw.retention_days, 1..=365, "retention_days", "write 1 to 365 days; the default is 14")
+        .unwrap_or(14) as u32
+}
+
+/// `[feedback] max_file_bytes`: 1 KiB–256 MiB, else the default 16 MiB.
+pub(super) fn feedback_max_bytes(c: &mut Checker<'_>, raw: &RawFeedback) -> u64 {
+    in_range(
+        c,
+        &raw.max_file_bytes,
+        1024..=(256 << 20),
+        "max_file_bytes",
+        "write 1024 to 268435456 bytes; the default is 16777216 (16 MiB)",
+    )
+    .unwrap_or(16 << 20) as u64
+}
