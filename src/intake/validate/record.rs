@@ -3,7 +3,7 @@
 
 use jiff::civil::Date;
 
-use super::fields::{Field, Row};
+use super::fields::{Field, Field as F, Row};
 use super::problem::Problem;
 use super::{Context, RecordError, values};
 use crate::domain::period::{age_on, days_between};
@@ -50,35 +50,52 @@ impl Found {
 /// Checks one record that starts on `line`.
 pub(super) fn check(row: &Row<'_>, line: u64, ctx: &Context<'_>) -> Outcome {
     let mut found = Found { problems: Vec::new() };
-    let mut v = Values::read(&mut found, row);
+    let f = &mut found;
+    let (identity, person, address, mut arrears, flags) = read(f, row);
 
     // Rules across fields. A field that already has a problem is not checked again.
     let today = ctx.received_on;
-    found.kind_allowed(v.soort, ctx.allowed_kinds);
-    found.birth_date(v.geboortedatum, today);
-    found.dates_not_in_future(&mut v, today);
-    if let Some(kind) = v.soort {
+    f.kind_allowed(identity.soort, ctx.allowed_kinds);
+    f.birth_date(person.geboortedatum, today);
+    f.dates_not_in_future(&mut arrears, today);
+    if let Some(kind) = identity.soort {
         let rules = ctx.rules.for_kind(kind);
-        found.arrears_window(kind, rules, &v, today);
-        found.required_for_kind(kind, rules, &v);
+        f.arrears_window(kind, rules, &arrears, today);
+        f.required_for_kind(kind, rules, &arrears, &flags);
+    }
+    if !f.problems.is_empty() {
+        return found.rejected(line, identity.referentie.as_deref(), ctx.allowed_kinds);
     }
 
-    if !found.problems.is_empty() {
-        return found.rejected(line, v.referentie.as_deref(), ctx.allowed_kinds);
-    }
-    v.valid(line, ctx)
+    // Objection is decided after validation: an objected record is reported as objected
+    // only when it is valid; an invalid one is rejected like any other. Neither is stored.
+    let objected = flags.bezwaar.flatten() == Some(true);
+    let Some(record) = record(identity, person, address, arrears, flags, today) else {
+        return Outcome::Rejected(vec![Problem::Invalid.to_error(line, None, None, ctx.allowed_kinds)]);
+    };
+    if objected { Outcome::Objected(record.referentie) } else { Outcome::Accepted(record) }
 }
 
-/// The values of one record as read: `None` once the field's problem is noted, `Some(None)`
-/// for an optional field that is absent.
-struct Values {
+// The fields as read, in groups in field order: `None` once a field's problem is noted,
+// `Some(None)` for an optional field that is absent.
+
+/// `referentie`, `soort` and `fase`.
+struct Identity {
     referentie: Option<String>,
     soort: Option<Kind>,
     fase: Option<Fase>,
+}
+
+/// `voorletters`, `voorvoegsel`, `achternaam` and `geboortedatum`.
+struct Person {
     voorletters: Option<Option<String>>,
     voorvoegsel: Option<Option<String>>,
     achternaam: Option<String>,
     geboortedatum: Option<Option<Date>>,
+}
+
+/// The address, then the phone number and e-mail address: `straatnaam` to `email`.
+struct Address {
     straatnaam: Option<Option<String>>,
     huisnummer: Option<u32>,
     huisletter: Option<Option<char>>,
@@ -87,30 +104,41 @@ struct Values {
     plaatsnaam: Option<Option<String>>,
     telefoonnummer: Option<Option<String>>,
     email: Option<Option<String>>,
+}
+
+/// `bedrag` and the dates of the arrears.
+struct Arrears {
     bedrag: Option<Cents>,
     ontstaansdatum: Option<Date>,
     signaaldatum: Option<Option<Date>>,
     herinneringsdatum: Option<Option<Date>>,
+}
+
+/// The yes/no fields.
+struct Flags {
     contactpoging: Option<Option<bool>>,
     schuldhulp: Option<Option<bool>>,
     bezwaar: Option<Option<bool>>,
     crisissignaal: Option<Option<bool>>,
 }
 
-impl Values {
-    /// Reads every field of `row` in field order, noting each field's own problem in `f`.
-    #[inline]
-    fn read(f: &mut Found, row: &Row<'_>) -> Values {
-        use Field as F;
-        // Fields are evaluated in the order written, which is field order.
-        Values {
+/// Reads every field of `row` into its group, noting each field's own problem in `f`.
+#[inline]
+fn read(f: &mut Found, row: &Row<'_>) -> (Identity, Person, Address, Arrears, Flags) {
+    // A tuple and a struct literal evaluate their parts in the order written: field order.
+    (
+        Identity {
             referentie: f.need(F::Referentie, values::referentie(row.get(F::Referentie))),
             soort: f.need(F::Soort, values::kind(row.get(F::Soort))),
             fase: f.take(F::Fase, values::fase(row.get(F::Fase))),
+        },
+        Person {
             voorletters: f.take(F::Voorletters, values::text(row.get(F::Voorletters), 20)),
             voorvoegsel: f.take(F::Voorvoegsel, values::text(row.get(F::Voorvoegsel), 20)),
             achternaam: f.need(F::Achternaam, values::text(row.get(F::Achternaam), 200)),
             geboortedatum: f.take(F::Geboortedatum, values::date(row.get(F::Geboortedatum))),
+        },
+        Address {
             straatnaam: f.take(F::Straatnaam, values::text(row.get(F::Straatnaam), 200)),
             huisnummer: f.need(F::Huisnummer, values::huisnummer(row.get(F::Huisnummer))),
             huisletter: f.take(F::Huisletter, values::huisletter(row.get(F::Huisletter))),
@@ -119,60 +147,59 @@ impl Values {
             plaatsnaam: f.take(F::Plaatsnaam, values::text(row.get(F::Plaatsnaam), 200)),
             telefoonnummer: f.take(F::Telefoonnummer, values::telefoonnummer(row.get(F::Telefoonnummer))),
             email: f.take(F::Email, values::email(row.get(F::Email))),
+        },
+        Arrears {
             bedrag: f.need(F::Bedrag, values::bedrag(row.get(F::Bedrag))),
             ontstaansdatum: f.need(F::Ontstaansdatum, values::date(row.get(F::Ontstaansdatum))),
             signaaldatum: f.take(F::Signaaldatum, values::date(row.get(F::Signaaldatum))),
             herinneringsdatum: f.take(F::Herinneringsdatum, values::date(row.get(F::Herinneringsdatum))),
+        },
+        Flags {
             contactpoging: f.take(F::Contactpoging, values::yes_no(row.get(F::Contactpoging))),
             schuldhulp: f.take(F::SchuldhulpGewezen, values::yes_no(row.get(F::SchuldhulpGewezen))),
             bezwaar: f.take(F::Bezwaar, values::yes_no(row.get(F::Bezwaar))),
             crisissignaal: f.take(F::Crisissignaal, values::yes_no(row.get(F::Crisissignaal))),
-        }
-    }
+        },
+    )
+}
 
-    /// The outcome of a record without problems: objected, or accepted.
-    #[inline]
-    fn valid(self, line: u64, ctx: &Context<'_>) -> Outcome {
-        // Objection is decided after validation: an objected record is reported as objected
-        // only when it is valid; an invalid one is rejected like any other. Neither is stored.
-        let objected = self.bezwaar.flatten() == Some(true);
-        let Some(record) = self.into_record(ctx.received_on) else {
-            return Outcome::Rejected(vec![Problem::Invalid.to_error(line, None, None, ctx.allowed_kinds)]);
-        };
-        if objected { Outcome::Objected(record.referentie) } else { Outcome::Accepted(record) }
-    }
-
-    /// The record, with `signaaldatum` defaulting to `today`; `None` if a required value is
-    /// missing.
-    #[inline]
-    fn into_record(self, today: Date) -> Option<SignalRecord> {
-        // Without problems every `take` returned `Some`, every `need` a value, so `None` is
-        // unreachable; it rejects rather than panics should that ever change.
-        Some(SignalRecord {
-            referentie: self.referentie?,
-            soort: self.soort?,
-            fase: self.fase?,
-            voorletters: self.voorletters.flatten(),
-            voorvoegsel: self.voorvoegsel.flatten(),
-            achternaam: self.achternaam?,
-            geboortedatum: self.geboortedatum.flatten(),
-            straatnaam: self.straatnaam.flatten(),
-            huisnummer: self.huisnummer?,
-            huisletter: self.huisletter.flatten(),
-            huisnummertoevoeging: self.toevoeging.flatten(),
-            postcode: self.postcode?,
-            plaatsnaam: self.plaatsnaam.flatten(),
-            telefoonnummer: self.telefoonnummer.flatten(),
-            email: self.email.flatten(),
-            bedrag: self.bedrag?,
-            ontstaansdatum: self.ontstaansdatum?,
-            signaaldatum: self.signaaldatum.flatten().unwrap_or(today),
-            herinneringsdatum: self.herinneringsdatum.flatten(),
-            contactpoging: self.contactpoging.flatten(),
-            schuldhulp_gewezen: self.schuldhulp.flatten(),
-            crisissignaal: self.crisissignaal.flatten().unwrap_or(false),
-        })
-    }
+/// The record the groups make once they have no problem, `signaaldatum` defaulting to
+/// `today`; `None` if a required value is missing.
+#[inline]
+fn record(
+    identity: Identity,
+    person: Person,
+    address: Address,
+    arrears: Arrears,
+    flags: Flags,
+    today: Date,
+) -> Option<SignalRecord> {
+    // Without problems every `take` returned `Some`, every `need` a value, so `None` is
+    // unreachable; it rejects rather than panics should that ever change.
+    Some(SignalRecord {
+        referentie: identity.referentie?,
+        soort: identity.soort?,
+        fase: identity.fase?,
+        voorletters: person.voorletters.flatten(),
+        voorvoegsel: person.voorvoegsel.flatten(),
+        achternaam: person.achternaam?,
+        geboortedatum: person.geboortedatum.flatten(),
+        straatnaam: address.straatnaam.flatten(),
+        huisnummer: address.huisnummer?,
+        huisletter: address.huisletter.flatten(),
+        huisnummertoevoeging: address.toevoeging.flatten(),
+        postcode: address.postcode?,
+        plaatsnaam: address.plaatsnaam.flatten(),
+        telefoonnummer: address.telefoonnummer.flatten(),
+        email: address.email.flatten(),
+        bedrag: arrears.bedrag?,
+        ontstaansdatum: arrears.ontstaansdatum?,
+        signaaldatum: arrears.signaaldatum.flatten().unwrap_or(today),
+        herinneringsdatum: arrears.herinneringsdatum.flatten(),
+        contactpoging: flags.contactpoging.flatten(),
+        schuldhulp_gewezen: flags.schuldhulp.flatten(),
+        crisissignaal: flags.crisissignaal.flatten().unwrap_or(false),
+    })
 }
 
 impl Found {
@@ -200,11 +227,11 @@ impl Found {
 
     /// The dates of the arrears lie on or before `today`; one after it is noted and dropped.
     #[inline]
-    fn dates_not_in_future(&mut self, v: &mut Values, today: Date) {
-        v.ontstaansdatum =
-            self.not_future(Field::Ontstaansdatum, v.ontstaansdatum.map(Some), today).flatten();
-        v.signaaldatum = self.not_future(Field::Signaaldatum, v.signaaldatum, today);
-        v.herinneringsdatum = self.not_future(Field::Herinneringsdatum, v.herinneringsdatum, today);
+    fn dates_not_in_future(&mut self, a: &mut Arrears, today: Date) {
+        a.ontstaansdatum =
+            self.not_future(Field::Ontstaansdatum, a.ontstaansdatum.map(Some), today).flatten();
+        a.signaaldatum = self.not_future(Field::Signaaldatum, a.signaaldatum, today);
+        a.herinneringsdatum = self.not_future(Field::Herinneringsdatum, a.herinneringsdatum, today);
     }
 
     /// The date `d` of `field`, or `None` after noting that it lies after `today`.
@@ -221,8 +248,10 @@ impl Found {
 
     /// The days from `ontstaansdatum` to `signaaldatum` (or `today`) lie in the kind's window.
     #[inline]
-    fn arrears_window(&mut self, kind: Kind, rules: &KindRules, v: &Values, today: Date) {
-        if let (Some(from), Some(to)) = (v.ontstaansdatum, v.signaaldatum.map(|d| d.unwrap_or(today))) {
+    fn arrears_window(&mut self, kind: Kind, rules: &KindRules, arrears: &Arrears, today: Date) {
+        if let (Some(from), Some(to)) =
+            (arrears.ontstaansdatum, arrears.signaaldatum.map(|d| d.unwrap_or(today)))
+        {
             let days = days_between(from, to);
             if days < i64::from(rules.min_days) {
                 self.problems
@@ -237,16 +266,16 @@ impl Found {
 
     /// The fields the kind requires are there (and `ja` where it asks for a yes).
     #[inline]
-    fn required_for_kind(&mut self, kind: Kind, rules: &KindRules, v: &Values) {
+    fn required_for_kind(&mut self, kind: Kind, rules: &KindRules, arrears: &Arrears, flags: &Flags) {
         for req in &rules.requires {
             match req {
-                Requirement::Herinneringsdatum if v.herinneringsdatum == Some(None) => {
+                Requirement::Herinneringsdatum if arrears.herinneringsdatum == Some(None) => {
                     self.problems.push((Field::Herinneringsdatum, Problem::MissingForKind(kind)));
                 }
-                Requirement::Contactpoging if matches!(v.contactpoging, Some(None | Some(false))) => {
+                Requirement::Contactpoging if matches!(flags.contactpoging, Some(None | Some(false))) => {
                     self.problems.push((Field::Contactpoging, Problem::Required(kind)));
                 }
-                Requirement::SchuldhulpGewezen if matches!(v.schuldhulp, Some(None | Some(false))) => {
+                Requirement::SchuldhulpGewezen if matches!(flags.schuldhulp, Some(None | Some(false))) => {
                     self.problems.push((Field::SchuldhulpGewezen, Problem::Required(kind)));
                 }
                 _ => {}
