@@ -128,15 +128,25 @@ fn needs_quotes(bytes: &[u8]) -> bool {
     bytes.iter().fold(false, |any, &b| any | matches!(b, b';' | b'"' | b'\r' | b'\n'))
 }
 
+/// Whether a spreadsheet would take a cell starting with these bytes as a formula (OWASP's
+/// CSV injection list: `=`, `+`, `-`, `@`, tab, carriage return).
+fn formula_start(bytes: &[u8]) -> bool {
+    matches!(bytes.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+}
+
 /// Appends a text field, quoted (quotes doubled) when it holds a separator, a quote or a line
-/// break.
+/// break, and behind a `'` when a spreadsheet would take it as a formula (the JSON bundle
+/// keeps the value as it is).
 fn quoted_into(buf: &mut Vec<u8>, f: &str) {
     let bytes = f.as_bytes();
+    let neutralised = formula_start(bytes).then_some(&b"'"[..]).unwrap_or_default();
     if !needs_quotes(bytes) {
+        buf.extend_from_slice(neutralised);
         buf.extend_from_slice(bytes);
         return;
     }
     buf.push(b'"');
+    buf.extend_from_slice(neutralised);
     for part in bytes.split_inclusive(|&b| b == b'"') {
         buf.extend_from_slice(part);
         if part.last() == Some(&b'"') {
@@ -174,9 +184,10 @@ impl<W: Write + ?Sized> Line<'_, W> {
         quoted_into(&mut self.buf, f);
     }
 
-    /// A field that never needs quoting (ids, codes, flags, a validated postcode).
+    /// A field that never needs quoting or neutralising (ids, codes, flags, a validated
+    /// postcode).
     fn safe(&mut self, f: &str) {
-        debug_assert!(!needs_quotes(f.as_bytes()), "{f:?}");
+        debug_assert!(!needs_quotes(f.as_bytes()) && !formula_start(f.as_bytes()), "{f:?}");
         self.sep();
         self.buf.extend_from_slice(f.as_bytes());
     }
@@ -228,5 +239,30 @@ impl<W: Write + ?Sized> Line<'_, W> {
             self.buf.clear();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(f: &str) -> String {
+        let mut buf = Vec::new();
+        quoted_into(&mut buf, f);
+        String::from_utf8(buf).unwrap()
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_evaluate_are_neutralised_and_others_kept() {
+        assert_eq!(cell("=1+1"), "'=1+1");
+        assert_eq!(cell("+31 6 1234"), "'+31 6 1234");
+        assert_eq!(cell("-2+3"), "'-2+3");
+        assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(cell("\tx"), "'\tx");
+        assert_eq!(cell("\r=1"), "\"'\r=1\"");
+        assert_eq!(cell("=HYPERLINK(\"http://x\";\"y\")"), "\"'=HYPERLINK(\"\"http://x\"\";\"\"y\"\")\"");
+        for kept in ["Dorpsstraat", "van der", "a=b", "1-2", "", "'=already"] {
+            assert_eq!(cell(kept), kept);
+        }
     }
 }
