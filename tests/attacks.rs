@@ -8,7 +8,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{Server, bin, local_file, text};
+use common::{Server, local_file, text};
 
 /// The formula-like values, by column of the signal file, and what the CSV bundle must hold.
 /// `voorvoegsel` starts with a space that validation trims, which used to make it live.
@@ -54,14 +54,7 @@ fn a_formula_in_a_record_reaches_the_csv_bundle_neutralised() {
     assert!(o.status.success(), "{}", text(&o));
     let receipt = &s.wait_receipts("woonstad", 1)[0];
     assert_eq!(receipt["records"]["accepted"], 1, "{receipt}");
-    let p = meldpunt::domain::period::Cutoff::default().period_of(jiff::Timestamp::now());
-    let o = Command::new(bin())
-        .args(["batch", "run", "--period", &p.to_string(), "--config"])
-        .arg(&s.inst.config)
-        .env("MELDPUNT_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
+    common::run_batch(&s);
 
     let bundles: Vec<_> = ["GM0505", "GM0642"]
         .iter()

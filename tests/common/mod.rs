@@ -290,6 +290,12 @@ pub fn delivered() -> (Server, meldpunt::domain::period::Period) {
         let o = s.sftp(party, &s.key(party), &format!("put {} /inbox/{party}.csv\n", f.display()));
         assert!(o.status.success(), "{}", text(&o));
     }
+    let p = run_batch(&s);
+    (s, p)
+}
+
+/// Runs `meldpunt batch run` for the current period by hand; returns the period.
+pub fn run_batch(s: &Server) -> meldpunt::domain::period::Period {
     let p = meldpunt::domain::period::Cutoff::default().period_of(jiff::Timestamp::now());
     let o = Command::new(bin())
         .args(["batch", "run", "--period", &p.to_string(), "--config"])
@@ -298,5 +304,5 @@ pub fn delivered() -> (Server, meldpunt::domain::period::Period) {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
-    (s, p)
+    p
 }

@@ -139,7 +139,7 @@ fn formula_start(bytes: &[u8]) -> bool {
 /// keeps the value as it is).
 fn quoted_into(buf: &mut Vec<u8>, f: &str) {
     let bytes = f.as_bytes();
-    let neutralised = formula_start(bytes).then_some(&b"'"[..]).unwrap_or_default();
+    let neutralised: &[u8] = if formula_start(bytes) { b"'" } else { b"" };
     if !needs_quotes(bytes) {
         buf.extend_from_slice(neutralised);
         buf.extend_from_slice(bytes);
