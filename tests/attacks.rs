@@ -1,8 +1,9 @@
 //! Attacks on the real daemon, one test per class (issue 20; more classes follow).
 //!
-//! CSV formula injection: a creditor's record whose text fields start the way a spreadsheet
-//! starts a formula reaches the municipality's CSV bundle neutralised (a leading `'`), read
-//! back with the real `age` CLI and Python's `csv` module; the JSON bundle keeps the values.
+//! - CSV formula injection: a creditor's record whose text fields start the way a spreadsheet
+//!   starts a formula reaches the municipality's CSV bundle neutralised (a leading `'`), read
+//!   back with the real `age` CLI and Python's `csv` module; the JSON bundle keeps the values.
+//! - Bundle files are not world-readable: every file in a pickup folder is mode 0640.
 
 mod common;
 
@@ -96,4 +97,21 @@ fn a_formula_in_a_record_reaches_the_csv_bundle_neutralised() {
         let quoted = serde_json::to_string(value.trim_start()).unwrap();
         assert!(json.contains(&quoted), "{column}: {quoted} in the JSON bundle");
     }
+}
+
+#[test]
+fn no_file_in_a_pickup_folder_is_readable_by_others() {
+    let (s, _) = common::delivered();
+    let mut seen = 0;
+    for code in ["GM0505", "GM0642"] {
+        let dir = s.data().join("parties").join(code).join("pickup");
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let mode =
+                std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&path).unwrap().permissions());
+            assert_eq!(mode & 0o777, 0o640, "{}", path.display());
+            seen += 1;
+        }
+    }
+    assert!(seen >= 4, "manifests and bundles of both municipalities: {seen}");
 }

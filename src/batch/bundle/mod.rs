@@ -229,7 +229,8 @@ fn encrypt_to(
         .collect::<Result<_, _>>()?;
     let enc = age::Encryptor::with_recipients(parsed.iter().map(|r| r as &dyn age::Recipient))
         .map_err(|e| io::Error::other(e.to_string()))?;
-    let file = std::fs::File::create(path)?;
+    // Readable by the service's group (like the manifest), never by others.
+    let file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o640).open(path)?;
     let mut cipher = HashingWriter::new(io::BufWriter::with_capacity(1 << 16, file));
     let age_writer = enc.wrap_output(&mut cipher)?;
     let mut plain = io::BufWriter::with_capacity(1 << 16, HashingWriter::new(age_writer));
