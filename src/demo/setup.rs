@@ -167,3 +167,12 @@ pub fn create(dir: &Path) -> anyhow::Result<Installation> {
     fs::write(dir.join("routing.csv"), routing)?;
     Ok(Installation { dir, config })
 }
+
+/// A demo installation created in `dir` and opened with its configuration (for unit tests).
+#[cfg(test)]
+pub(crate) fn open_app(dir: &Path) -> crate::app::App {
+    let inst = create(dir).expect("a demo installation");
+    let config = crate::config::Config::load(&inst.config).expect("the demo configuration");
+    let layout = crate::layout::Layout::new(&config.data_dir);
+    crate::app::App::open(std::sync::Arc::new(config), layout).expect("the demo data folder")
+}

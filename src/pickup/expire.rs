@@ -65,17 +65,13 @@ pub fn expire_picked_up(app: &App, now: Timestamp) -> std::io::Result<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::layout::Layout;
     use crate::state::exchange;
 
     #[test]
     fn picked_up_files_go_after_their_days_and_manifests_last() {
         let d = tempfile::tempdir().unwrap();
-        let inst = crate::demo::setup::create(&d.path().join("i")).unwrap();
-        let config = Config::load(&inst.config).unwrap();
-        let layout = Layout::new(&config.data_dir);
-        let app = App::open(std::sync::Arc::new(config), layout.clone()).unwrap();
+        let app = crate::demo::setup::open_app(&d.path().join("i"));
+        let layout = app.layout();
         let (state, audit) = (app.state(), app.audit());
         let dir = layout.pickup("GM0505");
         std::fs::create_dir_all(&dir).unwrap();

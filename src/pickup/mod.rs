@@ -3,7 +3,7 @@
 //!
 //! The bundles themselves are written by the batch ([`crate::batch::bundle`]); the protocols
 //! (SFTP `/pickup`, HTTPS `/v1/pickup`) read and remove them through the confined file access
-//! of [`crate::transport::sftp`] and report here.
+//! of `transport/folders` and report here.
 
 pub mod expire;
 pub mod folder;

@@ -48,17 +48,13 @@ pub fn unpicked(app: &App, today: Date) -> std::io::Result<Unpicked> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
-    use crate::layout::Layout;
     use crate::state::exchange;
 
     #[test]
     fn counts_unpicked_and_warns_a_month_before_the_shred() {
         let d = tempfile::tempdir().unwrap();
-        let inst = crate::demo::setup::create(&d.path().join("i")).unwrap();
-        let config = Config::load(&inst.config).unwrap();
-        let layout = Layout::new(&config.data_dir);
-        let app = App::open(std::sync::Arc::new(config), layout.clone()).unwrap();
+        let app = crate::demo::setup::open_app(&d.path().join("i"));
+        let layout = app.layout();
         let state = app.state();
         let dir = layout.pickup("GM0505");
         std::fs::create_dir_all(&dir).unwrap();
