@@ -11,6 +11,7 @@
 //! - `bundle`: CSV and JSON bundles encrypted with age, and the plaintext manifest.
 //! - `publish`: staged files into the pickup folders; what feedback and reports keep of them.
 //! - `report`: each creditor's batch report (delivered or not, and why).
+//! - `sort`: what each municipality takes, and into which work queue (werkbak).
 //! - `run`: one period's batch from start to delivery, crash-safe and exactly once.
 //! - `scheduler`: the daemon's timer that runs due batches (and missed ones at start-up).
 pub mod bundle;
@@ -25,3 +26,4 @@ pub mod run;
 pub mod schedule;
 pub mod scheduler;
 pub mod signals;
+pub mod sort;

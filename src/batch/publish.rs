@@ -7,6 +7,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::classify::Household;
+use super::sort::{Place, Sorter};
 use crate::config::Municipality;
 use crate::domain::party::MunicipalityCode;
 use crate::durable;
@@ -15,12 +16,6 @@ use crate::state::exchange::Delivery;
 
 /// Each municipality of the run with the households it was routed.
 pub type HouseholdsOf<'a> = [(&'a Municipality, Vec<Household>)];
-
-/// Whether municipality `m` leaves household `h` out (its total is under the threshold and
-/// it asked not to receive such households).
-pub fn left_out(m: &Municipality, h: &Household) -> bool {
-    m.leave_out_onder_drempel && m.drempelbedrag.is_some_and(|d| h.total < d)
-}
 
 /// Crash test hook: `MELDPUNT_TEST_ABORT_BATCH_AFTER=n` aborts the process (as a kill -9
 /// would end it) right after the n-th file is renamed into a pickup folder. Read once per
@@ -106,11 +101,15 @@ pub struct Manifests(Vec<(PathBuf, String)>);
 
 /// Every delivered signal with its municipality, creditor and referentie (for feedback
 /// routing and the creditors' reports), in signal-id order; borrowed, so a national month costs no copies.
-pub fn delivered_signals<'h>(households_of: &'h HouseholdsOf<'_>) -> Vec<Delivery<'h>> {
+pub fn delivered_signals<'h>(
+    households_of: &'h HouseholdsOf<'_>,
+    sorter: impl Fn(&'h Municipality) -> Sorter<'h>,
+) -> Vec<Delivery<'h>> {
     let mut out = Vec::new();
     for (m, households) in households_of {
-        for h in households.iter().filter(|h| !left_out(m, h)) {
-            for sig in &h.signals {
+        let sorter = sorter(m);
+        for h in households {
+            for sig in h.signals.iter().filter(|sig| matches!(sorter.place(h, sig), Place::Deliver(_))) {
                 out.push(Delivery {
                     signal_id: &sig.input.signal_id,
                     municipality: m.code.as_str(),

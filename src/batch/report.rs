@@ -31,6 +31,8 @@ pub enum NotDelivered {
     /// The household's total is below the municipality's threshold and it asked to leave such
     /// households out.
     BelowThreshold,
+    /// A work-queue rule of the municipality leaves signals like this one out.
+    LeftOut,
 }
 
 impl NotDelivered {
@@ -41,6 +43,7 @@ impl NotDelivered {
             NotDelivered::MunicipalityNotConfigured => "municipality_not_configured",
             NotDelivered::NoAgreement => "no_agreement",
             NotDelivered::BelowThreshold => "below_threshold",
+            NotDelivered::LeftOut => "left_out",
         }
     }
 
@@ -58,6 +61,9 @@ impl NotDelivered {
             }
             NotDelivered::BelowThreshold => {
                 "the household's total arrears are below the municipality's threshold (drempelbedrag), and it does not take those"
+            }
+            NotDelivered::LeftOut => {
+                "the municipality has chosen not to receive signals like this one (by its own criteria); nothing to do"
             }
         }
     }

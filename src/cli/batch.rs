@@ -98,8 +98,17 @@ pub fn table(s: &Summary) -> String {
             c.onder_drempel
         ));
     }
+    // Work queues, for municipalities that sort their signals.
+    for (code, _, c) in s.municipalities.iter().filter(|(_, _, c)| !c.per_werkbak.is_empty()) {
+        let sorted: u64 = c.per_werkbak.values().sum();
+        let mut queues: Vec<String> = c.per_werkbak.iter().map(|(q, n)| format!("{q} {n}")).collect();
+        if sorted < c.signals {
+            queues.push(format!("(no queue) {}", c.signals - sorted));
+        }
+        out.push_str(&format!("{code} werkbakken: {}\n", queues.join(", ")));
+    }
     out.push_str(&format!(
-        "not delivered (unroutable or no agreement; listed in each creditor's /receipts/batch_{}.json): {}\n",
+        "not delivered (unroutable, no agreement, or left out by the municipality; listed in each creditor's /receipts/batch_{}.json): {}\n",
         s.period, s.not_delivered
     ));
     out

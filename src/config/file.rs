@@ -367,6 +367,49 @@ pub struct RawMunicipality {
     /// Its OIN: a client certificate with this subject `serialNumber` is this party.
     #[serde(default)]
     pub oin: Option<Spanned<String>>,
+    /// Its work queues, in the order its case system shows them.
+    #[serde(default)]
+    pub werkbakken: Vec<Spanned<String>>,
+    /// Its queue rules, in order (`[[municipality.werkbak_rule]]`).
+    #[serde(default)]
+    pub werkbak_rule: Vec<Spanned<RawWerkbakRule>>,
+}
+
+/// `[[municipality.werkbak_rule]]`: a queue (or `leave_out = true`) and typed conditions.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWerkbakRule {
+    /// The queue the signals go to.
+    pub werkbak: Option<Spanned<String>>,
+    /// Leave the signals out of the bundle instead.
+    #[serde(default)]
+    pub leave_out: bool,
+    /// Kinds.
+    pub soort: Option<Vec<Spanned<String>>>,
+    /// Phases.
+    pub fase: Option<Vec<Spanned<String>>>,
+    /// Crisis signal.
+    pub crisissignaal: Option<bool>,
+    /// Household enkelvoudig.
+    pub enkelvoudig: Option<bool>,
+    /// Household meervoudig.
+    pub meervoudig: Option<bool>,
+    /// Household opeenvolgend.
+    pub opeenvolgend: Option<bool>,
+    /// Signal herhaald.
+    pub herhaald: Option<bool>,
+    /// Household below the drempelbedrag.
+    pub onder_drempel: Option<bool>,
+    /// Household total arrears at least this many euros.
+    pub total_from: Option<Spanned<f64>>,
+    /// Household total arrears below this many euros.
+    pub total_below: Option<Spanned<f64>>,
+    /// Creditor ids.
+    pub creditor: Option<Vec<Spanned<String>>>,
+    /// Person at least this old.
+    pub age_from: Option<Spanned<i64>>,
+    /// Person younger than this.
+    pub age_below: Option<Spanned<i64>>,
 }
 
 fn default_formats() -> Vec<Spanned<String>> {

@@ -255,6 +255,10 @@ pub struct Municipality {
     pub ssh_keys: Vec<PublicKey>,
     /// How its TLS client certificate is recognised.
     pub tls: TlsIdentity,
+    /// Its work queues, in the order its case system shows them (docs/bundles.md).
+    pub werkbakken: Vec<String>,
+    /// Its queue rules, in order: the first that holds sorts a signal.
+    pub werkbak_rules: Vec<crate::domain::werkbak::Rule>,
 }
 
 /// A bundle format.
@@ -287,6 +291,16 @@ impl Config {
     /// The creditor with this id.
     pub fn creditor(&self, id: &CreditorId) -> Option<&Creditor> {
         self.creditors.iter().find(|c| &c.id == id)
+    }
+
+    /// The creditor a municipality names in its feedback: by id, or by its name as the bundles
+    /// show it (case and surrounding spaces aside).
+    pub fn creditor_named(&self, named: &str) -> Option<&Creditor> {
+        let named = named.trim();
+        self.creditors.iter().find(|c| c.id.as_str() == named).or_else(|| {
+            let lower = named.to_lowercase();
+            self.creditors.iter().find(|c| c.name.trim().to_lowercase() == lower)
+        })
     }
 
     /// The municipality with this code.

@@ -67,18 +67,34 @@ pub async fn pickup_and_feedback(
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(b';')
         .from_reader(plain.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&plain));
-    let col = rdr.headers()?.iter().position(|h| h == "signaal_id").context("no signaal_id column")?;
-    let ids: Vec<String> = rdr.records().map(|r| r.map(|r| r[col].to_owned())).collect::<Result<_, _>>()?;
+    let headers = rdr.headers()?.clone();
+    let col =
+        |name: &str| headers.iter().position(|h| h == name).with_context(|| format!("no {name} column"));
+    let cols = [col("signaal_id")?, col("signaalpartner")?, col("referentie_signaalpartner")?];
+    let rows: Vec<[String; 3]> =
+        rdr.records().map(|r| r.map(|r| cols.map(|c| r[c].to_owned()))).collect::<Result<_, _>>()?;
     println!(
         "{code:<15} picked up {csv_name} over SFTP ({} bytes, sha256 as in the manifest), decrypted it with its age key: {} signals; removed it (= acknowledged)",
         cipher.len(),
-        ids.len()
+        rows.len()
     );
+    if let Some(queues) = manifest["counts"]["per_werkbak"].as_object() {
+        let queues: Vec<String> = queues.iter().map(|(q, n)| format!("{q} {n}")).collect();
+        println!("{code:<15} its work queues (werkbakken) in the manifest: {}", queues.join(", "));
+    }
 
+    // Half the lines name the signal by its id, half by the creditor and its reference (as a
+    // case system that knows the claim by the creditor's reference would).
     let today = crate::domain::period::local_date(jiff::Timestamp::now());
-    let mut file = String::from("signaal_id;resultaat;datum\n");
-    for (id, r) in ids.iter().take(FEEDBACK_LINES).zip(RESULTS.iter().cycle()) {
-        file.push_str(&format!("{id};{r};{today}\n"));
+    let mut file = String::from("signaal_id;signaalpartner;referentie_signaalpartner;resultaat;datum\n");
+    for (i, ([id, partner, referentie], r)) in
+        rows.iter().take(FEEDBACK_LINES).zip(RESULTS.iter().cycle()).enumerate()
+    {
+        if i % 2 == 0 {
+            file.push_str(&format!("{id};;;{r};{today}\n"));
+        } else {
+            file.push_str(&format!(";{partner};{referentie};{r};{today}\n"));
+        }
     }
     let (cert, key) = inst.tls_pair(code);
     let web = HttpsClient::new(https, &inst.ca_cert(), &cert, &key)?;

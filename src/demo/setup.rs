@@ -147,8 +147,9 @@ pub fn create(dir: &Path) -> anyhow::Result<Installation> {
         let _ = write!(
             toml,
             "[[municipality]]\ncode = \"{code}\"\nname = \"{name}\"\nage_recipients = [\"{recipient}\"]\n\
-             drempelbedrag = 100.00\nssh_key_files = [\"clients/{code}/ssh_ed25519.pub\"]\n{}\n",
-            client_cert(code, None)?
+             drempelbedrag = 100.00\nssh_key_files = [\"clients/{code}/ssh_ed25519.pub\"]\n{}\n{}",
+            client_cert(code, None)?,
+            if code == "GM0505" { DRECHTSTEDEN_QUEUES } else { "" }
         );
     }
     let config = dir.join("meldpunt.toml");
@@ -167,6 +168,14 @@ pub fn create(dir: &Path) -> anyhow::Result<Installation> {
     fs::write(dir.join("routing.csv"), routing)?;
     Ok(Installation { dir, config })
 }
+
+/// Dordrecht's work queues in the demo: the Drechtsteden practice (docs/bundles.md), as in
+/// `config/meldpunt.toml` without its leave-out rule.
+const DRECHTSTEDEN_QUEUES: &str = "werkbakken = [\"sdd\", \"brief_en_bellen\", \"brief\"]\n\
+    [[municipality.werkbak_rule]]\nwerkbak = \"sdd\"\ncrisissignaal = true\n\
+    [[municipality.werkbak_rule]]\nwerkbak = \"sdd\"\nfase = [\"eindelevering\"]\n\
+    [[municipality.werkbak_rule]]\nwerkbak = \"brief_en_bellen\"\ntotal_from = 500.00\n\
+    [[municipality.werkbak_rule]]\nwerkbak = \"brief\"\n\n";
 
 /// A demo installation created in `dir` and opened with its configuration (for unit tests).
 #[cfg(test)]

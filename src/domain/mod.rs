@@ -10,3 +10,4 @@ pub mod rules;
 pub mod signal;
 pub mod surname;
 pub mod upload;
+pub mod werkbak;

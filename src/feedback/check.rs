@@ -2,7 +2,8 @@
 //! delivered signals is passed in.
 //!
 //! Line codes: `signaal_id_missing`, `signaal_id_invalid`, `signaal_id_unknown`,
-//! `signaal_id_other_gemeente`, `signaal_id_duplicate`, `resultaat_missing`,
+//! `signaal_id_other_gemeente`, `signaal_id_duplicate`, `referentie_unknown`,
+//! `referentie_mismatch`, `resultaat_missing`,
 //! `resultaat_invalid`, `datum_missing`, `datum_invalid`, `datum_future`. A line with any
 //! error is not routed.
 
@@ -30,6 +31,20 @@ pub struct Checked {
     pub datum: Date,
 }
 
+/// How a line names its signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Named<'a> {
+    /// By the signal id from the bundle.
+    Id(&'a str),
+    /// By the creditor (its id or name) and the creditor's own reference.
+    Reference {
+        /// `signaalpartner`.
+        partner: &'a str,
+        /// `referentie_signaalpartner`.
+        referentie: &'a str,
+    },
+}
+
 /// Whether `id` looks like a signal id from a bundle: `S-` and 20 lowercase hex digits.
 pub fn well_formed(id: &str) -> bool {
     id.len() == 22
@@ -38,12 +53,13 @@ pub fn well_formed(id: &str) -> bool {
 }
 
 /// Checks `lines` of a file from `municipality`, received on `today` (local date).
-/// `lookup` finds a delivered signal by id. Returns the good lines and the errors, in line order.
+/// `lookup` finds a delivered signal by id (any municipality's), or by creditor and reference
+/// (the latest delivered to `municipality`). Returns the good lines and the errors, in line order.
 pub fn check(
     lines: Vec<RawLine>,
     municipality: &str,
     today: Date,
-    lookup: &mut dyn FnMut(&str) -> Option<DeliveredSignal>,
+    lookup: &mut dyn FnMut(Named<'_>) -> Option<DeliveredSignal>,
 ) -> (Vec<Checked>, Vec<ErrorEntry>) {
     let mut good = Vec::new();
     let mut errors = Vec::new();
@@ -67,7 +83,59 @@ fn signal(
     l: &RawLine,
     municipality: &str,
     seen: &mut HashMap<String, u64>,
-    lookup: &mut dyn FnMut(&str) -> Option<DeliveredSignal>,
+    lookup: &mut dyn FnMut(Named<'_>) -> Option<DeliveredSignal>,
+) -> Result<DeliveredSignal, ErrorEntry> {
+    let s = if l.signaal_id.is_empty() && !l.signaalpartner.is_empty() && !l.referentie.is_empty() {
+        by_reference(l, municipality, lookup)?
+    } else {
+        by_id(l, municipality, lookup)?
+    };
+    if !l.referentie.is_empty() && l.referentie != s.referentie {
+        return Err(line_error(
+            l.line,
+            Some("referentie_signaalpartner"),
+            "referentie_mismatch",
+            "signaal_id and referentie_signaalpartner name different signals; copy both from the same bundle row",
+        ));
+    }
+    if let Some(first) = seen.get(&s.signal_id) {
+        return Err(line_error(
+            l.line,
+            Some("signaal_id"),
+            "signaal_id_duplicate",
+            format!(
+                "this signal already has a result on line {first} of this file; send one result per signal"
+            ),
+        ));
+    }
+    seen.insert(s.signal_id.clone(), l.line);
+    Ok(s)
+}
+
+/// The signal a line names by creditor and reference: the latest delivered to `municipality`.
+fn by_reference(
+    l: &RawLine,
+    municipality: &str,
+    lookup: &mut dyn FnMut(Named<'_>) -> Option<DeliveredSignal>,
+) -> Result<DeliveredSignal, ErrorEntry> {
+    lookup(Named::Reference { partner: &l.signaalpartner, referentie: &l.referentie }).ok_or_else(|| {
+        line_error(
+            l.line,
+            Some("referentie_signaalpartner"),
+            "referentie_unknown",
+            format!(
+                "no signal of this signaalpartner with this referentie_signaalpartner was delivered to \
+                 {municipality}; copy both from the bundle, or give signaal_id"
+            ),
+        )
+    })
+}
+
+/// The signal a line names by its id.
+fn by_id(
+    l: &RawLine,
+    municipality: &str,
+    lookup: &mut dyn FnMut(Named<'_>) -> Option<DeliveredSignal>,
 ) -> Result<DeliveredSignal, ErrorEntry> {
     let field = Some("signaal_id");
     let id = l.signaal_id.as_str();
@@ -76,7 +144,7 @@ fn signal(
             l.line,
             field,
             "signaal_id_missing",
-            "signaal_id is empty; copy it from the bundle",
+            "signaal_id is empty; copy it from the bundle, or give signaalpartner and referentie_signaalpartner",
         ));
     }
     if !well_formed(id) {
@@ -87,18 +155,7 @@ fn signal(
             "signaal_id must be the id from the bundle: S- followed by 20 hexadecimal digits",
         ));
     }
-    if let Some(first) = seen.get(id) {
-        return Err(line_error(
-            l.line,
-            field,
-            "signaal_id_duplicate",
-            format!(
-                "this signal already has a result on line {first} of this file; send one result per signal"
-            ),
-        ));
-    }
-    seen.insert(id.to_owned(), l.line);
-    match lookup(id) {
+    match lookup(Named::Id(id)) {
         None => Err(line_error(
             l.line,
             field,
@@ -177,10 +234,11 @@ mod tests {
     const A: &str = "S-0000000000000000000a";
     const B: &str = "S-0000000000000000000b";
 
-    fn lookup(id: &str) -> Option<DeliveredSignal> {
-        let m = match id {
-            A => "GM0505",
-            B => "GM0363",
+    fn lookup(named: Named<'_>) -> Option<DeliveredSignal> {
+        let (id, m) = match named {
+            Named::Id(A) => (A, "GM0505"),
+            Named::Id(B) => (B, "GM0363"),
+            Named::Reference { partner: "woonstad", referentie: "R1" } => (A, "GM0505"),
             _ => return None,
         };
         Some(DeliveredSignal {
@@ -193,7 +251,48 @@ mod tests {
     }
 
     fn line(n: u64, id: &str, r: &str, d: &str) -> RawLine {
-        RawLine { line: n, signaal_id: id.into(), resultaat: r.into(), datum: d.into() }
+        RawLine {
+            line: n,
+            signaal_id: id.into(),
+            resultaat: r.into(),
+            datum: d.into(),
+            signaalpartner: String::new(),
+            referentie: String::new(),
+        }
+    }
+
+    fn by_reference(n: u64, id: &str, partner: &str, referentie: &str) -> RawLine {
+        RawLine {
+            signaalpartner: partner.into(),
+            referentie: referentie.into(),
+            ..line(n, id, "quick_fix", "2026-12-01")
+        }
+    }
+
+    #[test]
+    fn a_signal_can_be_named_by_creditor_and_reference() {
+        let today = Date::constant(2026, 12, 10);
+        let lines = vec![
+            by_reference(2, "", "woonstad", "R1"),
+            by_reference(3, "", "woonstad", "R2"),
+            by_reference(4, "", "", "R1"),
+            by_reference(5, A, "woonstad", "R9"),
+            by_reference(6, A, "", ""),
+        ];
+        let mut look = lookup;
+        let (good, errors) = check(lines, "GM0505", today, &mut look);
+        assert_eq!(good.iter().map(|g| (g.line, g.signal.signal_id.as_str())).collect::<Vec<_>>(), [(2, A)]);
+        let got: Vec<_> = errors.iter().map(|e| (e.line.unwrap(), e.code.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (3, "referentie_unknown"),
+                (4, "signaal_id_missing"),
+                (5, "referentie_mismatch"),
+                (6, "signaal_id_duplicate")
+            ]
+        );
+        assert!(errors[0].message.contains("GM0505") && !errors[0].message.contains("R2"), "{:?}", errors[0]);
     }
 
     #[test]

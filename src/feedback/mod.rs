@@ -84,7 +84,21 @@ pub fn process(app: &App, inc: Incoming) -> Result<FeedbackReceipt, FeedbackErro
         Err(file_error) => (Vec::new(), vec![file_error]),
         Ok(parsed) => {
             let state = app.state();
-            let mut lookup = |id: &str| exchange::delivered(&state.lock(), id).ok().flatten();
+            let config = app.config();
+            let mut lookup = |named: check::Named<'_>| match named {
+                check::Named::Id(id) => exchange::delivered(&state.lock(), id).ok().flatten(),
+                check::Named::Reference { partner, referentie } => {
+                    let creditor = config.creditor_named(partner)?;
+                    exchange::delivered_by_reference(
+                        &state.lock(),
+                        &municipality,
+                        creditor.id.as_str(),
+                        referentie,
+                    )
+                    .ok()
+                    .flatten()
+                }
+            };
             let (good, mut errors) = check::check(parsed.lines, &municipality, today, &mut lookup);
             errors.extend(parsed.errors);
             errors.sort_by_key(|e| e.line);

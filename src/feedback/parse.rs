@@ -1,6 +1,7 @@
 //! Reading a terugmelding file (docs/feedback.md) into lines: UTF-8 (a BOM is accepted), then CSV with
-//! a header naming exactly `signaal_id`, `resultaat` and `datum` (`;` or `,`, any order), or
-//! JSON Lines with objects holding those three keys. Pure: bytes in, lines and errors out.
+//! a header naming `resultaat`, `datum` and the signal — `signaal_id`, or `signaalpartner` with
+//! `referentie_signaalpartner`, or all three — (`;` or `,`, any order), or JSON Lines with
+//! objects holding those keys. Pure: bytes in, lines and errors out.
 //!
 //! File-level codes: `encoding_invalid`, `columns_missing`, `columns_unknown`,
 //! `columns_duplicate`, `no_data_rows`. Line codes: `field_count`, `record_malformed`.
@@ -10,8 +11,13 @@
 use crate::intake::receipt::ErrorEntry;
 use crate::intake::validate::Format;
 
-/// The three columns of a terugmelding, in their usual order.
-pub const COLUMNS: [&str; 3] = ["signaal_id", "resultaat", "datum"];
+/// The columns a terugmelding may have: its usual three first, then the creditor and its
+/// reference, which may name the signal instead of `signaal_id`.
+pub const COLUMNS: [&str; 5] =
+    ["signaal_id", "resultaat", "datum", "signaalpartner", "referentie_signaalpartner"];
+
+/// What a header must hold besides a way to name the signal.
+const REQUIRED: [usize; 2] = [1, 2];
 
 /// One data line, fields trimmed (empty = absent).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +30,10 @@ pub struct RawLine {
     pub resultaat: String,
     /// `datum`.
     pub datum: String,
+    /// `signaalpartner`: the creditor's id or name (empty when the file names signals by id).
+    pub signaalpartner: String,
+    /// `referentie_signaalpartner`: the creditor's own reference of the signal.
+    pub referentie: String,
 }
 
 /// What a file holds: its readable lines and the lines that could not be read.
@@ -140,7 +150,7 @@ fn csv(text: &str) -> Result<Parsed, ErrorEntry> {
         Some(Ok(h)) => h,
         Some(Err(_)) => return Err(columns_error("the header row cannot be read".into())),
     };
-    let mut index = [None; 3];
+    let mut index = [None; COLUMNS.len()];
     let mut unknown = Vec::new();
     for (i, name) in header.iter().enumerate() {
         let key = name.trim().to_ascii_lowercase();
@@ -161,15 +171,16 @@ fn csv(text: &str) -> Result<Parsed, ErrorEntry> {
             None => unknown.push(shown(name.trim())),
         }
     }
-    let missing: Vec<&str> =
-        COLUMNS.iter().zip(index).filter(|(_, i)| i.is_none()).map(|(c, _)| *c).collect();
+    let mut missing: Vec<&str> =
+        REQUIRED.iter().filter(|k| index[**k].is_none()).map(|k| COLUMNS[*k]).collect();
+    let by_reference = index[3].is_some() && index[4].is_some();
+    if index[0].is_none() && !by_reference {
+        missing.insert(0, "signaal_id (or signaalpartner and referentie_signaalpartner)");
+    }
     if !missing.is_empty() {
         return Err(file_error(
             "columns_missing",
-            format!(
-                "the header row lacks {}; a terugmelding has exactly the columns signaal_id;resultaat;datum",
-                missing.join(", ")
-            ),
+            format!("the header row lacks {}; {COLUMNS_FIX}", missing.join(", ")),
             Some(1),
             None,
         ));
@@ -198,25 +209,31 @@ fn csv(text: &str) -> Result<Parsed, ErrorEntry> {
                 None,
                 "field_count",
                 format!(
-                    "the line has {} fields, the header {width}; write signaal_id;resultaat;datum",
+                    "the line has {} fields, the header {width}; write one field for each column of the header",
                     rec.len()
                 ),
             ));
             continue;
         }
         let get = |k: usize| index[k].and_then(|i| rec.get(i)).unwrap_or("").trim().to_owned();
-        out.lines.push(RawLine { line, signaal_id: get(0), resultaat: get(1), datum: get(2) });
+        out.lines.push(RawLine {
+            line,
+            signaal_id: get(0),
+            resultaat: get(1),
+            datum: get(2),
+            signaalpartner: get(3),
+            referentie: get(4),
+        });
     }
     Ok(out)
 }
 
+/// What a header may hold, for messages.
+const COLUMNS_FIX: &str = "a terugmelding has the columns signaal_id;resultaat;datum, where signaalpartner and \
+                           referentie_signaalpartner may name the signal instead of (or besides) signaal_id";
+
 fn columns_error(detail: String) -> ErrorEntry {
-    file_error(
-        "columns_unknown",
-        format!("{detail}; a terugmelding has exactly the columns signaal_id;resultaat;datum"),
-        Some(1),
-        None,
-    )
+    file_error("columns_unknown", format!("{detail}; {COLUMNS_FIX}"), Some(1), None)
 }
 
 fn jsonl(text: &str) -> Parsed {
@@ -232,7 +249,8 @@ fn jsonl(text: &str) -> Parsed {
                 line,
                 None,
                 "record_malformed",
-                "each line must be a JSON object with the string keys signaal_id, resultaat and datum, and no others",
+                "each line must be a JSON object with the string keys signaal_id, resultaat and datum \
+                 (signaalpartner and referentie_signaalpartner may stand for signaal_id), and no others",
             ));
         };
         let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(raw) else {
@@ -243,7 +261,7 @@ fn jsonl(text: &str) -> Parsed {
             malformed(&mut out);
             continue;
         }
-        let mut fields = [String::new(), String::new(), String::new()];
+        let mut fields: [String; COLUMNS.len()] = Default::default();
         let mut ok = true;
         for (k, slot) in COLUMNS.iter().zip(fields.iter_mut()) {
             match map.get(*k) {
@@ -256,8 +274,8 @@ fn jsonl(text: &str) -> Parsed {
             malformed(&mut out);
             continue;
         }
-        let [signaal_id, resultaat, datum] = fields;
-        out.lines.push(RawLine { line, signaal_id, resultaat, datum });
+        let [signaal_id, resultaat, datum, signaalpartner, referentie] = fields;
+        out.lines.push(RawLine { line, signaal_id, resultaat, datum, signaalpartner, referentie });
     }
     out
 }
@@ -283,11 +301,27 @@ mod tests {
                 line: 2,
                 signaal_id: "S-1".into(),
                 resultaat: "quick_fix".into(),
-                datum: "2026-12-01".into()
+                datum: "2026-12-01".into(),
+                signaalpartner: String::new(),
+                referentie: String::new(),
             }]
         );
         let p = parse(b"signaal_id,resultaat,datum\nS-2,overleden,2026-12-02\n", Format::Csv).unwrap();
         assert_eq!(p.lines[0].signaal_id, "S-2");
+    }
+
+    #[test]
+    fn the_creditor_and_its_reference_may_name_the_signal() {
+        let f =
+            "Signaalpartner;referentie_signaalpartner;resultaat;datum\nWoonstad;R-1;quick_fix;2026-12-01\n";
+        let p = parse(f.as_bytes(), Format::Csv).unwrap();
+        assert_eq!((p.lines[0].signaalpartner.as_str(), p.lines[0].referentie.as_str()), ("Woonstad", "R-1"));
+        assert_eq!(p.lines[0].signaal_id, "");
+        let j = b"{\"signaalpartner\":\"woonstad\",\"referentie_signaalpartner\":\"R-2\",\"resultaat\":\"overleden\",\"datum\":\"2026-12-01\"}\n";
+        assert_eq!(parse(j, Format::Jsonl).unwrap().lines[0].referentie, "R-2");
+        let e = parse(b"signaalpartner;resultaat;datum\nx;quick_fix;2026-12-01\n", Format::Csv).unwrap_err();
+        assert_eq!(e.code, "columns_missing");
+        assert!(e.message.contains("referentie_signaalpartner"), "{e:?}");
     }
 
     #[test]

@@ -20,6 +20,7 @@ CREATE TABLE IF NOT EXISTS delivered (
     delivered_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS delivered_by_period ON delivered (period);
+CREATE INDEX IF NOT EXISTS delivered_by_reference ON delivered (municipality, creditor, referentie);
 CREATE TABLE IF NOT EXISTS feedback_files (
     file_id      TEXT PRIMARY KEY,
     municipality TEXT NOT NULL,
@@ -189,17 +190,40 @@ pub fn delivered(conn: &Connection, signal_id: &str) -> Result<Option<DeliveredS
         .query_row(
             "SELECT signal_id, period, municipality, creditor, referentie FROM delivered WHERE signal_id = ?1",
             params![signal_id],
-            |r| {
-                Ok(DeliveredSignal {
-                    signal_id: r.get(0)?,
-                    period: r.get(1)?,
-                    municipality: r.get(2)?,
-                    creditor: r.get(3)?,
-                    referentie: r.get(4)?,
-                })
-            },
+            delivered_signal,
         )
         .optional()?)
+}
+
+/// The latest signal of `creditor` with `referentie` delivered to `municipality` (a reference
+/// repeated over months names its latest delivery).
+pub fn delivered_by_reference(
+    conn: &Connection,
+    municipality: &str,
+    creditor: &str,
+    referentie: &str,
+) -> Result<Option<DeliveredSignal>, StateError> {
+    Ok(conn
+        .query_row(
+            "SELECT signal_id, period, municipality, creditor, referentie FROM delivered \
+             WHERE municipality = ?1 AND creditor = ?2 AND referentie = ?3 \
+             ORDER BY period DESC, version DESC, signal_id DESC LIMIT 1",
+            params![municipality, creditor, referentie],
+            delivered_signal,
+        )
+        .optional()?)
+}
+
+/// A `delivered` row read as a [`DeliveredSignal`] (columns signal_id, period, municipality,
+/// creditor, referentie).
+fn delivered_signal(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveredSignal> {
+    Ok(DeliveredSignal {
+        signal_id: r.get(0)?,
+        period: r.get(1)?,
+        municipality: r.get(2)?,
+        creditor: r.get(3)?,
+        referentie: r.get(4)?,
+    })
 }
 
 /// The latest feedback (resultaat, datum) on a signal, from any earlier file.

@@ -9,7 +9,7 @@ use super::{Row, compact, yes_no};
 use crate::domain::signal::Cents;
 
 /// The columns, in order.
-pub const COLUMNS: [&str; 37] = [
+pub const COLUMNS: [&str; 39] = [
     "signaal_id",
     "huishouden_id",
     "persoon_nr",
@@ -47,6 +47,8 @@ pub const COLUMNS: [&str; 37] = [
     "reageer_voor",
     "periode",
     "gemeente",
+    "referentie_signaalpartner",
+    "werkbak",
 ];
 
 /// Writes the whole CSV for `rows` into `out` (streamed: lines are gathered in one buffer
@@ -111,6 +113,8 @@ pub fn write<W: Write + ?Sized>(out: &mut W, rows: &[Row<'_>]) -> io::Result<()>
             tail = Some((r, text));
         }
         l.raw(tail.as_ref().map_or(&[][..], |(_, text)| text));
+        l.text(&s.referentie);
+        l.safe(r.werkbak.unwrap_or(""));
         l.end()?;
     }
     out_rest(l)

@@ -95,9 +95,11 @@ fn household<'r, W: Write + ?Sized>(
     w.bool(h.opeenvolgend);
     w.key(false, "personen");
     w.open(b'[');
-    for (p, person) in h.persons.iter().enumerate() {
+    // A person none of whose signals the municipality takes is not shown.
+    let shown = h.persons.iter().enumerate().filter(|(p, _)| rows.iter().any(|r| r.signal.person == *p));
+    for (k, (p, person)) in shown.enumerate() {
         let any = &h.signals[person.signals[0]].input.record;
-        w.element(p == 0);
+        w.element(k == 0);
         w.open(b'{');
         w.key(true, "achternaam");
         w.str(&any.achternaam);
@@ -152,6 +154,8 @@ fn signal<'r, W: Write + ?Sized>(
     w.date(sig.ontstaansdatum);
     w.key(false, "reageer_voor");
     w.date(r.reageer_voor);
+    w.key(false, "referentie_signaalpartner");
+    w.str(&sig.referentie);
     w.key(false, "schuldhulp_gewezen");
     w.opt_bool(sig.schuldhulp_gewezen);
     w.key(false, "signaal_id");
@@ -172,5 +176,7 @@ fn signal<'r, W: Write + ?Sized>(
     w.plain(sig.soort.as_str());
     w.key(false, "telefoonnummer");
     w.opt_str(sig.telefoonnummer.as_deref());
+    w.key(false, "werkbak");
+    w.opt_str(r.werkbak);
     w.close(b'}')
 }

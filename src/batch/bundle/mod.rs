@@ -42,6 +42,8 @@ pub struct Row<'a> {
     pub period: Period,
     /// The municipality.
     pub municipality: &'a MunicipalityCode,
+    /// The work queue its municipality's rules put it in, if any.
+    pub werkbak: Option<&'a str>,
 }
 
 /// An amount shown as `1234,56` (Dutch decimal comma, as spreadsheets here expect).
@@ -94,6 +96,9 @@ pub struct Counts {
     pub crisissignaal: u64,
     /// Signals per kind.
     pub per_soort: BTreeMap<String, u64>,
+    /// Signals per work queue (signals no rule sorted are not counted here).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_werkbak: BTreeMap<String, u64>,
 }
 
 impl Counts {
@@ -114,6 +119,9 @@ impl Counts {
             c.signals += 1;
             c.herhaald += u64::from(r.signal.herhaald);
             c.crisissignaal += u64::from(r.signal.input.record.crisissignaal);
+            if let Some(q) = r.werkbak {
+                *c.per_werkbak.entry(q.to_owned()).or_default() += 1;
+            }
             let kind = r.signal.input.record.soort;
             per_kind[Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0)] += 1;
         }

@@ -77,6 +77,7 @@ fn rows<'a>(hs: &'a [Household], c: &'a Creditor, m: &'a MunicipalityCode) -> Ve
                 reageer_voor: Date::constant(2026, 12, 24),
                 period: "2026-11".parse().unwrap(),
                 municipality: m,
+                werkbak: (h.total >= Cents(200_000)).then_some("bellen"),
             })
         })
         .collect()
@@ -125,7 +126,7 @@ fn csv_quotes_separators_quotes_and_line_breaks() {
     assert!(body.contains(
         ";\"J.\"\"K\"\"\";van der;Berg;1980-02-29;\"Straat; hoek\";1;B;;3311AB;\"Dordrecht\r\nZuid\";;"
     ));
-    assert!(body.contains(";1000,05;2026-08-01;2026-11-02;93;;nee;;3000,15;Eneco;010 000;e@example.nl;2026-12-24;2026-11;GM0505\r\n"));
+    assert!(body.contains(";1000,05;2026-08-01;2026-11-02;93;;nee;;3000,15;Eneco;010 000;e@example.nl;2026-12-24;2026-11;GM0505;G-1;bellen\r\n"));
     assert_eq!(body.matches("\r\nS-").count(), 4);
 }
 
@@ -152,10 +153,11 @@ fn each_row_names_its_own_creditor() {
         let line = &text[text.find(&format!("\r\n{id};")).unwrap() + 2..];
         let line = &line[..line.find("\r\nS-").map_or(line.len(), |end| end + 2)];
         let tail = match *name {
-            "Eneco" => ";Eneco;010 000;e@example.nl;2026-12-24;2026-11;GM0505\r\n",
-            _ => ";\"Water; \"\"Zuid\"\"\";020 111;w@example.nl;2026-12-24;2026-11;GM0505\r\n",
+            "Eneco" => ";Eneco;010 000;e@example.nl;2026-12-24;2026-11;GM0505;",
+            _ => ";\"Water; \"\"Zuid\"\"\";020 111;w@example.nl;2026-12-24;2026-11;GM0505;",
         };
-        assert!(line.ends_with(tail), "{id}: {line:?}");
+        let referentie = id.strip_prefix("S-").unwrap();
+        assert!(line.contains(&format!("{tail}{referentie};")), "{id}: {line:?}");
     }
 
     let value = json_as_serde_writes_it(&rows, &m, 1);

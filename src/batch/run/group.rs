@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::sort_out::Router;
 use crate::batch::classify::{self, History, Household, Input};
 use crate::batch::phases::Phases;
-use crate::batch::publish;
-use crate::batch::report::{Entry, NotDelivered, Reports};
+use crate::batch::report::{Entry, Reports};
+use crate::batch::sort::Place;
 use crate::config::{Config, Municipality};
 use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
@@ -45,9 +45,11 @@ pub(super) fn classify_per_municipality(
 }
 
 /// The run's municipalities (all, or those of its `scope`) with their households, in the
-/// configured order; the households each leaves out are reported as below its threshold.
+/// configured order; the signals each leaves out (below its threshold, or by a queue rule)
+/// are reported so.
 pub(super) fn group<'c>(
     config: &'c Config,
+    period: Period,
     scope: Option<&BTreeSet<String>>,
     mut per_m: BTreeMap<MunicipalityCode, Vec<Household>>,
     reports: &mut Reports,
@@ -59,17 +61,20 @@ pub(super) fn group<'c>(
         .filter(|m| scope.is_none_or(|s| s.contains(m.code.as_str())))
         .map(|m| (m, per_m.remove(&m.code).unwrap_or_default()))
         .collect();
-    // Households a municipality leaves out (under its threshold) are reported as such.
+    // Signals a municipality leaves out are reported as such (never which rule did it).
     for (m, households) in &households_of {
-        for h in households.iter().filter(|h| publish::left_out(m, h)) {
+        let sorter = super::sorter(config, m, period);
+        for h in households {
             for sig in &h.signals {
-                let entry = Entry::not_delivered(
-                    &sig.input.record.referentie,
-                    &sig.input.signal_id,
-                    Some(&m.code),
-                    NotDelivered::BelowThreshold,
-                );
-                reports.add(sig.input.creditor.as_str(), entry);
+                if let Place::LeftOut(reason) = sorter.place(h, sig) {
+                    let entry = Entry::not_delivered(
+                        &sig.input.record.referentie,
+                        &sig.input.signal_id,
+                        Some(&m.code),
+                        reason,
+                    );
+                    reports.add(sig.input.creditor.as_str(), entry);
+                }
             }
         }
     }

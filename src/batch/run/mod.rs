@@ -23,7 +23,8 @@ use jiff::ToSpan;
 use super::bundle::{Counts, Row};
 use super::classify;
 use super::phases::Phases;
-use super::{publish, signals};
+use super::signals;
+use super::sort::{Place, Sorter};
 use crate::app::App;
 use crate::config::{Config, Municipality};
 use crate::domain::party::MunicipalityCode;
@@ -98,15 +99,24 @@ pub struct Context<'a> {
     pub actor: &'a str,
 }
 
+/// The period's batch day (the day its batch is due; ages in queue rules are taken on it).
+pub fn batch_day(config: &Config, period: Period) -> jiff::civil::Date {
+    jiff::civil::Date::new(period.year(), period.month(), config.batch.day).unwrap_or(period.first_day())
+}
+
 /// The date signals must be responded to: batch day of the period + 28 days (docs/matching.md).
 pub fn reageer_voor(config: &Config, period: Period) -> jiff::civil::Date {
-    let day =
-        jiff::civil::Date::new(period.year(), period.month(), config.batch.day).unwrap_or(period.first_day());
+    let day = batch_day(config, period);
     day.checked_add(28.days()).unwrap_or(day)
 }
 
-/// The rows `m` receives of its `households`: one per signal, households in order, those it
-/// leaves out left out.
+/// The sorter of `m`'s signals in `period`.
+pub fn sorter<'a>(config: &Config, m: &'a Municipality, period: Period) -> Sorter<'a> {
+    Sorter::new(m, batch_day(config, period))
+}
+
+/// The rows `m` receives of its `households`: one per signal it takes, households in order,
+/// each with its work queue.
 pub fn rows<'a>(
     config: &'a Config,
     m: &'a Municipality,
@@ -114,10 +124,12 @@ pub fn rows<'a>(
     period: Period,
     reageer: jiff::civil::Date,
 ) -> Vec<Row<'a>> {
+    let sorter = sorter(config, m, period);
     let mut rows = Vec::new();
-    for h in households.iter().filter(|h| !publish::left_out(m, h)) {
-        let onder = m.drempelbedrag.is_some_and(|d| h.total < d);
+    for h in households {
+        let onder = sorter.onder_drempel(h);
         for sig in &h.signals {
+            let Place::Deliver(werkbak) = sorter.place(h, sig) else { continue };
             let creditor =
                 config.creditor(&sig.input.creditor).expect("routed signals have a configured creditor");
             rows.push(Row {
@@ -128,6 +140,7 @@ pub fn rows<'a>(
                 reageer_voor: reageer,
                 period,
                 municipality: &m.code,
+                werkbak,
             });
         }
     }
@@ -162,7 +175,8 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     let (deliverable, mut reports) = sort_out::sort_out(cx.app.config(), period_signals, routes, &mut phases);
     let per_m = group::classify_per_municipality(issue.period, &router, deliverable, history, &mut phases);
     let staging = stage::fresh_staging(cx.app.layout(), &issue)?;
-    let households_of = group::group(cx.app.config(), issue.scope.as_ref(), per_m, &mut reports, &mut phases);
+    let households_of =
+        group::group(cx.app.config(), issue.period, issue.scope.as_ref(), per_m, &mut reports, &mut phases);
     let not_delivered = if issue.scope.is_some() { 0 } else { reports.not_delivered() };
     let mut summary = Summary {
         period: issue.period,

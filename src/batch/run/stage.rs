@@ -91,7 +91,7 @@ fn record_and_stage_reports(
         return Ok(None);
     }
     let (p, version) = (issue.period, issue.version);
-    let delivered = publish::delivered_signals(households_of);
+    let delivered = publish::delivered_signals(households_of, |m| super::sorter(cx.app.config(), m, p));
     let delivered = &delivered;
     let reports_dir = staging.join("reports");
     std::thread::scope(|s| {

@@ -14,6 +14,7 @@ mod limits;
 mod listeners;
 mod parties;
 mod periods;
+mod werkbak;
 
 use batch::{batch, rules};
 use parties::{creditors, municipalities};

@@ -4,14 +4,16 @@ use std::str::FromStr;
 
 use super::Checker;
 use super::batch::kinds_fix;
+use super::werkbak::{euros, werkbakken};
 use crate::config::file::RawConfig;
 use crate::config::{Agreements, BundleFormat, Creditor, Municipality};
 use crate::domain::party::{CreditorId, MunicipalityCode};
-use crate::domain::signal::{Cents, Kind};
+use crate::domain::signal::Kind;
 
 /// The municipalities, each checked; a block with an unusable code is left out.
 pub(super) fn municipalities(c: &mut Checker<'_>, raw: &RawConfig) -> Vec<Municipality> {
     let mut out: Vec<Municipality> = Vec::new();
+    let creditor_ids: Vec<&str> = raw.creditors.iter().map(|c| c.id.get_ref().as_str()).collect();
     for m in &raw.municipalities {
         let code = match MunicipalityCode::parse(m.code.get_ref()) {
             Ok(code) => code,
@@ -45,15 +47,7 @@ pub(super) fn municipalities(c: &mut Checker<'_>, raw: &RawConfig) -> Vec<Munici
                 "add age_recipients = [\"age1…\"] so its bundles can be encrypted",
             );
         }
-        let drempelbedrag = m.drempelbedrag.as_ref().and_then(|d| {
-            let v = *d.get_ref();
-            if (0.0..=1_000_000.0).contains(&v) {
-                Some(Cents((v * 100.0).round() as u64))
-            } else {
-                c.report(d, "drempelbedrag is out of range", "write an amount in euros from 0 to 1000000");
-                None
-            }
-        });
+        let drempelbedrag = m.drempelbedrag.as_ref().and_then(|d| euros(c, d, "drempelbedrag"));
         let mut formats = Vec::new();
         for f in &m.formats {
             match f.get_ref().as_str() {
@@ -66,6 +60,7 @@ pub(super) fn municipalities(c: &mut Checker<'_>, raw: &RawConfig) -> Vec<Munici
         }
         let ssh_keys = c.ssh_keys(code.as_str(), &m.ssh_keys, &m.ssh_key_files);
         let tls = crate::config::tls::identity(c, code.as_str(), &m.tls_fingerprints, m.oin.as_ref());
+        let (werkbakken, werkbak_rules) = werkbakken(c, code.as_str(), m, &creditor_ids);
         out.push(Municipality {
             code,
             name: m.name.clone(),
@@ -75,6 +70,8 @@ pub(super) fn municipalities(c: &mut Checker<'_>, raw: &RawConfig) -> Vec<Munici
             leave_out_onder_drempel: m.leave_out_onder_drempel,
             ssh_keys,
             tls,
+            werkbakken,
+            werkbak_rules,
         });
     }
     out

@@ -81,3 +81,66 @@ fn retention_windows_default_and_never_outlast_the_period() {
     assert!(p[2].message.contains("longer than the period's retention") && p[2].fix.contains("at most 6"));
     assert!(p[3].message.contains("batch_report_months"));
 }
+
+/// A municipality block with queues and the given rules, after one creditor.
+fn with_rules(rules: &str) -> String {
+    format!(
+        "data_dir = \"d\"\n[[creditor]]\nid = \"vitens\"\nname = \"Vitens\"\nkinds = [\"drinkwater\"]\nagreements = [\"*\"]\nssh_keys = [\"{KEY}\"]\n\
+         [[municipality]]\ncode = \"GM0505\"\nname = \"Dordrecht\"\nage_recipients = [\"age1gws5rlph6m764mwqh0ma0nsvk2aw98r5kclhfpa7wnzt80tryadqyuzx6c\"]\n\
+         werkbakken = [\"brief\", \"bellen\"]\n{rules}"
+    )
+}
+
+#[test]
+fn queue_rules_are_read_in_order() {
+    let t = with_rules(
+        "[[municipality.werkbak_rule]]\nwerkbak = \"bellen\"\ntotal_from = 500.00\nsoort = [\"drinkwater\"]\n\
+         [[municipality.werkbak_rule]]\nleave_out = true\ncreditor = [\"vitens\"]\nage_below = 18\n\
+         [[municipality.werkbak_rule]]\nwerkbak = \"brief\"\n",
+    );
+    let c = parse_str(&t).unwrap();
+    let m = &c.municipalities[0];
+    assert_eq!(m.werkbakken, ["brief", "bellen"]);
+    use crate::domain::werkbak::Outcome;
+    let outcomes: Vec<&Outcome> = m.werkbak_rules.iter().map(|r| &r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [&Outcome::Queue("bellen".into()), &Outcome::LeaveOut, &Outcome::Queue("brief".into())]
+    );
+    assert_eq!(m.werkbak_rules[0].when.total_from, Some(crate::domain::signal::Cents(500_00)));
+    assert_eq!(m.werkbak_rules[0].when.soort, Some(vec![Kind::Drinkwater]));
+    assert_eq!(m.werkbak_rules[1].when.age_below, Some(18));
+}
+
+#[test]
+fn a_bad_queue_rule_is_named_with_its_line() {
+    // Line 13 onwards: the rules.
+    let t = with_rules(
+        "[[municipality.werkbak_rule]]\nwerkbak = \"bakje\"\n\
+         [[municipality.werkbak_rule]]\nwerkbak = \"brief\"\nsoort = [\"huur\", \"water\"]\n\
+         [[municipality.werkbak_rule]]\nwerkbak = \"brief\"\ncreditor = [\"eneco\"]\ntotal_below = -1.0\n\
+         [[municipality.werkbak_rule]]\nwerkbak = \"brief\"\nleave_out = true\n\
+         [[municipality.werkbak_rule]]\nsoort = [\"drinkwater\"]\n",
+    );
+    let p = parse_str(&t).unwrap_err().0;
+    let got: Vec<(usize, &str)> = p.iter().map(|p| (p.line, p.message.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (14, "werkbak 'bakje' is not one of the queues of GM0505"),
+            (17, "'huur' is not known here"),
+            (17, "'water' is not known here"),
+            (20, "'eneco' is not known here"),
+            (21, "total_below is out of range"),
+            (23, "a rule names a werkbak and leave_out = true"),
+            (25, "a werkbak_rule of GM0505 says neither where its signals go nor to leave them out"),
+        ],
+        "{p:#?}"
+    );
+    assert!(p[0].fix.contains("brief, bellen"), "{:?}", p[0]);
+    assert!(p[3].fix.contains("vitens"), "{:?}", p[3]);
+    let p = parse_str(&with_rules("[[municipality.werkbak_rule]]\nwerkbak = \"brief\"\nbedrag = 3\n"))
+        .unwrap_err()
+        .0;
+    assert!(p[0].message.contains("unknown field") && p[0].line == 15, "{p:#?}");
+}

@@ -1,0 +1,71 @@
+//! Sorting the signals a municipality receives (docs/bundles.md): households under its
+//! threshold that it does not take are left out; then its queue rules put each signal into a
+//! work queue ("werkbak") or leave it out. One decision serves the bundle rows, the recorded
+//! deliveries and the creditors' reports, so they always agree.
+
+use jiff::civil::Date;
+
+use super::classify::{Classified, Household};
+use super::report::NotDelivered;
+use crate::config::Municipality;
+use crate::domain::werkbak::{Decision, Facts, decide};
+
+/// Where one signal goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Place<'a> {
+    /// Into the bundle, in this queue (`None`: no rule sorted it).
+    Deliver(Option<&'a str>),
+    /// Not into the bundle, for this reason.
+    LeftOut(NotDelivered),
+}
+
+/// Sorts the signals of one municipality in one period.
+#[derive(Clone, Copy, Debug)]
+pub struct Sorter<'a> {
+    m: &'a Municipality,
+    /// The day ages are taken on: the period's batch day.
+    on: Date,
+}
+
+impl<'a> Sorter<'a> {
+    /// A sorter for `m`, taking ages on `on` (the period's batch day).
+    pub fn new(m: &'a Municipality, on: Date) -> Self {
+        Sorter { m, on }
+    }
+
+    /// Whether the household is under the municipality's threshold.
+    pub fn onder_drempel(&self, h: &Household) -> bool {
+        self.m.drempelbedrag.is_some_and(|d| h.total < d)
+    }
+
+    /// Where `sig` of household `h` goes.
+    pub fn place(&self, h: &Household, sig: &Classified) -> Place<'a> {
+        let onder_drempel = self.onder_drempel(h);
+        if onder_drempel && self.m.leave_out_onder_drempel {
+            return Place::LeftOut(NotDelivered::BelowThreshold);
+        }
+        if self.m.werkbak_rules.is_empty() {
+            return Place::Deliver(None);
+        }
+        let s = &sig.input.record;
+        let facts = Facts {
+            soort: s.soort,
+            fase: s.fase,
+            crisissignaal: s.crisissignaal,
+            enkelvoudig: h.enkelvoudig(),
+            meervoudig: h.meervoudig,
+            opeenvolgend: h.opeenvolgend,
+            herhaald: sig.herhaald,
+            onder_drempel,
+            total: h.total,
+            creditor: &sig.input.creditor,
+            geboortedatum: s.geboortedatum,
+            on: self.on,
+        };
+        match decide(&self.m.werkbak_rules, &facts) {
+            Decision::Queue(q) => Place::Deliver(Some(q)),
+            Decision::Unsorted => Place::Deliver(None),
+            Decision::LeaveOut => Place::LeftOut(NotDelivered::LeftOut),
+        }
+    }
+}
