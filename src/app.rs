@@ -8,16 +8,17 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 
-use crate::audit::Audit;
+use crate::audit::{Audit, Event, Outcome};
 use crate::config::Config;
 use crate::durable;
 use crate::layout::Layout;
 use crate::metrics::Metrics;
+use crate::signature::Signer;
 use crate::state::State;
 use crate::vault::Vault;
 
-/// The shared services: configuration, data layout, state, audit log, vault, metrics.
-/// Cheap to clone.
+/// The shared services: configuration, data layout, state, audit log, vault, receipt signer,
+/// metrics. Cheap to clone.
 #[derive(Clone)]
 pub struct App {
     inner: Arc<Services>,
@@ -30,11 +31,13 @@ struct Services {
     state: State,
     audit: Audit,
     vault: Vault,
+    signer: Signer,
     metrics: Arc<Metrics>,
 }
 
 impl App {
-    /// Opens the data directory of `layout` (created if missing): state, audit log, vault.
+    /// Opens the data directory of `layout` (created if missing): state, audit log, vault, and
+    /// the receipt key (created, and that audited, if there is none yet).
     pub fn open(config: Arc<Config>, layout: Layout) -> anyhow::Result<App> {
         durable::create_private_dir(layout.root())
             .with_context(|| format!("creating data directory {}", layout.root().display()))?;
@@ -43,8 +46,14 @@ impl App {
         let audit = Audit::open(state.clone())
             .with_context(|| format!("opening the audit log in {}", layout.state_db().display()))?;
         let vault = Vault::open(layout.clone())?;
+        let (signer, created) = Signer::open(&layout)?;
+        if let Some(fingerprint) = created {
+            let ev = Event::new("system", "receipt_key_created", Outcome::Ok)
+                .object(serde_json::json!({ "fingerprint": fingerprint }));
+            audit.emit_blocking(ev).context("recording the new receipt key")?;
+        }
         let metrics = Arc::new(Metrics::new());
-        Ok(App { inner: Arc::new(Services { config, layout, state, audit, vault, metrics }) })
+        Ok(App { inner: Arc::new(Services { config, layout, state, audit, vault, signer, metrics }) })
     }
 
     /// The configuration.
@@ -70,6 +79,11 @@ impl App {
     /// The vault.
     pub fn vault(&self) -> &Vault {
         &self.inner.vault
+    }
+
+    /// The signer of receipts and batch reports.
+    pub fn signer(&self) -> &Signer {
+        &self.inner.signer
     }
 
     /// The Prometheus counters (served by the admin listener).

@@ -63,6 +63,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> io::Result<()> 
     result
 }
 
+/// Writes `bytes` as a private file (0600) at `path` unless one is there already, the first
+/// writer winning when two processes race; whether this call wrote it. Written under a hidden
+/// temporary name and hard-linked into place, so nobody ever reads a partial file. For keys
+/// created at first use.
+pub fn create_once_private(path: &Path, bytes: &[u8]) -> io::Result<bool> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    create_private_dir(dir)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let tmp = dir.join(format!(".{name}.{}.tmp", ulid::Ulid::new()));
+    write_atomic(&tmp, bytes, true)?;
+    let linked = fs::hard_link(&tmp, path);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => sync_dir(dir).map(|()| true),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,8 @@
 //! data/batch/staging/                 a batch's bundles before they are delivered
 //! data/keys/periods/YYYY-MM           age identity of a period (0600)
 //! data/keys/audit_ed25519             Ed25519 key signing audit checkpoints (0600)
+//! data/keys/receipt_ed25519           Ed25519 key signing receipts and batch reports (0600)
+//! data/keys/receipt_ed25519.retired   public halves of the receipt keys it replaced
 //! data/vault/YYYY-MM/<file-id>.age    sealed accepted records of one upload
 //! data/vault/tmp/                     sealed output of uploads still in progress
 //! data/parties/<id>/receipts/         receipts (creditors and municipalities)
@@ -68,6 +70,16 @@ impl Layout {
     /// The Ed25519 key that signs audit checkpoints and anchors.
     pub fn audit_key(&self) -> PathBuf {
         self.keys().join("audit_ed25519")
+    }
+
+    /// The Ed25519 key that signs receipts and batch reports (never the audit key).
+    pub fn receipt_key(&self) -> PathBuf {
+        self.keys().join("receipt_ed25519")
+    }
+
+    /// The public halves of earlier receipt keys (OpenSSH public key lines, oldest first).
+    pub fn retired_receipt_keys(&self) -> PathBuf {
+        self.keys().join("receipt_ed25519.retired")
     }
 
     /// The vault: one folder per period, and `tmp`.

@@ -21,6 +21,7 @@ pub mod layout;
 pub mod metrics;
 pub mod pickup;
 pub mod retention;
+pub mod signature;
 pub mod state;
 pub mod transport;
 pub mod vault;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["domain", "durable"],
     &["config", "layout", "metrics", "state"],
-    &["audit", "vault"],
+    &["audit", "signature", "vault"],
     &["app"],
     &["batch", "intake", "pickup"],
     &["feedback"],

@@ -328,7 +328,7 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
             .map(|rd| rd.flatten().filter(|e| e.file_name().to_string_lossy().contains(".receipt.")).count())
             .unwrap_or(0)
     };
-    assert_eq!(gm_receipts(), 4);
+    assert_eq!(gm_receipts(), 6, "two feedback receipts, each JSON, its .sig and text");
     // Temporary files: an upload's vault file, an atomic write's leftover, a batch's staging.
     let temps = [
         data.join("vault/tmp/01KTEST.age"),
@@ -395,27 +395,29 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
     );
     assert!(rejected_files.iter().all(|f| !f.exists()));
     // The duplicate upload (nothing of it sealed) goes by the same window.
-    assert!(dup_files.iter().all(|f| f.exists()));
+    let dup_sig = meldpunt::signature::sig_path(&dup_files[0]);
+    assert!(dup_files.iter().all(|f| f.exists()) && dup_sig.exists());
     let out = shred(dup_at + day * 30, &[]);
     assert!(
         out.contains("removed past their window: 1 rejected or duplicate upload(s) with 2 receipt file(s)"),
         "{out}"
     );
-    assert!(dup_files.iter().all(|f| !f.exists()));
+    assert!(dup_files.iter().all(|f| !f.exists()) && !dup_sig.exists());
 
     // Feedback uploads and the batch report: three calendar months after receipt / the run.
     let first = feedback_at.iter().chain([&ran_at]).map(|t| after_months(*t, 3)).min().unwrap();
     let last = feedback_at.iter().chain([&ran_at]).map(|t| after_months(*t, 3)).max().unwrap();
     let out = shred(first - second, &[]);
     assert!(out.contains("nothing is past its retention"), "{out}");
-    assert!(report.exists() && gm_receipts() == 4);
+    let report_sig = meldpunt::signature::sig_path(&report);
+    assert!(report.exists() && report_sig.exists() && gm_receipts() == 6);
     let out = shred(last, &["--dry-run"]);
     assert!(
         out.contains("1 feedback upload record(s) (+1 reduced) with 4 receipt file(s), 1 batch report(s)"),
         "{out}"
     );
     shred(last, &[]);
-    assert!(!report.exists() && gm_receipts() == 0);
+    assert!(!report.exists() && !report_sig.exists() && gm_receipts() == 0, "signatures go with their files");
     let state = meldpunt::state::State::open(&data.join("state.db")).unwrap();
     let rows: Vec<(String, String)> = {
         let conn = state.lock();

@@ -55,19 +55,13 @@ impl AuditKey {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut secret = Zeroizing::new([0u8; 32]);
                 rand::rngs::OsRng.fill_bytes(secret.as_mut());
-                let dir = path.parent().unwrap_or(Path::new("."));
-                crate::durable::create_private_dir(dir).map_err(io)?;
-                // Written under a temporary name, then linked into place: two processes
-                // starting at once end up with the same key (the loser reads the winner's).
-                let tmp = dir.join(format!(".audit-key.{}.tmp", ulid::Ulid::new()));
                 let text = Zeroizing::new(format!("{}\n", hex::encode(secret.as_ref())));
-                crate::durable::write_atomic(&tmp, text.as_bytes(), true).map_err(io)?;
-                let linked = std::fs::hard_link(&tmp, path);
-                let _ = std::fs::remove_file(&tmp);
-                match linked {
-                    Ok(()) => Ok(AuditKey { signing: SigningKey::from_bytes(&secret) }),
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load(path),
-                    Err(e) => Err(io(e)),
+                // Two processes starting at once end up with the same key (the loser reads
+                // the winner's).
+                if crate::durable::create_once_private(path, text.as_bytes()).map_err(io)? {
+                    Ok(AuditKey { signing: SigningKey::from_bytes(&secret) })
+                } else {
+                    Self::load(path)
                 }
             }
             Err(e) => Err(io(e)),

@@ -14,6 +14,7 @@ use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
 use crate::durable;
 use crate::layout::Layout;
+use crate::signature::Signer;
 use crate::state::exchange::Delivery;
 
 mod pretty;
@@ -223,13 +224,17 @@ pub struct StagedReports {
 }
 
 impl StagedReports {
-    /// Moves each creditor's report into its receipts folder (durably; all creditors at once,
+    /// Moves each creditor's report into its receipts folder, its signature
+    /// (`<report>.sig`, docs/receipt.md) written there first (durably; all creditors at once,
     /// since each waits for its folder's fsync); how many.
-    pub fn publish(&self, layout: &Layout) -> io::Result<usize> {
+    pub fn publish(&self, layout: &Layout, signer: &Signer) -> io::Result<usize> {
         let published = super::parallel::map_on(SYNCS_IN_FLIGHT, &self.creditors, |creditor| {
             let receipts = layout.receipts(creditor);
             durable::create_private_dir(&receipts)?;
-            std::fs::rename(self.dir.join(format!("{creditor}.json")), receipts.join(&self.name))?;
+            let staged = self.dir.join(format!("{creditor}.json"));
+            let report = receipts.join(&self.name);
+            signer.sign_file(&staged, &crate::signature::sig_path(&report))?;
+            std::fs::rename(staged, report)?;
             durable::sync_dir(&receipts)
         });
         published.into_iter().collect::<io::Result<()>>()?;
@@ -304,6 +309,7 @@ mod tests {
     fn removing_signals_keeps_the_rest_and_the_layout() {
         let dir = tempfile::tempdir().unwrap();
         let layout = Layout::new(dir.path());
+        let (signer, _) = Signer::open(&layout).unwrap();
         let mut r = Reports::default();
         r.add("C1", Entry::not_delivered("R-2", "S-2", None, NotDelivered::Unroutable));
         let delivered = |referentie: &'static str, signal_id: &'static str| Delivery {
@@ -319,7 +325,7 @@ mod tests {
             &[delivered("R-3", "S-3"), delivered("R-1", "S-1")],
         )
         .unwrap()
-        .publish(&layout)
+        .publish(&layout, &signer)
         .unwrap();
         let path = layout.receipts("C1").join("batch_2026-10.json");
         let mut expected = Reports::default();
@@ -329,7 +335,7 @@ mod tests {
         expected
             .stage(&other.path().join("staging"), "2026-10".parse().unwrap(), 1, &[delivered("R-3", "S-3")])
             .unwrap()
-            .publish(&other_layout)
+            .publish(&other_layout, &signer)
             .unwrap();
         assert_eq!(remove_signals(&path, |id| id == "S-1").unwrap(), 1);
         // Byte for byte what a run without that signal would have written.

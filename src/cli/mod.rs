@@ -62,7 +62,8 @@ pub enum Command {
     Shred(shred::Args),
     /// The audit log for the security officer: `audit verify|show|export|report|purge`.
     Audit(audit::Args),
-    /// Keys: `keys audit-pub` prints the public key that verifies the audit log.
+    /// Keys: `keys audit-pub` (the audit log's public key), `keys receipt-pub` (the lines that
+    /// verify signed receipts), `keys rotate-receipt`.
     Keys(keys::Args),
     /// Where the installation stands: the open period, the batch schedule, periods held, bundles
     /// waiting for pickup.

@@ -239,7 +239,7 @@ fn route_file(app: &App, file_id: &str, municipality: &str) -> Result<(), Feedba
         );
     }
     if let Some(r) = receipt.and_then(|r| serde_json::from_str::<FeedbackReceipt>(&r).ok()) {
-        r.write_to(&layout.receipts(municipality))?;
+        r.write_to(&layout.receipts(municipality), app.signer())?;
     }
     exchange::mark_routed(&app.state().lock(), file_id)?;
     Ok(())

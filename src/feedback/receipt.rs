@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::intake::receipt::{ErrorEntry, ReceiptStatus, write_errors, write_pair};
+use crate::signature::Signer;
 
 /// Line counts of a terugmelding file.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,8 +74,9 @@ impl FeedbackReceipt {
         t
     }
 
-    /// Writes `<id>.receipt.json` and `.txt` atomically into `dir`.
-    pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
-        write_pair(dir, &self.base_name(), self, &self.to_text())
+    /// Writes `<id>.receipt.json` (with its signature `.json.sig`) and `.txt` atomically
+    /// into `dir`.
+    pub fn write_to(&self, dir: &Path, signer: &Signer) -> std::io::Result<()> {
+        write_pair(dir, &self.base_name(), self, &self.to_text(), signer)
     }
 }

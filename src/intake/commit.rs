@@ -123,7 +123,7 @@ pub(super) fn commit(
         return Err(storage(e));
     }
     // The row is durable; a failure here is repaired by start-up recovery.
-    if let Err(e) = receipt.write_to(&app.layout().receipts(creditor)) {
+    if let Err(e) = receipt.write_to(&app.layout().receipts(creditor), app.signer()) {
         tracing::error!(file_id, error = %e, "could not write receipt files; they are rewritten at start-up");
     }
     audit(app, sender, &receipt);

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::validate::{FileError, RecordError};
 use crate::durable;
+use crate::signature::Signer;
 
 pub use crate::domain::outcome::{Counts, FileStatus as ReceiptStatus};
 
@@ -158,16 +159,27 @@ impl Receipt {
         t
     }
 
-    /// Writes `<id>.receipt.json` and `<id>.receipt.txt` atomically into `dir`.
-    pub fn write_to(&self, dir: &Path) -> std::io::Result<()> {
-        write_pair(dir, &self.base_name(), self, &self.to_text())
+    /// Writes `<id>.receipt.json` (with its signature `.json.sig`) and `<id>.receipt.txt`
+    /// atomically into `dir`.
+    pub fn write_to(&self, dir: &Path, signer: &Signer) -> std::io::Result<()> {
+        write_pair(dir, &self.base_name(), self, &self.to_text(), signer)
     }
 }
 
-/// Writes `<base>.json` and `<base>.txt` atomically into `dir` (created if needed).
-pub fn write_pair(dir: &Path, base: &str, json: &impl Serialize, text: &str) -> std::io::Result<()> {
+/// Writes `<base>.json`, `<base>.txt` and the JSON's signature `<base>.json.sig`
+/// (docs/receipt.md) atomically into `dir` (created if needed); the signature last, so a
+/// crash before it leaves a file start-up recovery signs.
+pub fn write_pair(
+    dir: &Path,
+    base: &str,
+    json: &impl Serialize,
+    text: &str,
+    signer: &Signer,
+) -> std::io::Result<()> {
     durable::create_private_dir(dir)?;
     let json = serde_json::to_vec_pretty(json).map_err(std::io::Error::other)?;
-    durable::write_atomic(&dir.join(format!("{base}.json")), &json, false)?;
-    durable::write_atomic(&dir.join(format!("{base}.txt")), text.as_bytes(), false)
+    let json_path = dir.join(format!("{base}.json"));
+    durable::write_atomic(&json_path, &json, false)?;
+    durable::write_atomic(&dir.join(format!("{base}.txt")), text.as_bytes(), false)?;
+    Ok(signer.write_sig(&json_path, &json)?)
 }

@@ -7,7 +7,8 @@ use super::receipt::Receipt;
 use crate::app::App;
 use crate::state::files;
 
-/// Clears `vault/tmp`, removes sealed files without a state row, rewrites missing receipts.
+/// Clears `vault/tmp`, removes sealed files without a state row, rewrites missing receipts,
+/// signs receipts and batch reports left without a signature.
 pub(super) fn recover(app: &App) -> anyhow::Result<()> {
     let cleared = app.vault().clear_tmp()?;
     let rows = files::all_ids(&app.state().lock())?;
@@ -44,18 +45,20 @@ pub(super) fn recover(app: &App) -> anyhow::Result<()> {
     };
     for creditor in creditors {
         let dir = app.layout().receipts(&creditor);
-        for (id, json) in files::receipts_of(&app.state().lock(), &creditor)? {
+        let receipts = files::receipts_of(&app.state().lock(), &creditor)?;
+        for (id, json) in receipts {
             if !dir.join(format!("{id}.receipt.json")).exists()
                 || !dir.join(format!("{id}.receipt.txt")).exists()
             {
                 let receipt: Receipt = serde_json::from_str(&json)?;
-                receipt.write_to(&dir)?;
+                receipt.write_to(&dir, app.signer())?;
                 rewritten += 1;
             }
         }
     }
-    if cleared + orphans + rewritten > 0 {
-        tracing::warn!(cleared, orphans, rewritten, "recovered from an interrupted run");
+    let signed = crate::signature::sign_missing(app.layout(), app.signer())?;
+    if cleared + orphans + rewritten + signed > 0 {
+        tracing::warn!(cleared, orphans, rewritten, signed, "recovered from an interrupted run");
     }
     Ok(())
 }

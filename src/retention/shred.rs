@@ -53,8 +53,14 @@ pub(super) fn io_at(path: &Path) -> impl FnOnce(io::Error) -> ShredError + '_ {
     move |source| ShredError::Io { path: path.display().to_string(), source }
 }
 
-/// Removes a file if it is there; returns whether it was.
+/// Removes a file if it is there, and its signature `<file>.sig` (docs/receipt.md) before
+/// it, so no signature outlives its file; returns whether the file was there.
 pub(super) fn remove(path: &Path) -> Result<bool, ShredError> {
+    remove_one(&crate::signature::sig_path(path))?;
+    remove_one(path)
+}
+
+fn remove_one(path: &Path) -> Result<bool, ShredError> {
     match fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),

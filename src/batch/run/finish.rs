@@ -31,7 +31,7 @@ pub(super) fn finish(
     }
     phases.done("deliver manifests");
     if let Some(reports) = &staged.reports {
-        reports.publish(cx.app.layout())?;
+        reports.publish(cx.app.layout(), cx.app.signer())?;
     }
     phases.done("reports");
     let detail = audit_detail(issue, summary);

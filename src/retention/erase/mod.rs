@@ -84,6 +84,9 @@ pub enum EraseError {
     /// Disk.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// Signing a rewritten batch report again.
+    #[error(transparent)]
+    Key(#[from] crate::signature::KeyError),
     /// Re-issuing a bundle.
     #[error("re-issuing the bundles of {period}: {source}")]
     Reissue {
@@ -316,9 +319,15 @@ fn rewrite_reports(cx: &Context<'_>, plan: &Plan) -> Result<usize, EraseError> {
             let name = entry?.file_name().to_string_lossy().into_owned();
             let ours =
                 crate::batch::report::parse_name(&name).is_some_and(|(rp, _)| rp.to_string() == period);
-            if ours && crate::batch::report::remove_signals(&dir.join(&name), |id| gone.contains(id))? > 0 {
+            if !ours {
+                continue;
+            }
+            let path = dir.join(&name);
+            if crate::batch::report::remove_signals(&path, |id| gone.contains(id))? > 0 {
                 n += 1;
             }
+            // Signed again if rewritten, now or by an erasure this one resumes.
+            cx.app.signer().ensure_signed(&path)?;
         }
     }
     Ok(n)

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
 
-use super::{Swept, days_passed, io_at, months_passed, mtime, names, remove};
+use super::{Swept, days_passed, months_passed, mtime, names, remove};
 use crate::batch::report::parse_name as batch_report_of;
 use crate::domain::party::MunicipalityCode;
 use crate::layout::Layout;
@@ -161,7 +161,7 @@ pub(super) fn batch_reports(
             if ran.or_else(|| mtime(&path)).is_some_and(|ran| months_passed(ran, now, months)) {
                 n += 1;
                 if !dry_run {
-                    std::fs::remove_file(&path).map_err(io_at(&path))?;
+                    remove(&path)?;
                 }
             }
         }
