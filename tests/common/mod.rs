@@ -98,6 +98,18 @@ impl Server {
         }
     }
 
+    /// Sends `signal` (a `kill` name such as `HUP`) to the running daemon.
+    pub fn signal(&self, signal: &str) {
+        let c = self.child.as_ref().expect("the daemon is running");
+        let st = Command::new("kill").arg(format!("-{signal}")).arg(c.id().to_string()).status().unwrap();
+        assert!(st.success(), "kill -{signal}");
+    }
+
+    /// Whether the daemon process is still running (not exited).
+    pub fn running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| c.try_wait().unwrap().is_none())
+    }
+
     /// Starts the daemon again (after `terminate` or `kill`).
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "the daemon is still running");
