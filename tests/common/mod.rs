@@ -153,6 +153,11 @@ impl Server {
 
     /// Runs a paramiko script; `PORT`, `KEY`, `USER` are set in its environment.
     pub fn paramiko(&self, user: &str, key: &Path, script: &str) -> Output {
+        self.paramiko_env(user, key, script, &[])
+    }
+
+    /// Like `paramiko`, with more environment variables for the script.
+    pub fn paramiko_env(&self, user: &str, key: &Path, script: &str, env: &[(&str, String)]) -> Output {
         let python = std::env::var("MELDPUNT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
         Command::new(python)
             .arg("-c")
@@ -160,6 +165,7 @@ impl Server {
             .env("PORT", self.port.to_string())
             .env("KEY", key)
             .env("USER_", user)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .output()
             .expect("run python3 with paramiko (scripts/test installs python3-paramiko)")
     }
