@@ -158,16 +158,29 @@ impl Server {
 
     /// Like `paramiko`, with more environment variables for the script.
     pub fn paramiko_env(&self, user: &str, key: &Path, script: &str, env: &[(&str, String)]) -> Output {
+        self.paramiko_command(user, key, script, env)
+            .output()
+            .expect("run python3 with paramiko (scripts/test installs python3-paramiko)")
+    }
+
+    /// Like `paramiko_env`, running in the background (the test ends it).
+    pub fn paramiko_spawn(&self, user: &str, key: &Path, script: &str, env: &[(&str, String)]) -> Child {
+        self.paramiko_command(user, key, script, env)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("run python3 with paramiko (scripts/test installs python3-paramiko)")
+    }
+
+    fn paramiko_command(&self, user: &str, key: &Path, script: &str, env: &[(&str, String)]) -> Command {
         let python = std::env::var("MELDPUNT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
-        Command::new(python)
-            .arg("-c")
+        let mut cmd = Command::new(python);
+        cmd.arg("-c")
             .arg(format!("{PARAMIKO_PRELUDE}\n{script}"))
             .env("PORT", self.port.to_string())
             .env("KEY", key)
             .env("USER_", user)
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .output()
-            .expect("run python3 with paramiko (scripts/test installs python3-paramiko)")
+            .envs(env.iter().map(|(k, v)| (k, v)));
+        cmd
     }
 
     /// Runs `curl` against the HTTPS listener as `party` (its demo client certificate); `path`
