@@ -19,7 +19,7 @@ pub struct ClientAuthRequired {
 
 impl ClientAuthRequired {
     /// Wraps `inner` (chain, validity and CRL checks stay its job).
-    pub fn new(inner: Arc<dyn ClientCertVerifier>) -> Arc<dyn ClientCertVerifier> {
+    pub fn wrap(inner: Arc<dyn ClientCertVerifier>) -> Arc<dyn ClientCertVerifier> {
         Arc::new(ClientAuthRequired { inner })
     }
 }

@@ -81,7 +81,7 @@ pub fn build(cfg: &HttpsConfig, generation: u64) -> anyhow::Result<Loaded> {
         .with_crls(crls)
         .build()
         .context("building the client certificate verifier")?;
-    let verifier = super::client_purpose::ClientAuthRequired::new(verifier);
+    let verifier = super::client_purpose::ClientAuthRequired::wrap(verifier);
     let chain = load_certs(&cfg.cert).map_err(anyhow::Error::msg).context("server certificate")?;
     let key = load_key(&cfg.key).map_err(anyhow::Error::msg).context("server key")?;
     let mut server = ServerConfig::builder_with_provider(provider)
