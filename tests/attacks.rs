@@ -4,8 +4,16 @@
 //!   starts a formula reaches the municipality's CSV bundle neutralised (a leading `'`), read
 //!   back with the real `age` CLI and Python's `csv` module; the JSON bundle keeps the values.
 //! - Bundle files are not world-readable: every file in a pickup folder is mode 0640.
+//! - Bidi overrides and zero-width characters in upload names and record fields
+//!   (`attacks/hidden_chars.rs`).
+//! - A feedback upload renamed to a name that is not a terugmelding (`attacks/feedback_names.rs`).
 
 mod common;
+
+#[path = "attacks/feedback_names.rs"]
+mod feedback_names;
+#[path = "attacks/hidden_chars.rs"]
+mod hidden_chars;
 
 use std::process::Command;
 

@@ -269,3 +269,27 @@ print("second", r.status, body)
     );
     assert!(audited_denial(&s, "revoked"));
 }
+
+#[test]
+fn a_certificate_without_the_client_auth_purpose_is_refused_at_the_handshake() {
+    use rcgen::ExtendedKeyUsagePurpose as Eku;
+    let s = server();
+    let ca = ca_of(&s);
+    let rt = rt();
+    let oin = Some(OIN_CREDITOR.1);
+    for (name, purposes) in [("no-eku", vec![]), ("server-only", vec![Eku::ServerAuth])] {
+        let c = client(&s, name, &ca.client_with_purposes(name, oin, purposes).unwrap());
+        let r = rt.block_on(c.request("GET", "/v1/receipts", b""));
+        assert!(r.is_err(), "{name}: accepted with status {:?}", r.map(|a| a.status));
+    }
+    let refused = || denied_reasons(&s).iter().filter(|r| *r == "not_a_client_certificate").count();
+    let start = Instant::now();
+    while refused() < 2 && start.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(refused(), 2, "both audited with their reason: {:?}", denied_reasons(&s));
+    // The same CA's certificate with clientAuth still works.
+    let c = client(&s, "good", &ca.client("good", oin).unwrap());
+    let a = rt.block_on(c.request("GET", "/v1/receipts", b"")).unwrap();
+    assert_eq!(a.status, 200, "{}", String::from_utf8_lossy(&a.body));
+}

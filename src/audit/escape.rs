@@ -3,14 +3,8 @@
 
 /// Whether `c` must not be shown as itself: C0/C1 controls, DEL, and the Unicode format
 /// characters that reorder or hide text (bidi overrides and isolates, zero-width marks, line
-/// and paragraph separators, BOM).
-pub fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}'
-        )
-}
+/// and paragraph separators, BOM) — the same set uploads are refused for.
+pub use crate::domain::chars::is_unsafe;
 
 /// Text for a table cell: `\` and `"` are escaped, and every unsafe character is written as
 /// `\n`, `\r`, `\t` or `\u{…}`.

@@ -28,6 +28,8 @@
 //! | `shred`, `erase` | `system`/`operator` | ids, counts |
 //! | `config_load` | `system` | `sha256` of the file, `changed`, `previous` |
 //! | `start`, `stop`, `audit_purge` | `system` | counts |
+//! | `unclean_stop` | `system` | at start-up after a run without `stop`: `started`, `last_event`, `last_seq` |
+//! | `upload_discarded` | `system` | at start-up: unfinished uploads of that run, `count`, `bytes`, `file_ids` |
 
 use jiff::Timestamp;
 use rusqlite::{TransactionBehavior, params};
@@ -301,6 +303,31 @@ impl Audit {
         Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
     }
 
+    /// The latest event, and the latest `start` or `stop` of the daemon (actor `system`), if
+    /// any: when that one is a `start` and the log has no `stop` after it, the daemon that
+    /// wrote it ended uncleanly (killed, crashed, power lost).
+    pub fn last_and_lifecycle(&self) -> Result<(Option<Record>, Option<Record>), StateError> {
+        let last = self.last_matching("1")?;
+        let lifecycle = self.last_matching("actor = 'system' AND action IN ('start', 'stop')")?;
+        Ok((last, lifecycle))
+    }
+
+    /// The latest event matching the SQL condition `filter` (a constant of this file).
+    fn last_matching(&self, filter: &'static str) -> Result<Option<Record>, StateError> {
+        let mut found = None;
+        let conn = self.state.lock();
+        let sql = format!(
+            "SELECT seq, ts, actor, auth, origin, action, object, outcome, prev, hash
+             FROM audit WHERE {filter} ORDER BY seq DESC LIMIT 1"
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let mut rows = stmt.query([])?;
+        if let Some(r) = rows.next()? {
+            found = Some(record_of(r)?);
+        }
+        Ok(found)
+    }
+
     /// Every event in order (tests and small logs; the officer's commands use
     /// [`Audit::scan`], which does not hold the log in memory).
     pub fn records(&self) -> Result<Vec<Record>, StateError> {
@@ -322,28 +349,32 @@ impl Audit {
         )?;
         let mut rows = stmt.query(params![since])?;
         while let Some(r) = rows.next()? {
-            let object: String = r.get(6)?;
-            let outcome: String = r.get(7)?;
-            let rec = Record {
-                seq: r.get::<_, i64>(0)? as u64,
-                ts: r.get(1)?,
-                actor: r.get(2)?,
-                auth: r.get(3)?,
-                origin: r.get(4)?,
-                action: r.get(5)?,
-                object: serde_json::from_str(&object).unwrap_or(serde_json::Value::String(object)),
-                outcome: match outcome.as_str() {
-                    "ok" => Outcome::Ok,
-                    "denied" => Outcome::Denied,
-                    _ => Outcome::Error,
-                },
-                prev: r.get(8)?,
-                hash: r.get(9)?,
-            };
-            if !f(rec) {
+            if !f(record_of(r)?) {
                 break;
             }
         }
         Ok(())
     }
+}
+
+/// A row of `SELECT seq, ts, actor, auth, origin, action, object, outcome, prev, hash`.
+fn record_of(r: &rusqlite::Row<'_>) -> Result<Record, rusqlite::Error> {
+    let object: String = r.get(6)?;
+    let outcome: String = r.get(7)?;
+    Ok(Record {
+        seq: r.get::<_, i64>(0)? as u64,
+        ts: r.get(1)?,
+        actor: r.get(2)?,
+        auth: r.get(3)?,
+        origin: r.get(4)?,
+        action: r.get(5)?,
+        object: serde_json::from_str(&object).unwrap_or(serde_json::Value::String(object)),
+        outcome: match outcome.as_str() {
+            "ok" => Outcome::Ok,
+            "denied" => Outcome::Denied,
+            _ => Outcome::Error,
+        },
+        prev: r.get(8)?,
+        hash: r.get(9)?,
+    })
 }

@@ -1,4 +1,8 @@
 //! `meldpunt serve`: run the daemon until SIGTERM or Ctrl-C.
+//!
+//! SIGHUP does not stop it (its default action would, with no `stop` event): there is no live
+//! reload of the configuration yet, so it is logged and the daemon keeps serving. CRL files
+//! are already re-read by the HTTPS listener when they change.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -23,12 +27,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         // is a clean stop, not a kill.
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
+        let mut hup = signal(SignalKind::hangup())?;
         let daemon = Daemon::start(config).await?;
         // Machine-readable readiness line (tests and scripts read the bound ports from it).
         println!("meldpunt ready {}", daemon.ready_line());
-        tokio::select! {
-            _ = int.recv() => {}
-            _ = term.recv() => {}
+        loop {
+            tokio::select! {
+                _ = int.recv() => break,
+                _ = term.recv() => break,
+                _ = hup.recv() => tracing::warn!(
+                    "SIGHUP: configuration reload is not yet supported; restart to apply \
+                     (CRL files are re-read when they change)"
+                ),
+            }
         }
         tracing::info!("stopping");
         daemon.stop().await;

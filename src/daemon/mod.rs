@@ -1,8 +1,10 @@
-//! The running daemon: opens the data directory, recovers, starts the listeners and the
-//! timers (batch schedule, retention, audit checkpoints).
+//! The running daemon: opens the data directory, audits an unclean end of the previous run,
+//! recovers, starts the listeners and the timers (batch schedule, retention, audit
+//! checkpoints).
 
 mod audit_timer;
 mod retention;
+mod unclean;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -34,6 +36,8 @@ impl Daemon {
     pub async fn start(config: Arc<Config>) -> anyhow::Result<Daemon> {
         let layout = Layout::new(&config.data_dir);
         let app = App::open(config.clone(), layout)?;
+        // First what the previous run left: an unclean end, then its unfinished uploads.
+        unclean::audit_unclean_stop(&app).context("checking how the previous run ended")?;
         let intake = Intake::new(app.clone());
         intake.recover().context("recovering from the previous run")?;
         let resumed = crate::feedback::resume(&app).context("finishing feedback of the previous run")?;

@@ -1,5 +1,6 @@
 //! The domain: parties, signals, periods, feedback results. Plain types and pure functions, no I/O.
 
+pub mod chars;
 pub mod feedback;
 pub mod household;
 pub mod outcome;

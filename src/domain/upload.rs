@@ -25,8 +25,13 @@ pub enum NameError {
     /// Contains `/`, `\` or NUL, or is a path.
     #[error("the file name must be a single name without '/', '\\' or NUL")]
     Separator,
-    /// Contains control characters (newline, escape, …).
-    #[error("the file name contains a control character; use letters, digits, '.', '_' and '-'")]
+    /// Contains a control or invisible format character (newline, escape, bidi override,
+    /// zero-width space, …: [`crate::domain::chars::is_unsafe`]).
+    #[error(
+        "the file name contains a control or invisible formatting character (such as a line break, \
+         a right-to-left override U+202E or a zero-width space U+200B); rename the file using only \
+         letters, digits, spaces, '.', '_' and '-'"
+    )]
     Control,
     /// Starts with a dot (hidden file).
     #[error("the file name starts with '.'; hidden files are not accepted")]
@@ -45,7 +50,7 @@ impl UploadName {
         if raw.contains(['/', '\\', '\0']) {
             return Err(NameError::Separator);
         }
-        if raw.chars().any(char::is_control) {
+        if crate::domain::chars::has_unsafe(raw) {
             return Err(NameError::Control);
         }
         if raw.starts_with('.') {
@@ -101,6 +106,11 @@ mod tests {
             "x\0.csv",
             "a\nb.csv",
             "\u{1b}[31m.csv",
+            "\u{202e}vsc.exe.csv",
+            "a\u{200b}.csv",
+            "a\u{2066}b\u{2069}.csv",
+            "a\u{61c}.csv",
+            "a\u{feff}.csv",
             ".hidden.csv",
         ] {
             assert!(UploadName::parse(bad).is_err(), "{bad:?} should be refused");

@@ -8,8 +8,20 @@
 
 #![allow(clippy::result_large_err, reason = "an ErrorEntry is built once per bad line of a small file")]
 
+use crate::domain::upload::UploadName;
 use crate::intake::receipt::ErrorEntry;
 use crate::intake::validate::Format;
+
+/// Why a name cannot be a terugmelding's (see [`name_refusal`]).
+pub const BAD_NAME: &str = "a terugmelding's file name must end in .csv or .jsonl, like \
+    terugmelding_2026-11.csv; nothing was processed";
+
+/// [`BAD_NAME`] when `name` is a final name (not `.part`, `.filepart`, `.tmp`) without a
+/// terugmelding extension: such a file is refused when it is opened or renamed to, and never
+/// processed. A temporary name may be anything; its rename is checked.
+pub fn name_refusal(name: &UploadName) -> Option<&'static str> {
+    (!name.is_temp() && Format::from_name(name.as_str()).is_none()).then_some(BAD_NAME)
+}
 
 /// The columns a terugmelding may have: its usual three first, then the creditor and its
 /// reference, which may name the signal instead of `signaal_id`.
@@ -74,7 +86,8 @@ pub fn line_error(line: u64, field: Option<&str>, code: &str, message: impl Into
     }
 }
 
-/// The format of a file: by its name's extension, else by its first character (`{` → JSON Lines).
+/// The format of a file: by its name's extension, else (an HTTPS post without a name) by its
+/// first character (`{` → JSON Lines).
 pub fn format_of(name: &str, bytes: &[u8]) -> Format {
     Format::from_name(name).unwrap_or_else(|| {
         let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);

@@ -1,16 +1,31 @@
 //! Start-up recovery: undo what an interrupted upload left, redo what a filed one missed.
+//!
+//! Uploads that were still being received when the previous run ended (their sealed files in
+//! `vault/tmp`) are discarded and audited as `upload_discarded` (file ids, count and bytes:
+//! the creditor never got an answer and sends the file again).
 
 use std::collections::HashSet;
 use std::fs;
 
+use serde_json::json;
+
 use super::receipt::Receipt;
 use crate::app::App;
+use crate::audit::{Event, Outcome};
 use crate::state::files;
 
-/// Clears `vault/tmp`, removes sealed files without a state row, rewrites missing receipts,
-/// signs receipts and batch reports left without a signature.
+/// Clears `vault/tmp` (audited), removes sealed files without a state row, rewrites missing
+/// receipts, signs receipts and batch reports left without a signature.
 pub(super) fn recover(app: &App) -> anyhow::Result<()> {
-    let cleared = app.vault().clear_tmp()?;
+    let discarded = app.vault().clear_tmp()?;
+    let cleared = discarded.len();
+    if cleared > 0 {
+        let bytes: u64 = discarded.iter().map(|(_, b)| b).sum();
+        let ids: Vec<&str> = discarded.iter().map(|(id, _)| id.as_str()).collect();
+        let object =
+            json!({ "reason": "unfinished_at_stop", "count": cleared, "bytes": bytes, "file_ids": ids });
+        app.audit().emit_blocking(Event::new("system", "upload_discarded", Outcome::Error).object(object))?;
+    }
     let rows = files::all_ids(&app.state().lock())?;
     let kept: HashSet<(String, String)> = rows
         .iter()

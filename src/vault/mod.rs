@@ -208,16 +208,20 @@ impl Vault {
         }
     }
 
-    /// Empties `vault/tmp` (uploads interrupted by a stop or crash); returns how many.
-    pub fn clear_tmp(&self) -> Result<usize, VaultError> {
+    /// Empties `vault/tmp` (uploads interrupted by a stop or crash); returns what it removed,
+    /// by file id (the name without `.age`) and size, sorted.
+    pub fn clear_tmp(&self) -> Result<Vec<(String, u64)>, VaultError> {
         let dir = self.layout.vault_tmp();
-        let mut n = 0;
+        let mut removed = Vec::new();
         for entry in fs::read_dir(&dir).map_err(io_err(&dir))? {
             let entry = entry.map_err(io_err(&dir))?;
+            let bytes = entry.metadata().map(|m| m.len()).unwrap_or(0);
             fs::remove_file(entry.path()).map_err(io_err(&entry.path()))?;
-            n += 1;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            removed.push((file_id_of(&name).to_owned(), bytes));
         }
-        Ok(n)
+        removed.sort();
+        Ok(removed)
     }
 }
 

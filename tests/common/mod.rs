@@ -98,6 +98,18 @@ impl Server {
         }
     }
 
+    /// Sends `signal` (a `kill` name such as `HUP`) to the running daemon.
+    pub fn signal(&self, signal: &str) {
+        let c = self.child.as_ref().expect("the daemon is running");
+        let st = Command::new("kill").arg(format!("-{signal}")).arg(c.id().to_string()).status().unwrap();
+        assert!(st.success(), "kill -{signal}");
+    }
+
+    /// Whether the daemon process is still running (not exited).
+    pub fn running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|c| c.try_wait().unwrap().is_none())
+    }
+
     /// Starts the daemon again (after `terminate` or `kill`).
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "the daemon is still running");
@@ -141,15 +153,34 @@ impl Server {
 
     /// Runs a paramiko script; `PORT`, `KEY`, `USER` are set in its environment.
     pub fn paramiko(&self, user: &str, key: &Path, script: &str) -> Output {
+        self.paramiko_env(user, key, script, &[])
+    }
+
+    /// Like `paramiko`, with more environment variables for the script.
+    pub fn paramiko_env(&self, user: &str, key: &Path, script: &str, env: &[(&str, String)]) -> Output {
+        self.paramiko_command(user, key, script, env)
+            .output()
+            .expect("run python3 with paramiko (scripts/test installs python3-paramiko)")
+    }
+
+    /// Like `paramiko_env`, running in the background (the test ends it).
+    pub fn paramiko_spawn(&self, user: &str, key: &Path, script: &str, env: &[(&str, String)]) -> Child {
+        self.paramiko_command(user, key, script, env)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("run python3 with paramiko (scripts/test installs python3-paramiko)")
+    }
+
+    fn paramiko_command(&self, user: &str, key: &Path, script: &str, env: &[(&str, String)]) -> Command {
         let python = std::env::var("MELDPUNT_PYTHON").unwrap_or_else(|_| "/usr/bin/python3".into());
-        Command::new(python)
-            .arg("-c")
+        let mut cmd = Command::new(python);
+        cmd.arg("-c")
             .arg(format!("{PARAMIKO_PRELUDE}\n{script}"))
             .env("PORT", self.port.to_string())
             .env("KEY", key)
             .env("USER_", user)
-            .output()
-            .expect("run python3 with paramiko (scripts/test installs python3-paramiko)")
+            .envs(env.iter().map(|(k, v)| (k, v)));
+        cmd
     }
 
     /// Runs `curl` against the HTTPS listener as `party` (its demo client certificate); `path`

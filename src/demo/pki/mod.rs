@@ -158,6 +158,28 @@ impl Ca {
         not_before: SystemTime,
         not_after: SystemTime,
     ) -> anyhow::Result<Issued> {
+        self.client_for(cn, oin, not_before, not_after, vec![ExtendedKeyUsagePurpose::ClientAuth])
+    }
+
+    /// Like [`Ca::client`] with other extended key usages than clientAuth (none at all when
+    /// empty): certificates meldpunt must refuse as client certificates (the tests of that).
+    pub fn client_with_purposes(
+        &self,
+        cn: &str,
+        oin: Option<&str>,
+        purposes: Vec<ExtendedKeyUsagePurpose>,
+    ) -> anyhow::Result<Issued> {
+        self.client_for(cn, oin, SystemTime::now() - BACKDATE, SystemTime::now() + LEAF_VALIDITY, purposes)
+    }
+
+    fn client_for(
+        &self,
+        cn: &str,
+        oin: Option<&str>,
+        not_before: SystemTime,
+        not_after: SystemTime,
+        purposes: Vec<ExtendedKeyUsagePurpose>,
+    ) -> anyhow::Result<Issued> {
         if not_after <= not_before {
             bail!("not_after must lie after not_before");
         }
@@ -171,7 +193,7 @@ impl Ca {
                 .distinguished_name
                 .push(DnType::CustomDnType(OID_SERIAL_NUMBER.to_vec()), DnValue::PrintableString(value));
         }
-        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.extended_key_usages = purposes;
         self.issue(params)
     }
 

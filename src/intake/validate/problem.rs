@@ -193,7 +193,11 @@ fn invalid(field: Option<Field>) -> String {
         | Field::Straatnaam
         | Field::Huisnummertoevoeging
         | Field::Plaatsnaam => {
-            format!("{name} must be plain text without line breaks, tabs or other control characters")
+            format!(
+                "{name} must be plain text without line breaks, tabs, control characters or invisible \
+                 formatting characters (such as a right-to-left override U+202E or a zero-width space \
+                 U+200B); remove them and send the record again"
+            )
         }
     }
 }

@@ -6,6 +6,7 @@ use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use super::fields::Raw;
 use super::problem::Problem;
+use crate::domain::chars;
 use crate::domain::signal::{Cents, Fase, Kind, Postcode};
 
 /// Result of parsing one value: `Ok(None)` when absent.
@@ -23,7 +24,8 @@ fn as_text<'r>(raw: &'r Raw<'_>) -> Parsed<&'r str> {
     }
 }
 
-/// Free text of at most `max` characters, without control characters, stored NFC.
+/// Free text of at most `max` characters, without control or invisible format characters
+/// ([`chars::is_unsafe`]: bidi overrides, zero-width spaces, …), stored NFC.
 pub(super) fn text(raw: &Raw<'_>, max: usize) -> Parsed<String> {
     let Some(s) = as_text(raw)? else {
         return Ok(None);
@@ -35,7 +37,7 @@ pub(super) fn text(raw: &Raw<'_>, max: usize) -> Parsed<String> {
         }
         return Ok(Some(s.to_owned()));
     }
-    if s.chars().any(char::is_control) {
+    if chars::has_unsafe(s) {
         return Err(Problem::Invalid);
     }
     let s = nfc(s);
@@ -169,7 +171,7 @@ pub(super) fn email(raw: &Raw<'_>) -> Parsed<String> {
         Some((local, domain)) => !local.is_empty() && !domain.is_empty() && !domain.contains('@'),
         None => false,
     };
-    if !ok || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if !ok || s.chars().any(|c| c.is_whitespace() || chars::is_unsafe(c)) {
         return Err(Problem::Invalid);
     }
     Ok(Some(s))
@@ -264,6 +266,12 @@ mod tests {
         assert_eq!(text(&t("Ðorđević"), 8), Ok(Some("Ðorđević".to_owned())));
         assert_eq!(text(&t("Ðorđević"), 7), Err(Problem::TooLong { max: 7 }));
         assert_eq!(text(&t("a\nb"), 20), Err(Problem::Invalid));
+        for hidden in
+            ["Jan\u{202e}sen", "Jan\u{200b}sen", "\u{2066}Jansen\u{2069}", "Jansen\u{feff}", "Jan\u{ad}sen"]
+        {
+            assert_eq!(text(&t(hidden), 20), Err(Problem::Invalid), "{hidden:?}");
+        }
+        assert_eq!(email(&t("a\u{200b}@b.nl")), Err(Problem::Invalid));
         assert_eq!(text(&Raw::Bool(false), 20), Err(Problem::Invalid));
     }
 

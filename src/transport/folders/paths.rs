@@ -121,7 +121,11 @@ impl fmt::Display for PathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             PathError::DotDot => "'..' is not allowed in paths; use absolute paths like /inbox/file.csv",
-            PathError::BadCharacter => "paths may not contain '\\', NUL or control characters",
+            PathError::BadCharacter => {
+                "paths may not contain '\\', NUL, control characters or invisible formatting characters \
+                 (such as a right-to-left override U+202E or a zero-width space U+200B); rename the file \
+                 using only letters, digits, spaces, '.', '_' and '-'"
+            }
             PathError::TooLong => "the path is too long",
             PathError::OutsideTree => "no such folder; only the folders listed in / exist",
             PathError::TooDeep => "folders have no subfolders; use /folder/file",
@@ -134,7 +138,7 @@ pub fn resolve(party: &PartyId, path: &str) -> Result<Target, PathError> {
     if path.len() > MAX_PATH_BYTES {
         return Err(PathError::TooLong);
     }
-    if path.chars().any(|c| c == '\\' || c.is_control()) {
+    if path.chars().any(|c| c == '\\' || crate::domain::chars::is_unsafe(c)) {
         return Err(PathError::BadCharacter);
     }
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
@@ -164,7 +168,7 @@ pub fn plain_name(name: &str) -> bool {
         && name.len() <= 255
         && !name.starts_with('.')
         && !name.contains(['/', '\\', '\0'])
-        && !name.chars().any(char::is_control)
+        && !crate::domain::chars::has_unsafe(name)
 }
 
 #[cfg(test)]

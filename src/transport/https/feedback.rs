@@ -1,7 +1,7 @@
 //! `POST /v1/feedback` for municipalities (docs/feedback.md, §8): the body is one terugmelding file.
 //!
-//! The file's name (which decides CSV or JSON Lines) may be given as `?name=…`; without it the
-//! content decides. The body is gathered up to `[feedback] max_file_bytes` (413 beyond, nothing
+//! The file's name (which decides CSV or JSON Lines) may be given as `?name=…` and must then end
+//! in `.csv` or `.jsonl`; without it the content decides. The body is gathered up to `[feedback] max_file_bytes` (413 beyond, nothing
 //! kept) and handed to [`crate::feedback::receive`]; the answer is 201 with the receipt, for
 //! every status, rejected included, and `Location` names the receipt.
 
@@ -43,6 +43,9 @@ pub async fn post(
     let name = match query.get("name") {
         Some(n) => {
             let n = UploadName::parse(n).map_err(|e| ApiError::bad_name(e.to_string()))?;
+            if let Some(msg) = feedback::parse::name_refusal(&n) {
+                return Err(ApiError::bad_name(msg));
+            }
             n.as_str().to_owned()
         }
         None => DEFAULT_NAME.to_owned(),

@@ -10,6 +10,7 @@
 //! - `pickup`: `/v1/pickup` (list, ranged download, acknowledge); `feedback`: `POST /v1/feedback`.
 //! - `error`: JSON error answers.
 
+mod client_purpose;
 mod error;
 mod feedback;
 pub mod identity;

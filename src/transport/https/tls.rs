@@ -1,6 +1,8 @@
 //! The TLS side of HTTPS: the rustls server configuration, client-certificate verification
 //! with CRLs, and reloading when a CRL file changes.
 //!
+//! - Client certificates must carry the extended key usage clientAuth
+//!   ([`super::client_purpose`]); one without it is refused at the handshake.
 //! - TLS 1.3, and TLS 1.2 only with ECDHE and AEAD suites (AES-GCM, ChaCha20-Poly1305), the
 //!   NCSC "good" set. rustls has no CBC suites, no renegotiation; 0-RTT stays off.
 //! - No session resumption at all (no session cache, no tickets): a resumed session would
@@ -79,6 +81,7 @@ pub fn build(cfg: &HttpsConfig, generation: u64) -> anyhow::Result<Loaded> {
         .with_crls(crls)
         .build()
         .context("building the client certificate verifier")?;
+    let verifier = super::client_purpose::ClientAuthRequired::wrap(verifier);
     let chain = load_certs(&cfg.cert).map_err(anyhow::Error::msg).context("server certificate")?;
     let key = load_key(&cfg.key).map_err(anyhow::Error::msg).context("server key")?;
     let mut server = ServerConfig::builder_with_provider(provider)

@@ -4,7 +4,9 @@
 //! max_file_bytes`; a write past it fails and nothing is kept), in any write order; the close
 //! of the handle hands the whole file to [`crate::feedback::receive`] and is answered after
 //! the receipt is written. As in `/inbox`, a temp name (`.part`, `.filepart`, `.tmp`) waits
-//! in the session for its rename, and a dropped connection leaves nothing processed.
+//! in the session for its rename, and a dropped connection leaves nothing processed. A final
+//! name must end in `.csv` or `.jsonl` ([`crate::feedback::parse::name_refusal`]): opening or renaming
+//! to another name is refused, so nothing is processed under it.
 
 use russh_sftp::protocol::{Handle, OpenFlags, Status, StatusCode};
 use russh_sftp::server::StatusReply;
@@ -95,6 +97,9 @@ impl Fs {
             Ok(n) => n,
             Err(e) => return Err(self.refuse("open_write", folder, "bad_name", &e.to_string()).await),
         };
+        if let Some(msg) = feedback::parse::name_refusal(&name) {
+            return Err(self.refuse("open_write", folder, "bad_name", msg).await);
+        }
         let guard = self.open_guard()?;
         self.uploads.feedback.remove(name.as_str());
         let open = FeedbackOpen { name, buf: Vec::new(), written: Coverage::default(), error: None, guard };
@@ -137,11 +142,15 @@ impl Fs {
             let msg = "only unfinished uploads (.part, .filepart, .tmp) of this session can be renamed";
             return Err(self.refuse("rename", folder, "not_own_unfinished_upload", msg).await);
         };
-        match UploadName::parse(to) {
+        let renamed = UploadName::parse(to)
+            .map_err(|e| e.to_string())
+            .and_then(|n| feedback::parse::name_refusal(&n).map_or(Ok(n), |msg| Err(msg.to_owned())));
+        match renamed {
             Ok(n) => open.name = n,
-            Err(e) => {
+            Err(msg) => {
+                // Refused: the upload keeps waiting under its temporary name, unprocessed.
                 self.uploads.feedback.insert(from.to_owned(), open);
-                return Err(self.refuse("rename", folder, "bad_name", &e.to_string()).await);
+                return Err(self.refuse("rename", folder, "bad_name", &msg).await);
             }
         }
         if open.name.is_temp() {
