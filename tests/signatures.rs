@@ -256,6 +256,8 @@ fn the_court_proof_recipe_of_the_docs_proves_a_delivered_referentie_and_fails_on
         "{out}"
     );
     assert!(out.contains(&format!("\"gemeente\": \"{}\"", delivered["gemeente"].as_str().unwrap())), "{out}");
+    let today = meldpunt::domain::period::local_date(jiff::Timestamp::now());
+    assert!(out.contains(&format!("\"delivered_on\": \"{today}\"")), "{out}");
 
     // One byte of the report changed: the recipe stops at the report's signature.
     let path = dir.join(&report_name);
@@ -266,4 +268,36 @@ fn the_court_proof_recipe_of_the_docs_proves_a_delivered_referentie_and_fails_on
     let o = run();
     assert!(!o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("Signature verification failed"), "{}", text(&o));
+}
+
+#[test]
+fn every_receipt_and_batch_report_of_a_demo_run_verifies_with_ssh_keygen() {
+    // `meldpunt demo` as a newcomer runs it: creditors' receipts, batch reports and the
+    // municipalities' feedback receipts.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let o = Command::new(bin())
+        .args(["demo", "--keep", "--records", "30", "--dir"])
+        .arg(&dir)
+        .env("MELDPUNT_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = Command::new(bin())
+        .args(["keys", "receipt-pub", "--config"])
+        .arg(dir.join("meldpunt.toml"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let allowed = allowed_signers(tmp.path(), "allowed_signers", &String::from_utf8(o.stdout).unwrap());
+    let mut checked = Vec::new();
+    for party in std::fs::read_dir(dir.join("data").join("parties")).unwrap() {
+        let receipts = party.unwrap().path().join("receipts");
+        if receipts.is_dir() {
+            checked.extend(every_signed_file_verifies_until_changed(&receipts, &allowed));
+        }
+    }
+    let reports = checked.iter().filter(|n| n.starts_with("batch_")).count();
+    assert!(reports >= 4, "a batch report per creditor: {checked:?}");
+    assert!(checked.len() >= 2 * reports, "receipts and reports: {checked:?}");
 }

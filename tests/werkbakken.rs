@@ -196,6 +196,18 @@ fn queue_rules_sort_every_signal_and_a_leave_out_rule_removes_exactly_those() {
         .unwrap();
     let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(manifest).unwrap()).unwrap();
     assert_eq!(manifest["counts"]["per_werkbak"], serde_json::json!(per_queue), "{manifest}");
+    // `batch run --dry-run` prints the same counts.
+    let period = meldpunt::domain::period::Cutoff::default().period_of(jiff::Timestamp::now());
+    let o = Command::new(common::bin())
+        .args(["batch", "run", "--dry-run", "--period", &period.to_string(), "--config"])
+        .arg(&s.inst.config)
+        .env("MELDPUNT_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let counts: Vec<String> = per_queue.iter().map(|(q, n)| format!("{q} {n}")).collect();
+    let line = format!("GM0505 werkbakken: {}", counts.join(", "));
+    assert!(String::from_utf8_lossy(&o.stdout).lines().any(|l| l == line), "{line}: {}", text(&o));
     // Zwijndrecht has no rules: an empty werkbak, no per_werkbak counts.
     assert!(bundle_rows(&s, "GM0642").iter().all(|r| r["werkbak"].is_empty()));
     let all: BTreeSet<(String, String)> =

@@ -83,6 +83,9 @@ pub struct Entry<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[serde(rename = "gemeente")]
     pub municipality: Option<Cow<'a, str>>,
+    /// The day it was delivered (Europe/Amsterdam, `YYYY-MM-DD`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered_on: Option<Cow<'a, str>>,
     /// Why not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<NotDelivered>,
@@ -104,6 +107,7 @@ impl Entry<'static> {
             signaal_id: Cow::Owned(signaal_id.to_owned()),
             delivered: false,
             municipality: municipality.map(|g| Cow::Owned(g.to_string())),
+            delivered_on: None,
             reason: Some(reason),
             message: Some(reason.explain()),
         }
@@ -111,13 +115,19 @@ impl Entry<'static> {
 }
 
 impl<'a> Entry<'a> {
-    /// The entry of a delivered signal.
-    pub fn delivered(referentie: &'a str, signaal_id: &'a str, municipality: &'a str) -> Entry<'a> {
+    /// The entry of a signal delivered to `municipality` on `on` (`YYYY-MM-DD`).
+    pub fn delivered(
+        referentie: &'a str,
+        signaal_id: &'a str,
+        municipality: &'a str,
+        on: &'a str,
+    ) -> Entry<'a> {
         Entry {
             referentie: Cow::Borrowed(referentie),
             signaal_id: Cow::Borrowed(signaal_id),
             delivered: true,
             municipality: Some(Cow::Borrowed(municipality)),
+            delivered_on: Some(Cow::Borrowed(on)),
             reason: None,
             message: None,
         }
@@ -150,16 +160,19 @@ impl Reports {
         self.by_creditor.values().flatten().filter(|e| !e.delivered).count()
     }
 
-    /// Writes each creditor's report, its entries completed with its signals in `delivered`,
-    /// into `dir` (streamed, durable, not yet visible to anyone): built while the bundles are
-    /// staged, published into the receipts folders after delivery ([`StagedReports::publish`]).
+    /// Writes each creditor's report, its entries completed with its signals in `delivered`
+    /// (delivered on the day `on`), into `dir` (streamed, durable, not yet visible to anyone):
+    /// built while the bundles are staged, published into the receipts folders after delivery
+    /// ([`StagedReports::publish`]).
     pub fn stage(
         self,
         dir: &Path,
         period: Period,
         version: u32,
         delivered: &[Delivery<'_>],
+        on: jiff::civil::Date,
     ) -> io::Result<StagedReports> {
+        let on = on.to_string();
         durable::create_private_dir(dir)?;
         // The delivered signals by creditor and referentie: each creditor's are then one run,
         // in the order its report lists them.
@@ -183,7 +196,7 @@ impl Reports {
             if let Some(r) = run.filter(|r| delivered[r[0] as usize].creditor == creditor.as_str()) {
                 entries.extend(r.iter().map(|&i| {
                     let d = &delivered[i as usize];
-                    Entry::delivered(d.referentie, d.signal_id, d.municipality)
+                    Entry::delivered(d.referentie, d.signal_id, d.municipality, &on)
                 }));
                 run = runs.next();
             }
@@ -278,6 +291,8 @@ struct StoredEntry {
     #[serde(rename = "gemeente")]
     municipality: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    delivered_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
@@ -323,6 +338,7 @@ mod tests {
             "2026-10".parse().unwrap(),
             1,
             &[delivered("R-3", "S-3"), delivered("R-1", "S-1")],
+            jiff::civil::Date::constant(2026, 10, 26),
         )
         .unwrap()
         .publish(&layout, &signer)
@@ -333,7 +349,13 @@ mod tests {
         let other = tempfile::tempdir().unwrap();
         let other_layout = Layout::new(other.path());
         expected
-            .stage(&other.path().join("staging"), "2026-10".parse().unwrap(), 1, &[delivered("R-3", "S-3")])
+            .stage(
+                &other.path().join("staging"),
+                "2026-10".parse().unwrap(),
+                1,
+                &[delivered("R-3", "S-3")],
+                jiff::civil::Date::constant(2026, 10, 26),
+            )
             .unwrap()
             .publish(&other_layout, &signer)
             .unwrap();

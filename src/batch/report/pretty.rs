@@ -47,6 +47,9 @@ pub fn write<W: Write>(out: &mut W, head: &Head<'_>, entries: &[Entry<'_>]) -> i
         if let Some(g) = &e.municipality {
             field(&mut buf, false, "gemeente", g);
         }
+        if let Some(d) = &e.delivered_on {
+            field(&mut buf, false, "delivered_on", d);
+        }
         if let Some(r) = e.reason {
             field(&mut buf, false, "reason", r.as_str());
         }
@@ -110,7 +113,7 @@ mod tests {
     #[test]
     fn writes_exactly_what_serde_json_writes_pretty() {
         let code = crate::domain::party::MunicipalityCode::parse("GM0363").unwrap();
-        let mut entries = vec![Entry::delivered("R-1 \"quoted\" \\ tab\t", "S-1", "GM0363")];
+        let mut entries = vec![Entry::delivered("R-1 \"quoted\" \\ tab\t", "S-1", "GM0363", "2026-10-26")];
         for (i, reason) in [
             NotDelivered::Unroutable,
             NotDelivered::MunicipalityNotConfigured,

@@ -21,6 +21,8 @@ pub(super) struct Issue {
     pub scope: Option<BTreeSet<String>>,
     /// When the run began (whole seconds), as recorded and written into the bundles.
     pub now: String,
+    /// The day it began (Europe/Amsterdam): the delivery date in the creditors' reports.
+    pub today: jiff::civil::Date,
 }
 
 /// Decides the version `opts` runs and, unless it is a dry run, records it as running.
@@ -36,9 +38,11 @@ pub(super) fn begin(cx: &Context<'_>, opts: Options) -> Result<Issue, RunError> 
     };
     // A version re-issued by an erasure goes to some municipalities only (docs/storage-and-retention.md).
     let scope = crate::state::erasure::scope(&cx.app.state().lock(), &p.to_string(), version)?;
-    let now = Timestamp::now().round(jiff::Unit::Second).unwrap_or(Timestamp::now()).to_string();
+    let began = Timestamp::now();
+    let now = began.round(jiff::Unit::Second).unwrap_or(began).to_string();
+    let today = crate::domain::period::local_date(began);
     if !opts.dry_run {
         batches::begin(&cx.app.state().lock(), &p.to_string(), version, &now)?;
     }
-    Ok(Issue { period: p, dry_run: opts.dry_run, version, scope, now })
+    Ok(Issue { period: p, dry_run: opts.dry_run, version, scope, now, today })
 }

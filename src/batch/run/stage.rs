@@ -101,7 +101,7 @@ fn record_and_stage_reports(
         let staged = issue
             .scope
             .is_none()
-            .then(|| s.spawn(move || reports.stage(&reports_dir, p, version, delivered)));
+            .then(|| s.spawn(move || reports.stage(&reports_dir, p, version, delivered, issue.today)));
         crate::state::exchange::record_delivered(
             &mut cx.app.state().lock(),
             &p.to_string(),

@@ -145,7 +145,7 @@ async fn creditor_uploads_reads_receipt_and_is_confined() {
     let data = sample(12);
     c.put("/inbox/woonstad_2026-11.csv", &data).await.unwrap();
     let receipts = h.receipts("woonstad");
-    assert_eq!(receipts.len(), 2, "{receipts:?}");
+    assert_eq!(receipts.len(), 3, "{receipts:?}");
     assert_eq!(c.sftp.metadata("/inbox/woonstad_2026-11.csv").await.unwrap().size, Some(data.len() as u64));
     let listed = c.ls("/receipts").await.unwrap();
     assert_eq!(listed, receipts);
@@ -157,10 +157,10 @@ async fn creditor_uploads_reads_receipt_and_is_confined() {
 
     // A temp upload waits for its rename within the session.
     c.put("/inbox/b.csv.part", &sample(3)).await.unwrap();
-    assert_eq!(h.receipts("woonstad").len(), 2);
+    assert_eq!(h.receipts("woonstad").len(), 3);
     assert!(c.sftp.metadata("/inbox/b.csv.part").await.is_ok(), "own unfinished upload can be stat'ed");
     c.sftp.rename("/inbox/b.csv.part", "/inbox/b.csv").await.unwrap();
-    assert_eq!(h.receipts("woonstad").len(), 4);
+    assert_eq!(h.receipts("woonstad").len(), 6);
 
     // Refusals.
     let refused = [
@@ -216,13 +216,13 @@ async fn creditor_uploads_reads_receipt_and_is_confined() {
         );
     }
     assert!(c.put("/inbox/.x.csv", b"x").await.unwrap_err().contains("hidden files are not accepted"));
-    assert_eq!(h.receipts("woonstad").len(), 4, "refused operations filed nothing");
+    assert_eq!(h.receipts("woonstad").len(), 6, "refused operations filed nothing");
 
     // An unfinished upload left at the end of the session is dropped: nothing is processed.
     c.put("/inbox/c.csv.part", &sample(2)).await.unwrap();
     drop(c);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(h.receipts("woonstad").len(), 4);
+    assert_eq!(h.receipts("woonstad").len(), 6);
 
     let audit = h.audit();
     assert!(audit.iter().any(|e| e.action == "login"
@@ -324,7 +324,7 @@ async fn municipality_picks_up_and_acknowledges() {
     // Feedback is taken (here: rejected, its receipt says why) and stays write-only.
     c.put("/feedback/t.csv", b"x").await.unwrap();
     let receipts = c.ls("/receipts").await.unwrap();
-    assert_eq!(receipts.len(), 2, "{receipts:?}");
+    assert_eq!(receipts.len(), 3, "{receipts:?}");
     assert!(c.ls("/feedback").await.is_err(), "write-only");
     assert!(c.sftp.remove_file("/receipts/x").await.is_err());
     c.sftp.remove_file("/pickup/bundle_2026-11.csv.age").await.unwrap();
@@ -366,7 +366,7 @@ async fn feedback_uploads_are_limited_per_file_and_per_session() {
     // Only the file that stayed within the limit is taken (and answered) when closed.
     a.shutdown().await.unwrap();
     let receipts = c.ls("/receipts").await.unwrap();
-    assert_eq!(receipts.len(), 2, "{receipts:?}");
+    assert_eq!(receipts.len(), 3, "{receipts:?}");
     let json = receipts.iter().find(|n| n.ends_with(".json")).unwrap();
     let r: serde_json::Value =
         serde_json::from_slice(&c.sftp.read(format!("/receipts/{json}")).await.unwrap()).unwrap();
