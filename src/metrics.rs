@@ -57,6 +57,34 @@ labels! {
         /// Refused (key, certificate, method, unknown party, session limit) or never completed.
         Failed = "failed",
     }
+
+    /// Why the defender refused or cut a connection (label `cause`).
+    pub Refusal {
+        /// The origin is banned: closed at accept.
+        Banned = "banned",
+        /// The origin has its maximum of open connections.
+        OriginConnections = "origin_connections",
+        /// The listener has its maximum of open connections.
+        Connections = "connections",
+        /// The origin has its maximum of connections not yet authenticated.
+        OriginUnauthenticated = "origin_unauthenticated",
+        /// Too many connections not yet authenticated in all (random early drop).
+        Unauthenticated = "unauthenticated",
+        /// The party has its maximum of HTTPS connections.
+        PartyConnections = "party_connections",
+        /// No SSH login or TLS handshake within its time.
+        AuthTimeout = "auth_timeout",
+        /// A TLS handshake or SSH key exchange failed.
+        HandshakeFailed = "handshake_failed",
+    }
+
+    /// A change of the ban list (label `event`).
+    pub BanEvent {
+        /// An origin was banned.
+        Ban = "ban",
+        /// A ban ended or was lifted.
+        Unban = "unban",
+    }
 }
 
 impl From<&Credential> for Protocol {
@@ -97,6 +125,9 @@ pub struct Metrics {
     logins: [[AtomicU64; LoginOutcome::ALL.len()]; LoginProtocol::ALL.len()],
     aborted: [AtomicU64; Protocol::ALL.len()],
     unpicked: [AtomicU64; 2],
+    refused: [[AtomicU64; Refusal::ALL.len()]; LoginProtocol::ALL.len()],
+    bans: [AtomicU64; BanEvent::ALL.len()],
+    banned: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -118,6 +149,9 @@ impl Metrics {
             logins: Default::default(),
             aborted: Default::default(),
             unpicked: Default::default(),
+            refused: Default::default(),
+            bans: Default::default(),
+            banned: AtomicU64::new(0),
         }
     }
 
@@ -148,6 +182,22 @@ impl Metrics {
     /// Counts a login attempt.
     pub fn login(&self, protocol: LoginProtocol, outcome: LoginOutcome) {
         self.logins[protocol as usize][outcome as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts connections the defender refused or cut.
+    pub fn refused(&self, protocol: LoginProtocol, cause: Refusal, n: u64) {
+        self.refused[protocol as usize][cause as usize].fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Counts a ban or unban and sets the number of origins banned now.
+    pub fn ban_event(&self, event: BanEvent, banned_now: u64) {
+        self.bans[event as usize].fetch_add(1, Ordering::Relaxed);
+        self.banned.store(banned_now, Ordering::Relaxed);
+    }
+
+    /// Sets the number of origins banned now.
+    pub fn set_banned(&self, banned_now: u64) {
+        self.banned.store(banned_now, Ordering::Relaxed);
     }
 
     /// Sets the unpicked bundle files: all, and those whose period is shredded soon.
@@ -188,6 +238,26 @@ impl Metrics {
         for p in Protocol::ALL {
             t.sample(&[("protocol", p.as_str())], get(&self.aborted[p as usize]));
         }
+        let help = "Connections the defender refused or cut before authentication, by listener and cause.";
+        t.family("meldpunt_connections_refused_total", "counter", help);
+        for p in LoginProtocol::ALL {
+            for c in Refusal::ALL {
+                t.sample(
+                    &[("protocol", p.as_str()), ("cause", c.as_str())],
+                    get(&self.refused[p as usize][c as usize]),
+                );
+            }
+        }
+        t.family(
+            "meldpunt_bans_total",
+            "counter",
+            "Origins banned by the defender, and bans ended or lifted.",
+        );
+        for e in BanEvent::ALL {
+            t.sample(&[("event", e.as_str())], get(&self.bans[e as usize]));
+        }
+        t.family("meldpunt_banned_origins", "gauge", "Origins banned now.");
+        let _ = writeln!(t.out, "meldpunt_banned_origins {}", get(&self.banned));
         let help = "Bundle files in pickup folders not picked up yet (all; and those whose period is shredded within 30 days).";
         t.family("meldpunt_unpicked_bundles", "gauge", help);
         t.sample(&[("when", "any")], get(&self.unpicked[0]));
@@ -262,7 +332,7 @@ mod tests {
     #[test]
     fn every_series_from_the_start() {
         let s = parse(&Metrics::new().render());
-        assert_eq!(s.len(), 4 * 3 + 3 + 4 + 2 * 2 + 3 + 2 + 1);
+        assert_eq!(s.len(), 4 * 3 + 3 + 4 + 2 * 2 + 3 + 2 * 8 + 2 + 1 + 2 + 1);
         assert_eq!(s.iter().filter(|(_, v)| **v == 0.0).count(), s.len() - 1);
         assert!((1.7e9..1e11).contains(&s["meldpunt_start_time_seconds"]), "Unix seconds");
     }

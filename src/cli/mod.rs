@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 pub mod audit;
+pub mod ban;
 pub mod batch;
 pub mod check;
 pub mod demo;
@@ -62,6 +63,8 @@ pub enum Command {
     Shred(shred::Args),
     /// The audit log for the security officer: `audit verify|show|export|report|purge`.
     Audit(audit::Args),
+    /// Origins banned by the defender: `ban list`, `ban remove ADDRESS`.
+    Ban(ban::Args),
     /// Keys: `keys audit-pub` (the audit log's public key), `keys receipt-pub` (the lines that
     /// verify signed receipts), `keys rotate-receipt`.
     Keys(keys::Args),
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Inzage(a) => inzage::run(a),
         Command::Erase(a) => erase::run(a),
         Command::Audit(a) => audit::run(a),
+        Command::Ban(a) => ban::run(a),
         Command::Keys(a) => keys::run(a),
         Command::Status(a) => status::run(a),
         Command::Demo(a) => demo::run(a),

@@ -20,6 +20,9 @@ pub struct RawConfig {
     /// Admin listener (`/healthz`, `/metrics`).
     #[serde(default)]
     pub admin: RawAdmin,
+    /// `[defender]`: per-origin scores, bans and connection limits.
+    #[serde(default)]
+    pub defender: RawDefender,
     /// Intake limits.
     #[serde(default)]
     pub intake: RawIntake,
@@ -123,6 +126,13 @@ pub struct RawHttps {
     /// Seconds a request may wait for the next bytes of its body or headers.
     #[serde(default = "default_https_idle")]
     pub idle_timeout_secs: u64,
+    /// Concurrent connections per party (certificate holder).
+    #[serde(default = "default_https_per_party")]
+    pub max_connections_per_party: usize,
+    /// Slowest average rate (bytes/s) a request body may arrive at, after its first
+    /// `idle_timeout_secs`.
+    #[serde(default = "default_min_body_rate")]
+    pub min_body_bytes_per_sec: u64,
 }
 
 fn yes() -> bool {
@@ -142,6 +152,53 @@ fn default_handshake() -> u64 {
 }
 fn default_https_idle() -> u64 {
     60
+}
+fn default_https_per_party() -> usize {
+    8
+}
+fn default_min_body_rate() -> u64 {
+    1024
+}
+
+/// `[defender]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDefender {
+    /// Whether origins are scored and banned.
+    pub enabled: bool,
+    /// Seconds a scored event counts.
+    pub window_secs: Spanned<i64>,
+    /// Score within the window that bans an origin.
+    pub ban_threshold: Spanned<i64>,
+    /// Seconds of a first ban (doubled for each repeat).
+    pub ban_secs: Spanned<i64>,
+    /// Longest ban, seconds.
+    pub max_ban_secs: Spanned<i64>,
+    /// Networks (CIDR) never scored, banned or limited per origin.
+    pub allow: Vec<Spanned<String>>,
+    /// Open connections from one address, per listener.
+    pub max_connections_per_origin: Spanned<i64>,
+    /// Connections not yet authenticated, per listener.
+    pub max_unauthenticated: Spanned<i64>,
+    /// Connections not yet authenticated from one address, per listener.
+    pub max_unauthenticated_per_origin: Spanned<i64>,
+}
+
+impl Default for RawDefender {
+    fn default() -> Self {
+        let n = |v| Spanned::new(0..0, v);
+        Self {
+            enabled: true,
+            window_secs: n(600),
+            ban_threshold: n(20),
+            ban_secs: n(600),
+            max_ban_secs: n(86_400),
+            allow: Vec::new(),
+            max_connections_per_origin: n(32),
+            max_unauthenticated: n(64),
+            max_unauthenticated_per_origin: n(8),
+        }
+    }
 }
 
 /// `[admin]`.

@@ -16,11 +16,13 @@ use crate::domain::signal::{Cents, Kind};
 
 mod audit;
 mod check;
+pub mod defender;
 pub mod file;
 mod problem;
 mod retention;
 pub mod tls;
 
+pub use defender::{Cidr, DefenderConfig};
 pub use problem::{Problem, Problems};
 
 /// The checked configuration.
@@ -36,6 +38,8 @@ pub struct Config {
     pub https: Option<HttpsConfig>,
     /// Admin listener address (loopback only).
     pub admin_listen: SocketAddr,
+    /// Scores, bans and per-origin limits of both listeners (`[defender]`).
+    pub defender: DefenderConfig,
     /// Intake limits.
     pub intake: IntakeLimits,
     /// When deliveries close each month.
@@ -164,6 +168,10 @@ pub struct HttpsConfig {
     pub handshake_timeout: Duration,
     /// Time a request may wait for its next bytes.
     pub idle_timeout: Duration,
+    /// Concurrent connections per party.
+    pub max_connections_per_party: usize,
+    /// Slowest average body rate (bytes/s) once a request has had `idle_timeout`.
+    pub min_body_bytes_per_sec: u64,
 }
 
 /// How a party's TLS client certificate is recognised (docs/parties.md).

@@ -66,6 +66,8 @@ pub(super) fn https(c: &mut Checker<'_>, raw: &Spanned<RawHttps>) -> Option<Http
         max_connections: h.max_connections.max(1),
         handshake_timeout: Duration::from_secs(h.handshake_timeout_secs.max(1)),
         idle_timeout: Duration::from_secs(h.idle_timeout_secs.max(1)),
+        max_connections_per_party: h.max_connections_per_party.max(1),
+        min_body_bytes_per_sec: h.min_body_bytes_per_sec,
     })
 }
 

@@ -47,6 +47,9 @@ impl Daemon {
         let audit_key = audit_timer::start_key(&app)?;
         let (stop, stop_rx) = watch::channel(false);
         let mut tasks = Vec::new();
+        // One defender for both listeners: an origin's score and ban hold for both.
+        let defender = crate::transport::defender::Defender::new(app.clone());
+        tasks.push(tokio::spawn(defender.clone().run(stop_rx.clone())));
         let mut sftp_addr = None;
         if let Some(sftp) = config.sftp.clone() {
             let key = crate::transport::sftp::load_or_create_host_key(&sftp.host_key)?;
@@ -54,8 +57,8 @@ impl Daemon {
                 .await
                 .with_context(|| format!("binding SFTP listener {}", sftp.listen))?;
             sftp_addr = Some(listener.local_addr()?);
-            let (i, rx) = (intake.clone(), stop_rx.clone());
-            tasks.push(tokio::spawn(crate::transport::sftp::serve_with_key(i, sftp, key, listener, rx)));
+            let (i, d, rx) = (intake.clone(), defender.clone(), stop_rx.clone());
+            tasks.push(tokio::spawn(crate::transport::sftp::serve_with_key(i, sftp, key, d, listener, rx)));
         }
         let mut https_addr = None;
         if let Some(https) = config.https.clone() {
@@ -69,6 +72,7 @@ impl Daemon {
             tasks.push(tokio::spawn(crate::transport::https::serve(
                 intake.clone(),
                 https,
+                defender.clone(),
                 listener,
                 stop_rx.clone(),
             )));

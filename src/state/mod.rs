@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
+pub mod bans;
 pub mod batches;
 pub mod erasure;
 pub mod exchange;
@@ -70,6 +71,7 @@ impl State {
         conn.pragma_update(None, "secure_delete", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(bans::SCHEMA)?;
         conn.execute_batch(batches::SCHEMA)?;
         conn.execute_batch(exchange::SCHEMA)?;
         conn.execute_batch(erasure::SCHEMA)?;

@@ -7,7 +7,10 @@
 //!
 //! - [`sftp`]: SSH/SFTP with public-key authentication (russh + russh-sftp).
 //! - [`https`]: HTTPS with mutual TLS (rustls + axum).
+//! - [`defender`]: what both share against abuse: per-origin scores and bans, the accept
+//!   gate with per-origin limits, per-party slots.
 
+pub mod defender;
 pub mod folders;
 pub mod https;
 pub mod sftp;

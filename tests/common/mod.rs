@@ -25,6 +25,8 @@ pub struct Server {
     pub admin_port: u16,
     /// Extra environment for the daemon (test hooks), used at the next (re)start.
     pub env: Vec<(String, String)>,
+    /// Where the daemon's stderr (its log) goes; `None`: inherited.
+    pub log: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -41,6 +43,15 @@ impl Server {
 
     /// Like `start`, letting the test edit the configuration text first.
     pub fn start_with(edit: impl FnOnce(&mut String)) -> Server {
+        Self::start_inner(edit, false)
+    }
+
+    /// Like `start_with`, with the daemon's log (stderr) written to the file `log` names.
+    pub fn start_logged(edit: impl FnOnce(&mut String)) -> Server {
+        Self::start_inner(edit, true)
+    }
+
+    fn start_inner(edit: impl FnOnce(&mut String), logged: bool) -> Server {
         let tmp = tempfile::tempdir().unwrap();
         let inst = meldpunt::demo::setup::create(&tmp.path().join("inst")).unwrap();
         let mut text = std::fs::read_to_string(&inst.config).unwrap();
@@ -49,7 +60,9 @@ impl Server {
         }
         edit(&mut text);
         std::fs::write(&inst.config, text).unwrap();
-        let mut s = Server { tmp, inst, port: 0, https_port: 0, admin_port: 0, env: Vec::new(), child: None };
+        let log = logged.then(|| tmp.path().join("daemon.log"));
+        let mut s =
+            Server { tmp, inst, port: 0, https_port: 0, admin_port: 0, env: Vec::new(), log, child: None };
         s.spawn();
         s
     }
@@ -61,7 +74,12 @@ impl Server {
             .env("MELDPUNT_LOG", "info")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(match &self.log {
+                Some(p) => {
+                    Stdio::from(std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap())
+                }
+                None => Stdio::inherit(),
+            })
             .spawn()
             .expect("start meldpunt serve");
         let mut out = BufReader::new(child.stdout.take().unwrap());
@@ -137,6 +155,11 @@ impl Server {
 
     /// Runs OpenSSH `sftp -b` as `user` with `key`, feeding `batch` commands.
     pub fn sftp(&self, user: &str, key: &Path, batch: &str) -> Output {
+        self.sftp_with(user, key, &[], batch)
+    }
+
+    /// Like `sftp`, with extra OpenSSH options (e.g. `["-o", "BindAddress=127.0.0.2"]`).
+    pub fn sftp_with(&self, user: &str, key: &Path, options: &[&str], batch: &str) -> Output {
         let mut batch_file = tempfile::NamedTempFile::new().unwrap();
         batch_file.write_all(batch.as_bytes()).unwrap();
         Command::new("sftp")
@@ -146,6 +169,7 @@ impl Server {
             .arg(key)
             .args(NO_HOST_CHECK)
             .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"])
+            .args(options)
             .arg(format!("{user}@127.0.0.1"))
             .output()
             .expect("run sftp (install openssh-client: scripts/test does)")

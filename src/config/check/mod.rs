@@ -91,6 +91,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
     let sftp = listeners::sftp(&mut c, &raw.sftp, &data_dir);
     let https = raw.https.as_ref().and_then(|h| super::tls::https(&mut c, h));
     let admin_listen = listeners::admin(&mut c, &raw.admin);
+    let defender = super::defender::check(&mut c, &raw.defender);
     let cutoff = periods::cutoff(&mut c, &raw.periods);
     let batch = batch(&mut c, &raw.batch, cutoff);
     let audit = super::audit::check(&mut c, &raw.audit);
@@ -109,6 +110,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         sftp,
         https,
         admin_listen,
+        defender,
         intake,
         cutoff,
         batch,

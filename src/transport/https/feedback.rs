@@ -58,7 +58,8 @@ pub async fn post(
     }
     let mut bytes = Vec::new();
     let mut stream = body.into_data_stream();
-    while let Some(chunk) = next_chunk(&mut stream, api.idle).await? {
+    let mut pace = api.pace.start();
+    while let Some(chunk) = next_chunk(&mut stream, &mut pace).await? {
         if bytes.len() as u64 + chunk.len() as u64 > limit {
             return Err(ApiError::too_large(limit));
         }

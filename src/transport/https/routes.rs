@@ -13,6 +13,7 @@
 //! file access as SFTP; names are checked before they touch the disk.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -37,8 +38,47 @@ use crate::transport::folders::paths::{Folder, plain_name};
 pub struct Api {
     /// The one intake (the same as SFTP's).
     pub intake: Intake,
-    /// How long a body may stall before the upload is dropped.
-    pub idle: std::time::Duration,
+    /// How slowly a body may arrive before the upload is dropped.
+    pub pace: BodyPace,
+}
+
+/// How slowly a request body may arrive (slow-loris): it may stall at most `idle` at a time,
+/// and after its first `idle` it must have averaged `min_bytes_per_sec` since the request
+/// began — a deadline that trickled bytes do not push back.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyPace {
+    /// Longest wait for the next bytes, and the grace before the rate counts.
+    pub idle: Duration,
+    /// Slowest average rate after the grace (0: only `idle` applies).
+    pub min_bytes_per_sec: u64,
+}
+
+/// The pace of one body being read.
+pub(super) struct Paced {
+    pace: BodyPace,
+    started: Instant,
+    bytes: u64,
+}
+
+impl BodyPace {
+    /// Starts timing a body now.
+    pub(super) fn start(self) -> Paced {
+        Paced { pace: self, started: Instant::now(), bytes: 0 }
+    }
+}
+
+impl Paced {
+    /// How long to wait for the next bytes: `idle`, or less if the body's deadline (the grace
+    /// plus the time its bytes so far buy at the minimum rate) comes first.
+    fn wait(&self) -> Duration {
+        let idle = self.pace.idle;
+        if self.pace.min_bytes_per_sec == 0 {
+            return idle;
+        }
+        let bought = Duration::from_secs_f64(self.bytes as f64 / self.pace.min_bytes_per_sec as f64);
+        let deadline = self.started + idle + bought;
+        idle.min(deadline.saturating_duration_since(Instant::now()))
+    }
 }
 
 /// Bytes handed to intake at once (request bodies arrive in TLS-record-sized frames).
@@ -130,8 +170,9 @@ async fn put_inbox(
     tracing::info!(party = %peer.party, file_id = upload.file_id(), "HTTPS upload started");
     let mut stream = body.into_data_stream();
     let mut buf = Vec::with_capacity(CHUNK);
+    let mut pace = api.pace.start();
     loop {
-        let Some(chunk) = next_chunk(&mut stream, api.idle).await? else { break };
+        let Some(chunk) = next_chunk(&mut stream, &mut pace).await? else { break };
         buf.extend_from_slice(&chunk);
         if buf.len() >= CHUNK {
             write(&mut upload, &mut buf, &api.intake, &peer, limit).await?;
@@ -150,23 +191,29 @@ async fn put_inbox(
     Ok(resp)
 }
 
-/// The next piece of a request body: `None` at its end; an error when it stalls longer than
-/// `idle`, or breaks off (a dropped connection, a body shorter than its `Content-Length`), in
-/// which case nothing of it is kept.
+/// The next piece of a request body: `None` at its end; an error when it comes slower than
+/// `pace` allows, or breaks off (a dropped connection, a body shorter than its
+/// `Content-Length`), in which case nothing of it is kept.
 pub(super) async fn next_chunk(
     stream: &mut axum::body::BodyDataStream,
-    idle: std::time::Duration,
+    pace: &mut Paced,
 ) -> Result<Option<axum::body::Bytes>, ApiError> {
-    let next = tokio::time::timeout(idle, stream.next()).await.map_err(|_| {
+    let next = tokio::time::timeout(pace.wait(), stream.next()).await.map_err(|_| {
+        let rate = pace.pace.min_bytes_per_sec;
         ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
             "body_timeout",
-            "the request body stalled; nothing was kept",
+            format!(
+                "the request body stalled or arrived slower than {rate} bytes/s on average; nothing was kept"
+            ),
         )
     })?;
     match next {
         None => Ok(None),
-        Some(Ok(c)) => Ok(Some(c)),
+        Some(Ok(c)) => {
+            pace.bytes += c.len() as u64;
+            Ok(Some(c))
+        }
         Some(Err(_)) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             "body_incomplete",

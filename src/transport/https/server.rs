@@ -1,6 +1,9 @@
 //! The HTTPS listener: accept → TLS handshake (with timeout) → client certificate → party →
 //! HTTP/1.1 or HTTP/2 on that connection.
 //!
+//! Every accepted connection passes the defender's gate first (bans, per-origin and
+//! unauthenticated limits: `transport/defender`); a refused one is closed before any TLS byte
+//! is read. A party over `max_connections_per_party` gets `503 too_many_connections`.
 //! Nothing of a request is parsed before the handshake has verified a client certificate.
 //! A verified certificate that maps to no party gets `403 unknown_certificate` on every
 //! request; a certificate revoked after the handshake is refused on its next request.
@@ -20,7 +23,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls::pki_types::CertificateDer;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tower::ServiceExt;
 
 use super::error::ApiError;
@@ -31,7 +34,15 @@ use crate::audit::{Event, Outcome};
 use crate::config::{HttpsConfig, TlsIdentity};
 use crate::domain::party::{Credential, PartyId};
 use crate::intake::Intake;
-use crate::metrics::{LoginOutcome, LoginProtocol};
+use crate::metrics::{LoginOutcome, LoginProtocol, Refusal};
+use crate::transport::defender::party::{Limits, Slot};
+use crate::transport::defender::{Defender, Gate, Strike, Ticket};
+
+/// Most headers in one request (hyper answers 431 beyond).
+const MAX_HEADERS: usize = 64;
+
+/// Largest request head, start line and headers, in bytes (hyper answers 431 beyond).
+const MAX_HEADER_BYTES: usize = 64 * 1024;
 
 /// How long open connections get to finish after shutdown is signalled.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -60,6 +71,8 @@ struct Conn {
     verified_under: AtomicU64,
     /// Whether a refusal was already audited for this connection.
     refused_audited: AtomicBool,
+    /// The party's connection slot; `Err` with the message when the party has its maximum.
+    slot: Result<Option<Slot>, String>,
 }
 
 /// Shared by the accept loop and its connections.
@@ -69,6 +82,7 @@ struct Shared {
     tls: Arc<Reloading>,
     router: Router,
     handshake_audits: AtomicU64,
+    parties: Arc<Limits>,
 }
 
 /// Serves HTTPS on `listener` until `shutdown` becomes `true`.
@@ -78,17 +92,20 @@ struct Shared {
 pub async fn serve(
     intake: Intake,
     cfg: HttpsConfig,
+    defender: Arc<Defender>,
     listener: TcpListener,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let tls = Arc::new(Reloading::new(cfg.clone())?);
-    let api = Api { intake: intake.clone(), idle: cfg.idle_timeout };
+    let pace = routes::BodyPace { idle: cfg.idle_timeout, min_bytes_per_sec: cfg.min_body_bytes_per_sec };
+    let api = Api { intake: intake.clone(), pace };
     let guard_state = GuardState { tls: tls.clone(), intake: intake.clone() };
     let router = routes::router(api).layer(axum::middleware::from_fn_with_state(guard_state, guard));
-    let shared = Arc::new(Shared { intake, cfg, tls, router, handshake_audits: AtomicU64::new(0) });
+    let gate = Gate::new(defender, LoginProtocol::Https, cfg.max_connections);
+    let parties = Limits::new("connections", cfg.max_connections, cfg.max_connections_per_party);
+    let shared = Arc::new(Shared { intake, cfg, tls, router, handshake_audits: AtomicU64::new(0), parties });
     tokio::spawn(watch_crls(shared.clone(), shutdown.clone()));
     tokio::spawn(reset_audit_budget(shared.clone(), shutdown.clone()));
-    let slots = Arc::new(Semaphore::new(shared.cfg.max_connections));
     let mut conns = tokio::task::JoinSet::new();
     tracing::info!(addr = %listener.local_addr()?, "HTTPS serving");
     loop {
@@ -103,15 +120,10 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let Ok(slot) = slots.clone().try_acquire_owned() else {
-                    tracing::warn!(%origin, limit = shared.cfg.max_connections, "HTTPS connection limit reached; refusing");
-                    continue;
-                };
+                // Refusals are counted and summarised by the defender, not logged here.
+                let Ok(ticket) = gate.admit(origin.ip()) else { continue };
                 let (shared, stop) = (shared.clone(), shutdown.clone());
-                conns.spawn(async move {
-                    connection(shared, tcp, origin, stop).await;
-                    drop(slot);
-                });
+                conns.spawn(connection(shared, tcp, origin, ticket, stop));
             }
         }
         while conns.try_join_next().is_some() {}
@@ -127,6 +139,7 @@ async fn connection(
     shared: Arc<Shared>,
     tcp: TcpStream,
     origin: SocketAddr,
+    ticket: Ticket,
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = tcp.set_nodelay(true);
@@ -134,9 +147,14 @@ async fn connection(
     let acceptor = tokio_rustls::TlsAcceptor::from(loaded.server.clone());
     let tls = match tokio::time::timeout(shared.cfg.handshake_timeout, acceptor.accept(tcp)).await {
         Ok(Ok(s)) => s,
-        Ok(Err(e)) => return handshake_refused(&shared, origin, &e).await,
-        Err(_) => return tracing::debug!(%origin, "TLS handshake timed out"),
+        Ok(Err(e)) => return handshake_refused(&shared, origin, &ticket, &e).await,
+        Err(_) => {
+            tracing::debug!(%origin, "TLS handshake timed out");
+            ticket.cut(Refusal::AuthTimeout);
+            return ticket.strike(Strike::AuthTimeout).await;
+        }
     };
+    ticket.authenticated();
     let chain: Vec<CertificateDer<'static>> = tls
         .get_ref()
         .1
@@ -150,6 +168,13 @@ async fn connection(
     let cert = PeerCert::read(end);
     let party = shared.intake.app().config().party_for_certificate(&cert.fingerprint, cert.oin.as_deref());
     audit_login(&shared, &cert, party.as_ref(), origin).await;
+    let slot = match &party {
+        None => Ok(None),
+        Some(p) => shared.parties.acquire(p.as_str()).map(Some).map_err(|hit| {
+            ticket.cut(Refusal::PartyConnections);
+            hit.message(p.as_str())
+        }),
+    };
     let conn = Arc::new(Conn {
         cert,
         chain,
@@ -157,6 +182,7 @@ async fn connection(
         party,
         verified_under: AtomicU64::new(loaded.generation),
         refused_audited: AtomicBool::new(false),
+        slot,
     });
     let router = shared.router.clone();
     let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
@@ -164,7 +190,13 @@ async fn connection(
         router.clone().oneshot(req.map(Body::new))
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(shared.cfg.idle_timeout).max_buf_size(256 * 1024);
+    // The header timeout is a deadline for the whole head (hyper does not restart it per byte).
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.cfg.idle_timeout)
+        .max_buf_size(256 * 1024)
+        .max_headers(MAX_HEADERS)
+        .max_header_size(MAX_HEADER_BYTES);
     let conn = builder.serve_connection(TokioIo::new(tls), service);
     tokio::pin!(conn);
     let mut stopping = false;
@@ -209,6 +241,12 @@ async fn guard(
         );
         return ApiError::new(StatusCode::FORBIDDEN, "unknown_certificate", msg).into_response();
     };
+    if let Err(msg) = &conn.slot {
+        let mut resp = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_connections", msg.clone())
+            .into_response();
+        resp.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return resp;
+    }
     let current = tls.current();
     if conn.verified_under.load(Ordering::SeqCst) != current.generation {
         match current.verify(&conn.chain) {
@@ -265,15 +303,19 @@ fn reason_of(e: &rustls::Error) -> &'static str {
     }
 }
 
-async fn handshake_refused(shared: &Shared, origin: SocketAddr, e: &std::io::Error) {
+/// A failed handshake: counted and scored (a summary line per 10 s, not a line each), and
+/// audited within the per-minute budget.
+async fn handshake_refused(shared: &Shared, origin: SocketAddr, ticket: &Ticket, e: &std::io::Error) {
     let reason = e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
         .map_or("connection_closed", reason_of);
-    tracing::info!(%origin, reason, "TLS handshake refused");
+    tracing::debug!(%origin, reason, "TLS handshake refused");
     if reason == "connection_closed" {
         return;
     }
+    ticket.cut(Refusal::HandshakeFailed);
+    ticket.strike(Strike::HandshakeFailed).await;
     shared.intake.app().metrics().login(LoginProtocol::Https, LoginOutcome::Failed);
     if shared.handshake_audits.fetch_add(1, Ordering::SeqCst) >= MAX_HANDSHAKE_AUDITS_PER_MINUTE {
         return;

@@ -9,7 +9,12 @@
 //! party when the user name is one, else `unknown`: a user name that is not a party may be
 //! personal data and is never written anywhere. A connection that tried to log in and
 //! ended without success or an audited refusal (a client that only had methods the server
-//! does not offer, or that timed out) gets one `login`/`denied` event when it ends.
+//! does not offer, or that timed out) gets one `login`/`denied` event when it ends — unless it
+//! only ever sent `none`: such probes are counted (metrics) and scored by the defender, and
+//! only the ban they lead to is audited, so a flood of them cannot flood the audit log.
+//!
+//! Every refusal is scored against the origin address (never the name), a known and an
+//! unknown user alike, with the same answer and the same delay.
 
 use std::sync::Mutex;
 
@@ -21,6 +26,7 @@ use crate::config::Config;
 use crate::domain::party::PartyId;
 use crate::intake::Intake;
 use crate::metrics::{LoginOutcome, LoginProtocol};
+use crate::transport::defender::{Strike, Ticket};
 
 /// Actor for attempts that do not name a configured party.
 pub const UNKNOWN_ACTOR: &str = "unknown";
@@ -65,6 +71,19 @@ pub struct AuthLog {
     pub audited: usize,
     /// The key was accepted (admitted, or refused for a session limit, which is audited).
     pub concluded: bool,
+    /// `none` requests so far (OpenSSH sends one to learn the methods; more is a probe).
+    pub nones: u32,
+}
+
+/// `none` requests a connection may send before each further one is scored.
+const FREE_NONES: u32 = 2;
+
+/// Notes a `none` request; `true` when it is one too many (the caller scores it).
+pub fn note_none(log: &Mutex<AuthLog>, config: &Config, user: &str) -> bool {
+    note_attempt(log, config, user, "none");
+    let mut l = log.lock().unwrap_or_else(|p| p.into_inner());
+    l.nones = l.nones.saturating_add(1);
+    l.nones > FREE_NONES
 }
 
 /// A refused attempt.
@@ -83,10 +102,19 @@ pub fn note_attempt(log: &Mutex<AuthLog>, config: &Config, user: &str, method: &
     l.last_party = party_named(config, user);
 }
 
-/// Audits a refused attempt (within the per-connection cap) and counts it (always).
-pub async fn audit_denial(intake: &Intake, log: &Mutex<AuthLog>, origin: &str, max: usize, d: Denial<'_>) {
+/// Audits a refused attempt (within the per-connection cap), counts it and scores it against
+/// the origin (always).
+pub async fn audit_denial(
+    intake: &Intake,
+    log: &Mutex<AuthLog>,
+    origin: &str,
+    ticket: &Ticket,
+    max: usize,
+    d: Denial<'_>,
+) {
     intake.app().metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
     let party = party_named(intake.app().config(), d.user);
+    ticket.strike(if party.is_some() { Strike::FailedLogin } else { Strike::UnknownUser }).await;
     tracing::info!(
         party = party.as_ref().map(PartyId::as_str),
         method = d.method,
@@ -111,8 +139,15 @@ pub async fn audit_denial(intake: &Intake, log: &Mutex<AuthLog>, origin: &str, m
     intake.app().audit().record(ev.object(object)).await;
 }
 
-/// At the end of a connection: audits a login attempt that left no other trace.
-pub async fn audit_unfinished(intake: &Intake, log: &Mutex<AuthLog>, origin: &str, timed_out: bool) {
+/// At the end of a connection: audits a login attempt that left no other trace (a probe that
+/// only sent `none` is counted and scored instead).
+pub async fn audit_unfinished(
+    intake: &Intake,
+    log: &Mutex<AuthLog>,
+    origin: &str,
+    ticket: &Ticket,
+    timed_out: bool,
+) {
     let (party, method) = {
         let l = log.lock().unwrap_or_else(|p| p.into_inner());
         if !l.tried || l.concluded || l.audited > 0 {
@@ -120,8 +155,12 @@ pub async fn audit_unfinished(intake: &Intake, log: &Mutex<AuthLog>, origin: &st
         }
         (l.last_party.clone(), l.last_method)
     };
-    let reason = if timed_out { "auth_timeout" } else { "no_acceptable_method" };
     intake.app().metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
+    if method == "none" {
+        tracing::debug!(origin, "SSH connection ended after only a 'none' request");
+        return ticket.strike(Strike::ProtocolError).await;
+    }
+    let reason = if timed_out { "auth_timeout" } else { "no_acceptable_method" };
     tracing::info!(
         party = party.as_ref().map(PartyId::as_str),
         method,

@@ -1,7 +1,8 @@
 //! SFTP (docs/folders-and-protocols.md): public-key SSH logins, one virtual tree per party, uploads into intake.
 //!
-//! - `server`: the listener ([`serve`]), connection limits, timeouts, russh tuning.
-//! - `ssh`: the russh handler: authentication (`auth`), session admission (`limits`),
+//! - `server`: the listener ([`serve`]): the defender's gate at accept, timeouts, russh tuning.
+//! - `ssh`: the russh handler: authentication (`auth`), session admission (party slots in
+//!   `transport/defender/party.rs`),
 //!   channels (only the `sftp` subsystem).
 //! - `fs`: the russh-sftp handler of one channel over the virtual tree (`paths`), with
 //!   uploads in `upload` (creditors) and `feedback_upload` (municipalities), the real
@@ -17,7 +18,6 @@ mod feedback_upload;
 mod fs;
 mod hostkey;
 mod killable;
-mod limits;
 mod server;
 mod session;
 mod ssh;

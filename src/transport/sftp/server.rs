@@ -13,10 +13,12 @@ use tokio::task::JoinSet;
 use super::auth::{self, AuthLog};
 use super::hostkey::load_or_create_host_key;
 use super::killable::Killable;
-use super::limits::Limits;
 use super::ssh::SshHandler;
 use crate::config::SftpConfig;
 use crate::intake::Intake;
+use crate::metrics::{LoginProtocol, Refusal};
+use crate::transport::defender::party::Limits;
+use crate::transport::defender::{Defender, Gate, Strike, Ticket};
 
 /// How long running sessions get to end after shutdown is signalled.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -31,6 +33,9 @@ pub(super) struct Shared {
     pub cfg: SftpConfig,
     pub limits: Arc<Limits>,
 }
+
+/// What the SSH handler of one connection holds of the defender.
+pub(super) type TicketRef = Arc<Ticket>;
 
 /// The russh server configuration (tuning from ENGINEERING.md).
 fn ssh_config(cfg: &SftpConfig, key: PrivateKey) -> russh::server::Config {
@@ -76,29 +81,34 @@ fn ssh_config(cfg: &SftpConfig, key: PrivateKey) -> russh::server::Config {
 pub async fn serve(
     intake: Intake,
     cfg: SftpConfig,
+    defender: Arc<Defender>,
     listener: TcpListener,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let key = load_or_create_host_key(&cfg.host_key)?;
-    serve_with_key(intake, cfg, key, listener, shutdown).await
+    serve_with_key(intake, cfg, key, defender, listener, shutdown).await
 }
 
 /// Like [`serve`], with a host key the caller loaded already (so that a bad key stops the
 /// daemon before it reports itself ready). Never returns an error.
+///
+/// Every accepted connection passes the defender's gate first (bans, per-origin and
+/// unauthenticated limits); a refused one is closed before the SSH banner.
 pub async fn serve_with_key(
     intake: Intake,
     cfg: SftpConfig,
     key: PrivateKey,
+    defender: Arc<Defender>,
     listener: TcpListener,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let config = Arc::new(ssh_config(&cfg, key));
-    // Connections still authenticating are bounded too (each for at most auth_timeout).
+    // Connections still authenticating count too (each for at most auth_timeout).
     let max_connections = cfg.max_sessions.saturating_mul(2).max(8);
-    let limits = Limits::new(cfg.max_sessions, cfg.max_sessions_per_party);
+    let gate = Gate::new(defender, LoginProtocol::Sftp, max_connections);
+    let limits = Limits::new("sessions", cfg.max_sessions, cfg.max_sessions_per_party);
     let shared = Arc::new(Shared { intake, cfg, limits });
     let mut conns = JoinSet::new();
-    let mut refused_logged = tokio::time::Instant::now() - Duration::from_secs(60);
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "SFTP serving");
     }
@@ -119,15 +129,10 @@ pub async fn serve_with_key(
             }
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
-                    if conns.len() >= max_connections {
-                        if refused_logged.elapsed() > Duration::from_secs(10) {
-                            tracing::warn!(%peer, max_connections, "too many SFTP connections; refusing new ones");
-                            refused_logged = tokio::time::Instant::now();
-                        }
-                        drop(stream);
-                        continue;
-                    }
-                    conns.spawn(connection(shared.clone(), config.clone(), stream, peer, shutdown.clone()));
+                    // Refusals are counted and summarised by the defender, not logged here.
+                    let Ok(ticket) = gate.admit(peer.ip()) else { continue };
+                    let ticket = Arc::new(ticket);
+                    conns.spawn(connection(shared.clone(), config.clone(), stream, peer, ticket, shutdown.clone()));
                 }
                 Err(e) => {
                     // E.g. out of file descriptors: back off instead of spinning.
@@ -153,13 +158,14 @@ async fn connection(
     config: Arc<russh::server::Config>,
     stream: TcpStream,
     peer: SocketAddr,
+    ticket: TicketRef,
     mut shutdown: watch::Receiver<bool>,
 ) {
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(error = %e, "set_nodelay failed");
     }
     let log = Arc::new(Mutex::new(AuthLog::default()));
-    let handler = SshHandler::new(shared.clone(), peer, log.clone());
+    let handler = SshHandler::new(shared.clone(), peer, log.clone(), ticket.clone());
     let auth_timeout = shared.cfg.auth_timeout;
     let (stream, kill) = Killable::new(stream);
     let session =
@@ -167,11 +173,13 @@ async fn connection(
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 tracing::debug!(%peer, error = %e, "SSH handshake failed");
-                return;
+                ticket.cut(Refusal::HandshakeFailed);
+                return ticket.strike(Strike::ProtocolError).await;
             }
             Err(_) => {
                 tracing::debug!(%peer, "no SSH banner in time");
-                return;
+                ticket.cut(Refusal::AuthTimeout);
+                return ticket.strike(Strike::AuthTimeout).await;
             }
         };
     let handle = session.handle();
@@ -185,6 +193,10 @@ async fn connection(
             result = &mut session => {
                 if let Err(e) = result {
                     tracing::debug!(%peer, error = %e, "SSH session ended with an error");
+                    if !log.lock().unwrap_or_else(|p| p.into_inner()).concluded {
+                        ticket.cut(Refusal::HandshakeFailed);
+                        ticket.strike(Strike::ProtocolError).await;
+                    }
                 }
                 break;
             }
@@ -199,7 +211,9 @@ async fn connection(
                     continue;
                 }
                 timed_out = true;
-                tracing::info!(%peer, "SSH authentication timed out");
+                tracing::debug!(%peer, "SSH authentication timed out");
+                ticket.cut(Refusal::AuthTimeout);
+                ticket.strike(Strike::AuthTimeout).await;
                 "authentication timed out"
             }
             changed = shutdown.changed(), if !stopping => {
@@ -218,5 +232,5 @@ async fn connection(
             cut.as_mut().reset(tokio::time::Instant::now() + DISCONNECT_GRACE);
         }
     }
-    auth::audit_unfinished(&shared.intake, &log, &peer.to_string(), timed_out).await;
+    auth::audit_unfinished(&shared.intake, &log, &peer.to_string(), &ticket, timed_out).await;
 }

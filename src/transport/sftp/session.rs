@@ -9,10 +9,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
 
-use super::limits::Slot;
+use super::server::TicketRef;
 use crate::audit::{Event, Outcome};
 use crate::domain::party::{Credential, PartyId, VerifiedSender};
 use crate::intake::Intake;
+use crate::transport::defender::Strike;
+use crate::transport::defender::party::Slot;
 use crate::transport::folders::paths::Folder;
 
 /// Permission denials audited one by one per session; further ones are counted and written
@@ -31,6 +33,8 @@ pub(super) struct SessionCtx {
     open_files: AtomicUsize,
     denials: AtomicUsize,
     _slot: Slot,
+    /// The connection's place at the defender's gate (refusals are scored against it).
+    ticket: TicketRef,
 }
 
 /// One open SFTP handle (or unfinished upload waiting for its rename), counted against
@@ -51,6 +55,7 @@ impl SessionCtx {
         origin: String,
         max_open_files: usize,
         slot: Slot,
+        ticket: TicketRef,
     ) -> Arc<SessionCtx> {
         Arc::new(SessionCtx {
             intake,
@@ -61,6 +66,7 @@ impl SessionCtx {
             open_files: AtomicUsize::new(0),
             denials: AtomicUsize::new(0),
             _slot: slot,
+            ticket,
         })
     }
 
@@ -97,6 +103,7 @@ impl SessionCtx {
     /// file name) and a stable reason.
     pub async fn denied(&self, op: &'static str, folder: Option<Folder>, reason: &str) {
         tracing::info!(party = %self.party, op, folder = folder.map(Folder::name), reason, "SFTP operation refused");
+        self.ticket.strike(Strike::RefusedPath).await;
         let n = self.denials.fetch_add(1, Ordering::AcqRel);
         if n >= MAX_AUDITED_DENIALS {
             return;

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::auth::{self, AuthLog, Denial};
 use super::fs::Fs;
-use super::server::Shared;
+use super::server::{Shared, TicketRef};
 use super::session::SessionCtx;
 use crate::audit::Outcome;
 use crate::metrics::{LoginOutcome, LoginProtocol};
@@ -35,6 +35,8 @@ pub(super) struct SshHandler {
     /// Session channels opened but not (yet) running SFTP.
     channels: HashMap<ChannelId, Channel<Msg>>,
     open_channels: usize,
+    /// The connection's place at the defender's gate.
+    ticket: TicketRef,
 }
 
 fn publickey_only() -> Auth {
@@ -45,7 +47,12 @@ fn publickey_only() -> Auth {
 }
 
 impl SshHandler {
-    pub fn new(shared: Arc<Shared>, peer: SocketAddr, log: Arc<Mutex<AuthLog>>) -> SshHandler {
+    pub fn new(
+        shared: Arc<Shared>,
+        peer: SocketAddr,
+        log: Arc<Mutex<AuthLog>>,
+        ticket: TicketRef,
+    ) -> SshHandler {
         SshHandler {
             shared,
             origin: peer.to_string(),
@@ -54,6 +61,7 @@ impl SshHandler {
             refused: None,
             channels: HashMap::new(),
             open_channels: 0,
+            ticket,
         }
     }
 
@@ -62,7 +70,8 @@ impl SshHandler {
     }
 
     async fn deny(&self, d: Denial<'_>) -> Auth {
-        auth::audit_denial(&self.shared.intake, &self.log, &self.origin, self.max_audited(), d).await;
+        let max = self.max_audited();
+        auth::audit_denial(&self.shared.intake, &self.log, &self.origin, &self.ticket, max, d).await;
         publickey_only()
     }
 
@@ -99,6 +108,7 @@ impl SshHandler {
                     self.origin.clone(),
                     self.shared.cfg.max_open_files,
                     slot,
+                    self.ticket.clone(),
                 );
                 let ev = ctx.event("login", Outcome::Ok).object(json!({ "method": "publickey" }));
                 if let Err(e) = intake.app().audit().emit(ev).await {
@@ -108,6 +118,7 @@ impl SshHandler {
                     return Auth::reject();
                 }
                 intake.app().metrics().login(LoginProtocol::Sftp, LoginOutcome::Ok);
+                self.ticket.authenticated();
                 tracing::info!(party = %ctx.party, origin = %self.origin, "SSH login");
                 self.log.lock().unwrap_or_else(|p| p.into_inner()).concluded = true;
                 self.ctx = Some(ctx);
@@ -121,8 +132,11 @@ impl russh::server::Handler for SshHandler {
     type Error = russh::Error;
 
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
-        // Every OpenSSH client starts with "none" to learn the methods: not audited by itself.
-        auth::note_attempt(&self.log, self.shared.intake.app().config(), user, "none");
+        // Every OpenSSH client starts with "none" to learn the methods: not audited by itself;
+        // a client that keeps sending it is probing and is scored.
+        if auth::note_none(&self.log, self.shared.intake.app().config(), user) {
+            self.ticket.strike(crate::transport::defender::Strike::ProtocolError).await;
+        }
         Ok(publickey_only())
     }
 

@@ -42,7 +42,9 @@ async fn start(extra_sftp: &str) -> Harness {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, rx) = watch::channel(false);
-    let task = tokio::spawn(super::serve(intake.clone(), config.sftp.clone().unwrap(), listener, rx));
+    let defender = crate::transport::defender::Defender::new(intake.app().clone());
+    let task =
+        tokio::spawn(super::serve(intake.clone(), config.sftp.clone().unwrap(), defender, listener, rx));
     Harness { _tmp: tmp, inst, intake, addr, stop, task }
 }
 
