@@ -5,9 +5,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::{Server, bin, local_file, text};
+use common::{Server, bin, local_file, meldpunt, text};
 use meldpunt::domain::period::{Cutoff, Period, zone};
 
 /// A sample file of `n` records over `households` shared addresses, received on `on`.
@@ -19,16 +19,6 @@ fn sample(prefix: &str, kind: &str, n: u64, seed: u64, on: jiff::civil::Date) ->
 
 fn now_period() -> Period {
     Cutoff::default().period_of(jiff::Timestamp::now())
-}
-
-fn meldpunt(s: &Server, args: &[&str]) -> Output {
-    Command::new(bin())
-        .args(args)
-        .arg("--config")
-        .arg(&s.inst.config)
-        .env("MELDPUNT_LOG", "warn")
-        .output()
-        .unwrap()
 }
 
 /// Files from woonstad (also last month, by backfill), vitens and eneco; vitens may only
@@ -104,7 +94,7 @@ print(json.dumps({
 #[test]
 fn batch_delivers_bundles_that_age_and_python_read_and_respects_agreements() {
     let (s, p) = installation();
-    let o = meldpunt(&s, &["batch", "run", "--period", &p.to_string()]);
+    let o = meldpunt(&s, &["batch", "run", "--early", "--period", &p.to_string()]);
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
     assert!(out.contains("GM0505") && out.contains("households"), "summary table: {out}");
@@ -168,9 +158,9 @@ fn batch_delivers_bundles_that_age_and_python_read_and_respects_agreements() {
     assert!(text(&o).contains(&format!("batch_{p}.json")), "{}", text(&o));
 
     // Exactly once: a second run is refused; --force makes v2 and keeps v1.
-    let o = meldpunt(&s, &["batch", "run", "--period", &p.to_string()]);
+    let o = meldpunt(&s, &["batch", "run", "--early", "--period", &p.to_string()]);
     assert!(!o.status.success() && text(&o).contains("--force"), "{}", text(&o));
-    let o = meldpunt(&s, &["batch", "run", "--period", &p.to_string(), "--force"]);
+    let o = meldpunt(&s, &["batch", "run", "--early", "--period", &p.to_string(), "--force"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(pickup(&s.inst.dir, "GM0505").join(format!("GM0505_{p}_v2_manifest.json")).exists());
     assert!(pickup(&s.inst.dir, "GM0505").join(format!("GM0505_{p}_v1_manifest.json")).exists());
@@ -218,7 +208,7 @@ fn killed_after(files: usize) {
     assert!(o.status.success(), "{}", text(&o));
 
     let o = Command::new(bin())
-        .args(["batch", "run", "--period", &p.to_string(), "--config"])
+        .args(["batch", "run", "--early", "--period", &p.to_string(), "--config"])
         .arg(&s.inst.config)
         .env("MELDPUNT_LOG", "warn")
         .env("MELDPUNT_TEST_ABORT_BATCH_AFTER", files.to_string())
@@ -233,7 +223,7 @@ fn killed_after(files: usize) {
         .flatten()
         .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
         .collect();
-    let o = meldpunt(&s, &["batch", "run", "--period", &p.to_string()]);
+    let o = meldpunt(&s, &["batch", "run", "--early", "--period", &p.to_string()]);
     assert!(o.status.success(), "the interrupted version is run again: {}", text(&o));
     if files >= 5 {
         for (name, bytes) in &before {
@@ -243,7 +233,7 @@ fn killed_after(files: usize) {
     assert!(pickup(&s.inst.dir, "GM0642").join(format!("GM0642_{p}_v1_manifest.json")).exists());
 
     let o = Command::new(bin())
-        .args(["batch", "run", "--period", &p.to_string(), "--config"])
+        .args(["batch", "run", "--early", "--period", &p.to_string(), "--config"])
         .arg(copy.join("meldpunt.toml"))
         .env("MELDPUNT_LOG", "warn")
         .output()
@@ -275,7 +265,7 @@ fn households_under_the_threshold_are_flagged_or_left_out_as_each_municipality_w
     let f = local_file(&s, "e.csv", &sample("E", "elektriciteit", 40, 5, today));
     let o = s.sftp("eneco", &s.key("eneco"), &format!("put {} /inbox/e.csv\n", f.display()));
     assert!(o.status.success(), "{}", text(&o));
-    let o = meldpunt(&s, &["batch", "run", "--period", &p.to_string()]);
+    let o = meldpunt(&s, &["batch", "run", "--early", "--period", &p.to_string()]);
     assert!(o.status.success(), "{}", text(&o));
     let manifest = |code: &str| -> serde_json::Value {
         let path = pickup(&s.inst.dir, code).join(format!("{code}_{p}_v1_manifest.json"));
@@ -317,7 +307,7 @@ fn status_shows_the_periods_their_batch_and_the_bundles_waiting_for_pickup() {
     assert_eq!(row(&before, p.prev())[1..4], ["1", "1", "-"], "{before}");
     assert!(before.contains("every bundle file in the pickup folders has been picked up"), "{before}");
 
-    let o = meldpunt(&s, &["batch", "run", "--period", &p.to_string()]);
+    let o = meldpunt(&s, &["batch", "run", "--early", "--period", &p.to_string()]);
     assert!(o.status.success(), "{}", text(&o));
     let after = String::from_utf8(meldpunt(&s, &["status"]).stdout).unwrap();
     assert!(after.contains(&format!("last delivered period: {p}")), "{after}");

@@ -113,7 +113,7 @@ fn erase_removes_a_person_everywhere_reissues_unpicked_bundles_and_survives_a_ki
         let at = on.at(12, 0, 0, 0).to_zoned(zone()).unwrap().timestamp().to_string();
         let o = meldpunt(&s, &["ingest", "--as", "woonstad", f.to_str().unwrap(), "--received-at", &at], &[]);
         assert!(o.status.success(), "{}", text(&o));
-        let o = meldpunt(&s, &["batch", "run", "--period", &period.to_string()], &[]);
+        let o = meldpunt(&s, &["batch", "run", "--early", "--period", &period.to_string()], &[]);
         assert!(o.status.success(), "{}", text(&o));
     }
     // GM0505 fetches its oldest bundle (a real SFTP download: that is a pickup).
@@ -149,7 +149,7 @@ fn erase_removes_a_person_everywhere_reissues_unpicked_bundles_and_survives_a_ki
     let f = local_file(&s, "f2.csv", &with_household("P2", 62, local_date(now)));
     let o = s.sftp("woonstad", &s.key("woonstad"), &format!("put {} /inbox/f2.csv\n", f.display()));
     assert!(o.status.success(), "{}", text(&o));
-    let o = meldpunt(&s, &["batch", "run", "--period", &p.to_string()], &[]);
+    let o = meldpunt(&s, &["batch", "run", "--early", "--period", &p.to_string()], &[]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(bundles(&s, "GM0505", periods[1], 1).contains("Jansen-Test"));
     assert!(bundles(&s, "GM0642", p, 1).contains("Jansen-Test"));

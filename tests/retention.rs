@@ -164,7 +164,7 @@ fn inzage_exports_everything_about_one_person_and_nobody_else() {
         let o = meldpunt(&inst.config, &args);
         assert!(o.status.success(), "{}", text(&o));
     }
-    let o = meldpunt(&inst.config, &["batch", "run", "--period", &p.to_string()]);
+    let o = meldpunt(&inst.config, &["batch", "run", "--early", "--period", &p.to_string()]);
     assert!(o.status.success(), "{}", text(&o));
 
     let out = dir.path().join("inzage.json");
@@ -264,7 +264,7 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
     assert!(o.status.success(), "{}", text(&o));
     let o = meldpunt(&inst.config, &["ingest", "--as", "woonstad", good.to_str().unwrap()]);
     assert!(text(&o).contains("duplicate"), "{}", text(&o));
-    let o = meldpunt(&inst.config, &["batch", "run", "--period", &p.to_string()]);
+    let o = meldpunt(&inst.config, &["batch", "run", "--early", "--period", &p.to_string()]);
     assert!(o.status.success(), "{}", text(&o));
     let receipts = data.join("parties/woonstad/receipts");
     let report = receipts.join(format!("batch_{p}.json"));

@@ -55,7 +55,7 @@ pub async fn run_schedule(app: App, clock: Arc<dyn Clock>, mut stop: watch::Rece
             let a = app.clone();
             let result = tokio::task::spawn_blocking(move || {
                 let cx = Context { app: &a, actor: "system" };
-                run::run(&cx, Options { period, dry_run: false, force: false }, &mut |line| {
+                run::run(&cx, Options { period, dry_run: false, force: false, early: false }, &mut |line| {
                     tracing::info!("{line}")
                 })
             })

@@ -37,6 +37,10 @@ struct RunArgs {
     /// Deliver a delivered period again, as a new bundle version.
     #[arg(long)]
     force: bool,
+    /// Run a period whose deliveries have not closed yet, closing it now: files that arrive
+    /// later for it go into the next period.
+    #[arg(long)]
+    early: bool,
 }
 
 /// Runs `meldpunt batch`.
@@ -60,7 +64,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bar.inc(1);
         bar.set_message(line.to_owned());
     };
-    let result = run::run(&cx, Options { period, dry_run: a.dry_run, force: a.force }, &mut progress);
+    let result =
+        run::run(&cx, Options { period, dry_run: a.dry_run, force: a.force, early: a.early }, &mut progress);
     bar.finish_and_clear();
     let summary = result?;
     print!("{}", table(&summary));

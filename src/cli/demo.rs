@@ -45,8 +45,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         https.listen = "127.0.0.1:0".parse().expect("valid address");
     }
     config.admin_listen = "127.0.0.1:0".parse().expect("valid address");
-    // The demo runs the batch itself, for the current period, and shows it.
+    // The demo runs the batch itself and shows it. So that it needs no early close, it plays
+    // the last month whose deliveries have closed: uploads are dated to midday of its
+    // cutoff day.
     config.batch.automatic = false;
+    let now = jiff::Timestamp::now();
+    let played = demo_moment(config.cutoff, now);
+    config.receive_backdate = now.duration_since(played);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let result = rt.block_on(push_everything(Arc::new(config), &inst, args.records));
     match (&result, args.keep) {
@@ -70,6 +75,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Midday of the cutoff day of the last period whose deliveries have closed by `now`.
+fn demo_moment(cutoff: crate::domain::period::Cutoff, now: jiff::Timestamp) -> jiff::Timestamp {
+    let closed = cutoff.period_of(now).prev();
+    let day = jiff::civil::Date::new(closed.year(), closed.month(), cutoff.day).unwrap_or(closed.first_day());
+    let midday = day.at(12, 0, 0, 0).to_zoned(crate::domain::period::zone()).map(|z| z.timestamp());
+    midday.unwrap_or(now).min(cutoff.closes_at(closed))
+}
+
 async fn push_everything(
     config: Arc<crate::config::Config>,
     inst: &setup::Installation,
@@ -79,8 +92,15 @@ async fn push_everything(
     let addr = daemon.sftp_addr().context("the demo needs SFTP enabled")?;
     let https = daemon.https_addr().context("the demo needs HTTPS enabled")?;
     println!("daemon started: SFTP on {addr}, HTTPS (mutual TLS) on {https}\n");
-    let today = crate::domain::period::local_date(jiff::Timestamp::now());
-    let period = daemon.app().config().cutoff.period_of(jiff::Timestamp::now());
+    let played = jiff::Timestamp::now()
+        .checked_sub(daemon.app().config().receive_backdate)
+        .unwrap_or(jiff::Timestamp::now());
+    let today = crate::domain::period::local_date(played);
+    let period = daemon.app().config().cutoff.period_of(played);
+    println!(
+        "the demo plays period {period}, whose deliveries have closed: its uploads are dated {today} (Amsterdam), \
+         so its batch can run now as the daemon runs it after the cutoff\n"
+    );
 
     for (i, c) in CREDITORS.iter().enumerate() {
         let mut data = Vec::new();
@@ -167,7 +187,7 @@ async fn push_everything(
         let cx = crate::batch::run::Context { app: &app, actor: "operator" };
         crate::batch::run::run(
             &cx,
-            crate::batch::run::Options { period, dry_run: false, force: false },
+            crate::batch::run::Options { period, dry_run: false, force: false, early: false },
             &mut |_| {},
         )
     })

@@ -57,13 +57,21 @@ fn local(t: Timestamp) -> String {
 pub fn report(config: &Config, layout: &Layout, state: &State, now: Timestamp) -> anyhow::Result<String> {
     let mut out = String::new();
     writeln!(out, "meldpunt status of {} at {} (Amsterdam)", config.data_dir.display(), local(now))?;
-    let open = config.cutoff.period_of(now);
-    writeln!(
-        out,
-        "intake   files received now belong to {open}; deliveries for it close on day {} at {}",
-        config.cutoff.day,
-        config.cutoff.time.strftime("%H:%M:%S")
-    )?;
+    let natural = config.cutoff.period_of(now);
+    let open = batches::first_not_begun(&state.lock(), natural)?;
+    if open == natural {
+        writeln!(
+            out,
+            "intake   files received now belong to {open}; deliveries for it close on day {} at {}",
+            config.cutoff.day,
+            config.cutoff.time.strftime("%H:%M:%S")
+        )?;
+    } else {
+        writeln!(
+            out,
+            "intake   files received now belong to {open}: {natural} was closed early (its batch has run)"
+        )?;
+    }
 
     // Oldest first.
     let periods = crate::retention::held_periods(layout, state)?;
@@ -115,7 +123,11 @@ pub fn report(config: &Config, layout: &Layout, state: &State, now: Timestamp) -
     if periods.is_empty() {
         writeln!(out, "(no period held yet)")?;
     }
+    let problems = stranded(config, &conn, &periods, last_done, now)?;
     drop(conn);
+    for p in &problems {
+        writeln!(out, "PROBLEM  {p}")?;
+    }
 
     writeln!(out)?;
     let (mut waiting, mut files_waiting) = (Vec::new(), 0);
@@ -140,4 +152,37 @@ pub fn report(config: &Config, layout: &Layout, state: &State, now: Timestamp) -
         )?;
     }
     Ok(out)
+}
+
+/// Accepted signals of closed periods that no batch will deliver (docs/periods.md): files that
+/// arrived after their period's batch began, and closed periods after the first scheduled one
+/// that were never batched although later ones were (the scheduler only runs later periods).
+fn stranded(
+    config: &Config,
+    conn: &rusqlite::Connection,
+    periods: &[Period],
+    last_done: Option<Period>,
+    now: Timestamp,
+) -> anyhow::Result<Vec<String>> {
+    let epoch = batches::epoch_if_set(conn)?.and_then(|p| p.parse::<Period>().ok());
+    let mut problems = Vec::new();
+    for p in periods.iter().filter(|p| !config.cutoff.is_open(**p, now)) {
+        let period = p.to_string();
+        let late = batches::kept_after_batch(conn, &period)?;
+        if late > 0 {
+            problems.push(format!(
+                "{late} accepted file(s) of {p} arrived after its batch began and are in no bundle: \
+                 deliver them with `meldpunt batch run --period {p} --force`"
+            ));
+        }
+        let files = batches::kept_files(conn, &period)?.len();
+        let skipped = epoch.is_some_and(|e| *p > e) && last_done.is_some_and(|d| *p < d);
+        if files > 0 && skipped && batches::latest(conn, &period)?.is_none() {
+            problems.push(format!(
+                "{p} is closed and holds {files} accepted file(s), but it was never batched and later periods were: \
+                 deliver it with `meldpunt batch run --period {p}`"
+            ));
+        }
+    }
+    Ok(problems)
 }

@@ -42,6 +42,9 @@ pub struct Config {
     pub defender: DefenderConfig,
     /// Intake limits.
     pub intake: IntakeLimits,
+    /// How long before the real time uploads are dated: zero, except in `meldpunt demo`, which
+    /// plays a month whose deliveries have closed (not a setting of the file).
+    pub receive_backdate: jiff::SignedDuration,
     /// When deliveries close each month.
     pub cutoff: Cutoff,
     /// The monthly batch.

@@ -128,6 +128,19 @@ impl Cutoff {
         let after = local.day() > self.day || (local.day() == self.day && local.time() > self.time);
         if after { this.next() } else { this }
     }
+
+    /// The last moment that still belongs to `period`: its cutoff day and time, Amsterdam.
+    pub fn closes_at(self, period: Period) -> Timestamp {
+        let day = Date::new(period.year, period.month, self.day).unwrap_or(period.first_day());
+        day.to_datetime(self.time).to_zoned(zone()).map(|z| z.timestamp()).unwrap_or_else(|_| {
+            period.next().first_day().to_zoned(zone()).map_or(Timestamp::MAX, |z| z.timestamp())
+        })
+    }
+
+    /// Whether deliveries for `period` are still open at `now`.
+    pub fn is_open(self, period: Period, now: Timestamp) -> bool {
+        now <= self.closes_at(period)
+    }
 }
 
 /// The local (Amsterdam) calendar date of a moment.
@@ -174,6 +187,19 @@ mod tests {
         // Summer time: 2026-06-25 23:59:59 CEST = 21:59:59Z
         assert_eq!(c.period_of(ts("2026-06-25T21:59:59Z")).to_string(), "2026-06");
         assert_eq!(c.period_of(ts("2026-06-25T22:00:00Z")).to_string(), "2026-07");
+    }
+
+    #[test]
+    fn a_period_closes_at_its_cutoff_and_agrees_with_period_of() {
+        let c = Cutoff::default();
+        let p: Period = "2026-11".parse().unwrap();
+        let closes = c.closes_at(p);
+        assert_eq!(closes, ts("2026-11-25T22:59:59.999999999Z"));
+        assert_eq!(c.period_of(closes), p);
+        assert!(c.is_open(p, closes) && !c.is_open(p, ts("2026-11-25T23:00:00Z")));
+        let summer: Period = "2026-06".parse().unwrap();
+        assert_eq!(c.period_of(c.closes_at(summer)), summer);
+        assert_eq!(c.period_of(ts("2026-06-25T22:00:00Z")), summer.next());
     }
 
     #[test]

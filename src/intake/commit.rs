@@ -47,7 +47,16 @@ pub(super) fn commit(
         warnings: Vec::new(),
     };
     let local = received_at.to_zoned(crate::domain::period::zone());
-    if (local.year(), local.month()) != (period.year(), period.month()) {
+    let natural = app.config().cutoff.period_of(received_at);
+    if natural != period {
+        receipt.warnings.push(Warning {
+            line: None,
+            code: "period_closed_early".into(),
+            message: format!(
+                "period {natural}'s batch has already run (its deliveries were closed early): the file belongs to period {period} and goes into its batch"
+            ),
+        });
+    } else if (local.year(), local.month()) != (period.year(), period.month()) {
         let c = app.config().cutoff;
         receipt.warnings.push(Warning {
             line: None,
@@ -116,11 +125,19 @@ pub(super) fn commit(
         refs: refs_blob,
         receipt: receipt_json,
     };
-    if let Err(e) = files::insert(&app.state().lock(), &row) {
-        if sealed_into_vault {
-            let _ = std::fs::remove_file(app.vault().sealed_path(period, file_id));
-        }
-        return Err(storage(e));
+    // A kept file goes in only while its period's batch has not begun (docs/periods.md).
+    let inserted = if sealed_into_vault {
+        files::insert_while_open(&app.state().lock(), &row)
+    } else {
+        files::insert(&app.state().lock(), &row).map(|()| true)
+    };
+    if !matches!(inserted, Ok(true)) && sealed_into_vault {
+        let _ = std::fs::remove_file(app.vault().sealed_path(period, file_id));
+    }
+    match inserted {
+        Ok(true) => {}
+        Ok(false) => return Err(IntakeError::PeriodClosed(period_s)),
+        Err(e) => return Err(storage(e)),
     }
     // The row is durable; a failure here is repaired by start-up recovery.
     if let Err(e) = receipt.write_to(&app.layout().receipts(creditor), app.signer()) {

@@ -38,6 +38,12 @@ pub enum IntakeError {
     /// The upload ended with bytes missing (a gap, or the connection dropped).
     #[error("the upload is incomplete; upload the file again")]
     Incomplete,
+    /// The batch of the upload's period began while it was being received: nothing was kept;
+    /// sent again, the file goes into the next period.
+    #[error(
+        "period {0} closed while the file was being received (its batch began); nothing was kept: upload the file again, it then goes into the next period"
+    )]
+    PeriodClosed(String),
     /// The daemon is shutting down or the worker died.
     #[error("intake is unavailable: {0}")]
     Unavailable(String),

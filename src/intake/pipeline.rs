@@ -44,10 +44,14 @@ impl Intake {
     /// Starts an upload received now. Must be called inside a Tokio runtime. Its transport
     /// (for the metrics) follows from the sender's credential, see [`Protocol`].
     pub fn begin(&self, sender: VerifiedSender, name: UploadName) -> Result<Upload, IntakeError> {
-        self.begin_at(sender, name, Timestamp::now())
+        let now = Timestamp::now();
+        let backdate = self.app.config().receive_backdate;
+        self.begin_at(sender, name, now.checked_sub(backdate).unwrap_or(now))
     }
 
-    /// Starts an upload received at `received_at` (the operator's backfill).
+    /// Starts an upload received at `received_at` (the operator's backfill). It goes into the
+    /// period of that moment, or, when that period's batch has begun (it was closed early),
+    /// into the first later period whose batch has not (docs/periods.md).
     pub fn begin_at(
         &self,
         sender: VerifiedSender,
@@ -59,7 +63,9 @@ impl Intake {
             return Err(IntakeError::UnknownCreditor(sender.creditor().to_string()));
         }
         let received_at = received_at.round(jiff::Unit::Millisecond).unwrap_or(received_at);
-        let period = config.cutoff.period_of(received_at);
+        let natural = config.cutoff.period_of(received_at);
+        let period = crate::state::batches::first_not_begun(&self.app.state().lock(), natural)
+            .map_err(|e| IntakeError::Storage(StorageError::State(e)))?;
         let file_id = ulid::Ulid::new().to_string();
         let format = Format::from_name(name.effective());
         let job = Job {

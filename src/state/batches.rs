@@ -4,6 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::StateError;
+use crate::domain::period::Period;
 
 /// Schema of the batches table.
 pub(super) const SCHEMA: &str = "
@@ -49,6 +50,52 @@ pub fn latest(conn: &Connection, period: &str) -> Result<Option<(u32, BatchStatu
         )
         .optional()?;
     Ok(row.map(|(v, s)| (v, if s == "delivered" { BatchStatus::Delivered } else { BatchStatus::Running })))
+}
+
+/// Whether any batch of `period` has begun (running or delivered): its files are read, and
+/// files that arrive later go into the next period.
+pub fn begun(conn: &Connection, period: &str) -> Result<bool, StateError> {
+    Ok(conn
+        .query_row("SELECT EXISTS(SELECT 1 FROM batches WHERE period = ?1)", params![period], |r| r.get(0))?)
+}
+
+/// `period`, or the first period after it whose batch has not begun: where a file received
+/// for `period` goes (docs/periods.md).
+pub fn first_not_begun(conn: &Connection, period: Period) -> Result<Period, StateError> {
+    let mut p = period;
+    while begun(conn, &p.to_string())? {
+        p = p.next();
+    }
+    Ok(p)
+}
+
+/// The kept files of `period` received after its first batch began (none should exist:
+/// intake refuses them; status reports them as a problem).
+pub fn kept_after_batch(conn: &Connection, period: &str) -> Result<u64, StateError> {
+    let Some(began) = conn
+        .query_row("SELECT MIN(started_at) FROM batches WHERE period = ?1", params![period], |r| {
+            r.get::<_, Option<String>>(0)
+        })?
+        .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+    else {
+        return Ok(0);
+    };
+    let mut stmt = conn.prepare(
+        "SELECT received_at FROM files WHERE period = ?1 AND status IN ('accepted', 'accepted_with_errors')",
+    )?;
+    let received = stmt.query_map(params![period], |r| r.get::<_, String>(0))?;
+    let mut late = 0;
+    for at in received {
+        if at?.parse::<jiff::Timestamp>().is_ok_and(|at| at > began) {
+            late += 1;
+        }
+    }
+    Ok(late)
+}
+
+/// The period before the first one the scheduler runs on its own, if set (read-only).
+pub fn epoch_if_set(conn: &Connection) -> Result<Option<String>, StateError> {
+    Ok(conn.query_row("SELECT period FROM batch_epoch LIMIT 1", [], |r| r.get(0)).optional()?)
 }
 
 /// The newest period with a delivered batch.

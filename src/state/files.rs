@@ -64,6 +64,30 @@ pub fn insert(conn: &Connection, row: &FileRow) -> Result<(), StateError> {
     Ok(())
 }
 
+/// Inserts `row` unless a batch of its period has begun, checked in the same write
+/// transaction: a batch records its start before it reads the period's files, so either that
+/// batch reads this row or the row is refused. `false`: refused, nothing inserted.
+pub fn insert_while_open(conn: &Connection, row: &FileRow) -> Result<bool, StateError> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let inserted = (|| -> Result<bool, StateError> {
+        if super::batches::begun(conn, &row.period)? {
+            return Ok(false);
+        }
+        insert(conn, row)?;
+        Ok(true)
+    })();
+    match inserted {
+        Ok(inserted) => {
+            conn.execute_batch("COMMIT")?;
+            Ok(inserted)
+        }
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
 /// The kept file of this creditor and period with this sha256, if any.
 pub fn find_kept_by_sha(
     conn: &Connection,

@@ -349,11 +349,22 @@ pub fn delivered() -> (Server, meldpunt::domain::period::Period) {
     (s, p)
 }
 
+/// Runs `meldpunt <args> --config <the server's configuration>` and returns its output.
+pub fn meldpunt(s: &Server, args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(args)
+        .arg("--config")
+        .arg(&s.inst.config)
+        .env("MELDPUNT_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
 /// Runs `meldpunt batch run` for the current period by hand; returns the period.
 pub fn run_batch(s: &Server) -> meldpunt::domain::period::Period {
     let p = meldpunt::domain::period::Cutoff::default().period_of(jiff::Timestamp::now());
     let o = Command::new(bin())
-        .args(["batch", "run", "--period", &p.to_string(), "--config"])
+        .args(["batch", "run", "--early", "--period", &p.to_string(), "--config"])
         .arg(&s.inst.config)
         .env("MELDPUNT_LOG", "warn")
         .output()

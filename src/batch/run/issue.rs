@@ -28,7 +28,18 @@ pub(super) struct Issue {
 /// Decides the version `opts` runs and, unless it is a dry run, records it as running.
 pub(super) fn begin(cx: &Context<'_>, opts: Options) -> Result<Issue, RunError> {
     let p = opts.period;
-    let version = match batches::latest(&cx.app.state().lock(), &p.to_string())? {
+    let latest = batches::latest(&cx.app.state().lock(), &p.to_string())?;
+    // A first run before the cutoff strands every file that still arrives for the period,
+    // unless it is asked for: then intake sends those files to the next period.
+    let cutoff = cx.app.config().cutoff;
+    if latest.is_none() && !opts.dry_run && !opts.early && cutoff.is_open(p, Timestamp::now()) {
+        let closes = cutoff.closes_at(p).to_zoned(crate::domain::period::zone()).datetime();
+        return Err(RunError::PeriodOpen {
+            period: p,
+            closes: closes.round(jiff::Unit::Second).unwrap_or(closes).to_string(),
+        });
+    }
+    let version = match latest {
         None => 1,
         Some((v, BatchStatus::Running)) => v,
         Some((v, BatchStatus::Delivered)) if opts.force || opts.dry_run => v + u32::from(opts.force),

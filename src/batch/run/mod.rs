@@ -46,6 +46,9 @@ pub struct Options {
     pub dry_run: bool,
     /// Deliver again (as a new version) although the period was delivered.
     pub force: bool,
+    /// Run although the period's deliveries have not closed yet: closes it early (files that
+    /// arrive later go into the next period, docs/periods.md).
+    pub early: bool,
 }
 
 /// Why a batch did not run.
@@ -61,6 +64,17 @@ pub enum RunError {
         period: Period,
         /// Its delivered version.
         version: u32,
+    },
+    /// The period is still open and the run was not asked to close it early.
+    #[error(
+        "period {period} is still open: its deliveries close at {closes} (Europe/Amsterdam); run its batch after that, \
+         or with --early to close it now (files that arrive later then go into the next period)"
+    )]
+    PeriodOpen {
+        /// The period.
+        period: Period,
+        /// When its deliveries close, local time.
+        closes: String,
     },
     /// Reading the sealed signals failed.
     #[error(transparent)]

@@ -112,6 +112,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         admin_listen,
         defender,
         intake,
+        receive_backdate: jiff::SignedDuration::ZERO,
         cutoff,
         batch,
         pickup_retention_days,

@@ -277,7 +277,7 @@ fn execute(
                 "re-issuing {period} as version {version} for {} municipality(ies)",
                 municipalities.len()
             ));
-            let opts = Options { period: p, dry_run: false, force: false };
+            let opts = Options { period: p, dry_run: false, force: false, early: false };
             crate::batch::run::run(cx, opts, progress)
                 .map_err(|e| EraseError::Reissue { period: period.to_string(), source: Box::new(e) })?;
         }

@@ -54,6 +54,9 @@ impl ApiError {
                 "body_incomplete",
                 "the upload did not complete; nothing was kept; send the file again",
             ),
+            IntakeError::PeriodClosed(_) => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "period_closed", e.to_string())
+            }
             IntakeError::UnknownCreditor(_) => ApiError::new(
                 StatusCode::FORBIDDEN,
                 "unknown_party",
