@@ -8,6 +8,9 @@
 //! - `routes`: the API; uploads go through [`Intake`](crate::intake::Intake) exactly as SFTP
 //!   uploads do.
 //! - `pickup`: `/v1/pickup` (list, ranged download, acknowledge); `feedback`: `POST /v1/feedback`.
+//! - `taken`: which byte ranges of a pickup file a municipality has taken (acknowledged by its
+//!   TCP, over one request or several), and so when a download counts.
+//! - `wire`: a connection's flushes and what the kernel says the peer acknowledged.
 //! - `error`: JSON error answers.
 
 mod error;
@@ -16,6 +19,8 @@ pub mod identity;
 mod pickup;
 mod routes;
 mod server;
+mod taken;
 pub mod tls;
+mod wire;
 
 pub use server::serve;

@@ -26,7 +26,9 @@ use tower::ServiceExt;
 use super::error::ApiError;
 use super::identity::PeerCert;
 use super::routes::{self, Api};
+use super::taken::Taken;
 use super::tls::Reloading;
+use super::wire::{Watched, Wire};
 use crate::audit::{Event, Outcome};
 use crate::config::{HttpsConfig, TlsIdentity};
 use crate::domain::party::{Credential, PartyId};
@@ -69,6 +71,8 @@ struct Shared {
     tls: Arc<Reloading>,
     router: Router,
     handshake_audits: AtomicU64,
+    /// Byte ranges of pickup files taken, across connections.
+    taken: Arc<Taken>,
 }
 
 /// Serves HTTPS on `listener` until `shutdown` becomes `true`.
@@ -85,7 +89,14 @@ pub async fn serve(
     let api = Api { intake: intake.clone(), idle: cfg.idle_timeout };
     let guard_state = GuardState { tls: tls.clone(), intake: intake.clone() };
     let router = routes::router(api).layer(axum::middleware::from_fn_with_state(guard_state, guard));
-    let shared = Arc::new(Shared { intake, cfg, tls, router, handshake_audits: AtomicU64::new(0) });
+    let shared = Arc::new(Shared {
+        intake,
+        cfg,
+        tls,
+        router,
+        handshake_audits: AtomicU64::new(0),
+        taken: Arc::new(Taken::default()),
+    });
     tokio::spawn(watch_crls(shared.clone(), shutdown.clone()));
     tokio::spawn(reset_audit_budget(shared.clone(), shutdown.clone()));
     let slots = Arc::new(Semaphore::new(shared.cfg.max_connections));
@@ -130,6 +141,7 @@ async fn connection(
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = tcp.set_nodelay(true);
+    let local = tcp.local_addr().unwrap_or(origin);
     let loaded = shared.tls.current();
     let acceptor = tokio_rustls::TlsAcceptor::from(loaded.server.clone());
     let tls = match tokio::time::timeout(shared.cfg.handshake_timeout, acceptor.accept(tcp)).await {
@@ -159,13 +171,17 @@ async fn connection(
         refused_audited: AtomicBool::new(false),
     });
     let router = shared.router.clone();
+    // What the kernel says of this connection's bytes, for pickups (`taken.rs`).
+    let wire = Arc::new(Wire::new(local, origin));
+    let link = (wire.clone(), shared.taken.clone());
     let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(conn.clone());
+        req.extensions_mut().insert(link.clone());
         router.clone().oneshot(req.map(Body::new))
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(shared.cfg.idle_timeout).max_buf_size(256 * 1024);
-    let conn = builder.serve_connection(TokioIo::new(tls), service);
+    let conn = builder.serve_connection(TokioIo::new(Watched::new(tls, wire)), service);
     tokio::pin!(conn);
     let mut stopping = false;
     loop {
