@@ -52,18 +52,20 @@ fn assert_not_picked_up(s: &Server, p: Period, name: &str, why: &str) {
     assert!(pickups_of(s, name).is_empty(), "{why}: audit {:?}", pickups_of(s, name));
 }
 
-/// Waits (up to 10 s) until `name` is listed as picked up, then checks the manifest and the
-/// audit event (`first: true`) too.
+/// Waits (up to 10 s) for the audit event of the first pickup of `name` (recorded last, after
+/// the state and the manifest), then checks the listing and the manifest too.
 fn assert_picked_up(s: &Server, p: Period, name: &str, why: &str) -> Vec<meldpunt::audit::Record> {
+    let first = |events: &[meldpunt::audit::Record]| events.iter().any(|e| e.object["first"] == true);
     let start = Instant::now();
-    while listed_picked_up_at(s, name).is_null() && start.elapsed() < Duration::from_secs(10) {
+    let mut events = pickups_of(s, name);
+    while !first(&events) && start.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(100));
+        events = pickups_of(s, name);
     }
+    assert!(first(&events), "{why}: audit {events:?}");
     assert!(listed_picked_up_at(s, name).is_string(), "{why}: listing");
     let m = manifest(s, p);
     assert_eq!(m["picked_up"][name]["how"], "download:https", "{why}: manifest {m}");
-    let events = pickups_of(s, name);
-    assert!(events.iter().any(|e| e.object["first"] == true), "{why}: audit {events:?}");
     events
 }
 
@@ -135,6 +137,28 @@ fn a_range_for_the_last_byte_is_not_a_pickup_but_ranges_covering_the_file_are() 
     bytes.extend(std::fs::read(&tail).unwrap());
     assert_eq!(sha256_hex(&bytes), sha, "the two ranges are the file");
     assert_picked_up(&s, p, &name, "two ranges that cover the file");
+
+    // Two whole downloads on one kept-alive connection: each counts on its own bytes.
+    let json = name.replace(".csv.age", ".json.age");
+    let (a, b) = (s.tmp.path().join("a"), s.tmp.path().join("b"));
+    let first = format!("https://localhost:{}/v1/pickup/{json}", s.https_port);
+    let logins = || s.audit().iter().filter(|e| e.action == "login").count();
+    let before = logins();
+    let (status, body) = s.curl(CODE, &["-o", a.to_str().unwrap(), &first, "-o", b.to_str().unwrap()], &url);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(logins(), before + 1, "both downloads went over one connection");
+    let m = manifest(&s, p);
+    let json_sha =
+        m["files"].as_array().unwrap().iter().find(|f| f["name"] == json).unwrap()["sha256"].clone();
+    assert_eq!(sha256_hex(&std::fs::read(&a).unwrap()), json_sha.as_str().unwrap());
+    assert_eq!(sha256_hex(&std::fs::read(&b).unwrap()), sha);
+    let events = assert_picked_up(&s, p, &json, "the first of two downloads on one connection");
+    assert_eq!(events.len(), 1, "{events:?}");
+    let start = Instant::now();
+    while pickups_of(&s, &name).len() < 2 && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(pickups_of(&s, &name).len(), 2, "the second download counts again");
 }
 
 #[test]

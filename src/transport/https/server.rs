@@ -28,7 +28,7 @@ use super::identity::PeerCert;
 use super::routes::{self, Api};
 use super::taken::Taken;
 use super::tls::Reloading;
-use super::wire::{Watched, Wire};
+use super::wire::{Tap, Wire};
 use crate::audit::{Event, Outcome};
 use crate::config::{HttpsConfig, TlsIdentity};
 use crate::domain::party::{Credential, PartyId};
@@ -144,6 +144,9 @@ async fn connection(
     let local = tcp.local_addr().unwrap_or(origin);
     let loaded = shared.tls.current();
     let acceptor = tokio_rustls::TlsAcceptor::from(loaded.server.clone());
+    // What the kernel says of this connection's bytes, for pickups (`taken.rs`).
+    let wire = Arc::new(Wire::new(local, origin));
+    let tcp = Tap::under_tls(tcp, wire.clone());
     let tls = match tokio::time::timeout(shared.cfg.handshake_timeout, acceptor.accept(tcp)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return handshake_refused(&shared, origin, &e).await,
@@ -171,8 +174,6 @@ async fn connection(
         refused_audited: AtomicBool::new(false),
     });
     let router = shared.router.clone();
-    // What the kernel says of this connection's bytes, for pickups (`taken.rs`).
-    let wire = Arc::new(Wire::new(local, origin));
     let link = (wire.clone(), shared.taken.clone());
     let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(conn.clone());
@@ -181,7 +182,7 @@ async fn connection(
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder.timer(TokioTimer::new()).header_read_timeout(shared.cfg.idle_timeout).max_buf_size(256 * 1024);
-    let conn = builder.serve_connection(TokioIo::new(Watched::new(tls, wire)), service);
+    let conn = builder.serve_connection(TokioIo::new(Tap::over_tls(tls, wire)), service);
     tokio::pin!(conn);
     let mut stopping = false;
     loop {

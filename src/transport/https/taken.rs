@@ -1,21 +1,23 @@
 //! Which bytes of a pickup file a municipality has taken over HTTPS, across its requests
 //! (docs/folders-and-protocols.md, "What counts as picked up").
 //!
-//! A response's bytes are taken when every one of them was handed to the connection and the
-//! peer's TCP acknowledged them ([`Wire`]); a response cut off, or whose connection died before
-//! the acknowledgement, adds nothing. A request that resumes (`Range: bytes=N-`) says the client
-//! has the first `N` bytes, and they count as taken if earlier responses to this municipality
-//! sent them. When the taken ranges cover the whole file, that is a download and it is
-//! recorded ([`record::pickup`]); the ranges then start again from nothing. Kept in memory: a
-//! restart forgets partial coverage (the municipality downloads again or acknowledges with
-//! `DELETE`).
+//! A response's bytes are taken when every one was handed to the connection and flushed into
+//! the kernel, the peer's TCP acknowledged them, and the client then sent something or closed
+//! in order, before any reset ([`Wire::judge`]); a response cut off, or whose connection failed
+//! first, adds nothing. A request that resumes (`Range: bytes=N-`) says the client has the
+//! first `N` bytes, and they count as taken if earlier responses to this municipality sent
+//! them. When the taken ranges cover the whole file, that is a download and it is recorded
+//! ([`record::pickup`]); the ranges then start again from nothing. Kept in memory: a restart
+//! forgets partial coverage (the municipality downloads again or acknowledges with `DELETE`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::wire::{Probe, Wire};
+use tokio::sync::oneshot;
+
+use super::wire::{Flushed, Judged, Probe, Wire};
 use crate::app::App;
 use crate::pickup::record::{self, Pickup};
 use crate::transport::folders::coverage::Coverage;
@@ -95,8 +97,6 @@ pub struct Sending {
     size: u64,
     /// The end of the bytes handed over so far.
     handed_to: u64,
-    /// The wire's mark when the last chunk was handed over.
-    mark: u64,
     app: App,
     pickup: Pickup,
 }
@@ -112,13 +112,12 @@ impl Sending {
         app: App,
         pickup: Pickup,
     ) -> Sending {
-        Sending { taken, wire, key, start, end, size, handed_to: start, mark: 0, app, pickup }
+        Sending { taken, wire, key, start, end, size, handed_to: start, app, pickup }
     }
 
     /// The bytes up to `to` are handed to hyper.
     pub fn handed(&mut self, to: u64) {
         self.handed_to = to;
-        self.mark = self.wire.mark();
     }
 }
 
@@ -136,15 +135,17 @@ impl Drop for Sending {
             tracing::warn!(gemeente = %self.key.municipality, "too many HTTPS responses waiting for acknowledgement; this one is not counted");
             return;
         }
+        // Hyper drops the body right after taking its last chunk, before flushing it.
+        let flushed = self.wire.after_flush();
         let (taken, wire, key, app) =
             (self.taken.clone(), self.wire.clone(), self.key.clone(), self.app.clone());
-        let (start, end, size, mark, pickup) =
-            (self.start, self.end, self.size, self.mark, self.pickup.clone());
+        let (start, end, size, pickup) = (self.start, self.end, self.size, self.pickup.clone());
         rt.spawn(async move {
-            let acked = acknowledged(&wire, mark).await;
+            let acked = acknowledged(&wire, flushed).await;
             taken.watching.fetch_sub(1, Ordering::SeqCst);
-            if !acked {
-                tracing::info!(gemeente = %key.municipality, start, end, "HTTPS response not acknowledged by the client; not counted");
+            if let Err(missing) = acked {
+                // `missing`: bytes the client's TCP had not acknowledged (none: never flushed).
+                tracing::info!(gemeente = %key.municipality, start, end, unacknowledged_bytes = ?missing, "HTTPS response not taken (reset, gone or silent before the client acknowledged every byte and then spoke or closed in order); not counted");
             } else if taken.took(&key, start, end, size) {
                 record::pickup(&app, pickup).await;
             }
@@ -152,21 +153,26 @@ impl Drop for Sending {
     }
 }
 
-/// Waits until the peer acknowledged everything flushed after `mark`; false when the
-/// connection is gone first or [`ACK_WAIT`] passes.
-async fn acknowledged(wire: &Wire, mark: u64) -> bool {
+/// Waits until the bytes of the response, `flushed`, are taken ([`Wire::judge`]). Fails when
+/// the connection closes before that flush (`None`), or fails, is gone or [`ACK_WAIT`] passes
+/// before they are taken (the bytes then still unacknowledged, TLS included).
+async fn acknowledged(wire: &Wire, flushed: oneshot::Receiver<Flushed>) -> Result<(), Option<u64>> {
     let deadline = Instant::now() + ACK_WAIT;
+    let Ok(Ok(f)) = tokio::time::timeout(ACK_WAIT, flushed).await else { return Err(None) };
     let mut pause = Duration::from_millis(2);
     loop {
-        if wire.acked_after(mark) {
-            return true;
-        }
-        let gone = wire.probe() == Probe::Gone;
-        if wire.acked_after(mark) {
-            return true;
-        }
-        if gone || Instant::now() > deadline {
-            return false;
+        let gone = match wire.judge(f) {
+            Judged::Taken => return Ok(()),
+            Judged::Refused => true,
+            Judged::Open => wire.probe() == Probe::Gone,
+        };
+        match wire.judge(f) {
+            Judged::Taken => return Ok(()),
+            Judged::Refused => return Err(Some(f.written.saturating_sub(wire.acked()))),
+            Judged::Open if gone || Instant::now() > deadline => {
+                return Err(Some(f.written.saturating_sub(wire.acked())));
+            }
+            Judged::Open => {}
         }
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_secs(1));
