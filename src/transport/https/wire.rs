@@ -282,10 +282,11 @@ mod tests {
     use super::*;
 
     /// A loopback connection on `bind` through both taps; the client reads `reads` bytes and
-    /// closes. `None` where `bind` is not available.
+    /// closes when `release` says so. `None` where `bind` is not available.
     async fn connected(
         bind: &str,
         reads: usize,
+        release: oneshot::Receiver<()>,
     ) -> Option<(Tap<Tap<tokio::net::TcpStream>>, Arc<Wire>, tokio::task::JoinHandle<()>)> {
         use tokio::io::AsyncReadExt;
         let Ok(listener) = tokio::net::TcpListener::bind(bind).await else {
@@ -297,6 +298,7 @@ mod tests {
             let mut c = tokio::net::TcpStream::connect(addr).await.unwrap();
             let mut got = vec![0u8; reads];
             c.read_exact(&mut got).await.unwrap();
+            let _ = release.await;
             // Dropped: a FIN if nothing is left unread, else a reset.
         });
         let (tcp, peer) = listener.accept().await.unwrap();
@@ -307,7 +309,8 @@ mod tests {
     /// Sends 100 kB; the client reads all of it and closes: taken, by the counts.
     async fn taken_on(bind: &str) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let Some((mut s, wire, client)) = connected(bind, 100_000).await else { return };
+        let (release, hold) = oneshot::channel();
+        let Some((mut s, wire, client)) = connected(bind, 100_000, hold).await else { return };
         s.write_all(&[7u8; 100_000]).await.unwrap();
         let flushed = wire.after_flush();
         s.flush().await.unwrap();
@@ -319,6 +322,8 @@ mod tests {
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
         assert_eq!(wire.acked(), f.written, "{bind}");
+        assert_eq!(wire.judge(f), Judged::Open, "acknowledged, but the client has not spoken");
+        release.send(()).unwrap();
         client.await.unwrap();
         assert_eq!(s.read(&mut [0u8; 16]).await.unwrap(), 0, "the client's FIN");
         assert_eq!(wire.judge(f), Judged::Taken, "{bind}");
@@ -340,14 +345,23 @@ mod tests {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
             use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            let (mut s, wire, client) = connected("127.0.0.1:0", 10_000).await.unwrap();
-            s.write_all(&[7u8; 100_000]).await.unwrap();
+            let (release, hold) = oneshot::channel();
+            let (mut s, wire, client) = connected("127.0.0.1:0", 10_000, hold).await.unwrap();
+            s.write_all(&[7u8; 40_000]).await.unwrap();
             let flushed = wire.after_flush();
             s.flush().await.unwrap();
             let f = flushed.await.unwrap();
+            // The client's TCP acknowledges all 40 kB (they fit its receive buffer) ...
+            let start = std::time::Instant::now();
+            while wire.acked() < f.written && start.elapsed() < std::time::Duration::from_secs(5) {
+                wire.probe();
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            assert_eq!(wire.acked(), f.written);
+            assert_eq!(wire.judge(f), Judged::Open, "an acknowledgement alone is not taken");
+            // ... but the program read 10 kB and closes, which resets.
+            release.send(()).unwrap();
             client.await.unwrap();
-            // All 100 kB fit the client's receive buffer: its TCP may well have acknowledged
-            // them all, yet the program read 10 kB and closed, which resets.
             assert!(s.read(&mut [0u8; 16]).await.is_err(), "a reset");
             assert_eq!(wire.judge(f), Judged::Refused);
             assert_eq!(wire.probe(), Probe::Gone);
