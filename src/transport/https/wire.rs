@@ -45,6 +45,8 @@ pub struct Wire {
     broke_at: AtomicU64,
     /// Responses waiting for the next completed flush.
     waiting: Mutex<Vec<oneshot::Sender<Flushed>>>,
+    /// Whether any response ever waited: only then is the closing connection probed.
+    watched: AtomicBool,
 }
 
 /// The connection's counts when a flush completed.
@@ -80,6 +82,7 @@ impl Wire {
             fin: AtomicBool::new(false),
             broke_at: AtomicU64::new(u64::MAX),
             waiting: Mutex::new(Vec::new()),
+            watched: AtomicBool::new(false),
         }
     }
 
@@ -87,6 +90,7 @@ impl Wire {
     /// is within them. Fails if the connection closes first.
     pub fn after_flush(&self) -> oneshot::Receiver<Flushed> {
         let (tx, rx) = oneshot::channel();
+        self.watched.store(true, Ordering::SeqCst);
         self.waiting.lock().unwrap_or_else(|e| e.into_inner()).push(tx);
         rx
     }
@@ -212,7 +216,9 @@ impl<S> Drop for Tap<S> {
     fn drop(&mut self) {
         if self.place == Place::OverTls {
             // Before `inner` (and the socket) goes. No flush follows: the waiting learn so.
-            self.wire.probe();
+            if self.wire.watched.load(Ordering::SeqCst) {
+                self.wire.probe();
+            }
             self.wire.waiting.lock().unwrap_or_else(|e| e.into_inner()).clear();
         }
     }
@@ -271,7 +277,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
         if self.place == Place::OverTls && !self.shutting_down {
             // Before our TLS close_notify and FIN join the queue.
             self.shutting_down = true;
-            self.wire.probe();
+            if self.wire.watched.load(Ordering::SeqCst) {
+                self.wire.probe();
+            }
         }
         Pin::new(&mut self.inner).poll_shutdown(cx)
     }
