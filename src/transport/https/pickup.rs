@@ -5,7 +5,8 @@
 //! `X-Content-SHA256` (hex) of the whole file, so a client can check what it got against the
 //! manifest. One byte range per request is honoured (`bytes=a-b`, `bytes=a-`, `bytes=-n`);
 //! several ranges get the whole file. What counts as a pickup is decided in [`super::taken`]:
-//! bytes the client's TCP acknowledged, from one response or several, covering the file.
+//! bytes the client's TCP acknowledged before the client spoke again or closed in order, from
+//! one response or several, covering the file.
 
 use std::sync::Arc;
 
