@@ -142,7 +142,16 @@ fn downloads_are_byte_identical_resumable_and_removal_acknowledges() {
     assert_eq!(status, 200);
     assert_eq!(sha256_hex(&std::fs::read(&whole).unwrap()), files[0]["sha256"].as_str().unwrap());
 
-    let audit = s.audit();
+    // An HTTPS download is recorded once the client's TCP has acknowledged its last byte,
+    // a moment after curl has it.
+    let start = std::time::Instant::now();
+    let mut audit = s.audit();
+    while audit.iter().filter(|e| e.action == "pickup" && e.object["protocol"] == "https").count() < 2
+        && start.elapsed() < std::time::Duration::from_secs(10)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        audit = s.audit();
+    }
     let pickups: Vec<_> = audit.iter().filter(|e| e.action == "pickup").collect();
     assert!(
         pickups.iter().any(|e| e.object["protocol"] == "sftp" && e.object["bundle"] == csv),

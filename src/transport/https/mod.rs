@@ -8,6 +8,10 @@
 //! - `routes`: the API; uploads go through [`Intake`](crate::intake::Intake) exactly as SFTP
 //!   uploads do.
 //! - `pickup`: `/v1/pickup` (list, ranged download, acknowledge); `feedback`: `POST /v1/feedback`.
+//! - `taken`: which byte ranges of a pickup file a municipality has taken (acknowledged by its
+//!   TCP, over one request or several), and so when a download counts.
+//! - `wire`: a connection's byte counts, what the client did after a response, and what the
+//!   kernel says the peer acknowledged (`tcp_table`: `/proc/self/net/tcp`).
 //! - `error`: JSON error answers.
 
 mod client_purpose;
@@ -17,6 +21,9 @@ pub mod identity;
 mod pickup;
 mod routes;
 mod server;
+mod taken;
+mod tcp_table;
 pub mod tls;
+mod wire;
 
 pub use server::serve;

@@ -4,8 +4,9 @@
 //! A download carries `Content-Length`, `ETag` (the SHA-256), `Repr-Digest` (RFC 9530) and
 //! `X-Content-SHA256` (hex) of the whole file, so a client can check what it got against the
 //! manifest. One byte range per request is honoured (`bytes=a-b`, `bytes=a-`, `bytes=-n`);
-//! several ranges get the whole file. A response that sends the file's last byte completes a
-//! download and is recorded as a pickup.
+//! several ranges get the whole file. What counts as a pickup is decided in [`super::taken`]:
+//! bytes the client's TCP acknowledged before the client spoke again or closed in order, from
+//! one response or several, covering the file.
 
 use std::sync::Arc;
 
@@ -20,6 +21,8 @@ use serde_json::json;
 use super::error::ApiError;
 use super::routes::{Api, checked_name, not_found_file};
 use super::server::Peer;
+use super::taken::{FileKey, Sending, Taken};
+use super::wire::Wire;
 use crate::domain::party::{Credential, PartyId};
 use crate::pickup::record::{self, How, Pickup};
 use crate::transport::folders::files::{self, ReadFile};
@@ -119,10 +122,19 @@ pub async fn list(
     Ok(Json(json!({ "files": items })).into_response())
 }
 
+/// The start of a request that resumes a download (`bytes=N-`, `N > 0`): the client says it
+/// has the bytes before it.
+pub fn resumes_at(range: Option<&str>) -> Option<u64> {
+    let spec = range?.trim().strip_prefix("bytes=")?.trim();
+    let start = spec.strip_suffix('-')?.trim().parse::<u64>().ok()?;
+    (start > 0).then_some(start)
+}
+
 /// `GET /v1/pickup/{name}`: the file, whole or one range.
 pub async fn get(
     State(api): State<Api>,
     Extension(peer): Extension<Arc<Peer>>,
+    link: Option<Extension<(Arc<Wire>, Arc<Taken>)>>,
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -156,11 +168,17 @@ pub async fn get(
             return Ok(resp);
         }
     };
-    let done = (end == size).then(|| {
+    // Without the connection's wire (a router driven without the listener) nothing counts.
+    let sending = link.map(|Extension((wire, taken))| {
+        let key = FileKey { municipality: municipality.to_owned(), name: name.clone(), sha256: sha.clone() };
+        if let Some(at) = resumes_at(range).filter(|&at| at == start) {
+            taken.resumed(&key, at);
+        }
         let from = (start > 0).then_some(start);
-        (api.intake.app().clone(), record_for(&peer, name.clone(), size, How::Download, from))
+        let pickup = record_for(&peer, name.clone(), size, How::Download, from);
+        Sending::new(taken, wire, key, (start, end, size), api.intake.app().clone(), pickup)
     });
-    let body = Body::from_stream(stream(file, start, end, done));
+    let body = Body::from_stream(stream(file, start, end, sending));
     let mut resp = Response::new(body);
     *resp.status_mut() = status;
     let digest = base64::engine::general_purpose::STANDARD.encode(hex::decode(&sha).unwrap_or_default());
@@ -186,16 +204,16 @@ pub async fn get(
     Ok(resp)
 }
 
-/// The bytes `start..end` of `file`, read as the client takes them; when the chunk with the
-/// last byte is handed over, the pickup in `done` (if any) is recorded (hyper may not poll
-/// the stream again once `Content-Length` bytes are out).
+/// The bytes `start..end` of `file`, read as the client takes them. Each chunk handed to
+/// hyper is told to `sending`, which judges the response when the stream is dropped (hyper
+/// does not poll it again once `Content-Length` bytes are out).
 fn stream(
     file: ReadFile,
     start: u64,
     end: u64,
-    done: Option<(crate::app::App, Pickup)>,
+    sending: Option<Sending>,
 ) -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> {
-    futures_util::stream::unfold((file, start, done), move |(file, at, done)| async move {
+    futures_util::stream::unfold((file, start, sending), move |(file, at, sending)| async move {
         if at >= end {
             return None;
         }
@@ -203,19 +221,17 @@ fn stream(
         match file.read_at(at, want).await {
             Ok(data) if data.is_empty() => Some((
                 Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "file shrank")),
-                (file, end, None),
+                (file, end, sending),
             )),
             Ok(data) => {
                 let next = at + data.len() as u64;
-                let mut done = done;
-                if next >= end
-                    && let Some((app, p)) = done.take()
-                {
-                    record::pickup(&app, p).await;
+                let mut sending = sending;
+                if let Some(s) = sending.as_mut() {
+                    s.handed(next);
                 }
-                Some((Ok(data), (file, next, done)))
+                Some((Ok(data), (file, next, sending)))
             }
-            Err(e) => Some((Err(e), (file, end, None))),
+            Err(e) => Some((Err(e), (file, end, sending))),
         }
     })
 }
@@ -258,5 +274,15 @@ mod tests {
         assert_eq!(w("items=0-1"), Wanted::Whole);
         assert_eq!(w("bytes=x-1"), Wanted::Whole);
         assert_eq!(wanted(Some("bytes=0-"), 0), Wanted::Unsatisfiable);
+    }
+
+    #[test]
+    fn resumes() {
+        assert_eq!(resumes_at(Some("bytes=100-")), Some(100));
+        assert_eq!(resumes_at(Some(" bytes= 7- ")), Some(7));
+        for r in ["bytes=0-", "bytes=-1", "bytes=100-200", "bytes=1-,5-", "items=5-"] {
+            assert_eq!(resumes_at(Some(r)), None, "{r}");
+        }
+        assert_eq!(resumes_at(None), None);
     }
 }

@@ -29,7 +29,9 @@ use tower::ServiceExt;
 use super::error::ApiError;
 use super::identity::PeerCert;
 use super::routes::{self, Api};
+use super::taken::Taken;
 use super::tls::Reloading;
+use super::wire::{Tap, Wire};
 use crate::audit::{Event, Outcome};
 use crate::config::{HttpsConfig, TlsIdentity};
 use crate::domain::party::{Credential, PartyId};
@@ -83,6 +85,8 @@ struct Shared {
     router: Router,
     handshake_audits: AtomicU64,
     parties: Arc<Limits>,
+    /// Byte ranges of pickup files taken, across connections.
+    taken: Arc<Taken>,
 }
 
 /// Serves HTTPS on `listener` until `shutdown` becomes `true`.
@@ -103,7 +107,15 @@ pub async fn serve(
     let router = routes::router(api).layer(axum::middleware::from_fn_with_state(guard_state, guard));
     let gate = Gate::new(defender, LoginProtocol::Https, cfg.max_connections);
     let parties = Limits::new("connections", cfg.max_connections, cfg.max_connections_per_party);
-    let shared = Arc::new(Shared { intake, cfg, tls, router, handshake_audits: AtomicU64::new(0), parties });
+    let shared = Arc::new(Shared {
+        intake,
+        cfg,
+        tls,
+        router,
+        handshake_audits: AtomicU64::new(0),
+        parties,
+        taken: Arc::new(Taken::default()),
+    });
     tokio::spawn(watch_crls(shared.clone(), shutdown.clone()));
     tokio::spawn(reset_audit_budget(shared.clone(), shutdown.clone()));
     let mut conns = tokio::task::JoinSet::new();
@@ -143,8 +155,12 @@ async fn connection(
     mut stop: watch::Receiver<bool>,
 ) {
     let _ = tcp.set_nodelay(true);
+    let local = tcp.local_addr().unwrap_or(origin);
     let loaded = shared.tls.current();
     let acceptor = tokio_rustls::TlsAcceptor::from(loaded.server.clone());
+    // What the kernel says of this connection's bytes, for pickups (`taken.rs`).
+    let wire = Arc::new(Wire::new(local, origin));
+    let tcp = Tap::under_tls(tcp, wire.clone());
     let tls = match tokio::time::timeout(shared.cfg.handshake_timeout, acceptor.accept(tcp)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return handshake_refused(&shared, origin, &ticket, &e).await,
@@ -185,8 +201,10 @@ async fn connection(
         slot,
     });
     let router = shared.router.clone();
+    let link = (wire.clone(), shared.taken.clone());
     let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
         req.extensions_mut().insert(conn.clone());
+        req.extensions_mut().insert(link.clone());
         router.clone().oneshot(req.map(Body::new))
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -197,7 +215,7 @@ async fn connection(
         .max_buf_size(256 * 1024)
         .max_headers(MAX_HEADERS)
         .max_header_size(MAX_HEADER_BYTES);
-    let conn = builder.serve_connection(TokioIo::new(tls), service);
+    let conn = builder.serve_connection(TokioIo::new(Tap::over_tls(tls, wire)), service);
     tokio::pin!(conn);
     let mut stopping = false;
     loop {
