@@ -7,6 +7,8 @@
 //! - Bidi overrides and zero-width characters in upload names and record fields
 //!   (`attacks/hidden_chars.rs`).
 //! - A feedback upload renamed to a name that is not a terugmelding (`attacks/feedback_names.rs`).
+//! - Out-of-order writes on many handles and sessions: one party's memory stays bounded
+//!   (`attacks/reorder_memory.rs`).
 
 mod common;
 
@@ -14,6 +16,8 @@ mod common;
 mod feedback_names;
 #[path = "attacks/hidden_chars.rs"]
 mod hidden_chars;
+#[path = "attacks/reorder_memory.rs"]
+mod reorder_memory;
 
 use std::process::Command;
 

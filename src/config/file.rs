@@ -225,11 +225,21 @@ pub struct RawIntake {
     pub max_listed_errors: usize,
     /// Bytes of out-of-order SFTP writes held in memory per upload.
     pub reorder_window_bytes: usize,
+    /// Bytes of out-of-order writes held for one creditor, all its uploads together.
+    pub reorder_bytes_per_party: usize,
+    /// Seconds a stop waits for uploads in flight.
+    pub stop_grace_secs: u64,
 }
 
 impl Default for RawIntake {
     fn default() -> Self {
-        Self { max_file_bytes: 2 << 30, max_listed_errors: 1000, reorder_window_bytes: 16 << 20 }
+        Self {
+            max_file_bytes: 2 << 30,
+            max_listed_errors: 1000,
+            reorder_window_bytes: 16 << 20,
+            reorder_bytes_per_party: 32 << 20,
+            stop_grace_secs: 60,
+        }
     }
 }
 

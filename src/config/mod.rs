@@ -198,11 +198,21 @@ pub struct IntakeLimits {
     pub max_listed_errors: usize,
     /// Bytes of out-of-order writes held per upload.
     pub reorder_window_bytes: usize,
+    /// Bytes of out-of-order writes held per creditor, over all its uploads.
+    pub reorder_bytes_per_party: usize,
+    /// How long a stop waits for uploads in flight before it discards them.
+    pub stop_grace: std::time::Duration,
 }
 
 impl Default for IntakeLimits {
     fn default() -> Self {
-        Self { max_file_bytes: 2 << 30, max_listed_errors: 1000, reorder_window_bytes: 16 << 20 }
+        Self {
+            max_file_bytes: 2 << 30,
+            max_listed_errors: 1000,
+            reorder_window_bytes: 16 << 20,
+            reorder_bytes_per_party: 32 << 20,
+            stop_grace: std::time::Duration::from_secs(60),
+        }
     }
 }
 

@@ -29,6 +29,7 @@ pub struct Daemon {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
     audit_key: Arc<crate::audit::AuditKey>,
+    intake: Intake,
 }
 
 impl Daemon {
@@ -116,7 +117,7 @@ impl Daemon {
             tracing::info!(addr = %a, "HTTPS listening");
         }
         tracing::info!(addr = %admin_addr, "admin listening (/healthz, /metrics)");
-        Ok(Daemon { app, sftp_addr, https_addr, admin_addr, stop, tasks, audit_key })
+        Ok(Daemon { app, sftp_addr, https_addr, admin_addr, stop, tasks, audit_key, intake })
     }
 
     /// The services it runs on.
@@ -147,8 +148,17 @@ impl Daemon {
         parts.join(" ")
     }
 
-    /// Stops the listeners and waits for them.
+    /// Stops gracefully: no new upload starts; those in flight get `[intake] stop_grace_secs`
+    /// to be filed with their receipts; then the listeners close their connections (what is
+    /// still open is discarded, nothing partial kept) and the stop event and a checkpoint are
+    /// written.
     pub async fn stop(self) {
+        let grace = self.app.config().intake.stop_grace;
+        tracing::info!(grace_secs = grace.as_secs(), "stopping: no new uploads; waiting for those in flight");
+        let left = self.intake.close().await;
+        if left > 0 {
+            tracing::warn!(uploads = left, "uploads still in flight after the stop grace are discarded");
+        }
         let _ = self.stop.send(true);
         for t in self.tasks {
             match t.await {
@@ -157,7 +167,8 @@ impl Daemon {
                 Err(e) => tracing::error!(error = %e, "listener task failed"),
             }
         }
-        self.app.audit().record(Event::new("system", "stop", Outcome::Ok)).await;
+        let object = serde_json::json!({ "uploads_discarded": left });
+        self.app.audit().record(Event::new("system", "stop", Outcome::Ok).object(object)).await;
         let (audit, key) = (self.app.audit().clone(), self.audit_key);
         match tokio::task::spawn_blocking(move || audit.checkpoint_blocking(&key, "shutdown", false)).await {
             Ok(Ok(_)) => {}

@@ -8,6 +8,7 @@
 //! Dropping an `Upload` or a `Received` discards everything: nothing is processed.
 
 mod commit;
+mod inflight;
 mod pipeline;
 pub mod receipt;
 mod recover;
@@ -44,6 +45,9 @@ pub enum IntakeError {
         "period {0} closed while the file was being received (its batch began); nothing was kept: upload the file again, it then goes into the next period"
     )]
     PeriodClosed(String),
+    /// The daemon is stopping: no new upload starts.
+    #[error("meldpunt is stopping; upload the file again in a minute")]
+    Stopping,
     /// The daemon is shutting down or the worker died.
     #[error("intake is unavailable: {0}")]
     Unavailable(String),

@@ -9,6 +9,9 @@ use super::receipt::Receipt;
 use super::validate::Format;
 use super::worker::{self, Job, Msg, Worked, WorkerError};
 use super::{IntakeError, StorageError};
+use std::sync::Arc;
+
+use super::inflight::{InFlight, Shared};
 use crate::app::App;
 use crate::domain::party::VerifiedSender;
 use crate::domain::period::{Period, local_date};
@@ -22,12 +25,21 @@ const CHANNEL_CHUNKS: usize = 64;
 #[derive(Clone)]
 pub struct Intake {
     app: App,
+    shared: Arc<Shared>,
 }
 
 impl Intake {
     /// The intake of `app`.
     pub fn new(app: App) -> Intake {
-        Intake { app }
+        Intake { app, shared: Arc::default() }
+    }
+
+    /// Stops taking new uploads and waits for those in flight to be filed, at most
+    /// `[intake] stop_grace_secs`; how many were still in flight then (they are discarded
+    /// when their connections close, leaving nothing partial).
+    pub async fn close(&self) -> usize {
+        self.shared.close();
+        self.shared.drained(self.app.config().intake.stop_grace).await
     }
 
     /// Cleans up after an interrupted run: call once at daemon start-up, before serving
@@ -58,6 +70,10 @@ impl Intake {
         name: UploadName,
         received_at: Timestamp,
     ) -> Result<Upload, IntakeError> {
+        if self.shared.closing() {
+            return Err(IntakeError::Stopping);
+        }
+        let inflight = InFlight::start(&self.shared);
         let config = self.app.config().clone();
         if config.creditor(sender.creditor()).is_none() {
             return Err(IntakeError::UnknownCreditor(sender.creditor().to_string()));
@@ -100,6 +116,7 @@ impl Intake {
             pending_bytes: 0,
             oversize: false,
             finished: false,
+            inflight: Some(inflight),
         })
     }
 }
@@ -114,7 +131,7 @@ pub enum UploadError {
         /// The limit.
         limit: u64,
     },
-    /// Writes arrived too far out of order.
+    /// Writes arrived too far out of order (for this upload, or for all of the party's).
     #[error("writes arrived more than {window} bytes out of order; upload sequentially")]
     OutOfOrder {
         /// The reorder window.
@@ -145,6 +162,8 @@ pub struct Upload {
     oversize: bool,
     /// `finish` handed the bytes on; dropping it is not an abort.
     finished: bool,
+    /// Counts it in flight until it is filed (handed on to [`Received`]).
+    inflight: Option<InFlight>,
 }
 
 impl Upload {
@@ -182,6 +201,9 @@ impl Upload {
             self.oversize = true;
             self.intake.app.metrics().upload_aborted(Protocol::from(self.sender.credential()));
             self.pending.clear();
+            self.intake
+                .shared
+                .release(self.sender.creditor().as_str(), std::mem::take(&mut self.pending_bytes));
             self.tx = None; // the worker discards what it sealed
             return Err(UploadError::TooLarge { limit: limits.max_file_bytes });
         }
@@ -194,6 +216,12 @@ impl Upload {
             }
             if self.pending_bytes + data.len() > limits.reorder_window_bytes {
                 return Err(UploadError::OutOfOrder { window: limits.reorder_window_bytes });
+            }
+            // All of a party's uploads together hold at most its share (many handles on
+            // many sessions cannot add up).
+            let party = self.sender.creditor().as_str();
+            if !self.intake.shared.hold(party, data.len(), limits.reorder_bytes_per_party) {
+                return Err(UploadError::OutOfOrder { window: limits.reorder_bytes_per_party });
             }
             self.pending_bytes += data.len();
             self.pending.insert(offset, data);
@@ -209,6 +237,7 @@ impl Upload {
             }
             let chunk = entry.remove();
             self.pending_bytes -= chunk.len();
+            self.intake.shared.release(self.sender.creditor().as_str(), chunk.len());
             self.send(chunk).await?;
         }
         Ok(())
@@ -251,6 +280,7 @@ impl Upload {
             period: self.period,
             format: self.format,
             outcome: Some(outcome),
+            _inflight: self.inflight.take(),
         })
     }
 }
@@ -261,6 +291,7 @@ impl Drop for Upload {
         if !self.finished && !self.oversize {
             self.intake.app.metrics().upload_aborted(Protocol::from(self.sender.credential()));
         }
+        self.intake.shared.release(self.sender.creditor().as_str(), self.pending_bytes);
     }
 }
 
@@ -285,6 +316,8 @@ pub struct Received {
     pub(super) period: Period,
     format: Option<Format>,
     pub(super) outcome: Option<Outcome>,
+    /// Counts it in flight until it is filed or dropped.
+    _inflight: Option<InFlight>,
 }
 
 impl Received {

@@ -116,6 +116,23 @@ impl Server {
         }
     }
 
+    /// The daemon's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("the daemon is running").id()
+    }
+
+    /// Waits for the daemon to exit (after a signal) and returns how it ended.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        self.child.take().expect("the daemon is running").wait().unwrap()
+    }
+
+    /// The daemon's resident memory in KiB (`VmRSS` of /proc).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
     /// Sends `signal` (a `kill` name such as `HUP`) to the running daemon.
     pub fn signal(&self, signal: &str) {
         let c = self.child.as_ref().expect("the daemon is running");

@@ -4,12 +4,16 @@ use super::{Checker, in_range};
 use crate::config::IntakeLimits;
 use crate::config::file::{RawFeedback, RawIntake, RawPickup};
 
-/// `[intake]`: each limit raised to its floor (1 byte, a 1 MiB reorder window).
+/// `[intake]`: each limit raised to its floor (1 byte, a 1 MiB reorder window, a party's
+/// reorder bytes at least one window), the stop grace capped at an hour.
 pub(super) fn intake(raw: &RawIntake) -> IntakeLimits {
+    let window = raw.reorder_window_bytes.max(1 << 20);
     IntakeLimits {
         max_file_bytes: raw.max_file_bytes.max(1),
         max_listed_errors: raw.max_listed_errors,
-        reorder_window_bytes: raw.reorder_window_bytes.max(1 << 20),
+        reorder_window_bytes: window,
+        reorder_bytes_per_party: raw.reorder_bytes_per_party.max(window),
+        stop_grace: std::time::Duration::from_secs(raw.stop_grace_secs.min(3600)),
     }
 }
 

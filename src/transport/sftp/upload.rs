@@ -37,9 +37,10 @@ const UPLOAD_PERM: u32 = 0o200;
 /// paths) stay in the log.
 fn client_message(e: &IntakeError) -> String {
     match e {
-        IntakeError::Incomplete | IntakeError::FormatChanged { .. } | IntakeError::PeriodClosed(_) => {
-            e.to_string()
-        }
+        IntakeError::Incomplete
+        | IntakeError::FormatChanged { .. }
+        | IntakeError::PeriodClosed(_)
+        | IntakeError::Stopping => e.to_string(),
         _ => {
             tracing::error!(error = e as &dyn std::error::Error, "intake failed");
             "the server could not store the upload; upload the file again later".to_owned()
