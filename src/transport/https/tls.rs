@@ -4,7 +4,8 @@
 //! - Client certificates must carry the extended key usage clientAuth
 //!   ([`super::client_purpose`]); one without it is refused at the handshake.
 //! - TLS 1.3, and TLS 1.2 only with ECDHE and AEAD suites (AES-GCM, ChaCha20-Poly1305), the
-//!   NCSC "good" set. rustls has no CBC suites, no renegotiation; 0-RTT stays off.
+//!   NCSC "good" set. rustls has no CBC suites, no renegotiation; 0-RTT stays off. Groups:
+//!   X25519MLKEM768 (TLS 1.3 only), X25519, secp256r1, secp384r1; no finite-field DH.
 //! - No session resumption at all (no session cache, no tickets): a resumed session would
 //!   restore a peer certificate without checking the current CRL.
 //! - When a CRL changes, a new configuration is built and used for every new handshake, and
@@ -25,9 +26,11 @@ use rustls::{RootCertStore, ServerConfig};
 use crate::config::HttpsConfig;
 use crate::config::tls::{load_certs, load_crls, load_key};
 
-/// The crypto provider: aws-lc-rs with only the NCSC "good" suites.
+/// The crypto provider: aws-lc-rs with only the NCSC "good" suites and groups, the
+/// post-quantum hybrid group first (pinned by `tests/offer.rs`).
 pub fn provider() -> Arc<CryptoProvider> {
     use aws_lc_rs::cipher_suite as cs;
+    use aws_lc_rs::kx_group as kx;
     Arc::new(CryptoProvider {
         cipher_suites: vec![
             cs::TLS13_AES_256_GCM_SHA384,
@@ -40,6 +43,7 @@ pub fn provider() -> Arc<CryptoProvider> {
             cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
             cs::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
         ],
+        kx_groups: vec![kx::X25519MLKEM768, kx::X25519, kx::SECP256R1, kx::SECP384R1],
         ..aws_lc_rs::default_provider()
     })
 }
@@ -152,4 +156,33 @@ fn stamps(cfg: &HttpsConfig) -> Vec<Option<(SystemTime, u64)>> {
         .iter()
         .map(|p| std::fs::metadata(p).ok().and_then(|m| Some((m.modified().ok()?, m.len()))))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every suite and group, also the `ECDHE_RSA` ones `tests/offer.rs` cannot see with the
+    /// demo's ECDSA certificate: a change must be made here on purpose.
+    #[test]
+    fn the_offer_is_pinned() {
+        let p = provider();
+        let suites: Vec<String> = p.cipher_suites.iter().map(|s| format!("{:?}", s.suite())).collect();
+        assert_eq!(
+            suites,
+            [
+                "TLS13_AES_256_GCM_SHA384",
+                "TLS13_AES_128_GCM_SHA256",
+                "TLS13_CHACHA20_POLY1305_SHA256",
+                "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+            ]
+        );
+        let groups: Vec<String> = p.kx_groups.iter().map(|g| format!("{:?}", g.name())).collect();
+        assert_eq!(groups, ["X25519MLKEM768", "X25519", "secp256r1", "secp384r1"]);
+    }
 }
