@@ -8,6 +8,9 @@
 //!   X25519MLKEM768 (TLS 1.3 only), X25519, secp256r1, secp384r1; no finite-field DH.
 //! - No session resumption at all (no session cache, no tickets): a resumed session would
 //!   restore a peer certificate without checking the current CRL.
+//! - A CRL past its `nextUpdate` fails every client verification (fail closed,
+//!   `enforce_revocation_expiration`): new handshakes and requests on open connections are
+//!   refused until a current CRL is in place; `server` warns and sets `meldpunt_crl_stale`.
 //! - When a CRL changes, a new configuration is built and used for every new handshake, and
 //!   the generation counter moves on: requests on connections verified under an older
 //!   generation re-verify their certificate with the new verifier (see `server`).
@@ -24,6 +27,7 @@ use rustls::server::{NoServerSessionStorage, WebPkiClientVerifier};
 use rustls::{RootCertStore, ServerConfig};
 
 use crate::config::HttpsConfig;
+use crate::config::pki::next_update;
 use crate::config::tls::{load_certs, load_crls, load_key};
 
 /// The crypto provider: aws-lc-rs with only the NCSC "good" suites and groups, the
@@ -56,6 +60,8 @@ pub struct Loaded {
     pub verifier: Arc<dyn ClientCertVerifier>,
     /// Increases with every reload.
     pub generation: u64,
+    /// The earliest `nextUpdate` of its CRLs (Unix seconds), if any has one.
+    pub crl_next_update: Option<i64>,
 }
 
 impl Loaded {
@@ -63,6 +69,11 @@ impl Loaded {
     pub fn verify(&self, chain: &[CertificateDer<'static>]) -> Result<(), rustls::Error> {
         let (end, rest) = chain.split_first().ok_or(rustls::Error::NoCertificatesPresented)?;
         self.verifier.verify_client_cert(end, rest, UnixTime::now()).map(|_| ())
+    }
+
+    /// The passed `nextUpdate` (Unix seconds) if a CRL of this generation is stale at `now`.
+    pub fn crl_stale_since(&self, now: i64) -> Option<i64> {
+        self.crl_next_update.filter(|next| *next < now)
     }
 }
 
@@ -81,8 +92,17 @@ pub fn build(cfg: &HttpsConfig, generation: u64) -> anyhow::Result<Loaded> {
     for path in &cfg.crl {
         crls.extend(load_crls(path).map_err(anyhow::Error::msg).with_context(|| path.display().to_string())?);
     }
+    let mut crl_next_update = None;
+    for crl in &crls {
+        if let Some(next) =
+            next_update(crl).map_err(anyhow::Error::msg).context("reading a CRL's nextUpdate")?
+        {
+            crl_next_update = Some(crl_next_update.map_or(next, |n: i64| n.min(next)));
+        }
+    }
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .with_crls(crls)
+        .enforce_revocation_expiration()
         .build()
         .context("building the client certificate verifier")?;
     let verifier = super::client_purpose::ClientAuthRequired::wrap(verifier);
@@ -101,7 +121,7 @@ pub fn build(cfg: &HttpsConfig, generation: u64) -> anyhow::Result<Loaded> {
     // HTTP/2 stream resets it, which some clients report as a framing error instead of
     // showing the answer.
     server.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Loaded { server: Arc::new(server), verifier, generation })
+    Ok(Loaded { server: Arc::new(server), verifier, generation, crl_next_update })
 }
 
 /// The current configuration, swapped when CRLs change.
