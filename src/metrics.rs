@@ -128,6 +128,7 @@ pub struct Metrics {
     refused: [[AtomicU64; Refusal::ALL.len()]; LoginProtocol::ALL.len()],
     bans: [AtomicU64; BanEvent::ALL.len()],
     banned: AtomicU64,
+    crl_stale: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -152,6 +153,7 @@ impl Metrics {
             refused: Default::default(),
             bans: Default::default(),
             banned: AtomicU64::new(0),
+            crl_stale: AtomicU64::new(0),
         }
     }
 
@@ -198,6 +200,11 @@ impl Metrics {
     /// Sets the number of origins banned now.
     pub fn set_banned(&self, banned_now: u64) {
         self.banned.store(banned_now, Ordering::Relaxed);
+    }
+
+    /// Sets whether a CRL in force is past its `nextUpdate` (HTTPS handshakes are refused).
+    pub fn set_crl_stale(&self, stale: bool) {
+        self.crl_stale.store(u64::from(stale), Ordering::Relaxed);
     }
 
     /// Sets the unpicked bundle files: all, and those whose period is shredded soon.
@@ -262,6 +269,10 @@ impl Metrics {
         t.family("meldpunt_unpicked_bundles", "gauge", help);
         t.sample(&[("when", "any")], get(&self.unpicked[0]));
         t.sample(&[("when", "before_shred")], get(&self.unpicked[1]));
+        let help =
+            "1 while a CRL in force is past its nextUpdate: every HTTPS handshake is refused (alert on it).";
+        t.family("meldpunt_crl_stale", "gauge", help);
+        let _ = writeln!(t.out, "meldpunt_crl_stale {}", get(&self.crl_stale));
         t.family("meldpunt_start_time_seconds", "gauge", "Start time of the daemon, Unix seconds.");
         let _ = writeln!(t.out, "meldpunt_start_time_seconds {:.3}", self.start_time);
         t.out
@@ -332,7 +343,7 @@ mod tests {
     #[test]
     fn every_series_from_the_start() {
         let s = parse(&Metrics::new().render());
-        assert_eq!(s.len(), 4 * 3 + 3 + 4 + 2 * 2 + 3 + 2 * 8 + 2 + 1 + 2 + 1);
+        assert_eq!(s.len(), 4 * 3 + 3 + 4 + 2 * 2 + 3 + 2 * 8 + 2 + 1 + 2 + 1 + 1);
         assert_eq!(s.iter().filter(|(_, v)| **v == 0.0).count(), s.len() - 1);
         assert!((1.7e9..1e11).contains(&s["meldpunt_start_time_seconds"]), "Unix seconds");
     }

@@ -1,9 +1,9 @@
-//! `meldpunt check`: validate the configuration and the keys it names.
+//! `meldpunt check`: validate the configuration and the keys, certificates and CRLs it names.
 
 use std::process::ExitCode;
 
 use super::ConfigArg;
-use crate::config::{Config, Problem};
+use crate::config::{Config, Problem, pki};
 use crate::layout::Layout;
 
 /// Arguments of `meldpunt check`.
@@ -17,9 +17,20 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let path = &args.config.config;
     let mut problems = Vec::new();
+    let mut warnings = Vec::new();
     match Config::load(path) {
         Err(p) => problems.extend(p.0),
-        Ok(config) => problems.extend(check_files(&config)),
+        Ok(config) => {
+            problems.extend(check_files(&config));
+            if let Some(https) = &config.https {
+                let found = pki::check(https, jiff::Timestamp::now().as_second());
+                problems.extend(found.errors);
+                warnings.extend(found.warnings);
+            }
+        }
+    }
+    for w in &warnings {
+        eprintln!("warning: {w}");
     }
     if problems.is_empty() {
         let config = Config::load(path).map_err(|p| anyhow::anyhow!("{p}"))?;

@@ -18,6 +18,7 @@ mod audit;
 mod check;
 pub mod defender;
 pub mod file;
+pub mod pki;
 mod problem;
 mod retention;
 pub mod tls;

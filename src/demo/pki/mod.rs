@@ -127,8 +127,22 @@ impl Ca {
     /// A server certificate (EKU serverAuth) for `names`: each becomes a SAN, an IP address
     /// SAN when it parses as one (`127.0.0.1`, `::1`), else a DNS name. CN = the first name.
     pub fn server(&self, names: &[&str]) -> anyhow::Result<Issued> {
+        self.server_valid(names, SystemTime::now() - BACKDATE, SystemTime::now() + LEAF_VALIDITY)
+    }
+
+    /// Like [`Ca::server`] with an explicit validity, e.g. one that has already ended (the
+    /// tests of `meldpunt check`).
+    pub fn server_valid(
+        &self,
+        names: &[&str],
+        not_before: SystemTime,
+        not_after: SystemTime,
+    ) -> anyhow::Result<Issued> {
         let Some(first) = names.first() else { bail!("a server certificate needs at least one name") };
-        let mut params = base_params(first, SystemTime::now() - BACKDATE, SystemTime::now() + LEAF_VALIDITY);
+        if not_after <= not_before {
+            bail!("not_after must lie after not_before");
+        }
+        let mut params = base_params(first, not_before, not_after);
         for name in names {
             let san = match name.parse::<IpAddr>() {
                 Ok(ip) => SanType::IpAddress(ip),
@@ -201,6 +215,19 @@ impl Ca {
     /// `number`, revoking `revoked_serials` (as in [`Issued::serial`], reason keyCompromise).
     pub fn crl(&self, revoked_serials: &[&[u8]], number: u64) -> anyhow::Result<String> {
         let now = SystemTime::now();
+        self.crl_dated(revoked_serials, number, now, now + CRL_VALIDITY)
+    }
+
+    /// Like [`Ca::crl`] with explicit `thisUpdate` and `nextUpdate`, e.g. a stale CRL whose
+    /// `nextUpdate` has passed (the tests of CRL freshness).
+    pub fn crl_dated(
+        &self,
+        revoked_serials: &[&[u8]],
+        number: u64,
+        this_update: SystemTime,
+        next_update: SystemTime,
+    ) -> anyhow::Result<String> {
+        let now = this_update;
         let revoked_certs = revoked_serials
             .iter()
             .map(|serial| RevokedCertParams {
@@ -211,8 +238,8 @@ impl Ca {
             })
             .collect();
         let params = CertificateRevocationListParams {
-            this_update: now.into(),
-            next_update: (now + CRL_VALIDITY).into(),
+            this_update: this_update.into(),
+            next_update: next_update.into(),
             crl_number: SerialNumber::from_slice(&number.to_be_bytes()),
             issuing_distribution_point: None,
             revoked_certs,

@@ -2,7 +2,8 @@
 //! municipalities pick up bundles and send feedback.
 //!
 //! - `tls`: the rustls configuration (TLS 1.3 / 1.2 NCSC "good" suites, no resumption) and
-//!   CRL reloading.
+//!   CRL reloading; CRLs past `nextUpdate` fail every verification.
+//! - `crl_watch`: the timer that reloads changed CRL files and reports stale ones.
 //! - `identity`: a verified client certificate → fingerprint and OIN.
 //! - `server`: accept loop, handshake, party lookup, per-request certificate guard.
 //! - `routes`: the API; uploads go through [`Intake`](crate::intake::Intake) exactly as SFTP
@@ -15,6 +16,7 @@
 //! - `error`: JSON error answers.
 
 mod client_purpose;
+mod crl_watch;
 mod error;
 mod feedback;
 pub mod identity;

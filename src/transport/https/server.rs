@@ -78,10 +78,10 @@ struct Conn {
 }
 
 /// Shared by the accept loop and its connections.
-struct Shared {
-    intake: Intake,
-    cfg: HttpsConfig,
-    tls: Arc<Reloading>,
+pub(super) struct Shared {
+    pub(super) intake: Intake,
+    pub(super) cfg: HttpsConfig,
+    pub(super) tls: Arc<Reloading>,
     router: Router,
     handshake_audits: AtomicU64,
     parties: Arc<Limits>,
@@ -116,7 +116,7 @@ pub async fn serve(
         parties,
         taken: Arc::new(Taken::default()),
     });
-    tokio::spawn(watch_crls(shared.clone(), shutdown.clone()));
+    tokio::spawn(super::crl_watch::watch_crls(shared.clone(), shutdown.clone()));
     tokio::spawn(reset_audit_budget(shared.clone(), shutdown.clone()));
     let mut conns = tokio::task::JoinSet::new();
     tracing::info!(addr = %listener.local_addr()?, "HTTPS serving");
@@ -309,6 +309,7 @@ fn reason_of(e: &rustls::Error) -> &'static str {
             C::BadSignature => "bad_signature",
             C::InvalidPurpose | C::InvalidPurposeContext { .. } => "not_a_client_certificate",
             C::UnknownRevocationStatus => "unknown_revocation_status",
+            C::ExpiredRevocationList | C::ExpiredRevocationListContext { .. } => "crl_stale",
             _ => "certificate_invalid",
         },
         rustls::Error::NoCertificatesPresented => "no_client_certificate",
@@ -333,7 +334,10 @@ async fn handshake_refused(shared: &Shared, origin: SocketAddr, ticket: &Ticket,
         return;
     }
     ticket.cut(Refusal::HandshakeFailed);
-    ticket.strike(Strike::HandshakeFailed).await;
+    // A stale CRL is ours to fix, not the client's fault: no strike.
+    if reason != "crl_stale" {
+        ticket.strike(Strike::HandshakeFailed).await;
+    }
     shared.intake.app().metrics().login(LoginProtocol::Https, LoginOutcome::Failed);
     if shared.handshake_audits.fetch_add(1, Ordering::SeqCst) >= MAX_HANDSHAKE_AUDITS_PER_MINUTE {
         return;
@@ -374,34 +378,6 @@ async fn audit_login(shared: &Shared, cert: &PeerCert, party: Option<&PartyId>, 
         }
     };
     shared.intake.app().audit().record(ev.auth(auth).origin(origin.to_string())).await;
-}
-
-/// Re-reads the CRL files when they change.
-async fn watch_crls(shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    if shared.cfg.crl.is_empty() {
-        return;
-    }
-    let mut tick = tokio::time::interval(shared.tls.interval());
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = stop.changed() => return,
-            _ = tick.tick() => {}
-        }
-        let tls = shared.tls.clone();
-        let result = tokio::task::spawn_blocking(move || tls.check()).await;
-        let (outcome, detail) = match result {
-            Ok(Ok(false)) => continue,
-            Ok(Ok(true)) => (Outcome::Ok, json!({ "files": shared.cfg.crl.len() })),
-            Ok(Err(e)) => {
-                tracing::error!(error = %format!("{e:#}"), "a CRL file changed but cannot be used; the previous CRLs stay in force");
-                (Outcome::Error, json!({ "error": "unreadable_crl" }))
-            }
-            Err(_) => continue,
-        };
-        tracing::info!(?outcome, "CRL reload");
-        shared.intake.app().audit().record(Event::new("system", "crl_reload", outcome).object(detail)).await;
-    }
 }
 
 /// Refills the handshake audit budget every minute.

@@ -4,9 +4,13 @@
 //! - Client certificates must carry the extended key usage clientAuth
 //!   ([`super::client_purpose`]); one without it is refused at the handshake.
 //! - TLS 1.3, and TLS 1.2 only with ECDHE and AEAD suites (AES-GCM, ChaCha20-Poly1305), the
-//!   NCSC "good" set. rustls has no CBC suites, no renegotiation; 0-RTT stays off.
+//!   NCSC "good" set. rustls has no CBC suites, no renegotiation; 0-RTT stays off. Groups:
+//!   X25519MLKEM768 (TLS 1.3 only), X25519, secp256r1, secp384r1; no finite-field DH.
 //! - No session resumption at all (no session cache, no tickets): a resumed session would
 //!   restore a peer certificate without checking the current CRL.
+//! - A CRL past its `nextUpdate` fails every client verification (fail closed,
+//!   `enforce_revocation_expiration`): new handshakes and requests on open connections are
+//!   refused until a current CRL is in place; `server` warns and sets `meldpunt_crl_stale`.
 //! - When a CRL changes, a new configuration is built and used for every new handshake, and
 //!   the generation counter moves on: requests on connections verified under an older
 //!   generation re-verify their certificate with the new verifier (see `server`).
@@ -23,11 +27,14 @@ use rustls::server::{NoServerSessionStorage, WebPkiClientVerifier};
 use rustls::{RootCertStore, ServerConfig};
 
 use crate::config::HttpsConfig;
+use crate::config::pki::next_update;
 use crate::config::tls::{load_certs, load_crls, load_key};
 
-/// The crypto provider: aws-lc-rs with only the NCSC "good" suites.
+/// The crypto provider: aws-lc-rs with only the NCSC "good" suites and groups, the
+/// post-quantum hybrid group first (pinned by `tests/offer.rs`).
 pub fn provider() -> Arc<CryptoProvider> {
     use aws_lc_rs::cipher_suite as cs;
+    use aws_lc_rs::kx_group as kx;
     Arc::new(CryptoProvider {
         cipher_suites: vec![
             cs::TLS13_AES_256_GCM_SHA384,
@@ -40,6 +47,7 @@ pub fn provider() -> Arc<CryptoProvider> {
             cs::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
             cs::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
         ],
+        kx_groups: vec![kx::X25519MLKEM768, kx::X25519, kx::SECP256R1, kx::SECP384R1],
         ..aws_lc_rs::default_provider()
     })
 }
@@ -52,6 +60,8 @@ pub struct Loaded {
     pub verifier: Arc<dyn ClientCertVerifier>,
     /// Increases with every reload.
     pub generation: u64,
+    /// The earliest `nextUpdate` of its CRLs (Unix seconds), if any has one.
+    pub crl_next_update: Option<i64>,
 }
 
 impl Loaded {
@@ -59,6 +69,11 @@ impl Loaded {
     pub fn verify(&self, chain: &[CertificateDer<'static>]) -> Result<(), rustls::Error> {
         let (end, rest) = chain.split_first().ok_or(rustls::Error::NoCertificatesPresented)?;
         self.verifier.verify_client_cert(end, rest, UnixTime::now()).map(|_| ())
+    }
+
+    /// The passed `nextUpdate` (Unix seconds) if a CRL of this generation is stale at `now`.
+    pub fn crl_stale_since(&self, now: i64) -> Option<i64> {
+        self.crl_next_update.filter(|next| *next < now)
     }
 }
 
@@ -77,8 +92,17 @@ pub fn build(cfg: &HttpsConfig, generation: u64) -> anyhow::Result<Loaded> {
     for path in &cfg.crl {
         crls.extend(load_crls(path).map_err(anyhow::Error::msg).with_context(|| path.display().to_string())?);
     }
+    let mut crl_next_update = None;
+    for crl in &crls {
+        if let Some(next) =
+            next_update(crl).map_err(anyhow::Error::msg).context("reading a CRL's nextUpdate")?
+        {
+            crl_next_update = Some(crl_next_update.map_or(next, |n: i64| n.min(next)));
+        }
+    }
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .with_crls(crls)
+        .enforce_revocation_expiration()
         .build()
         .context("building the client certificate verifier")?;
     let verifier = super::client_purpose::ClientAuthRequired::wrap(verifier);
@@ -97,7 +121,7 @@ pub fn build(cfg: &HttpsConfig, generation: u64) -> anyhow::Result<Loaded> {
     // HTTP/2 stream resets it, which some clients report as a framing error instead of
     // showing the answer.
     server.alpn_protocols = vec![b"http/1.1".to_vec()];
-    Ok(Loaded { server: Arc::new(server), verifier, generation })
+    Ok(Loaded { server: Arc::new(server), verifier, generation, crl_next_update })
 }
 
 /// The current configuration, swapped when CRLs change.
@@ -152,4 +176,33 @@ fn stamps(cfg: &HttpsConfig) -> Vec<Option<(SystemTime, u64)>> {
         .iter()
         .map(|p| std::fs::metadata(p).ok().and_then(|m| Some((m.modified().ok()?, m.len()))))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every suite and group, also the `ECDHE_RSA` ones `tests/offer.rs` cannot see with the
+    /// demo's ECDSA certificate: a change must be made here on purpose.
+    #[test]
+    fn the_offer_is_pinned() {
+        let p = provider();
+        let suites: Vec<String> = p.cipher_suites.iter().map(|s| format!("{:?}", s.suite())).collect();
+        assert_eq!(
+            suites,
+            [
+                "TLS13_AES_256_GCM_SHA384",
+                "TLS13_AES_128_GCM_SHA256",
+                "TLS13_CHACHA20_POLY1305_SHA256",
+                "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+                "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+                "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+                "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+                "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+            ]
+        );
+        let groups: Vec<String> = p.kx_groups.iter().map(|g| format!("{:?}", g.name())).collect();
+        assert_eq!(groups, ["X25519MLKEM768", "X25519", "secp256r1", "secp384r1"]);
+    }
 }

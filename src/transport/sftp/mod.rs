@@ -7,6 +7,7 @@
 //! - `fs`: the russh-sftp handler of one channel over the virtual tree (`paths`), with
 //!   uploads in `upload` (creditors) and `feedback_upload` (municipalities), the real
 //!   receipt/feedback/pickup folders in `files`, and `coverage` to tell complete transfers.
+//! - `offer`: the algorithms offered in the key exchange (modern only, pinned by `tests/offer.rs`).
 //! - `hostkey`: the host key ([`load_or_create_host_key`]), created on first start.
 //!
 //! Every handler state lives in the connection: when a client goes away its handlers are
@@ -18,6 +19,7 @@ mod feedback_upload;
 mod fs;
 mod hostkey;
 mod killable;
+mod offer;
 mod server;
 mod session;
 mod ssh;

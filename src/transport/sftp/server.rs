@@ -4,8 +4,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use russh::keys::{Algorithm, EcdsaCurve, HashAlg, PrivateKey};
-use russh::{Disconnect, Preferred};
+use russh::Disconnect;
+use russh::keys::PrivateKey;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -37,22 +37,8 @@ pub(super) struct Shared {
 /// What the SSH handler of one connection holds of the defender.
 pub(super) type TicketRef = Arc<Ticket>;
 
-/// The russh server configuration (tuning from ENGINEERING.md).
+/// The russh server configuration (tuning from ENGINEERING.md; the algorithms in `offer`).
 fn ssh_config(cfg: &SftpConfig, key: PrivateKey) -> russh::server::Config {
-    let preferred = Preferred {
-        // Host key and accepted client signature algorithms (also sent as `server-sig-algs`):
-        // no SHA-1 `ssh-rsa`.
-        key: vec![
-            Algorithm::Ed25519,
-            Algorithm::Ecdsa { curve: EcdsaCurve::NistP256 },
-            Algorithm::Ecdsa { curve: EcdsaCurve::NistP384 },
-            Algorithm::Ecdsa { curve: EcdsaCurve::NistP521 },
-            Algorithm::Rsa { hash: Some(HashAlg::Sha512) },
-            Algorithm::Rsa { hash: Some(HashAlg::Sha256) },
-        ]
-        .into(),
-        ..Preferred::DEFAULT
-    };
     russh::server::Config {
         server_id: russh::SshId::Standard("SSH-2.0-meldpunt".into()),
         methods: russh::MethodSet::from(&[russh::MethodKind::PublicKey][..]),
@@ -67,7 +53,7 @@ fn ssh_config(cfg: &SftpConfig, key: PrivateKey) -> russh::server::Config {
         maximum_packet_size: 65535,
         channel_buffer_size: 1024,
         nodelay: true,
-        preferred,
+        preferred: super::offer::preferred(),
         ..Default::default()
     }
 }
