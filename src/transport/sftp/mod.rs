@@ -18,6 +18,7 @@ mod feedback_upload;
 mod fs;
 mod hostkey;
 mod killable;
+mod recent;
 mod server;
 mod session;
 mod ssh;
