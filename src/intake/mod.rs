@@ -10,6 +10,7 @@
 mod commit;
 mod pipeline;
 pub mod receipt;
+pub mod receipt_files;
 mod recover;
 pub mod validate;
 mod worker;
