@@ -23,8 +23,9 @@ fn curl_upload_answers_201_with_the_receipt_and_it_can_be_read_back() {
 
     let (code, list) = s.curl("eneco", &[], "/v1/receipts");
     assert_eq!(code, 200, "{list}");
+    let base = common::receipt_base(&r);
     assert!(
-        list.contains(&format!("{id}.receipt.json")) && list.contains(&format!("{id}.receipt.txt")),
+        list.contains(&format!("\"{base}.json\"")) && list.contains(&format!("\"{base}.txt\"")),
         "{list}"
     );
     let (code, again) = s.curl("eneco", &[], &format!("/v1/receipts/{id}"));

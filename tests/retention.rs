@@ -281,14 +281,10 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
     let rejected = receipt_of("rejected");
     let dup = receipt_of("duplicate");
     let dup_at: jiff::Timestamp = dup["received_at"].as_str().unwrap().parse().unwrap();
-    let dup_files =
-        ["json", "txt"].map(|e| receipts.join(format!("{}.receipt.{e}", dup["file_id"].as_str().unwrap())));
-    let rejected_id = rejected["file_id"].as_str().unwrap().to_owned();
+    let dup_files = ["json", "txt"].map(|e| receipts.join(format!("{}.{e}", common::receipt_base(&dup))));
     let rejected_at: jiff::Timestamp = rejected["received_at"].as_str().unwrap().parse().unwrap();
-    let rejected_files = [
-        receipts.join(format!("{rejected_id}.receipt.json")),
-        receipts.join(format!("{rejected_id}.receipt.txt")),
-    ];
+    let rejected_files =
+        ["json", "txt"].map(|e| receipts.join(format!("{}.{e}", common::receipt_base(&rejected))));
     // Two terugmelding files from GM0505: one with a good line, one rejected.
     let config = std::sync::Arc::new(meldpunt::config::Config::load(&inst.config).unwrap());
     let layout = meldpunt::layout::Layout::new(&config.data_dir);

@@ -38,10 +38,11 @@ fn valid_upload_is_accepted_and_receipt_fetched_over_sftp() {
     let o = s.sftp(
         "woonstad",
         &s.key("woonstad"),
-        &format!("ls /receipts\nget /receipts/{id}.receipt.json {}\n", back.display()),
+        &format!("ls /receipts\nget /receipts/{}.json {}\n", common::receipt_base(&r[0]), back.display()),
     );
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains(&format!("{id}.receipt.txt")));
+    // Named after the upload, so the creditor finds the receipt of its file.
+    assert!(text(&o).contains(&format!("woonstad_2026-11.csv.{id}.receipt.txt")), "{}", text(&o));
     let fetched: serde_json::Value = serde_json::from_slice(&std::fs::read(back).unwrap()).unwrap();
     assert_eq!(fetched, r[0]);
     assert_eq!(s.sealed_files().len(), 1);
@@ -161,7 +162,6 @@ fn path_escapes_symlinks_and_other_operations_are_refused() {
         format!("put {} /inbox/sub/x.csv", f.display()),
         "get /etc/passwd".to_owned(),
         "get /inbox/../../../../etc/passwd".to_owned(),
-        "ls /inbox".to_owned(),
         "ls /..".to_owned(),
         "ls /parties".to_owned(),
         "mkdir /inbox/sub".to_owned(),
@@ -241,4 +241,26 @@ fn server_offers_strict_kex_against_terrapin() {
         .unwrap();
     let t = text(&o);
     assert!(t.contains("kex-strict-s-v00@openssh.com"), "{t}");
+}
+
+#[test]
+fn receipt_files_lost_after_filing_come_back_at_start_under_the_upload_name() {
+    let mut s = Server::start();
+    let f = local_file(&s, "woonstad_2026-12.csv", &sample_csv("R", "woninghuur", 5));
+    let o = s.sftp("woonstad", &s.key("woonstad"), &format!("put {} /inbox/\n", f.display()));
+    assert!(o.status.success(), "{}", text(&o));
+    let r = s.wait_receipts("woonstad", 1).remove(0);
+    let dir = s.data().join("parties/woonstad/receipts");
+    let base = common::receipt_base(&r);
+    assert!(base.starts_with("woonstad_2026-12.csv."), "{base}");
+    let files = [".json", ".txt", ".json.sig"].map(|e| dir.join(format!("{base}{e}")));
+    for f in &files {
+        std::fs::remove_file(f).unwrap();
+    }
+    s.terminate();
+    s.restart();
+    for f in &files {
+        assert!(f.exists(), "{} rewritten at start", f.display());
+    }
+    assert_eq!(s.receipts("woonstad"), [r], "the same receipt, once");
 }

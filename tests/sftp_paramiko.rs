@@ -24,11 +24,7 @@ assert len(js) == 1, names
 import json
 r = json.loads(sftp.open("/receipts/" + js[0]).read())
 print("status", r["status"], r["records"]["accepted"])
-try:
-    sftp.listdir("/inbox")
-    print("LISTED INBOX")
-except IOError as e:
-    print("inbox refused")
+print("inbox lists", sftp.listdir("/inbox"))
 t.close()
 "#,
             f.display()
@@ -38,7 +34,7 @@ t.close()
     assert!(o.status.success(), "{out}");
     assert!(out.contains(&format!("size {}", std::fs::metadata(&f).unwrap().len())), "{out}");
     assert!(out.contains("status accepted 40"), "{out}");
-    assert!(out.contains("inbox refused"), "{out}");
+    assert!(out.contains("inbox lists []"), "the inbox lists none of the filed uploads: {out}");
 }
 
 #[test]
@@ -63,7 +59,6 @@ attempts = [
     ("open", lambda: sftp.open("//etc/passwd")),
     ("open", lambda: sftp.open("/receipts/..")),
     ("open", lambda: sftp.open("/receipts/a\\..\\..\\x")),
-    ("listdir", lambda: sftp.listdir("/inbox")),
     ("listdir", lambda: sftp.listdir("/..")),
     ("listdir", lambda: sftp.listdir("/parties")),
     ("mkdir", lambda: sftp.mkdir("/inbox/sub")),
@@ -90,7 +85,7 @@ t.close()
     );
     let out = text(&o);
     assert!(o.status.success(), "{out}");
-    assert_eq!(out.lines().filter(|l| l.starts_with("denied ")).count(), 21, "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("denied ")).count(), 20, "{out}");
     assert!(!out.contains("ALLOWED") && !out.contains("OTHER"), "{out}");
     assert!(s.receipts("woonstad").is_empty());
 }

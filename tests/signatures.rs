@@ -179,7 +179,7 @@ fn after_a_rotation_new_receipts_use_the_new_key_and_old_ones_still_verify_with_
     let receipts = s.receipts("woonstad");
     let receipt_of = |name: &str| {
         let r = receipts.iter().find(|r| r["file_name"] == name).unwrap();
-        dir.join(format!("{}.receipt.json", r["file_id"].as_str().unwrap()))
+        dir.join(format!("{}.json", common::receipt_base(r)))
     };
     let (old, new) = (receipt_of("before.csv"), receipt_of("after.csv"));
     assert!(verifies(&old_allowed, &old), "signed before the rotation: verifies with the old line");
@@ -220,7 +220,7 @@ fn the_court_proof_recipe_of_the_docs_proves_a_delivered_referentie_and_fails_on
     let dir = fetch_sftp(&s, "woonstad");
     std::fs::write(dir.join("woonstad.csv"), &csv).unwrap();
     std::fs::write(dir.join("allowed_signers"), keys(&s, "receipt-pub")).unwrap();
-    let receipt = format!("{}.receipt.json", s.receipts("woonstad")[0]["file_id"].as_str().unwrap());
+    let receipt = format!("{}.json", common::receipt_base(&s.receipts("woonstad")[0]));
     let report_name = format!("batch_{p}.json");
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join(&report_name)).unwrap()).unwrap();

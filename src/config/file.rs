@@ -86,7 +86,7 @@ impl Default for RawSftp {
             listen: Spanned::new(0..0, "0.0.0.0:2222".to_owned()),
             host_key: "host_ed25519".to_owned(),
             max_sessions: 64,
-            max_sessions_per_party: 4,
+            max_sessions_per_party: 8,
             max_open_files: 16,
             auth_timeout_secs: 30,
             idle_timeout_secs: 300,

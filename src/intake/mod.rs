@@ -11,6 +11,7 @@ mod commit;
 mod inflight;
 mod pipeline;
 pub mod receipt;
+pub mod receipt_files;
 mod recover;
 pub mod validate;
 mod worker;

@@ -130,9 +130,9 @@ pub fn write_errors(t: &mut String, errors: &[ErrorEntry], not_listed: u64) {
 }
 
 impl Receipt {
-    /// Base file name: `<file-id>.receipt`.
+    /// Base file name: `<file-name>.<file-id>.receipt` (see [`super::receipt_files`]).
     pub fn base_name(&self) -> String {
-        format!("{}.receipt", self.file_id)
+        super::receipt_files::base_name(&self.file_name, &self.file_id)
     }
 
     /// The short human text twin.
@@ -159,8 +159,8 @@ impl Receipt {
         t
     }
 
-    /// Writes `<id>.receipt.json` (with its signature `.json.sig`) and `<id>.receipt.txt`
-    /// atomically into `dir`.
+    /// Writes `<base>.json` (with its signature `.json.sig`) and `<base>.txt` atomically into
+    /// `dir`, `<base>` being [`Self::base_name`].
     pub fn write_to(&self, dir: &Path, signer: &Signer) -> std::io::Result<()> {
         write_pair(dir, &self.base_name(), self, &self.to_text(), signer)
     }

@@ -61,11 +61,14 @@ pub(super) fn recover(app: &App) -> anyhow::Result<()> {
     for creditor in creditors {
         let dir = app.layout().receipts(&creditor);
         let receipts = files::receipts_of(&app.state().lock(), &creditor)?;
+        let on_disk = super::receipt_files::by_id(&dir)?;
         for (id, json) in receipts {
-            if !dir.join(format!("{id}.receipt.json")).exists()
-                || !dir.join(format!("{id}.receipt.txt")).exists()
-            {
-                let receipt: Receipt = serde_json::from_str(&json)?;
+            // Both the JSON and the text twin, under the name the receipt has now.
+            let receipt: Receipt = serde_json::from_str(&json)?;
+            let base = receipt.base_name();
+            let has =
+                |ext: &str| on_disk.get(&id).is_some_and(|names| names.contains(&format!("{base}.{ext}")));
+            if !has("json") || !has("txt") {
                 receipt.write_to(&dir, app.signer())?;
                 rewritten += 1;
             }

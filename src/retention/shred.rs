@@ -145,13 +145,17 @@ pub fn shred_period(
     let batch_report = |n: &str| crate::batch::report::parse_name(n).is_some_and(|(rp, _)| rp == p);
     let bundle = |n: &str| n.split('_').nth(1) == Some(period.as_str());
     let mut doomed = Vec::new();
+    // Receipt files by id, read once per creditor folder.
+    let mut on_disk = std::collections::HashMap::new();
     for (file_id, creditor) in &files {
-        for ext in ["json", "txt"] {
-            let path = layout.receipts(creditor).join(format!("{file_id}.receipt.{ext}"));
-            if path.exists() {
-                doomed.push(path);
-                out.receipts += 1;
-            }
+        let dir = layout.receipts(creditor);
+        if !on_disk.contains_key(creditor) {
+            let found = crate::intake::receipt_files::by_id(&dir).map_err(io_at(&dir))?;
+            on_disk.insert(creditor.clone(), found);
+        }
+        for name in on_disk[creditor].get(file_id).into_iter().flatten() {
+            doomed.push(dir.join(name));
+            out.receipts += 1;
         }
     }
     for party in parties(layout)? {

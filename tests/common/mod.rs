@@ -316,6 +316,12 @@ def connect(user=None, key=None):
     return t, paramiko.SFTPClient.from_transport(t)
 "#;
 
+/// The base name of a receipt's files (docs/receipt.md): `<file_name>.<file_id>.receipt`, to
+/// which `.json`, `.txt` and `.json.sig` are added.
+pub fn receipt_base(r: &serde_json::Value) -> String {
+    format!("{}.{}.receipt", r["file_name"].as_str().unwrap(), r["file_id"].as_str().unwrap())
+}
+
 /// A valid sample CSV of `n` records for `kind`, received today.
 pub fn sample_csv(prefix: &str, kind: &str, n: u64) -> Vec<u8> {
     let mut out = Vec::new();

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use rusqlite::params;
 use serde::Deserialize;
 
-use super::uploads::receipt_pair;
+use super::uploads::{receipt_pair, receipts_by_id};
 use super::{Swept, months_passed, names, remove};
 use crate::domain::party::MunicipalityCode;
 use crate::layout::Layout;
@@ -70,16 +70,17 @@ pub(super) fn expire(
     let folders = names(&layout.parties())?;
     for gm in folders.iter().filter(|n| MunicipalityCode::parse(n).is_ok()) {
         let dir = layout.receipts(gm);
-        for name in names(&dir)? {
-            let Some(id) = name.strip_suffix(".receipt.json") else { continue };
-            if unrouted.contains(id) {
+        let found = receipts_by_id(&dir)?;
+        for (id, files) in &found {
+            let Some(json) = files.iter().find(|n| n.ends_with(".json")) else { continue };
+            if unrouted.contains(id.as_str()) {
                 continue;
             }
-            let stub = std::fs::read(dir.join(&name))
+            let stub = std::fs::read(dir.join(json))
                 .ok()
                 .and_then(|b| serde_json::from_slice::<ReceiptStub>(&b).ok());
             if stub.is_some_and(|s| due(&s.received_at)) {
-                doomed.extend(receipt_pair(&dir, id).into_iter().filter(|p| p.exists()));
+                doomed.extend(receipt_pair(&dir, &found, id));
             }
         }
     }

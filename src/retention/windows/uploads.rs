@@ -7,14 +7,14 @@
 //! `rejected` or `duplicate`, `received_at`) and removed by the next round, the text twin before the JSON;
 //! the rows it removed are audited by that round too (`state::swept`).
 
-use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
 
-use super::{Swept, days_passed, months_passed, mtime, names, remove};
+use super::{Swept, days_passed, io_at, months_passed, mtime, names, remove};
 use crate::batch::report::parse_name as batch_report_of;
 use crate::domain::party::MunicipalityCode;
 use crate::layout::Layout;
@@ -34,9 +34,20 @@ pub(super) fn creditor_folders(layout: &Layout) -> Result<Vec<String>, ShredErro
     Ok(names(&layout.parties())?.into_iter().filter(|n| MunicipalityCode::parse(n).is_err()).collect())
 }
 
-/// The receipt files of `id` in `dir`, text twin first.
-pub(super) fn receipt_pair(dir: &std::path::Path, id: &str) -> [PathBuf; 2] {
-    [dir.join(format!("{id}.receipt.txt")), dir.join(format!("{id}.receipt.json"))]
+/// The receipt files of each upload id in `dir`, named `<upload-name>.<id>.receipt.*` or
+/// `<id>.receipt.*` ([`crate::intake::receipt_files`]).
+pub(super) fn receipts_by_id(dir: &Path) -> Result<Found, ShredError> {
+    crate::intake::receipt_files::by_id(dir).map_err(io_at(dir))
+}
+
+/// Receipt file names by upload id, as [`receipts_by_id`] found them.
+pub(super) type Found = HashMap<String, Vec<String>>;
+
+/// The receipt files of `id` among `found` in `dir`, text twin first.
+pub(super) fn receipt_pair(dir: &Path, found: &Found, id: &str) -> Vec<PathBuf> {
+    let mut names: Vec<&String> = found.get(id).into_iter().flatten().collect();
+    names.sort_by_key(|n| !n.ends_with(".txt"));
+    names.into_iter().map(|n| dir.join(n)).collect()
 }
 
 /// Rejected and duplicate uploads received `days` days before `now` or earlier.
@@ -69,26 +80,32 @@ pub(super) fn rejected(
     };
     let due_ids: BTreeSet<&str> = due.iter().map(|(id, _)| id.as_str()).collect();
     let mut doomed: Vec<PathBuf> = Vec::new();
+    let mut found: HashMap<String, Found> = HashMap::new();
     for (id, creditor) in &due {
-        doomed.extend(receipt_pair(&layout.receipts(creditor), id).into_iter().filter(|p| p.exists()));
+        let dir = layout.receipts(creditor);
+        if !found.contains_key(creditor) {
+            found.insert(creditor.clone(), receipts_by_id(&dir)?);
+        }
+        doomed.extend(receipt_pair(&dir, &found[creditor], id));
     }
     // Left by an interrupted round: receipt files of rejected uploads whose row is gone.
     for creditor in creditor_folders(layout)? {
         let dir = layout.receipts(&creditor);
-        for name in names(&dir)? {
-            let Some(id) = name.strip_suffix(".receipt.json") else { continue };
-            if due_ids.contains(id) || has_row(state, id)? {
+        let here = receipts_by_id(&dir)?;
+        for (id, files) in &here {
+            let Some(json) = files.iter().find(|n| n.ends_with(".json")) else { continue };
+            if due_ids.contains(id.as_str()) || has_row(state, id)? {
                 continue;
             }
-            let path = dir.join(&name);
-            let Ok(stub) = std::fs::read(&path).map(|b| serde_json::from_slice::<ReceiptStub>(&b)) else {
+            let Ok(stub) = std::fs::read(dir.join(json)).map(|b| serde_json::from_slice::<ReceiptStub>(&b))
+            else {
                 continue;
             };
             if stub.is_ok_and(|s| {
                 matches!(s.status.as_str(), "rejected" | "duplicate")
                     && s.received_at.parse().is_ok_and(|at| days_passed(at, now, days))
             }) {
-                doomed.extend(receipt_pair(&dir, id).into_iter().filter(|p| p.exists()));
+                doomed.extend(receipt_pair(&dir, &here, id));
             }
         }
     }

@@ -303,8 +303,16 @@ async fn get_receipt(
     Extension(peer): Extension<Arc<Peer>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    // `/v1/receipts/<file-id>` is the JSON receipt; full file names work too.
-    let name = if id.contains('.') { id } else { format!("{id}.receipt.json") };
+    // `/v1/receipts/<file-id>` is the JSON receipt, `<file-id>.receipt.txt` and
+    // `<file-id>.receipt.json.sig` its twin and signature, whatever upload name their files
+    // start with (docs/receipt.md); full file names work too.
+    let asked = checked_name(&id)?.to_owned();
+    let dir = files::real_dir(api.intake.app().layout(), &peer.party, Folder::Receipts)
+        .ok_or_else(not_found_file)?;
+    let name = tokio::task::spawn_blocking(move || crate::intake::receipt_files::resolve(&dir, &asked))
+        .await
+        .map_err(|_| ApiError::unavailable())?
+        .map_err(|_| ApiError::unavailable())?;
     send(&api, &peer, Folder::Receipts, &name).await
 }
 

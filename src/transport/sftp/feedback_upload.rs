@@ -184,7 +184,7 @@ impl Fs {
         let remembered = incoming.name.clone();
         match feedback::receive(self.ctx.intake.app(), incoming).await {
             Ok(r) => {
-                self.uploads.remember(remembered, bytes);
+                self.remember(&remembered, bytes);
                 Ok(ok(id, format!("received as {} ({}); the receipt is in /receipts", r.file_id, r.status)))
             }
             Err(e) => {

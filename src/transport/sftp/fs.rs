@@ -10,8 +10,12 @@
 //!
 //! Everything else is refused with `PERMISSION_DENIED` and a message, and audited as
 //! `denied_path` (op, folder, reason — never a file name). Handles are opaque counters.
-//! `setstat`/`fsetstat` are accepted as no-ops for the session's own uploads only (OpenSSH
-//! `put -p`, WinSCP and others set times after writing); elsewhere they are refused.
+//! A write-only folder lists as the session's own uploads still in progress (usually none).
+//! `setstat`/`fsetstat` are accepted and ignored for the party's own uploads (open, waiting
+//! for their rename, or filed lately by any of its sessions, see [`super::recent`]) and its
+//! write-only folder (OpenSSH `put -p`, rclone, lftp, WinSCP and others set times after
+//! writing); elsewhere they are refused. `mkdir` of a folder that exists fails with
+//! `FAILURE` (as OpenSSH's server answers `EEXIST`), not audited.
 //!
 //! A file of `/pickup` read completely (every byte, in any order) before its handle is
 //! closed counts as picked up, as does its removal: both are recorded by
@@ -75,19 +79,25 @@ pub(super) fn ok(id: u32, msg: impl Into<String>) -> Status {
     Status { id, status_code: StatusCode::Ok, error_message: msg.into(), language_tag: "en-US".into() }
 }
 
-/// Permission bits shown for a folder of this party.
+/// Permission bits shown for a folder of this party: the folders it writes into or removes
+/// from are `rwx` (a write-only folder lists only the session's uploads in progress).
 fn folder_perm(party: &PartyId, f: Folder) -> u32 {
-    match (party, f) {
-        (PartyId::Creditor(_), Folder::Inbox) => 0o300,
-        (PartyId::Municipality(_), Folder::Pickup) => 0o700,
-        (PartyId::Municipality(_), Folder::Feedback) => 0o300,
-        _ => 0o500,
+    if writable(party, f) || matches!((party, f), (PartyId::Municipality(_), Folder::Pickup)) {
+        0o700
+    } else {
+        0o500
     }
 }
 
 /// Permission bits shown for files in a folder.
 fn file_perm(f: Folder) -> u32 {
     if f == Folder::Pickup { 0o640 } else { 0o440 }
+}
+
+/// Whether the folder takes the party's uploads (write-only: `/inbox` of a creditor,
+/// `/feedback` of a municipality).
+fn writable(party: &PartyId, f: Folder) -> bool {
+    matches!((party, f), (PartyId::Creditor(_), Folder::Inbox) | (PartyId::Municipality(_), Folder::Feedback))
 }
 
 /// Whether the party may list and read the folder.
@@ -149,11 +159,8 @@ impl Fs {
         match self.resolve(op, path).await? {
             Target::Root => Ok(attrs::folder(0o500)),
             Target::Folder(f) => Ok(attrs::folder(folder_perm(&self.ctx.party, f))),
-            Target::File(Folder::Inbox, name) => {
-                self.uploads.attrs(&self.handles, &name).ok_or_else(no_such_file)
-            }
-            Target::File(Folder::Feedback, name) if matches!(self.ctx.party, PartyId::Municipality(_)) => {
-                self.uploads.attrs(&self.handles, &name).ok_or_else(no_such_file)
+            Target::File(f, name) if writable(&self.ctx.party, f) => {
+                self.upload_attrs(&name).ok_or_else(no_such_file)
             }
             Target::File(f, name) if readable(&self.ctx.party, f) => {
                 let dir = self.real_dir(f).ok_or_else(no_such_file)?;
@@ -200,4 +207,5 @@ impl Fs {
     }
 }
 
+mod extensions;
 mod handler;

@@ -32,6 +32,8 @@ pub(super) struct Shared {
     pub intake: Intake,
     pub cfg: SftpConfig,
     pub limits: Arc<Limits>,
+    /// Each party's recent uploads, for its other sessions.
+    pub recent: Arc<super::recent::Recent>,
 }
 
 /// What the SSH handler of one connection holds of the defender.
@@ -93,7 +95,7 @@ pub async fn serve_with_key(
     let max_connections = cfg.max_sessions.saturating_mul(2).max(8);
     let gate = Gate::new(defender, LoginProtocol::Sftp, max_connections);
     let limits = Limits::new("sessions", cfg.max_sessions, cfg.max_sessions_per_party);
-    let shared = Arc::new(Shared { intake, cfg, limits });
+    let shared = Arc::new(Shared { intake, cfg, limits, recent: Arc::default() });
     let mut conns = JoinSet::new();
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "SFTP serving");

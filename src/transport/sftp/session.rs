@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
 
-use super::server::TicketRef;
+use super::recent::Recent;
+use super::server::{Shared, TicketRef};
 use crate::audit::{Event, Outcome};
 use crate::domain::party::{Credential, PartyId, VerifiedSender};
 use crate::intake::Intake;
@@ -30,6 +31,8 @@ pub(super) struct SessionCtx {
     /// The peer address.
     pub origin: String,
     pub max_open_files: usize,
+    /// The listener's record of each party's recent uploads.
+    pub recent: Arc<Recent>,
     open_files: AtomicUsize,
     denials: AtomicUsize,
     _slot: Slot,
@@ -48,21 +51,22 @@ impl Drop for OpenGuard {
 }
 
 impl SessionCtx {
+    /// A session of `party` on the listener that `shared` describes.
     pub fn new(
-        intake: Intake,
+        shared: &Shared,
         party: PartyId,
         fingerprint: String,
         origin: String,
-        max_open_files: usize,
         slot: Slot,
         ticket: TicketRef,
     ) -> Arc<SessionCtx> {
         Arc::new(SessionCtx {
-            intake,
+            intake: shared.intake.clone(),
             party,
             fingerprint,
             origin,
-            max_open_files: max_open_files.max(1),
+            max_open_files: shared.cfg.max_open_files.max(1),
+            recent: shared.recent.clone(),
             open_files: AtomicUsize::new(0),
             denials: AtomicUsize::new(0),
             _slot: slot,

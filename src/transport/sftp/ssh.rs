@@ -101,15 +101,8 @@ impl SshHandler {
                 Auth::Accept
             }
             Ok(slot) => {
-                let ctx = SessionCtx::new(
-                    intake.clone(),
-                    party,
-                    fp,
-                    self.origin.clone(),
-                    self.shared.cfg.max_open_files,
-                    slot,
-                    self.ticket.clone(),
-                );
+                let ctx =
+                    SessionCtx::new(&self.shared, party, fp, self.origin.clone(), slot, self.ticket.clone());
                 let ev = ctx.event("login", Outcome::Ok).object(json!({ "method": "publickey" }));
                 if let Err(e) = intake.app().audit().emit(ev).await {
                     // Fail closed: a login that cannot be audited does not happen.

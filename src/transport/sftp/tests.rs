@@ -164,9 +164,11 @@ async fn creditor_uploads_reads_receipt_and_is_confined() {
     c.sftp.rename("/inbox/b.csv.part", "/inbox/b.csv").await.unwrap();
     assert_eq!(h.receipts("woonstad").len(), 6);
 
+    // The inbox lists only the session's uploads in progress: none now.
+    assert!(c.ls("/inbox").await.unwrap().is_empty());
+
     // Refusals.
     let refused = [
-        ("ls /inbox", c.ls("/inbox").await.err()),
         ("ls /..", c.ls("/..").await.err()),
         ("ls /pickup", c.ls("/pickup").await.err()),
         ("read inbox", c.sftp.open("/inbox/woonstad_2026-11.csv").await.err().map(|e| e.to_string())),
@@ -327,7 +329,7 @@ async fn municipality_picks_up_and_acknowledges() {
     c.put("/feedback/t.csv", b"x").await.unwrap();
     let receipts = c.ls("/receipts").await.unwrap();
     assert_eq!(receipts.len(), 3, "{receipts:?}");
-    assert!(c.ls("/feedback").await.is_err(), "write-only");
+    assert!(c.ls("/feedback").await.unwrap().is_empty(), "write-only: lists no files");
     assert!(c.sftp.remove_file("/receipts/x").await.is_err());
     c.sftp.remove_file("/pickup/bundle_2026-11.csv.age").await.unwrap();
     assert!(!pickup.join("bundle_2026-11.csv.age").exists());

@@ -14,7 +14,7 @@
 //!
 //! [`Intake::begin`]: crate::intake::Intake::begin
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use russh_sftp::protocol::{FileAttributes, Handle, OpenFlags, Status, StatusCode};
 use russh_sftp::server::StatusReply;
@@ -26,9 +26,6 @@ use crate::domain::party::PartyId;
 use crate::domain::upload::UploadName;
 use crate::intake::{IntakeError, Received, Upload, UploadError};
 use crate::transport::folders::paths::{Folder, Target};
-
-/// Committed uploads remembered per session for `stat` (paramiko's `put` confirms the size).
-const REMEMBER_DONE: usize = 64;
 
 /// Permission bits shown for an upload.
 const UPLOAD_PERM: u32 = 0o200;
@@ -98,44 +95,51 @@ pub(super) struct Uploads {
     pending: HashMap<String, Pending>,
     /// Unfinished (temp-named) feedback uploads of a municipality.
     pub feedback: HashMap<String, super::feedback_upload::FeedbackOpen>,
-    done: VecDeque<(String, u64)>,
 }
 
 impl Uploads {
-    /// Attributes of an upload of this session by name (open, unfinished or just filed).
-    pub fn attrs(&self, handles: &HashMap<String, Entry>, name: &str) -> Option<FileAttributes> {
-        let size = if let Some(p) = self.pending.get(name) {
-            Some(p.received.bytes())
-        } else if let Some(f) = self.feedback.get(name) {
-            Some(f.bytes())
-        } else if let Some((_, bytes)) = self.done.iter().rev().find(|(n, _)| n == name) {
-            Some(*bytes)
-        } else {
-            handles.values().find_map(|e| match e {
-                Entry::Upload(o) if o.name.as_str() == name => Some(o.bytes()),
-                Entry::Feedback(o) if o.name().as_str() == name => Some(o.bytes()),
-                _ => None,
-            })
-        };
-        let now = jiff::Timestamp::now().as_second();
-        size.map(|s| attrs::file(s, u32::try_from(now).unwrap_or(0), UPLOAD_PERM))
-    }
-
-    /// Whether `name` is an upload of this session.
-    pub fn is_own(&self, handles: &HashMap<String, Entry>, name: &str) -> bool {
-        self.attrs(handles, name).is_some()
-    }
-
-    /// Remembers a filed upload for `stat`.
-    pub fn remember(&mut self, name: String, bytes: u64) {
-        if self.done.len() >= REMEMBER_DONE {
-            self.done.pop_front();
-        }
-        self.done.push_back((name, bytes));
+    /// Name and bytes so far of every upload of this session still in progress: open, or
+    /// closed under a temporary name and waiting for its rename.
+    pub fn in_progress<'a>(
+        &'a self,
+        handles: &'a HashMap<String, Entry>,
+    ) -> impl Iterator<Item = (&'a str, u64)> + 'a {
+        let open = handles.values().filter_map(|e| match e {
+            Entry::Upload(o) => Some((o.name.as_str(), o.bytes())),
+            Entry::Feedback(o) => Some((o.name().as_str(), o.bytes())),
+            _ => None,
+        });
+        let pending = self.pending.iter().map(|(n, p)| (n.as_str(), p.received.bytes()));
+        let feedback = self.feedback.iter().map(|(n, o)| (n.as_str(), o.bytes()));
+        pending.chain(feedback).chain(open)
     }
 }
 
 impl Fs {
+    /// Attributes of an upload of this party by name: in progress in this session, or filed
+    /// lately by any of its sessions ([`super::recent`]).
+    pub(super) fn upload_attrs(&self, name: &str) -> Option<FileAttributes> {
+        let now = u32::try_from(jiff::Timestamp::now().as_second()).unwrap_or(0);
+        let in_session = self.uploads.in_progress(&self.handles).find(|(n, _)| *n == name);
+        let (bytes, time) = match in_session {
+            Some((_, bytes)) => (bytes, now),
+            None => self.ctx.recent.find(&self.ctx.party, name)?,
+        };
+        Some(attrs::file(bytes, time, UPLOAD_PERM))
+    }
+
+    /// The uploads in progress of this session, as a listing of its write-only folder.
+    pub(super) fn upload_listing(&self) -> Vec<russh_sftp::protocol::File> {
+        let now = u32::try_from(jiff::Timestamp::now().as_second()).unwrap_or(0);
+        let list = self.uploads.in_progress(&self.handles);
+        list.map(|(n, b)| russh_sftp::protocol::File::new(n, attrs::file(b, now, UPLOAD_PERM))).collect()
+    }
+
+    /// Remembers a filed upload for the party's sessions.
+    pub(super) fn remember(&self, name: &str, bytes: u64) {
+        self.ctx.recent.remember(&self.ctx.party, name, bytes);
+    }
+
     /// Opens a file for writing.
     pub(super) async fn open_upload(
         &mut self,
@@ -206,7 +210,7 @@ impl Fs {
         let name = received.name().as_str().to_owned();
         match received.commit().await {
             Ok(receipt) => {
-                self.uploads.remember(name, receipt.bytes);
+                self.remember(&name, receipt.bytes);
                 Ok(ok(id, format!("received as {} ({})", receipt.file_id, receipt.status)))
             }
             Err(e) => Err(failure(client_message(&e))),

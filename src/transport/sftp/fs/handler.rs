@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use russh_sftp::protocol::{
-    Attrs, Data, ExtendedReply, FileAttributes, Handle, Name, OpenFlags, Packet, Status, StatusCode, Version,
+    Attrs, Data, FileAttributes, Handle, Name, OpenFlags, Packet, Status, StatusCode, Version,
 };
 
 use super::super::attrs;
@@ -11,7 +11,7 @@ use crate::transport::folders::files;
 use crate::transport::folders::paths::{self, Folder, Target};
 use russh_sftp::server::StatusReply;
 
-use super::{Entry, Fs, denied, failure, file_perm, folder_perm, no_such_file, ok, readable};
+use super::{Entry, Fs, denied, failure, file_perm, folder_perm, no_such_file, ok, readable, writable};
 use crate::pickup::record::How;
 
 /// Largest number of directory entries sent in one `readdir` answer.
@@ -31,7 +31,7 @@ impl russh_sftp::server::Handler for Fs {
         self.initialized = true;
         tracing::debug!(version, party = %self.ctx.party, "SFTP session started");
         let mut v = Version::new();
-        v.extensions.insert(russh_sftp::extensions::LIMITS.to_owned(), "1".to_owned());
+        v.extensions = super::extensions::announced();
         Ok(v)
     }
 
@@ -146,10 +146,13 @@ impl russh_sftp::server::Handler for Fs {
         _attrs: FileAttributes,
     ) -> Result<Status, Self::Error> {
         let target = self.resolve("setstat", &path).await?;
-        if let Target::File(Folder::Inbox | Folder::Feedback, name) = &target
-            && self.uploads.is_own(&self.handles, name)
-        {
-            return Ok(ok(id, "attributes of uploads are not kept"));
+        let own = match &target {
+            Target::File(f, name) => writable(&self.ctx.party, *f) && self.upload_attrs(name).is_some(),
+            Target::Folder(f) => writable(&self.ctx.party, *f),
+            Target::Root => false,
+        };
+        if own {
+            return Ok(ok(id, "accepted and ignored: meldpunt keeps no attributes of uploads"));
         }
         Err(self
             .refuse("setstat", target.folder(), "setstat_not_allowed", "changing attributes is not allowed")
@@ -163,7 +166,9 @@ impl russh_sftp::server::Handler for Fs {
         _attrs: FileAttributes,
     ) -> Result<Status, Self::Error> {
         match self.handles.get(&handle) {
-            Some(Entry::Upload(_) | Entry::Feedback(_)) => Ok(ok(id, "attributes of uploads are not kept")),
+            Some(Entry::Upload(_) | Entry::Feedback(_)) => {
+                Ok(ok(id, "accepted and ignored: meldpunt keeps no attributes of uploads"))
+            }
             Some(Entry::Read { .. } | Entry::Dir { .. }) => Err(self
                 .refuse("fsetstat", None, "setstat_not_allowed", "changing attributes is not allowed")
                 .await),
@@ -190,12 +195,12 @@ impl russh_sftp::server::Handler for Fs {
                 let list = list.into_iter().map(|i| attrs::entry(i, file_perm(f))).collect();
                 (Some(f), list)
             }
+            // Write-only: files are taken when closed; only this session's uploads in
+            // progress are listed.
+            Target::Folder(f) if writable(&self.ctx.party, f) => (Some(f), self.upload_listing()),
             Target::Folder(f) => {
-                let msg = format!(
-                    "/{} cannot be listed: files are taken for processing when closed; see /receipts",
-                    f.name()
-                );
-                return Err(self.refuse("opendir", Some(f), "write_only_folder", &msg).await);
+                let msg = format!("/{} cannot be listed", f.name());
+                return Err(self.refuse("opendir", Some(f), "not_readable", &msg).await);
             }
             Target::File(..) => return Err(failure("not a folder")),
         };
@@ -242,7 +247,12 @@ impl russh_sftp::server::Handler for Fs {
     }
 
     async fn mkdir(&mut self, _id: u32, path: String, _attrs: FileAttributes) -> Result<Status, Self::Error> {
-        let folder = paths::resolve(&self.ctx.party, &path).ok().and_then(|t| t.folder());
+        let target = paths::resolve(&self.ctx.party, &path).ok();
+        if let Some(Target::Root | Target::Folder(_)) = target {
+            // What OpenSSH's server answers for EEXIST; `makedirs(exist_ok=True)` relies on it.
+            return Err(failure("the folder already exists"));
+        }
+        let folder = target.and_then(|t| t.folder());
         Err(self.refuse("mkdir", folder, "mkdir_not_allowed", "creating folders is not allowed").await)
     }
 
@@ -275,40 +285,6 @@ impl russh_sftp::server::Handler for Fs {
     }
 
     async fn extended(&mut self, id: u32, request: String, data: Vec<u8>) -> Result<Packet, Self::Error> {
-        match request.as_str() {
-            russh_sftp::extensions::LIMITS => {
-                let limits = russh_sftp::extensions::LimitsExtension {
-                    max_packet_len: u64::from(super::super::MAX_CLIENT_PACKET),
-                    max_read_len: u64::from(files::MAX_READ),
-                    max_write_len: u64::from(files::MAX_READ),
-                    // 0 = not stated: clients keep their own pipelining depth; the limit is
-                    // still enforced per session.
-                    max_open_handles: 0,
-                };
-                let data =
-                    russh_sftp::ser::to_bytes(&limits).map_err(|_| failure("internal error"))?.to_vec();
-                Ok(Packet::ExtendedReply(ExtendedReply { id, data }))
-            }
-            "posix-rename@openssh.com" => {
-                let mut r = data.as_slice();
-                let (Some(old), Some(new)) = (take_string(&mut r), take_string(&mut r)) else {
-                    return Err(StatusCode::BadMessage.with_message("bad posix-rename request"));
-                };
-                Ok(Packet::Status(self.rename_upload(id, &old, &new).await?))
-            }
-            russh_sftp::extensions::HARDLINK => {
-                Err(self.refuse("hardlink", None, "links_not_allowed", "links are not allowed").await)
-            }
-            _ => Err(self.unimplemented()),
-        }
+        self.extension(id, &request, &data).await
     }
-}
-
-/// Reads one SSH string (u32 length + UTF-8 bytes) from `r`.
-fn take_string(r: &mut &[u8]) -> Option<String> {
-    let len = u32::from_be_bytes(r.get(..4)?.try_into().ok()?) as usize;
-    let s = r.get(4..4 + len)?;
-    let out = String::from_utf8(s.to_vec()).ok()?;
-    *r = &r[4 + len..];
-    Some(out)
 }
