@@ -164,6 +164,13 @@ fn batch_delivers_bundles_that_age_and_python_read_and_respects_agreements() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(pickup(&s.inst.dir, "GM0505").join(format!("GM0505_{p}_v2_manifest.json")).exists());
     assert!(pickup(&s.inst.dir, "GM0505").join(format!("GM0505_{p}_v1_manifest.json")).exists());
+    // The re-issued manifest names the version it supersedes; the first names none.
+    let manifest = |v: u32| -> serde_json::Value {
+        let path = pickup(&s.inst.dir, "GM0505").join(format!("GM0505_{p}_v{v}_manifest.json"));
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    assert_eq!(manifest(2)["supersedes"], 1);
+    assert!(manifest(1).get("supersedes").is_none());
     assert_eq!(s.audit().iter().filter(|e| e.action == "batch" && e.actor == "operator").count(), 2);
 }
 

@@ -132,6 +132,15 @@ impl Counts {
     }
 }
 
+/// The version of a municipality's bundle being staged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Version {
+    /// Its number.
+    pub number: u32,
+    /// The earlier version of the same municipality it replaces, if any.
+    pub supersedes: Option<u32>,
+}
+
 /// The plaintext manifest.
 #[derive(Clone, Debug, Serialize)]
 pub struct Manifest {
@@ -141,6 +150,10 @@ pub struct Manifest {
     pub municipality: String,
     /// Bundle version (`v1`, then `v2` after a forced re-run).
     pub version: u32,
+    /// The earlier version of this municipality's bundle that this one replaces (a re-run or
+    /// an erasure's re-issue); absent for the first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub supersedes: Option<u32>,
     /// When it was made.
     pub created_at: String,
     /// Respond-by date of the signals.
@@ -171,11 +184,12 @@ pub fn stage(
     staging: &Path,
     m: &Municipality,
     period: Period,
-    version: u32,
+    version: Version,
     rows: &[Row<'_>],
     reageer_voor: jiff::civil::Date,
     now: &str,
 ) -> io::Result<Staged> {
+    let Version { number: version, supersedes } = version;
     let base = base_name(&m.code, period, version);
     let mut files = Vec::new();
     let mut names = Vec::new();
@@ -202,6 +216,7 @@ pub fn stage(
         period: period.to_string(),
         municipality: m.code.to_string(),
         version,
+        supersedes,
         created_at: now.to_owned(),
         reageer_voor: reageer_voor.to_string(),
         counts,

@@ -131,8 +131,11 @@ fn stage_bundles(
     // as it goes.
     let (p, version) = (issue.period, issue.version);
     let reageer = reageer_voor(cx.app.config(), p);
-    let staged_bundles = parallel::map(households_of, |(m, households)| {
+    let supersedes = superseded_versions(cx, issue, households_of)?;
+    let jobs: Vec<(&_, Option<u32>)> = households_of.iter().zip(supersedes).collect();
+    let staged_bundles = parallel::map(&jobs, |((m, households), supersedes)| {
         let rows = rows(cx.app.config(), m, households, p, reageer);
+        let version = bundle::Version { number: version, supersedes: *supersedes };
         bundle::stage(staging, m, p, version, &rows, reageer, &issue.now)
     });
     let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
@@ -146,4 +149,29 @@ fn stage_bundles(
         staged.push((m.code.clone(), names));
     }
     Ok(staged)
+}
+
+/// Per municipality of the run, the latest earlier version of the period that reached it (a
+/// version limited to some municipalities by an erasure reached only those).
+fn superseded_versions(
+    cx: &Context<'_>,
+    issue: &Issue,
+    households_of: &HouseholdsOf<'_>,
+) -> Result<Vec<Option<u32>>, RunError> {
+    let conn = cx.app.state().lock();
+    let period = issue.period.to_string();
+    let mut scopes = Vec::new();
+    for v in 1..issue.version {
+        scopes.push((v, crate::state::erasure::scope(&conn, &period, v)?));
+    }
+    Ok(households_of
+        .iter()
+        .map(|(m, _)| {
+            scopes
+                .iter()
+                .rev()
+                .find(|(_, scope)| scope.as_ref().is_none_or(|s| s.contains(m.code.as_str())))
+                .map(|(v, _)| *v)
+        })
+        .collect())
 }
