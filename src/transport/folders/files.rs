@@ -2,17 +2,19 @@
 //! removing files, confined to one folder.
 //!
 //! Names are checked with [`plain_name`] before they touch the disk, symbolic links and
-//! anything but regular files are treated as absent, and an opened file must be the very
-//! file that was checked (same device and inode), so a link swapped in between the check
-//! and the open is not followed. Nothing here returns a real path to the client.
+//! anything but regular files are treated as absent, and every file is opened, described and
+//! removed through [`super::beneath`] (`openat2` beneath the folder, no links), so a link or a
+//! folder swapped in after the check is not followed. Nothing here returns a real path to the
+//! client.
 
 use std::fs::{File, Metadata};
 use std::io;
-use std::os::unix::fs::{FileExt as _, MetadataExt as _};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::FileExt as _;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::UNIX_EPOCH;
 
+use super::beneath;
 use super::paths::{Folder, plain_name};
 use crate::domain::party::PartyId;
 use crate::layout::Layout;
@@ -57,18 +59,9 @@ fn not_found() -> io::Error {
     io::Error::from(io::ErrorKind::NotFound)
 }
 
-/// The checked path of `name` in `dir` and its metadata: a plain name of a regular file
-/// (not a link). Anything else is `NotFound`.
-fn checked(dir: &Path, name: &str) -> io::Result<(PathBuf, Metadata)> {
-    if !plain_name(name) {
-        return Err(not_found());
-    }
-    let path = dir.join(name);
-    let meta = std::fs::symlink_metadata(&path)?;
-    if !meta.file_type().is_file() {
-        return Err(not_found());
-    }
-    Ok((path, meta))
+/// `name` if it is a plain name; anything else is `NotFound` before the disk is touched.
+fn checked(name: &str) -> io::Result<&str> {
+    if plain_name(name) { Ok(name) } else { Err(not_found()) }
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> io::Result<T> + Send + 'static) -> io::Result<T> {
@@ -105,7 +98,7 @@ pub async fn list(dir: PathBuf) -> io::Result<Vec<FileInfo>> {
 
 /// What a file of a real folder is.
 pub async fn stat(dir: PathBuf, name: String) -> io::Result<FileInfo> {
-    blocking(move || checked(&dir, &name).map(|(_, m)| FileInfo::of(name, &m))).await
+    blocking(move || beneath::stat(&dir, checked(&name)?).map(|m| FileInfo::of(name, &m))).await
 }
 
 /// A file opened for reading.
@@ -118,12 +111,7 @@ pub struct ReadFile {
 /// Opens a file of a real folder for reading.
 pub async fn open(dir: PathBuf, name: String) -> io::Result<ReadFile> {
     blocking(move || {
-        let (path, meta) = checked(&dir, &name)?;
-        let file = File::open(&path)?;
-        let opened = file.metadata()?;
-        if opened.dev() != meta.dev() || opened.ino() != meta.ino() || !opened.file_type().is_file() {
-            return Err(not_found());
-        }
+        let (file, opened) = beneath::open(&dir, checked(&name)?)?;
         Ok(ReadFile { file: Arc::new(file), info: FileInfo::of(name, &opened) })
     })
     .await
@@ -155,8 +143,7 @@ impl ReadFile {
 /// Removes a file of a real folder; returns its size.
 pub async fn remove(dir: PathBuf, name: String) -> io::Result<u64> {
     blocking(move || {
-        let (path, meta) = checked(&dir, &name)?;
-        std::fs::remove_file(&path)?;
+        let meta = beneath::remove(&dir, checked(&name)?)?;
         if let Err(e) = File::open(&dir).and_then(|d| d.sync_all()) {
             tracing::warn!(error = %e, "could not sync folder after removing a picked-up file");
         }
