@@ -76,7 +76,7 @@ impl SshHandler {
     }
 
     async fn deny_method(&mut self, user: &str, method: &'static str) -> Auth {
-        auth::note_attempt(&self.log, self.shared.intake.app().config(), user, method);
+        auth::note_attempt(&self.log, &self.shared.intake.app().config(), user, method);
         let d = Denial { user, method, reason: "method_not_allowed", key: None };
         self.deny(d).await
     }
@@ -127,7 +127,7 @@ impl russh::server::Handler for SshHandler {
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
         // Every OpenSSH client starts with "none" to learn the methods: not audited by itself;
         // a client that keeps sending it is probing and is scored.
-        if auth::note_none(&self.log, self.shared.intake.app().config(), user) {
+        if auth::note_none(&self.log, &self.shared.intake.app().config(), user) {
             self.ticket.strike(crate::transport::defender::Strike::ProtocolError).await;
         }
         Ok(publickey_only())
@@ -160,7 +160,7 @@ impl russh::server::Handler for SshHandler {
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
         let config = self.shared.intake.app().config();
-        auth::note_attempt(&self.log, config, user, "publickey");
+        auth::note_attempt(&self.log, &config, user, "publickey");
         let key = Some((offer.public_key, offer.algorithm));
         let reason = if !auth::algorithm_allowed(offer.algorithm) {
             "algorithm_refused"
@@ -177,7 +177,7 @@ impl russh::server::Handler for SshHandler {
     async fn auth_publickey(&mut self, user: &str, key: VerifiedPublicKey<'_>) -> Result<Auth, Self::Error> {
         // Checked again after the signature: never rely on the offer alone.
         let config = self.shared.intake.app().config();
-        auth::note_attempt(&self.log, config, user, "publickey");
+        auth::note_attempt(&self.log, &config, user, "publickey");
         let party = config.party_for_ssh_key(user, key.public_key);
         let (Some(party), true) = (party, auth::algorithm_allowed(key.algorithm)) else {
             let d = Denial {
