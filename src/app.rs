@@ -63,7 +63,9 @@ impl App {
         }
         let metrics = Arc::new(Metrics::new());
         let (config, sessions) = (RwLock::new(config), Sessions::default());
-        Ok(App { inner: Arc::new(Services { config, layout, state, audit, vault, signer, metrics, sessions }) })
+        Ok(App {
+            inner: Arc::new(Services { config, layout, state, audit, vault, signer, metrics, sessions }),
+        })
     }
 
     /// The configuration in force now.

@@ -2,8 +2,8 @@
 //! it logged in with, so that a new configuration can close those it no longer admits.
 //!
 //! A transport registers a session once it has authenticated a party ([`Sessions::open`])
-//! and keeps the [`SessionGuard`] for as long as the session lives; it waits on
-//! [`SessionGuard::closed`] beside its other work and ends the session when told.
+//! with a [`Notify`] that its connection task waits on beside its other work, and keeps the
+//! [`SessionGuard`] for as long as the session lives. When notified it ends the session.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,17 +65,15 @@ struct Entry {
 pub struct SessionGuard {
     id: u64,
     open: Arc<Mutex<HashMap<u64, Entry>>>,
-    close: Arc<Notify>,
 }
 
 impl Sessions {
-    /// Registers an authenticated session of `party`.
-    pub fn open(&self, party: PartyId, key: SessionKey) -> SessionGuard {
+    /// Registers an authenticated session of `party`; `close` is notified when it must end.
+    pub fn open(&self, party: PartyId, key: SessionKey, close: Arc<Notify>) -> SessionGuard {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let close = Arc::new(Notify::new());
-        let entry = Entry { party, key, close: close.clone() };
+        let entry = Entry { party, key, close };
         self.open.lock().unwrap_or_else(|p| p.into_inner()).insert(id, entry);
-        SessionGuard { id, open: self.open.clone(), close }
+        SessionGuard { id, open: self.open.clone() }
     }
 
     /// Tells every session that `config` no longer admits to close; returns how many were
@@ -103,13 +101,6 @@ impl Sessions {
     /// Whether no session is registered.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-impl SessionGuard {
-    /// Resolves when the session must close (its party or credential was removed).
-    pub async fn closed(&self) {
-        self.close.notified().await;
     }
 }
 

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use russh::keys::PublicKey;
 use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId, ChannelOpenFailure, Disconnect, MethodKind, MethodSet};
 use serde_json::json;
@@ -17,6 +18,7 @@ use super::auth::{self, AuthLog, Denial};
 use super::fs::Fs;
 use super::server::{Shared, TicketRef};
 use super::session::SessionCtx;
+use crate::app::SessionKey;
 use crate::audit::Outcome;
 use crate::metrics::{LoginOutcome, LoginProtocol};
 
@@ -37,6 +39,10 @@ pub(super) struct SshHandler {
     open_channels: usize,
     /// The connection's place at the defender's gate.
     ticket: TicketRef,
+    /// Notified when a new configuration no longer admits the session (`server.rs` ends it).
+    closing: Arc<tokio::sync::Notify>,
+    /// The session's entry among the open sessions, once admitted.
+    registered: Option<crate::app::SessionGuard>,
 }
 
 fn publickey_only() -> Auth {
@@ -52,6 +58,7 @@ impl SshHandler {
         peer: SocketAddr,
         log: Arc<Mutex<AuthLog>>,
         ticket: TicketRef,
+        closing: Arc<tokio::sync::Notify>,
     ) -> SshHandler {
         SshHandler {
             shared,
@@ -62,6 +69,8 @@ impl SshHandler {
             channels: HashMap::new(),
             open_channels: 0,
             ticket,
+            closing,
+            registered: None,
         }
     }
 
@@ -83,7 +92,8 @@ impl SshHandler {
 
     /// Admits a verified party: takes a session slot and audits the login. A refusal for a
     /// session limit counts as a failed login.
-    async fn admit(&mut self, party: crate::domain::party::PartyId, fp: String) -> Auth {
+    async fn admit(&mut self, party: crate::domain::party::PartyId, user: &str, key: &PublicKey) -> Auth {
+        let fp = auth::fingerprint(key);
         let intake = &self.shared.intake;
         match self.shared.limits.acquire(party.as_str()) {
             Err(hit) => {
@@ -101,6 +111,9 @@ impl SshHandler {
                 Auth::Accept
             }
             Ok(slot) => {
+                let sessions = intake.app().sessions();
+                let key = SessionKey::Ssh { user: user.to_owned(), key: key.clone() };
+                self.registered = Some(sessions.open(party.clone(), key, self.closing.clone()));
                 let ctx =
                     SessionCtx::new(&self.shared, party, fp, self.origin.clone(), slot, self.ticket.clone());
                 let ev = ctx.event("login", Outcome::Ok).object(json!({ "method": "publickey" }));
@@ -191,7 +204,7 @@ impl russh::server::Handler for SshHandler {
         if self.ctx.is_some() || self.refused.is_some() {
             return Ok(Auth::reject()); // already decided on this connection
         }
-        Ok(self.admit(party, auth::fingerprint(key.public_key)).await)
+        Ok(self.admit(party, user, key.public_key).await)
     }
 
     async fn auth_succeeded(&mut self, session: &mut Session) -> Result<(), Self::Error> {
