@@ -3,8 +3,14 @@
 //! One [`App`] is opened per process (daemon or command) over a configuration and its data
 //! directory. Intake, the transports, the batch, pickup, feedback, retention and the
 //! daemon's timers all take it; none of them owns these services.
+//!
+//! The configuration can be replaced while the daemon runs (`daemon/reload.rs`): whoever
+//! needs it asks [`App::config`] at the moment it decides (a login, a request, a batch), and
+//! keeps that one for the rest of the decision.
 
-use std::sync::Arc;
+mod sessions;
+
+use std::sync::{Arc, RwLock};
 
 use anyhow::Context as _;
 
@@ -26,14 +32,17 @@ pub struct App {
 
 /// What an [`App`] holds.
 struct Services {
-    config: Arc<Config>,
+    config: RwLock<Arc<Config>>,
     layout: Layout,
     state: State,
     audit: Audit,
     vault: Vault,
     signer: Signer,
     metrics: Arc<Metrics>,
+    sessions: Sessions,
 }
+
+pub use sessions::{SessionGuard, SessionKey, Sessions};
 
 impl App {
     /// Opens the data directory of `layout` (created if missing): state, audit log, vault, and
@@ -53,12 +62,26 @@ impl App {
             audit.emit_blocking(ev).context("recording the new receipt key")?;
         }
         let metrics = Arc::new(Metrics::new());
-        Ok(App { inner: Arc::new(Services { config, layout, state, audit, vault, signer, metrics }) })
+        let (config, sessions) = (RwLock::new(config), Sessions::default());
+        Ok(App {
+            inner: Arc::new(Services { config, layout, state, audit, vault, signer, metrics, sessions }),
+        })
     }
 
-    /// The configuration.
-    pub fn config(&self) -> &Arc<Config> {
-        &self.inner.config
+    /// The configuration in force now.
+    pub fn config(&self) -> Arc<Config> {
+        self.inner.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Puts `config` in force for every later [`App::config`]; returns the one it replaces.
+    pub fn replace_config(&self, config: Arc<Config>) -> Arc<Config> {
+        std::mem::replace(&mut *self.inner.config.write().unwrap_or_else(|p| p.into_inner()), config)
+    }
+
+    /// The open SFTP sessions and HTTPS connections of parties, to close those a new
+    /// configuration no longer admits.
+    pub fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
     }
 
     /// The data layout.

@@ -27,6 +27,7 @@
 //! | `feedback_routed` | `system` | `creditor`, counts |
 //! | `shred`, `erase` | `system`/`operator` | ids, counts |
 //! | `config_load` | `system` | `sha256` of the file, `changed`, `previous` |
+//! | `config_reload` | `system` | `trigger`, `sha256`; parties and key fingerprints added/removed, `settings`, `restart_needed`, `sessions_closed`; or `problems` |
 //! | `start`, `stop`, `audit_purge` | `system` | counts |
 //! | `unclean_stop` | `system` | at start-up after a run without `stop`: `started`, `last_event`, `last_seq` |
 //! | `upload_discarded` | `system` | at start-up: unfinished uploads of that run, `count`, `bytes`, `file_ids` |

@@ -18,7 +18,7 @@ use crate::domain::period::Period;
 /// The newest period taken as done: the last delivered one, or the epoch set at first start.
 fn last_done(app: &App, clock: &dyn Clock) -> anyhow::Result<Option<Period>> {
     let conn = app.state().lock();
-    Ok(Some(last_done_in(&conn, app.config(), clock.now())?))
+    Ok(Some(last_done_in(&conn, &app.config(), clock.now())?))
 }
 
 /// The newest period whose batch is done (or that lies before the epoch), at `now`: the next
@@ -54,7 +54,7 @@ pub async fn run_schedule(app: App, clock: Arc<dyn Clock>, mut stop: watch::Rece
             tracing::info!(%period, "running the scheduled batch");
             let a = app.clone();
             let result = tokio::task::spawn_blocking(move || {
-                let cx = Context { app: &a, actor: "system" };
+                let cx = Context::new(&a, "system");
                 run::run(&cx, Options { period, dry_run: false, force: false, early: false }, &mut |line| {
                     tracing::info!("{line}")
                 })

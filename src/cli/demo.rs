@@ -184,7 +184,7 @@ async fn push_everything(
     );
     let app = daemon.app().clone();
     let summary = tokio::task::spawn_blocking(move || {
-        let cx = crate::batch::run::Context { app: &app, actor: "operator" };
+        let cx = crate::batch::run::Context::new(&app, "operator");
         crate::batch::run::run(
             &cx,
             crate::batch::run::Options { period, dry_run: false, force: false, early: false },

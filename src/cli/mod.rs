@@ -107,7 +107,7 @@ pub fn open_app(path: &std::path::Path) -> anyhow::Result<crate::app::App> {
 
 /// The batch context of an operator's command.
 pub fn operator(app: &crate::app::App) -> crate::batch::run::Context<'_> {
-    crate::batch::run::Context { app, actor: "operator" }
+    crate::batch::run::Context::new(app, "operator")
 }
 
 /// Loads the configuration, printing every problem and failing if there are any.

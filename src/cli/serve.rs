@@ -1,8 +1,7 @@
 //! `meldpunt serve`: run the daemon until SIGTERM or Ctrl-C.
 //!
-//! SIGHUP does not stop it (its default action would, with no `stop` event): there is no live
-//! reload of the configuration yet, so it is logged and the daemon keeps serving. CRL files
-//! are already re-read by the HTTPS listener when they change.
+//! SIGHUP reloads the configuration (`daemon/reload.rs`); it never stops the daemon (its
+//! default action would, with no `stop` event).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -35,10 +34,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             tokio::select! {
                 _ = int.recv() => break,
                 _ = term.recv() => break,
-                _ = hup.recv() => tracing::warn!(
-                    "SIGHUP: configuration reload is not yet supported; restart to apply \
-                     (CRL files are re-read when they change)"
-                ),
+                _ = hup.recv() => {
+                    tracing::info!("SIGHUP: reloading the configuration");
+                    daemon.reload();
+                }
             }
         }
         tracing::info!("stopping");

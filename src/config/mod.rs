@@ -15,6 +15,7 @@ use crate::domain::rules::RuleSet;
 use crate::domain::signal::{Cents, Kind};
 
 mod audit;
+pub mod change;
 mod check;
 pub mod defender;
 pub mod file;
@@ -67,6 +68,8 @@ pub struct Config {
     pub creditors: Vec<Creditor>,
     /// Municipalities.
     pub municipalities: Vec<Municipality>,
+    /// The SSH key files the parties name (`ssh_key_files`), for the reload watcher.
+    pub ssh_key_files: Vec<PathBuf>,
 }
 
 /// SFTP listener settings.
@@ -353,6 +356,24 @@ impl Config {
         }
         let m = self.municipalities.iter().find(|m| matches(&m.tls))?;
         Some(PartyId::Municipality(m.code.clone()))
+    }
+
+    /// The configuration file and every file it names that a reload re-reads or a change of
+    /// which matters: SSH key files, the host key, the HTTPS certificate, key, CAs and CRLs,
+    /// the routing table.
+    pub fn named_files(&self) -> Vec<PathBuf> {
+        let mut files = vec![self.source.clone(), self.batch.routing_table.clone()];
+        files.extend(self.ssh_key_files.iter().cloned());
+        if let Some(s) = &self.sftp {
+            files.push(s.host_key.clone());
+        }
+        if let Some(h) = &self.https {
+            files.extend([h.cert.clone(), h.key.clone()]);
+            files.extend(h.client_ca.iter().chain(&h.crl).cloned());
+        }
+        files.sort();
+        files.dedup();
+        files
     }
 
     /// Whether a user name is a configured party (for audit wording only).

@@ -1,8 +1,9 @@
 //! The running daemon: opens the data directory, audits an unclean end of the previous run,
 //! recovers, starts the listeners and the timers (batch schedule, retention, audit
-//! checkpoints).
+//! checkpoints), and reloads the configuration when asked or when its files change.
 
 mod audit_timer;
+mod reload;
 mod retention;
 mod unclean;
 
@@ -11,7 +12,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use serde_json::json;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::app::App;
@@ -30,6 +31,7 @@ pub struct Daemon {
     tasks: Vec<JoinHandle<anyhow::Result<()>>>,
     audit_key: Arc<crate::audit::AuditKey>,
     intake: Intake,
+    reload: mpsc::Sender<()>,
 }
 
 impl Daemon {
@@ -105,9 +107,15 @@ impl Daemon {
                 "admin": admin_addr.to_string(),
             })))
             .await;
+        let (a2, rx2) = (app.clone(), stop_rx.clone());
         let (a, k, rx) = (app.clone(), audit_key.clone(), stop_rx.clone());
         tasks.push(tokio::spawn(async move {
             audit_timer::run(a, k, rx).await;
+            anyhow::Ok(())
+        }));
+        let (reload, hangups) = mpsc::channel(1);
+        tasks.push(tokio::spawn(async move {
+            reload::run(a2, hangups, rx2).await;
             anyhow::Ok(())
         }));
         if let Some(a) = sftp_addr {
@@ -117,12 +125,18 @@ impl Daemon {
             tracing::info!(addr = %a, "HTTPS listening");
         }
         tracing::info!(addr = %admin_addr, "admin listening (/healthz, /metrics)");
-        Ok(Daemon { app, sftp_addr, https_addr, admin_addr, stop, tasks, audit_key, intake })
+        Ok(Daemon { app, sftp_addr, https_addr, admin_addr, stop, tasks, audit_key, intake, reload })
     }
 
     /// The services it runs on.
     pub fn app(&self) -> &App {
         &self.app
+    }
+
+    /// Asks for the configuration to be read again (SIGHUP). A reload already waiting
+    /// covers this one too.
+    pub fn reload(&self) {
+        let _ = self.reload.try_send(());
     }
 
     /// The bound SFTP address.

@@ -69,7 +69,7 @@ pub struct Round {
 /// windows; audits each removal as `actor`.
 pub fn run(app: &App, now: Timestamp, dry_run: bool, actor: &str) -> Result<Round, ShredError> {
     let (config, layout, state, audit) = (app.config(), app.layout(), app.state(), app.audit());
-    let next_batch = crate::batch::scheduler::last_done_in(&state.lock(), config, now)?.next();
+    let next_batch = crate::batch::scheduler::last_done_in(&state.lock(), &config, now)?.next();
     let held = held_periods(layout, state)?;
     let due = retention::expired(
         &held,
@@ -99,7 +99,7 @@ pub fn run(app: &App, now: Timestamp, dry_run: bool, actor: &str) -> Result<Roun
         }
         tracing::info!(files = old, "terugmelding files past retention removed");
     }
-    let mut windows = windows::sweep(config, layout, state, now, dry_run)?;
+    let mut windows = windows::sweep(&config, layout, state, now, dry_run)?;
     if !dry_run {
         windows::record(audit, actor, &mut windows);
     }

@@ -31,7 +31,7 @@ pub(super) fn begin(cx: &Context<'_>, opts: Options) -> Result<Issue, RunError> 
     let latest = batches::latest(&cx.app.state().lock(), &p.to_string())?;
     // A first run before the cutoff strands every file that still arrives for the period,
     // unless it is asked for: then intake sends those files to the next period.
-    let cutoff = cx.app.config().cutoff;
+    let cutoff = cx.config.cutoff;
     if latest.is_none() && !opts.dry_run && !opts.early && cutoff.is_open(p, Timestamp::now()) {
         let closes = cutoff.closes_at(p).to_zoned(crate::domain::period::zone()).datetime();
         return Err(RunError::PeriodOpen {

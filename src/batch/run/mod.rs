@@ -17,6 +17,7 @@
 //! run marked delivered, audit).
 
 use std::fs::File;
+use std::sync::Arc;
 
 use jiff::ToSpan;
 
@@ -111,6 +112,16 @@ pub struct Context<'a> {
     pub app: &'a App,
     /// Who runs it, for the audit: `operator` (command line) or `system` (schedule).
     pub actor: &'a str,
+    /// The configuration the whole run uses (one taken at its start: a live reload during
+    /// the run applies to the next one).
+    pub config: Arc<Config>,
+}
+
+impl<'a> Context<'a> {
+    /// A run on `app` by `actor`, with the configuration in force now.
+    pub fn new(app: &'a App, actor: &'a str) -> Context<'a> {
+        Context { app, actor, config: app.config() }
+    }
 }
 
 /// The period's batch day (the day its batch is due; ages in queue rules are taken on it).
@@ -186,11 +197,11 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     let (router, period_signals) = sort_out::read_period(cx, &issue, &mut phases, progress)?;
     let (routes, history) =
         sort_out::route_and_read_history(cx, &issue, &router, &period_signals, &mut phases)?;
-    let (deliverable, mut reports) = sort_out::sort_out(cx.app.config(), period_signals, routes, &mut phases);
+    let (deliverable, mut reports) = sort_out::sort_out(&cx.config, period_signals, routes, &mut phases);
     let per_m = group::classify_per_municipality(issue.period, &router, deliverable, history, &mut phases);
     let staging = stage::fresh_staging(cx.app.layout(), &issue)?;
     let households_of =
-        group::group(cx.app.config(), issue.period, issue.scope.as_ref(), per_m, &mut reports, &mut phases);
+        group::group(&cx.config, issue.period, issue.scope.as_ref(), per_m, &mut reports, &mut phases);
     let not_delivered = if issue.scope.is_some() { 0 } else { reports.not_delivered() };
     let mut summary = Summary {
         period: issue.period,

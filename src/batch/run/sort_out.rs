@@ -41,13 +41,13 @@ pub(super) fn read_period(
 ) -> Result<(Router, Vec<Input>), RunError> {
     let p = issue.period;
     progress(&format!("reading the sealed signals of {p}"));
-    let routing = RoutingTable::load(&cx.app.config().batch.routing_table).map_err(RunError::Routing)?;
+    let routing = RoutingTable::load(&cx.config.batch.routing_table).map_err(RunError::Routing)?;
     let period_signals = signals::period_signals(cx.app.state(), cx.app.vault(), p, !issue.dry_run)?;
     phases.done("read period");
     progress(&format!(
         "{} signals; reading {} months of history",
         period_signals.len(),
-        cx.app.config().batch.lookback_months
+        cx.config.batch.lookback_months
     ));
     // A re-issue sends each signal where it went before (the routing table may have changed
     // since); a signal not delivered before is not delivered by a re-issue either.
@@ -92,7 +92,7 @@ pub(super) fn route_and_read_history<'r>(
         cx.app.state(),
         cx.app.vault(),
         issue.period,
-        cx.app.config().batch.lookback_months,
+        cx.config.batch.lookback_months,
         &wanted,
         !issue.dry_run,
     )?;

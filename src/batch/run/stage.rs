@@ -91,7 +91,7 @@ fn record_and_stage_reports(
         return Ok(None);
     }
     let (p, version) = (issue.period, issue.version);
-    let delivered = publish::delivered_signals(households_of, |m| super::sorter(cx.app.config(), m, p));
+    let delivered = publish::delivered_signals(households_of, |m| super::sorter(&cx.config, m, p));
     let delivered = &delivered;
     let reports_dir = staging.join("reports");
     std::thread::scope(|s| {
@@ -130,11 +130,11 @@ fn stage_bundles(
     // Serialisation, encryption, hashing and fsync dominate; each municipality builds its rows
     // as it goes.
     let (p, version) = (issue.period, issue.version);
-    let reageer = reageer_voor(cx.app.config(), p);
+    let reageer = reageer_voor(&cx.config, p);
     let supersedes = superseded_versions(cx, issue, households_of)?;
     let jobs: Vec<(&_, Option<u32>)> = households_of.iter().zip(supersedes).collect();
     let staged_bundles = parallel::map(&jobs, |((m, households), supersedes)| {
-        let rows = rows(cx.app.config(), m, households, p, reageer);
+        let rows = rows(&cx.config, m, households, p, reageer);
         let version = bundle::Version { number: version, supersedes: *supersedes };
         bundle::stage(staging, m, p, version, &rows, reageer, &issue.now)
     });

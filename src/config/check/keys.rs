@@ -26,6 +26,7 @@ impl Checker<'_> {
         }
         for f in files {
             let path = self.resolve(f.get_ref());
+            self.ssh_key_files.push(path.clone());
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
                     for (n, l) in text.lines().enumerate() {

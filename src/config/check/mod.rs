@@ -27,13 +27,22 @@ pub(super) struct Checker<'a> {
     problems: Vec<Problem>,
     /// TLS identities seen so far (`fp:<hex>` / `oin:<digits>` → party), to find clashes.
     pub tls_seen: HashMap<String, String>,
+    /// The SSH key files named so far.
+    pub ssh_key_files: Vec<PathBuf>,
 }
 
 impl<'a> Checker<'a> {
     /// A checker for `text`, read from `file`; relative paths are taken from `file`'s folder.
     fn new(file: &'a Path, text: &'a str) -> Self {
         let base = file.parent().map(Path::to_owned).unwrap_or_default();
-        Checker { file, text, base, problems: Vec::new(), tls_seen: HashMap::new() }
+        Checker {
+            file,
+            text,
+            base,
+            problems: Vec::new(),
+            tls_seen: HashMap::new(),
+            ssh_key_files: Vec::new(),
+        }
     }
 
     /// The configuration `build` makes when no problem was found, else every problem.
@@ -104,6 +113,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
     let municipalities = municipalities(&mut c, &raw);
     let creditors = creditors(&mut c, &raw, &municipalities);
     c.shared_ssh_keys(&creditors, &municipalities);
+    let ssh_key_files = std::mem::take(&mut c.ssh_key_files);
     c.finish(|| Config {
         source: file.to_owned(),
         data_dir,
@@ -123,6 +133,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         rules,
         creditors,
         municipalities,
+        ssh_key_files,
     })
 }
 

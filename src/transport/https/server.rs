@@ -32,6 +32,7 @@ use super::routes::{self, Api};
 use super::taken::Taken;
 use super::tls::Reloading;
 use super::wire::{Tap, Wire};
+use crate::app::SessionKey;
 use crate::audit::{Event, Outcome};
 use crate::config::{HttpsConfig, TlsIdentity};
 use crate::domain::party::{Credential, PartyId};
@@ -191,6 +192,12 @@ async fn connection(
             hit.message(p.as_str())
         }),
     };
+    // Notified when a reloaded configuration no longer admits this certificate for the party.
+    let closing = Arc::new(tokio::sync::Notify::new());
+    let _registered = party.as_ref().map(|p| {
+        let key = SessionKey::Certificate { fingerprint: cert.fingerprint, oin: cert.oin.clone() };
+        shared.intake.app().sessions().open(p.clone(), key, closing.clone())
+    });
     let conn = Arc::new(Conn {
         cert,
         chain,
@@ -224,6 +231,10 @@ async fn connection(
                 if let Err(e) = r {
                     tracing::debug!(%origin, error = %e, "HTTPS connection ended with an error");
                 }
+                break;
+            }
+            () = closing.notified() => {
+                tracing::info!(%origin, "HTTPS connection closed: the configuration no longer admits its certificate");
                 break;
             }
             _ = stop.changed(), if !stopping => {

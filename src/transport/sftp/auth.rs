@@ -113,7 +113,7 @@ pub async fn audit_denial(
     d: Denial<'_>,
 ) {
     intake.app().metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
-    let party = party_named(intake.app().config(), d.user);
+    let party = party_named(&intake.app().config(), d.user);
     ticket.strike(if party.is_some() { Strike::FailedLogin } else { Strike::UnknownUser }).await;
     tracing::info!(
         party = party.as_ref().map(PartyId::as_str),

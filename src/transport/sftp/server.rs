@@ -153,7 +153,9 @@ async fn connection(
         tracing::debug!(error = %e, "set_nodelay failed");
     }
     let log = Arc::new(Mutex::new(AuthLog::default()));
-    let handler = SshHandler::new(shared.clone(), peer, log.clone(), ticket.clone());
+    // Notified when a reloaded configuration no longer admits the party or its key.
+    let closing = Arc::new(tokio::sync::Notify::new());
+    let handler = SshHandler::new(shared.clone(), peer, log.clone(), ticket.clone(), closing.clone());
     let auth_timeout = shared.cfg.auth_timeout;
     let (stream, kill) = Killable::new(stream);
     let session =
@@ -176,6 +178,7 @@ async fn connection(
     let cut = tokio::time::sleep(Duration::MAX);
     tokio::pin!(session, deadline, cut);
     let (mut timed_out, mut stopping, mut deadline_passed, mut cutting) = (false, false, false, false);
+    let mut withdrawn = false;
     loop {
         let why = tokio::select! {
             result = &mut session => {
@@ -203,6 +206,11 @@ async fn connection(
                 ticket.cut(Refusal::AuthTimeout);
                 ticket.strike(Strike::AuthTimeout).await;
                 "authentication timed out"
+            }
+            () = closing.notified(), if !withdrawn => {
+                withdrawn = true;
+                tracing::info!(%peer, "SSH session closed: the configuration no longer admits its party or key");
+                "access withdrawn: this user or key is no longer registered"
             }
             changed = shutdown.changed(), if !stopping => {
                 if changed.is_ok() && !*shutdown.borrow() {

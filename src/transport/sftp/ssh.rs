@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use russh::keys::PublicKey;
 use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId, ChannelOpenFailure, Disconnect, MethodKind, MethodSet};
 use serde_json::json;
@@ -17,6 +18,7 @@ use super::auth::{self, AuthLog, Denial};
 use super::fs::Fs;
 use super::server::{Shared, TicketRef};
 use super::session::SessionCtx;
+use crate::app::SessionKey;
 use crate::audit::Outcome;
 use crate::metrics::{LoginOutcome, LoginProtocol};
 
@@ -37,6 +39,10 @@ pub(super) struct SshHandler {
     open_channels: usize,
     /// The connection's place at the defender's gate.
     ticket: TicketRef,
+    /// Notified when a new configuration no longer admits the session (`server.rs` ends it).
+    closing: Arc<tokio::sync::Notify>,
+    /// The session's entry among the open sessions, once admitted.
+    registered: Option<crate::app::SessionGuard>,
 }
 
 fn publickey_only() -> Auth {
@@ -52,6 +58,7 @@ impl SshHandler {
         peer: SocketAddr,
         log: Arc<Mutex<AuthLog>>,
         ticket: TicketRef,
+        closing: Arc<tokio::sync::Notify>,
     ) -> SshHandler {
         SshHandler {
             shared,
@@ -62,6 +69,8 @@ impl SshHandler {
             channels: HashMap::new(),
             open_channels: 0,
             ticket,
+            closing,
+            registered: None,
         }
     }
 
@@ -76,14 +85,15 @@ impl SshHandler {
     }
 
     async fn deny_method(&mut self, user: &str, method: &'static str) -> Auth {
-        auth::note_attempt(&self.log, self.shared.intake.app().config(), user, method);
+        auth::note_attempt(&self.log, &self.shared.intake.app().config(), user, method);
         let d = Denial { user, method, reason: "method_not_allowed", key: None };
         self.deny(d).await
     }
 
     /// Admits a verified party: takes a session slot and audits the login. A refusal for a
     /// session limit counts as a failed login.
-    async fn admit(&mut self, party: crate::domain::party::PartyId, fp: String) -> Auth {
+    async fn admit(&mut self, party: crate::domain::party::PartyId, user: &str, key: &PublicKey) -> Auth {
+        let fp = auth::fingerprint(key);
         let intake = &self.shared.intake;
         match self.shared.limits.acquire(party.as_str()) {
             Err(hit) => {
@@ -101,6 +111,9 @@ impl SshHandler {
                 Auth::Accept
             }
             Ok(slot) => {
+                let sessions = intake.app().sessions();
+                let key = SessionKey::Ssh { user: user.to_owned(), key: key.clone() };
+                self.registered = Some(sessions.open(party.clone(), key, self.closing.clone()));
                 let ctx =
                     SessionCtx::new(&self.shared, party, fp, self.origin.clone(), slot, self.ticket.clone());
                 let ev = ctx.event("login", Outcome::Ok).object(json!({ "method": "publickey" }));
@@ -127,7 +140,7 @@ impl russh::server::Handler for SshHandler {
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
         // Every OpenSSH client starts with "none" to learn the methods: not audited by itself;
         // a client that keeps sending it is probing and is scored.
-        if auth::note_none(&self.log, self.shared.intake.app().config(), user) {
+        if auth::note_none(&self.log, &self.shared.intake.app().config(), user) {
             self.ticket.strike(crate::transport::defender::Strike::ProtocolError).await;
         }
         Ok(publickey_only())
@@ -160,7 +173,7 @@ impl russh::server::Handler for SshHandler {
         offer: PublicKeyOffer<'_>,
     ) -> Result<Auth, Self::Error> {
         let config = self.shared.intake.app().config();
-        auth::note_attempt(&self.log, config, user, "publickey");
+        auth::note_attempt(&self.log, &config, user, "publickey");
         let key = Some((offer.public_key, offer.algorithm));
         let reason = if !auth::algorithm_allowed(offer.algorithm) {
             "algorithm_refused"
@@ -177,7 +190,7 @@ impl russh::server::Handler for SshHandler {
     async fn auth_publickey(&mut self, user: &str, key: VerifiedPublicKey<'_>) -> Result<Auth, Self::Error> {
         // Checked again after the signature: never rely on the offer alone.
         let config = self.shared.intake.app().config();
-        auth::note_attempt(&self.log, config, user, "publickey");
+        auth::note_attempt(&self.log, &config, user, "publickey");
         let party = config.party_for_ssh_key(user, key.public_key);
         let (Some(party), true) = (party, auth::algorithm_allowed(key.algorithm)) else {
             let d = Denial {
@@ -191,7 +204,7 @@ impl russh::server::Handler for SshHandler {
         if self.ctx.is_some() || self.refused.is_some() {
             return Ok(Auth::reject()); // already decided on this connection
         }
-        Ok(self.admit(party, auth::fingerprint(key.public_key)).await)
+        Ok(self.admit(party, user, key.public_key).await)
     }
 
     async fn auth_succeeded(&mut self, session: &mut Session) -> Result<(), Self::Error> {
