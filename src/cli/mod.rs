@@ -10,6 +10,7 @@ pub mod batch;
 pub mod check;
 pub mod demo;
 pub mod erase;
+pub mod generate;
 pub mod ingest;
 pub mod inzage;
 pub mod keys;
@@ -76,6 +77,9 @@ pub enum Command {
     /// Write a fictitious, valid signal CSV (for trying things and benchmarks).
     #[command(hide = true)]
     Sample(sample::Args),
+    /// Write the man pages or shell completions (for packagers).
+    #[command(hide = true)]
+    Generate(generate::Args),
 }
 
 /// Runs the parsed command.
@@ -95,6 +99,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Status(a) => status::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Sample(a) => sample::run(a),
+        Command::Generate(a) => generate::run(a),
     }
 }
 
