@@ -4,5 +4,9 @@
 
 mod common;
 
+#[path = "observe/audit_show.rs"]
+mod audit_show;
 #[path = "observe/log_colour.rs"]
 mod log_colour;
+#[path = "observe/operator.rs"]
+mod operator;
