@@ -10,3 +10,5 @@ mod audit_show;
 mod log_colour;
 #[path = "observe/operator.rs"]
 mod operator;
+#[path = "observe/status_json.rs"]
+mod status_json;
