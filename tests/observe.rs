@@ -6,6 +6,8 @@ mod common;
 
 #[path = "observe/audit_show.rs"]
 mod audit_show;
+#[path = "observe/health.rs"]
+mod health;
 #[path = "observe/log_colour.rs"]
 mod log_colour;
 #[path = "observe/operator.rs"]
