@@ -19,7 +19,11 @@ fn main() -> ExitCode {
         _ => "info,russh=warn,russh_sftp=warn",
     };
     let filter = EnvFilter::try_from_env("MELDPUNT_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour only for a person at a terminal: a file, pipe or journald gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     if cli.log_json {
         builder.json().init();
     } else {

@@ -1,4 +1,5 @@
-//! The admin listener: `GET /healthz` and Prometheus `GET /metrics`, nothing else.
+//! The admin listener: `GET /healthz` (alive, with details), `GET /readyz` (ready for
+//! traffic) and Prometheus `GET /metrics`, nothing else.
 //!
 //! **Bind it to loopback only.** It has no authentication and no TLS: it is for the host's
 //! own monitoring agent (or a reverse proxy the operator puts in front). The configuration
@@ -40,8 +41,18 @@ pub struct Health {
     pub detail: serde_json::Value,
 }
 
-/// The health check the listener calls per `/healthz` request (on a blocking thread).
+/// A health check the listener calls per request (on a blocking thread).
 pub type HealthCheck = Arc<dyn Fn() -> Health + Send + Sync>;
+
+/// The two checks: `/healthz` asks `live`, `/readyz` asks `ready` (and answers `503` once
+/// the daemon is stopping).
+#[derive(Clone)]
+pub struct Probes {
+    /// Whether the daemon is alive, with details (scheduler, disk space, keys).
+    pub live: HealthCheck,
+    /// Whether it can take traffic (data directory writable, state database reachable).
+    pub ready: HealthCheck,
+}
 
 /// Why the admin listener stopped.
 #[derive(Debug, thiserror::Error)]
@@ -54,22 +65,24 @@ pub enum AdminError {
 #[derive(Clone)]
 struct AppState {
     metrics: Arc<Metrics>,
-    health: HealthCheck,
+    probes: Probes,
+    stopping: watch::Receiver<bool>,
 }
 
-/// Serves `/healthz` and `/metrics` on `listener` until `shutdown` becomes `true` (or its
+/// Serves `/healthz`, `/readyz` and `/metrics` on `listener` until `shutdown` becomes `true` (or its
 /// sender is dropped); open connections get a short grace period to finish.
 pub async fn serve(
     listener: TcpListener,
     metrics: Arc<Metrics>,
-    health: HealthCheck,
+    probes: Probes,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let mut stop = shutdown.clone();
     let stopped = async move {
         let _ = stop.wait_for(|s| *s).await;
     };
-    let server = axum::serve(listener, router(AppState { metrics, health })).with_graceful_shutdown(stopped);
+    let server = axum::serve(listener, router(AppState { metrics, probes, stopping: shutdown.clone() }))
+        .with_graceful_shutdown(stopped);
     let mut late = shutdown;
     tokio::select! {
         r = std::future::IntoFuture::into_future(server) => r.map_err(AdminError::from)?,
@@ -84,20 +97,38 @@ pub async fn serve(
 fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz).fallback(method_not_allowed))
+        .route("/readyz", get(readyz).fallback(method_not_allowed))
         .route("/metrics", get(metrics).fallback(method_not_allowed))
         .fallback(not_found)
         .with_state(state)
 }
 
 async fn healthz(State(st): State<AppState>) -> Response {
+    let health = ask(st.probes.live.clone()).await;
+    answer(&st, health, "unhealthy")
+}
+
+async fn readyz(State(st): State<AppState>) -> Response {
+    if *st.stopping.borrow() {
+        let health = Health { ok: false, detail: json!({ "stopping": true }) };
+        return answer(&st, health, "stopping");
+    }
+    let health = ask(st.probes.ready.clone()).await;
+    answer(&st, health, "not_ready")
+}
+
+/// Runs a check on a blocking thread; a panic is a failed check.
+async fn ask(check: HealthCheck) -> Health {
+    tokio::task::spawn_blocking(move || check())
+        .await
+        .unwrap_or_else(|e| Health { ok: false, detail: json!({ "health_check": format!("panicked: {e}") }) })
+}
+
+/// `200` with status `ok`, or `503` with `bad`; the uptime and the checks' details.
+fn answer(st: &AppState, health: Health, bad: &str) -> Response {
     let uptime = st.metrics.uptime().as_secs();
-    let check = st.health.clone();
-    let health = tokio::task::spawn_blocking(move || check()).await.unwrap_or_else(|e| Health {
-        ok: false,
-        detail: json!({ "health_check": format!("panicked: {e}") }),
-    });
     let (code, status) =
-        if health.ok { (StatusCode::OK, "ok") } else { (StatusCode::SERVICE_UNAVAILABLE, "unhealthy") };
+        if health.ok { (StatusCode::OK, "ok") } else { (StatusCode::SERVICE_UNAVAILABLE, bad) };
     let body = json!({ "status": status, "uptime_seconds": uptime, "checks": health.detail });
     no_store((code, axum::Json(body)).into_response())
 }
@@ -107,7 +138,7 @@ async fn metrics(State(st): State<AppState>) -> Response {
 }
 
 async fn not_found() -> Response {
-    let msg = "no such resource; the admin listener serves only GET /healthz and GET /metrics";
+    let msg = "no such resource; the admin listener serves only GET /healthz, GET /readyz and GET /metrics";
     error(StatusCode::NOT_FOUND, "not_found", msg)
 }
 

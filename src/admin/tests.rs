@@ -19,7 +19,8 @@ async fn start(health: HealthCheck) -> Running {
     let addr = listener.local_addr().unwrap();
     let metrics = Arc::new(Metrics::new());
     let (stop, rx) = watch::channel(false);
-    let task = tokio::spawn(serve(listener, metrics.clone(), health, rx));
+    let probes = Probes { live: health.clone(), ready: health };
+    let task = tokio::spawn(serve(listener, metrics.clone(), probes, rx));
     Running { addr, metrics, stop, task }
 }
 

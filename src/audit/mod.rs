@@ -39,6 +39,7 @@ use sha2::{Digest, Sha256};
 
 use crate::state::{State, StateError};
 
+pub mod actions;
 mod chain;
 pub mod checkpoint;
 pub mod escape;
@@ -46,6 +47,7 @@ pub mod export;
 pub mod finding;
 pub mod key;
 pub mod offline;
+pub mod operator;
 pub mod report;
 pub mod retention;
 pub mod verify;
@@ -112,7 +114,7 @@ impl Event {
     }
 
     /// The remote address (default for `system` and `operator`: `local`; an `operator`
-    /// event without `auth` gets the OS user id, `uid:<n>`).
+    /// event's `auth` ends with the OS user and the person behind it, see [`operator`]).
     pub fn origin(mut self, origin: impl Into<String>) -> Self {
         self.origin = Some(origin.into());
         self
@@ -175,12 +177,17 @@ fn local_actor(actor: &str) -> bool {
     matches!(actor, "system" | "operator")
 }
 
-/// For an operator event without credential: the OS user id that ran the command.
-fn local_auth(actor: &str) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    (actor == "operator")
-        .then(|| std::fs::metadata("/proc/self").map(|m| format!("uid:{}", m.uid())).ok())
-        .flatten()
+/// The `auth` of an event: an `operator` event names the OS user and the person behind it
+/// ([`operator::identity`]) after its own credential, if it has one (`local uid:0 sudo:alice`).
+fn local_auth(actor: &str, auth: Option<String>) -> Option<String> {
+    if actor != "operator" {
+        return auth;
+    }
+    let who = operator::identity();
+    Some(match auth {
+        Some(a) => format!("{a} {who}"),
+        None => who,
+    })
 }
 
 /// The audit log.
@@ -238,7 +245,7 @@ impl Audit {
         let mut rec = Record {
             seq,
             ts: format!("{ts:.3}"),
-            auth: ev.auth.or_else(|| local_auth(&ev.actor)),
+            auth: local_auth(&ev.actor, ev.auth),
             origin: ev.origin.or_else(|| local_actor(&ev.actor).then(|| "local".to_owned())),
             actor: ev.actor,
             action: ev.action.to_owned(),
@@ -291,6 +298,16 @@ impl Audit {
         if let Err(e) = self.emit(ev).await {
             tracing::error!(action, error = %e, "could not write audit event");
         }
+    }
+
+    /// Whether any event in the log has `action` (one an older version recorded, say).
+    pub fn has_action(&self, action: &str) -> Result<bool, StateError> {
+        let conn = self.state.lock();
+        let found =
+            conn.query_row("SELECT EXISTS(SELECT 1 FROM audit WHERE action = ?1)", params![action], |r| {
+                r.get(0)
+            })?;
+        Ok(found)
     }
 
     /// The object of the latest event with `action`, if any.

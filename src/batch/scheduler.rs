@@ -52,6 +52,7 @@ pub async fn run_schedule(app: App, clock: Arc<dyn Clock>, mut stop: watch::Rece
                 return;
             }
             tracing::info!(%period, "running the scheduled batch");
+            app.metrics().scheduler().running(true);
             let a = app.clone();
             let result = tokio::task::spawn_blocking(move || {
                 let cx = Context::new(&a, "system");
@@ -60,6 +61,7 @@ pub async fn run_schedule(app: App, clock: Arc<dyn Clock>, mut stop: watch::Rece
                 })
             })
             .await;
+            app.metrics().scheduler().running(false);
             match result {
                 Ok(Ok(s)) => tracing::info!(%period, version = s.version, "batch delivered"),
                 Ok(Err(e)) => {
@@ -76,6 +78,7 @@ pub async fn run_schedule(app: App, clock: Arc<dyn Clock>, mut stop: watch::Rece
             }
         }
         let wait = schedule::sleep_for(clock.now(), done, &cfg);
+        app.metrics().scheduler().woke(wait.max(std::time::Duration::from_secs(1)));
         tokio::select! {
             _ = stop.changed() => return,
             _ = tokio::time::sleep(wait.max(std::time::Duration::from_secs(1))) => {}

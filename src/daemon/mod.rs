@@ -3,6 +3,7 @@
 //! checkpoints), and reloads the configuration when asked or when its files change.
 
 mod audit_timer;
+pub mod health;
 mod reload;
 mod retention;
 mod unclean;
@@ -94,9 +95,8 @@ impl Daemon {
             .await
             .with_context(|| format!("binding admin listener {}", config.admin_listen))?;
         let admin_addr = admin.local_addr()?;
-        let tmp = app.layout().vault_tmp();
-        let health: crate::admin::HealthCheck = Arc::new(move || crate::admin::check_writable(&tmp));
-        tasks.push(tokio::spawn(crate::admin::serve(admin, app.metrics().clone(), health, stop_rx.clone())));
+        let probes = health::probes(&app, config.batch.automatic);
+        tasks.push(tokio::spawn(crate::admin::serve(admin, app.metrics().clone(), probes, stop_rx.clone())));
         app.audit()
             .record(Event::new("system", "start", Outcome::Ok).object(json!({
                 "version": env!("CARGO_PKG_VERSION"),
@@ -124,7 +124,7 @@ impl Daemon {
         if let Some(a) = https_addr {
             tracing::info!(addr = %a, "HTTPS listening");
         }
-        tracing::info!(addr = %admin_addr, "admin listening (/healthz, /metrics)");
+        tracing::info!(addr = %admin_addr, "admin listening (/healthz, /readyz, /metrics)");
         Ok(Daemon { app, sftp_addr, https_addr, admin_addr, stop, tasks, audit_key, intake, reload })
     }
 

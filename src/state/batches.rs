@@ -80,6 +80,9 @@ pub fn kept_after_batch(conn: &Connection, period: &str) -> Result<u64, StateErr
     else {
         return Ok(0);
     };
+    // A batch's start is recorded to the nearest whole second: a file of the same second may
+    // have come just before it.
+    let began = began.checked_add(jiff::SignedDuration::from_secs(1)).unwrap_or(began);
     let mut stmt = conn.prepare(
         "SELECT received_at FROM files WHERE period = ?1 AND status IN ('accepted', 'accepted_with_errors')",
     )?;

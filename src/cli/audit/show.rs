@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use jiff::Timestamp;
 
-use crate::audit::escape;
 use crate::audit::{Outcome, Record};
+use crate::audit::{actions, escape};
 
 /// Arguments of `meldpunt audit show`.
 #[derive(Debug, clap::Args)]
@@ -22,7 +22,7 @@ pub struct Args {
     /// Only this actor: `creditor:<id>`, `gemeente:<code>`, `system`, `operator`, `unknown`.
     #[arg(long)]
     actor: Option<String>,
-    /// Only this action, e.g. `login`, `upload`, `batch`, `pickup`.
+    /// Only this action, e.g. `login`, `upload`, `batch`, `pickup` (an unknown one is refused).
     #[arg(long)]
     action: Option<String>,
     /// Only this outcome.
@@ -36,6 +36,16 @@ pub struct Args {
 /// Prints the matching events.
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let (_, audit) = super::open(&a.config.config)?;
+    if let Some(action) = &a.action
+        && !actions::is_known(action)
+        && !audit.has_action(action)?
+    {
+        anyhow::bail!(
+            "no such audit action `{}`; the actions are: {}",
+            crate::audit::escape::text(action),
+            actions::ACTIONS.join(", ")
+        );
+    }
     let since = a.since.map(|t| format!("{t:.3}"));
     let until = a.until.map(|t| format!("{t:.3}"));
     let keep = |r: &Record| {
