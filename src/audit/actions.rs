@@ -9,6 +9,7 @@ pub const ACTIONS: &[&str] = &[
     "ban",
     "batch",
     "config_load",
+    "config_reload",
     "crl_reload",
     "denied_path",
     "erase",

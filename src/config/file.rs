@@ -401,6 +401,10 @@ pub struct RawCreditor {
     /// Its OIN: a client certificate with this subject `serialNumber` is this party.
     #[serde(default)]
     pub oin: Option<Spanned<String>>,
+    /// A local folder whose complete files enter the intake as this creditor's (relative to
+    /// the config file).
+    #[serde(default)]
+    pub spool_dir: Option<Spanned<String>>,
 }
 
 /// `[[municipality]]`.

@@ -223,6 +223,8 @@ impl Default for IntakeLimits {
 /// A creditor (signaalpartner).
 #[derive(Debug, Clone)]
 pub struct Creditor {
+    /// A local folder whose complete files enter the intake as its uploads (docs/folders-and-protocols.md).
+    pub spool_dir: Option<PathBuf>,
     /// Its id and SFTP user name.
     pub id: CreditorId,
     /// Display name.

@@ -90,6 +90,7 @@ impl Daemon {
             }));
         }
         tasks.push(tokio::spawn(retention::run(app.clone(), stop_rx.clone())));
+        tasks.push(tokio::spawn(crate::transport::spool::run(intake.clone(), stop_rx.clone())));
         // The admin listener (loopback only, checked by the configuration): /healthz, /metrics.
         let admin = tokio::net::TcpListener::bind(config.admin_listen)
             .await

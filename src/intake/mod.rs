@@ -9,6 +9,7 @@
 
 mod commit;
 mod inflight;
+mod local;
 mod pipeline;
 pub mod receipt;
 pub mod receipt_files;
@@ -16,6 +17,7 @@ mod recover;
 pub mod validate;
 mod worker;
 
+pub use local::LocalError;
 pub use pipeline::{Intake, Received, Upload, UploadError};
 pub use receipt::{Receipt, ReceiptStatus};
 

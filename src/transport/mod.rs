@@ -7,6 +7,7 @@
 //!
 //! - [`sftp`]: SSH/SFTP with public-key authentication (russh + russh-sftp).
 //! - [`https`]: HTTPS with mutual TLS (rustls + axum).
+//! - [`spool`]: a creditor's local spool folder, watched; its complete files enter the intake.
 //! - [`defender`]: what both share against abuse: per-origin scores and bans, the accept
 //!   gate with per-origin limits, per-party slots.
 
@@ -14,3 +15,4 @@ pub mod defender;
 pub mod folders;
 pub mod https;
 pub mod sftp;
+pub mod spool;

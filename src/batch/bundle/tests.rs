@@ -39,6 +39,7 @@ fn record(referentie: &str, achternaam: &str, nr: u32, geboren: Option<Date>) ->
 
 fn creditor() -> Creditor {
     Creditor {
+        spool_dir: None,
         id: CreditorId::parse("eneco").unwrap(),
         name: "Eneco".into(),
         phone: "010 000".into(),

@@ -141,10 +141,24 @@ pub(super) fn creditors(
         };
         let ssh_keys = c.ssh_keys(id.as_str(), &r.ssh_keys, &r.ssh_key_files);
         let tls = crate::config::tls::identity(c, id.as_str(), &r.tls_fingerprints, r.oin.as_ref());
+        let spool_dir = r.spool_dir.as_ref().and_then(|d| {
+            let path = c.resolve(d.get_ref());
+            if path.is_dir() {
+                Some(path)
+            } else {
+                c.report(
+                    d,
+                    format!("spool_dir of {id} is not a folder"),
+                    "create the folder, or remove spool_dir",
+                );
+                None
+            }
+        });
         if !id_ok {
             continue;
         }
         out.push(Creditor {
+            spool_dir,
             id,
             name: r.name.clone(),
             phone: r.phone.clone(),

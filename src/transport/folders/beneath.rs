@@ -23,21 +23,28 @@ const RESOLVE: ResolveFlags = ResolveFlags::BENEATH
 fn refused(e: Errno) -> io::Error {
     match e {
         Errno::XDEV | Errno::LOOP | Errno::NOTDIR => io::Error::from(io::ErrorKind::NotFound),
-        Errno::NOSYS => io::Error::other("the kernel has no openat2 (Linux 5.6 or later is needed); file not served"),
+        Errno::NOSYS => {
+            io::Error::other("the kernel has no openat2 (Linux 5.6 or later is needed); file not served")
+        }
         e => e.into(),
     }
 }
 
 /// The folder itself, not followed if it is a link.
 fn folder(dir: &Path) -> io::Result<OwnedFd> {
-    rustix::fs::open(dir, OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW, Mode::empty())
-        .map_err(refused)
+    rustix::fs::open(
+        dir,
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+        Mode::empty(),
+    )
+    .map_err(refused)
 }
 
 fn open_with(dir: &Path, name: &str, flags: OFlags) -> io::Result<File> {
     let d = folder(dir)?;
-    let fd = rustix::fs::openat2(&d, name, flags | OFlags::CLOEXEC | OFlags::NOFOLLOW, Mode::empty(), RESOLVE)
-        .map_err(refused)?;
+    let fd =
+        rustix::fs::openat2(&d, name, flags | OFlags::CLOEXEC | OFlags::NOFOLLOW, Mode::empty(), RESOLVE)
+            .map_err(refused)?;
     Ok(File::from(fd))
 }
 
@@ -89,7 +96,16 @@ mod tests {
         std::os::unix::fs::symlink("/proc/self/root/etc/passwd", dir.join("magic")).unwrap();
         assert_eq!(open(&dir, "ok.csv").unwrap().1.len(), 6);
         let secret = root.path().join("secret");
-        for name in ["../secret", "link", "up/secret", "sub/../../secret", "magic", "/etc/passwd", secret.to_str().unwrap(), "sub"] {
+        for name in [
+            "../secret",
+            "link",
+            "up/secret",
+            "sub/../../secret",
+            "magic",
+            "/etc/passwd",
+            secret.to_str().unwrap(),
+            "sub",
+        ] {
             assert!(open(&dir, name).is_err(), "{name} was opened");
             assert!(stat(&dir, name).is_err(), "{name} was described");
             assert!(remove(&dir, name).is_err(), "{name} was removed");
