@@ -4,7 +4,9 @@ use std::io::{self, Read};
 
 use jiff::civil::Date;
 use meldpunt::domain::signal::{Kind, Postcode, SignalRecord};
-use meldpunt::intake::validate::{Context, Format, RecordError, RecordSink, RuleSet, ValidateError, validate};
+use meldpunt::intake::validate::{
+    Context, Format, RecordError, RecordSink, RuleSet, ValidateError, validate,
+};
 
 /// Day of receipt used by the signal-file targets.
 pub const RECEIVED_ON: Date = Date::constant(2026, 11, 20);
