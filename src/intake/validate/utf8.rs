@@ -41,6 +41,8 @@ pub(super) struct Utf8Reader<R> {
     head_len: usize,
     head_pos: usize,
     started: bool,
+    /// A bad byte found after valid bytes of the same read: those were handed out first.
+    pending: Option<EncodingError>,
 }
 
 impl<R: Read> Utf8Reader<R> {
@@ -56,6 +58,7 @@ impl<R: Read> Utf8Reader<R> {
             head_len: 0,
             head_pos: 0,
             started: false,
+            pending: None,
         }
     }
 
@@ -135,13 +138,26 @@ impl<R: Read> Read for Utf8Reader<R> {
         if buf.is_empty() {
             return Ok(0);
         }
+        if let Some(e) = self.pending {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+        }
         let n = loop {
             match self.inner.read(buf) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 other => break other?,
             }
         };
-        self.check(&buf[..n])?;
+        let carried = (self.carry, self.carry_len);
+        if let Err(e) = self.check(&buf[..n]) {
+            // The valid bytes before the bad one go out first, so what the reader above sees
+            // (and which file error it reports) does not depend on how the input was chunked.
+            let bad = EncodingError::from_io(&e).filter(|b| b.offset > self.offset).ok_or(e)?;
+            let valid = (bad.offset - self.offset) as usize;
+            (self.carry, self.carry_len) = carried;
+            self.check(&buf[..valid])?;
+            self.pending = Some(bad);
+            return Ok(valid);
+        }
         Ok(n)
     }
 }
@@ -165,17 +181,19 @@ fn count_newlines(bytes: &[u8]) -> u64 {
 mod tests {
     use super::*;
 
+    /// The input delivered in reads of at most `.1` bytes.
+    struct Chunked<'a>(&'a [u8], usize);
+    impl Read for Chunked<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
     /// Reads everything through a `Utf8Reader`, with the input delivered in `chunk`-byte reads.
     fn read_all(data: &[u8], chunk: usize) -> Result<Vec<u8>, EncodingError> {
-        struct Chunked<'a>(&'a [u8], usize);
-        impl Read for Chunked<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                let n = self.0.len().min(self.1).min(buf.len());
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
         let mut out = Vec::new();
         Utf8Reader::new(Chunked(data, chunk))
             .read_to_end(&mut out)
@@ -198,6 +216,28 @@ mod tests {
         for chunk in 1..=5 {
             assert_eq!(read_all(&data[..6], chunk).unwrap(), b"ab\n");
             assert_eq!(read_all(&data, chunk), Err(EncodingError { offset: 6, line: 2 }), "chunk {chunk}");
+        }
+    }
+
+    /// Found by fuzzing (fuzz target `signal_csv`): the valid bytes before a bad one are
+    /// handed out before the error, whatever the chunk size, so the reader above sees the
+    /// same bytes however the input arrived.
+    #[test]
+    fn valid_bytes_before_a_bad_byte_come_first() {
+        let data = "ab\ncd\u{e9}\u{20ac}".bytes().chain(*b"\xFFef").collect::<Vec<u8>>();
+        for chunk in [1, 2, 3, 4, 5, 100] {
+            let mut r = Utf8Reader::new(Chunked(&data, chunk));
+            let mut got = Vec::new();
+            let mut buf = [0u8; 64];
+            let err = loop {
+                match r.read(&mut buf) {
+                    Ok(0) => panic!("no error, chunk {chunk}"),
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                    Err(e) => break EncodingError::from_io(&e).expect("an encoding error"),
+                }
+            };
+            assert_eq!(err, EncodingError { offset: 10, line: 2 }, "chunk {chunk}");
+            assert_eq!(&got[..], &data[..10], "chunk {chunk}");
         }
     }
 

@@ -153,6 +153,8 @@ pub fn resolve(party: &PartyId, path: &str) -> Result<Target, PathError> {
                 .ok_or(PathError::OutsideTree)?;
             match rest {
                 [] => Ok(Target::Folder(folder)),
+                // The canonical path (what realpath answers) must resolve too.
+                [name] if folder.name().len() + name.len() + 2 > MAX_PATH_BYTES => Err(PathError::TooLong),
                 [name] => Ok(Target::File(folder, (*name).to_owned())),
                 _ => Err(PathError::TooDeep),
             }
@@ -289,6 +291,20 @@ mod tests {
             assert_eq!(resolve(&c, p), Err(PathError::BadCharacter), "{p:?}");
         }
         assert_eq!(resolve(&c, &format!("/inbox/{}", "a".repeat(MAX_PATH_BYTES))), Err(PathError::TooLong));
+    }
+
+    /// Found by fuzzing (fuzz target `sftp_path`): a relative path within the limit whose
+    /// canonical form (`/` in front) was over it resolved, but what realpath answered did not.
+    #[test]
+    fn canonical_path_over_the_limit_is_refused() {
+        let c = creditor();
+        let name = "a".repeat(MAX_PATH_BYTES - "inbox/".len());
+        let relative = format!("inbox/{name}");
+        assert_eq!(relative.len(), MAX_PATH_BYTES);
+        assert_eq!(resolve(&c, &relative), Err(PathError::TooLong));
+        let fits = format!("inbox/{}", &name[1..]);
+        let target = resolve(&c, &fits).unwrap();
+        assert_eq!(resolve(&c, &target.to_path()), Ok(target));
     }
 
     #[test]

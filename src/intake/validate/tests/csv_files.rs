@@ -273,3 +273,20 @@ fn demo_sample_files_are_accepted_whole() {
         );
     }
 }
+
+/// Found by fuzzing (fuzz target `signal_csv`): a header without the required columns and a
+/// bad byte two lines further was `encoding_invalid` when the bytes came in one read and
+/// `columns_missing` when they came in small ones. The file error no longer depends on how
+/// the upload was chunked.
+#[test]
+fn file_error_does_not_depend_on_chunking() {
+    let file = b"referentie;soort;achternaam\nW-1;gas;Berg\nW-2;gas;M\xFCller\n";
+    let whole = file_error(file, Format::Csv);
+    assert_eq!(whole.code, "columns_missing");
+    for n in [1, 2, 3, 7, 64] {
+        match run_trickled(file, n).0 {
+            Err(ValidateError::File(e)) => assert_eq!(e, whole, "{n} bytes per read"),
+            other => panic!("{n} bytes per read: {other:?}"),
+        }
+    }
+}
