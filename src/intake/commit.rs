@@ -8,8 +8,8 @@
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::pipeline::Outcome;
 use super::receipt::{Counts, ErrorEntry, Receipt, ReceiptStatus, Warning};
+use super::received::Outcome;
 use super::validate::FileError;
 use super::worker::{Checked, Sealed};
 use super::{IntakeError, StorageError};

@@ -13,13 +13,15 @@ mod local;
 mod pipeline;
 pub mod receipt;
 pub mod receipt_files;
+mod received;
 mod recover;
 pub mod validate;
 mod worker;
 
 pub use local::LocalError;
-pub use pipeline::{Intake, Received, Upload, UploadError};
+pub use pipeline::{Intake, Upload, UploadError};
 pub use receipt::{Receipt, ReceiptStatus};
+pub use received::Received;
 
 /// Why intake could not complete.
 #[derive(Debug, thiserror::Error)]
