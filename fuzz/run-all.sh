@@ -25,6 +25,6 @@ for t in "${targets[@]}"; do
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
     files=$(ls corpus/"$t" | wc -l)
-    kib=$(du -sk corpus/"$t" | cut -f1)
+    kib=$(( $(cat corpus/"$t"/* | wc -c) / 1024 ))
     echo "$(date -u +%FT%TZ) $commit $t ${took}s execs=${execs:-?} cov=${cov:-?} ft=${ft:-?} corpus=${files}files/${kib}KiB new_crashes=$((after - before)) rc=$rc" | tee -a run-all.log
 done
