@@ -35,6 +35,10 @@ pub struct Daemon {
     reload: mpsc::Sender<()>,
 }
 
+/// How long a stop waits, after the last upload in flight was filed, before it closes the
+/// connections (so the answer to that upload's close is sent first).
+const ANSWER_SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Daemon {
     /// Opens the data directory, recovers from an interrupted run and starts listening.
     pub async fn start(config: Arc<Config>) -> anyhow::Result<Daemon> {
@@ -174,6 +178,9 @@ impl Daemon {
         if left > 0 {
             tracing::warn!(uploads = left, "uploads still in flight after the stop grace are discarded");
         }
+        // An upload counts as done once it is filed, a moment before its transport answers the
+        // close: that answer must reach the client before its connection is closed.
+        tokio::time::sleep(ANSWER_SETTLE).await;
         let _ = self.stop.send(true);
         for t in self.tasks {
             match t.await {
