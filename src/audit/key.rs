@@ -76,10 +76,8 @@ impl AuditKey {
     }
 
     fn parse(path: &Path, text: &str) -> Result<AuditKey, KeyError> {
-        let invalid = |why| KeyError::Invalid { path: path.to_owned(), why };
-        let bytes = Zeroizing::new(hex::decode(text.trim()).map_err(|_| invalid("not hex"))?);
-        let secret: Zeroizing<[u8; 32]> =
-            Zeroizing::new(bytes.as_slice().try_into().map_err(|_| invalid("not 32 bytes"))?);
+        let secret = crate::domain::seed::ed25519_seed(text)
+            .map_err(|why| KeyError::Invalid { path: path.to_owned(), why })?;
         Ok(AuditKey { signing: SigningKey::from_bytes(&secret) })
     }
 

@@ -8,6 +8,7 @@ pub mod party;
 pub mod period;
 pub mod retention;
 pub mod rules;
+pub mod seed;
 pub mod signal;
 pub mod surname;
 pub mod upload;

@@ -62,10 +62,8 @@ impl ReceiptKey {
     /// Reads the key at `path`.
     pub fn load(path: &Path) -> Result<ReceiptKey, KeyError> {
         let text = Zeroizing::new(std::fs::read_to_string(path).map_err(io_at(path))?);
-        let invalid = |why| KeyError::Invalid { path: path.to_owned(), why };
-        let bytes = Zeroizing::new(hex::decode(text.trim()).map_err(|_| invalid("not hex"))?);
-        let secret: Zeroizing<[u8; 32]> =
-            Zeroizing::new(bytes.as_slice().try_into().map_err(|_| invalid("not 32 bytes"))?);
+        let secret = crate::domain::seed::ed25519_seed(&text)
+            .map_err(|why| KeyError::Invalid { path: path.to_owned(), why })?;
         Ok(ReceiptKey { signing: SigningKey::from_bytes(&secret) })
     }
 
