@@ -30,25 +30,33 @@ pub(super) fn run<R: Read>(
             break;
         }
         let problem = if too_long {
-            Problem::RecordTooLong { max }
+            (Problem::RecordTooLong { max }, None)
         } else if buf.trim_ascii().is_empty() {
             continue;
         } else {
-            match serde_json::from_slice::<Value>(&buf) {
-                Ok(Value::Object(map)) => {
-                    tally.total += 1;
-                    let numbers = numbers(&map);
-                    let row = row(&map, &numbers);
-                    deliver(record::check(&row, line, ctx), line, sink, &mut tally)?;
-                    continue;
+            // Without its line end, so that a cut-off object is reported at its last column.
+            let text = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let text = text.strip_suffix(b"\r").unwrap_or(text);
+            match serde_json::from_slice::<Pairs>(text) {
+                Ok(Pairs(pairs)) => {
+                    let numbers = numbers(&pairs);
+                    match row(&pairs, &numbers) {
+                        Ok(row) => {
+                            tally.total += 1;
+                            deliver(record::check(&row, line, ctx), line, sink, &mut tally)?;
+                            continue;
+                        }
+                        Err(field) => (Problem::Duplicate, Some(field)),
+                    }
                 }
-                Ok(_) => Problem::RecordMalformed { column: None },
-                Err(e) => Problem::RecordMalformed { column: Some(e.column()) },
+                Err(e) if e.is_data() => (Problem::RecordMalformed { column: None }, None),
+                Err(e) => (Problem::RecordMalformed { column: Some(e.column()) }, None),
             }
         };
+        let (problem, field) = problem;
         tally.total += 1;
         tally.rejected += 1;
-        sink.rejected(&[problem.to_error(line, None, None, ctx.allowed_kinds)])
+        sink.rejected(&[problem.to_error(line, None, field, ctx.allowed_kinds)])
             .map_err(ValidateError::Sink)?;
     }
     if tally.total == 0 {
@@ -57,10 +65,35 @@ pub(super) fn run<R: Read>(
     Ok(tally)
 }
 
+/// The members of one JSON object in the order written, duplicates kept (a `Map` keeps only
+/// the last of two equal keys, which would let `{"bedrag":10,"bedrag":9000}` pass as 9000).
+#[derive(Debug)]
+struct Pairs(Vec<(String, Value)>);
+
+impl<'de> serde::Deserialize<'de> for Pairs {
+    fn deserialize<D: serde::Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = Pairs;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Pairs, A::Error> {
+                let mut pairs = Vec::with_capacity(map.size_hint().unwrap_or(24));
+                while let Some(pair) = map.next_entry::<String, Value>()? {
+                    pairs.push(pair);
+                }
+                Ok(Pairs(pairs))
+            }
+        }
+        de.deserialize_map(Members)
+    }
+}
+
 /// The decimal text of each field given as a JSON number.
-fn numbers(map: &serde_json::Map<String, Value>) -> [Option<String>; Field::COUNT] {
+fn numbers(pairs: &[(String, Value)]) -> [Option<String>; Field::COUNT] {
     let mut out = std::array::from_fn(|_| None);
-    for (key, value) in map {
+    for (key, value) in pairs {
         if let (Some(field), Value::Number(n)) = (Field::from_name(key), value) {
             out[field as usize] = Some(n.to_string());
         }
@@ -69,13 +102,21 @@ fn numbers(map: &serde_json::Map<String, Value>) -> [Option<String>; Field::COUN
 }
 
 /// The raw values of a JSON object; keys are trimmed and case-insensitive, unknown keys
-/// ignored. Numbers count as their decimal text (from `numbers`), `null` as absent.
-fn row<'a>(map: &'a serde_json::Map<String, Value>, numbers: &'a [Option<String>; Field::COUNT]) -> Row<'a> {
+/// ignored. Numbers count as their decimal text (from `numbers`), `null` as absent. A field
+/// given twice (`"bedrag"` and `" Bedrag"` too) is an error: which one was meant is unknown.
+fn row<'a>(
+    pairs: &'a [(String, Value)],
+    numbers: &'a [Option<String>; Field::COUNT],
+) -> Result<Row<'a>, Field> {
     let mut row = Row::new();
-    for (key, value) in map {
+    let mut seen = [false; Field::COUNT];
+    for (key, value) in pairs {
         let Some(field) = Field::from_name(key) else {
             continue;
         };
+        if std::mem::replace(&mut seen[field as usize], true) {
+            return Err(field);
+        }
         let raw = match value {
             Value::Null => Raw::Absent,
             Value::Bool(b) => Raw::Bool(*b),
@@ -85,7 +126,7 @@ fn row<'a>(map: &'a serde_json::Map<String, Value>, numbers: &'a [Option<String>
         };
         row.set(field, raw);
     }
-    row
+    Ok(row)
 }
 
 /// Reads one line (with its `\n`) into `buf`, keeping at most `max` bytes: a longer line is
@@ -143,17 +184,35 @@ mod tests {
 
     #[test]
     fn values_map_to_raw() {
-        let v: Value = serde_json::from_str(
+        let Pairs(pairs) = serde_json::from_str(
             r#"{"HuisNummer":12,"bedrag":12.5,"bezwaar":false,"email":null,"plaatsnaam":[1],"x":1}"#,
         )
         .unwrap();
-        let Value::Object(map) = v else { panic!() };
-        let numbers = numbers(&map);
-        let row = row(&map, &numbers);
+        let numbers = numbers(&pairs);
+        let row = row(&pairs, &numbers).unwrap();
         assert_eq!(row.get(Field::Huisnummer), &Raw::Text("12"));
         assert_eq!(row.get(Field::Bedrag), &Raw::Text("12.5"));
         assert_eq!(row.get(Field::Bezwaar), &Raw::Bool(false));
         assert_eq!(row.get(Field::Email), &Raw::Absent);
         assert_eq!(row.get(Field::Plaatsnaam), &Raw::Nested);
+    }
+
+    #[test]
+    fn a_field_given_twice_is_refused_whatever_its_spelling() {
+        for json in [r#"{"bedrag":10,"bedrag":9000}"#, r#"{"bedrag":10," BEDRAG ":9000}"#] {
+            let Pairs(pairs) = serde_json::from_str(json).unwrap();
+            assert_eq!(row(&pairs, &numbers(&pairs)).err(), Some(Field::Bedrag), "{json}");
+        }
+        let Pairs(pairs) = serde_json::from_str(r#"{"bedrag":10,"x":1,"x":2}"#).unwrap();
+        assert!(row(&pairs, &numbers(&pairs)).is_ok(), "unknown keys are ignored, twice too");
+    }
+
+    #[test]
+    fn what_is_not_an_object_is_a_data_error_and_a_cut_off_object_is_not() {
+        assert!(serde_json::from_str::<Pairs>("[1]").unwrap_err().is_data());
+        assert!(serde_json::from_str::<Pairs>("\"x\"").unwrap_err().is_data());
+        let cut = serde_json::from_str::<Pairs>(r#"{"a":1"#).unwrap_err();
+        assert!(cut.is_eof());
+        assert_eq!(cut.column(), 6);
     }
 }

@@ -15,6 +15,8 @@ use crate::domain::signal::Kind;
 pub(super) enum Problem {
     /// Birth date gives an age outside 16–120: `geboortedatum_age`.
     Age,
+    /// A JSON object that gives one field twice: `<field>_duplicate`.
+    Duplicate,
     /// More days in arrears than the kind allows: `arrears_too_long`.
     ArrearsTooLong { kind: Kind, max: u32 },
     /// Fewer days in arrears than the kind needs: `arrears_too_short`.
@@ -49,6 +51,7 @@ impl Problem {
         let name = field.map_or("record", Field::name);
         match self {
             Problem::Age => format!("{name}_age"),
+            Problem::Duplicate => format!("{name}_duplicate"),
             Problem::ArrearsTooLong { .. } => "arrears_too_long".into(),
             Problem::ArrearsTooShort { .. } => "arrears_too_short".into(),
             Problem::FieldCount { .. } => "field_count".into(),
@@ -70,6 +73,10 @@ impl Problem {
         match self {
             Problem::Age => format!(
                 "{name} must give an age from 16 to 120 years on the day of receipt; check the date of birth"
+            ),
+            Problem::Duplicate => format!(
+                "{name} is given more than once in this object (keys are read without regard to case \
+                 and surrounding spaces); give each field once"
             ),
             Problem::ArrearsTooLong { kind, max } => format!(
                 "days in arrears (signaaldatum minus ontstaansdatum) may be at most {max} for {kind}; \
