@@ -27,6 +27,9 @@ pub(super) enum Problem {
     Future { received_on: Date },
     /// Wrong format: `<field>_invalid`.
     Invalid,
+    /// A JSON value of the wrong type (an array or object, or a boolean where text belongs):
+    /// `<field>_invalid`, with a message that says so.
+    JsonType,
     /// A required field is absent: `<field>_missing`.
     Missing,
     /// A field the kind requires is absent: `<field>_missing`.
@@ -56,7 +59,7 @@ impl Problem {
             Problem::ArrearsTooShort { .. } => "arrears_too_short".into(),
             Problem::FieldCount { .. } => "field_count".into(),
             Problem::Future { .. } => format!("{name}_future"),
-            Problem::Invalid => format!("{name}_invalid"),
+            Problem::Invalid | Problem::JsonType => format!("{name}_invalid"),
             Problem::Missing | Problem::MissingForKind(_) => format!("{name}_missing"),
             Problem::NotAllowed => format!("{name}_not_allowed"),
             Problem::OutOfRange => format!("{name}_out_of_range"),
@@ -74,6 +77,17 @@ impl Problem {
             Problem::Age => format!(
                 "{name} must give an age from 16 to 120 years on the day of receipt; check the date of birth"
             ),
+            Problem::JsonType => match field {
+                Some(
+                    Field::Contactpoging | Field::SchuldhulpGewezen | Field::Bezwaar | Field::Crisissignaal,
+                ) => {
+                    format!("{name} must be ja or nee (or JSON true/false), not an array or object")
+                }
+                _ => format!(
+                    "{name} must be a JSON string (a number is read as its digits), not true/false, an \
+                     array or an object; write the value between quotes"
+                ),
+            },
             Problem::Duplicate => format!(
                 "{name} is given more than once in this object (keys are read without regard to case \
                  and surrounding spaces); give each field once"

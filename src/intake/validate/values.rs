@@ -15,12 +15,12 @@ pub(super) type Parsed<T> = Result<Option<T>, Problem>;
 /// Highest `bedrag`, in cents (1 000 000 euros).
 const MAX_CENTS: u64 = 100_000_000;
 
-/// The text of a value, or `Invalid` for a JSON boolean, array or object.
+/// The text of a value, or `JsonType` for a JSON boolean, array or object.
 fn as_text<'r>(raw: &'r Raw<'_>) -> Parsed<&'r str> {
     match raw {
         Raw::Absent => Ok(None),
         Raw::Text(s) => Ok(Some(s)),
-        Raw::Bool(_) | Raw::Nested => Err(Problem::Invalid),
+        Raw::Bool(_) | Raw::Nested => Err(Problem::JsonType),
     }
 }
 
@@ -109,7 +109,8 @@ pub(super) fn yes_no(raw: &Raw<'_>) -> Parsed<bool> {
         Raw::Bool(b) => Ok(Some(*b)),
         Raw::Text(s) if s.eq_ignore_ascii_case("ja") => Ok(Some(true)),
         Raw::Text(s) if s.eq_ignore_ascii_case("nee") => Ok(Some(false)),
-        Raw::Text(_) | Raw::Nested => Err(Problem::Invalid),
+        Raw::Text(_) => Err(Problem::Invalid),
+        Raw::Nested => Err(Problem::JsonType),
     }
 }
 
@@ -248,7 +249,7 @@ mod tests {
         for out in ["0", "0,00", "-5", "-5,00", "1000000,01", "99999999999999999999"] {
             assert_eq!(bedrag(&t(out)), Err(Problem::OutOfRange), "{out}");
         }
-        assert_eq!(bedrag(&Raw::Bool(true)), Err(Problem::Invalid));
+        assert_eq!(bedrag(&Raw::Bool(true)), Err(Problem::JsonType));
     }
 
     #[test]
@@ -272,7 +273,7 @@ mod tests {
             assert_eq!(text(&t(hidden), 20), Err(Problem::Invalid), "{hidden:?}");
         }
         assert_eq!(email(&t("a\u{200b}@b.nl")), Err(Problem::Invalid));
-        assert_eq!(text(&Raw::Bool(false), 20), Err(Problem::Invalid));
+        assert_eq!(text(&Raw::Bool(false), 20), Err(Problem::JsonType));
     }
 
     #[test]
