@@ -11,6 +11,16 @@ use super::{Context, Format, RecordSink, Tally, ValidateError, csv_header, deliv
 /// Buffer of the CSV parser.
 const BUFFER: usize = 64 * 1024;
 
+/// Whether the header record holds a carriage return other than the one of its CRLF: a file
+/// whose lines end in CR alone reads as one long header row (no column name has a CR).
+fn lone_cr(header: &csv::ByteRecord) -> bool {
+    let last = header.len().saturating_sub(1);
+    header.iter().enumerate().any(|(i, field)| {
+        let field = if i == last { field.strip_suffix(b"\r").unwrap_or(field) } else { field };
+        field.contains(&b'\r')
+    })
+}
+
 /// Reads and checks a CSV file.
 pub(super) fn run<R: Read>(
     input: R,
@@ -39,6 +49,9 @@ pub(super) fn run<R: Read>(
 
     if !records.next()? {
         return Err(ValidateError::File(file_error::no_data_rows(Format::Csv, true)));
+    }
+    if lone_cr(&records.rec) {
+        return Err(ValidateError::File(file_error::line_ends_cr()));
     }
     let columns = csv_header::columns(&records.rec, records.line).map_err(ValidateError::File)?;
     let present: Vec<(Field, usize)> =

@@ -51,6 +51,19 @@ pub(super) fn no_data_rows(format: Format, empty: bool) -> FileError {
     FileError { code: "no_data_rows".into(), message: message.into(), line: None, byte_offset: None }
 }
 
+/// `line_ends_cr`: lines that end in a carriage return alone, so the whole file reads as one
+/// header row.
+pub(super) fn line_ends_cr() -> FileError {
+    FileError {
+        code: "line_ends_cr".into(),
+        message: "the lines end in a carriage return alone (CR, as old Mac files do), so the file \
+                  reads as one line; save it with LF or CRLF line ends"
+            .into(),
+        line: Some(1),
+        byte_offset: None,
+    }
+}
+
 /// `columns_missing`: every required column the header lacks.
 pub(super) fn columns_missing(missing: &[Field], line: u64) -> FileError {
     let names: Vec<&str> = missing.iter().map(|f| f.name()).collect();
