@@ -1,0 +1,91 @@
+//! `[audit] syslog`: where a copy of every audit event goes as an RFC 5424 message
+//! (docs/audit.md "Streaming to syslog"): `unix:/dev/log`, `udp://host:514` or
+//! `tcp://host:601` (octet-counted framing, RFC 6587). Off when absent or empty.
+
+use std::path::PathBuf;
+
+use toml::Spanned;
+
+use super::check::Checker;
+
+/// A syslog collector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SyslogTarget {
+    /// A local datagram socket (`/dev/log`: journald or the host's syslog daemon).
+    Unix(PathBuf),
+    /// A remote collector over UDP (RFC 5426), `host:port`.
+    Udp(String),
+    /// A remote collector over TCP (RFC 6587 octet counting), `host:port`.
+    Tcp(String),
+}
+
+impl std::fmt::Display for SyslogTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SyslogTarget::Unix(p) => write!(f, "unix:{}", p.display()),
+            SyslogTarget::Udp(a) => write!(f, "udp://{a}"),
+            SyslogTarget::Tcp(a) => write!(f, "tcp://{a}"),
+        }
+    }
+}
+
+const FIX: &str = "write syslog = \"unix:/dev/log\", \"udp://HOST:514\" or \"tcp://HOST:601\", or leave it out to send no copy";
+
+/// Parses the text of `[audit] syslog`; `Ok(None)` when it is empty.
+pub fn parse(text: &str) -> Result<Option<SyslogTarget>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if let Some(path) = t.strip_prefix("unix:") {
+        let path = path.strip_prefix("//").unwrap_or(path);
+        if !path.starts_with('/') {
+            return Err(format!("[audit] syslog = \"{t}\": a unix socket needs an absolute path"));
+        }
+        return Ok(Some(SyslogTarget::Unix(PathBuf::from(path))));
+    }
+    let (scheme, addr) = t
+        .split_once("://")
+        .ok_or_else(|| format!("[audit] syslog = \"{t}\" names no transport (unix:, udp:// or tcp://)"))?;
+    let addr = addr.trim_end_matches('/');
+    let port_ok = addr
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+    if !port_ok {
+        return Err(format!("[audit] syslog = \"{t}\": give the collector as HOST:PORT"));
+    }
+    match scheme {
+        "udp" => Ok(Some(SyslogTarget::Udp(addr.to_owned()))),
+        "tcp" => Ok(Some(SyslogTarget::Tcp(addr.to_owned()))),
+        other => Err(format!("[audit] syslog = \"{t}\": unknown transport {other}://")),
+    }
+}
+
+/// Checks `[audit] syslog`; a bad value is reported and no copy is sent.
+pub(super) fn check(c: &mut Checker<'_>, raw: &Spanned<String>) -> Option<SyslogTarget> {
+    parse(raw.get_ref()).unwrap_or_else(|message| {
+        c.report(raw, message, FIX);
+        None
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_three_transports_and_their_mistakes() {
+        assert_eq!(parse("").unwrap(), None);
+        assert_eq!(parse("unix:/dev/log").unwrap(), Some(SyslogTarget::Unix("/dev/log".into())));
+        assert_eq!(parse("udp://10.0.0.5:514").unwrap(), Some(SyslogTarget::Udp("10.0.0.5:514".into())));
+        assert_eq!(parse("tcp://[::1]:601").unwrap(), Some(SyslogTarget::Tcp("[::1]:601".into())));
+        assert_eq!(
+            parse("tcp://logs.example.nl:601").unwrap().unwrap().to_string(),
+            "tcp://logs.example.nl:601"
+        );
+        for bad in ["unix:dev/log", "udp://host", "udp://:514", "tcp://host:0", "http://host:80", "host:514"]
+        {
+            assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+}
