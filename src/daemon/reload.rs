@@ -83,14 +83,22 @@ pub async fn run(
         }
         let changed: Vec<PathBuf> =
             now.iter().filter(|(f, h)| last.get(*f) != Some(h)).map(|(f, _)| f.clone()).collect();
-        last = now;
         let applied = reload(&app, trigger, &changed).await;
         tls_files.notify_one();
         if applied {
             // The new configuration may name other files.
             _watcher = watch_files(&app.config(), events_tx.clone());
-            last = contents_hashes(&app.config().named_files());
         }
+        // The contents as read before this reload: a file written while it ran still differs
+        // from them, so its event reloads again instead of being taken for nothing new.
+        let named = app.config().named_files();
+        let mut current = contents_hashes(&named);
+        for (f, h) in current.iter_mut() {
+            if let Some(before) = now.get(f) {
+                *h = *before;
+            }
+        }
+        last = current;
     }
 }
 
