@@ -88,4 +88,22 @@ mod tests {
             assert!(parse(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn the_configuration_check_locates_a_bad_value_with_its_fix() {
+        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBr+D2qATuE0TounOSoBscADw2xa9JKz6UuJODj0+Jso t";
+        let creditor = format!(
+            "[[creditor]]\nid = \"vitens\"\nname = \"Vitens\"\nkinds = [\"drinkwater\"]\nagreements = [\"*\"]\nssh_keys = [\"{key}\"]\n"
+        );
+        let file = std::path::Path::new("/etc/meldpunt/meldpunt.toml");
+        let good = format!("data_dir = \"d\"\n[audit]\nsyslog = \"udp://127.0.0.1:514\"\n{creditor}");
+        let c = crate::config::Config::parse(file, &good).unwrap();
+        assert_eq!(c.audit.syslog, Some(SyslogTarget::Udp("127.0.0.1:514".into())));
+        let bad = format!("data_dir = \"d\"\n[audit]\nsyslog = \"http://logs:80\"\n{creditor}");
+        let p = crate::config::Config::parse(file, &bad).unwrap_err().0;
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].line, 3);
+        assert!(p[0].message.contains("unknown transport http://"), "{p:?}");
+        assert!(p[0].fix.contains("unix:/dev/log"), "{p:?}");
+    }
 }
