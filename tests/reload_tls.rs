@@ -197,3 +197,52 @@ fn a_changed_ssh_host_key_is_named_as_needing_a_restart() {
     });
     assert_eq!(ev.outcome, Outcome::Ok, "{}", ev.object);
 }
+
+#[test]
+fn a_client_ca_added_to_its_file_is_trusted_without_a_restart() {
+    let s = Server::start();
+    let pki = s.inst.dir.join("pki");
+    // A second CA and a client certificate of it for vitens, its CRL beside the first one.
+    let ca2 = Ca::new("second CA").unwrap();
+    let issued = ca2.client("vitens", None).unwrap();
+    let (cert, key) = (s.tmp.path().join("ca2-client.crt"), s.tmp.path().join("ca2-client.key"));
+    issued.write(&cert, &key).unwrap();
+    let curl = || {
+        let o = Command::new("curl")
+            .args(["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"])
+            .arg(s.inst.ca_cert())
+            .arg("--cert")
+            .arg(&cert)
+            .arg("--key")
+            .arg(&key)
+            .arg(format!("https://localhost:{}/v1/receipts", s.https_port))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    // The configuration admits its fingerprint for vitens, but the CA is not trusted yet.
+    let text = std::fs::read_to_string(&s.inst.config).unwrap();
+    let block = text.find("id = \"vitens\"").unwrap();
+    let at = block + text[block..].find("tls_fingerprints = [").unwrap() + "tls_fingerprints = [".len();
+    let text = format!("{}\"{}\", {}", &text[..at], issued.fingerprint(), &text[at..]);
+    std::fs::write(&s.inst.config, text).unwrap();
+    wait_event(&s, "config_reload adding the fingerprint", |r| {
+        r.action == "config_reload" && r.object["keys_added"].to_string().contains("vitens tls:")
+    });
+    assert_eq!(curl(), "000", "a certificate of an untrusted CA got through the handshake");
+
+    // The CA file (and the CRL file) now hold the second CA too: trusted from the next handshake.
+    let mut bundle = std::fs::read_to_string(pki.join("ca.crt")).unwrap();
+    bundle.push_str(&ca2.cert_pem());
+    let mut crls = std::fs::read_to_string(pki.join("ca.crl")).unwrap();
+    crls.push_str(&ca2.crl(&[], 1).unwrap());
+    std::fs::write(pki.join("ca.crl"), crls).unwrap();
+    std::fs::write(pki.join("ca.crt"), bundle).unwrap();
+    let start = Instant::now();
+    while curl() != "200" {
+        assert!(start.elapsed() < Duration::from_secs(20), "the added CA is not trusted: {}", curl());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let ev = wait_event(&s, "tls_reload", |r| r.action == "tls_reload" && r.outcome == Outcome::Ok);
+    assert!(ev.object["changed"].to_string().contains("client_ca"), "{}", ev.object);
+}
