@@ -52,6 +52,27 @@ fn wait_event(s: &Server, what: &str, pick: impl Fn(&Record) -> bool) -> Record 
     }
 }
 
+/// Sends SIGHUP and waits for its reload: the daemon's reload task, and with it the file
+/// watcher, is running (right after start-up it may not be yet).
+fn watching(s: &Server) {
+    let n = s.audit().iter().filter(|r| r.action == "config_reload").count();
+    s.signal("HUP");
+    let start = Instant::now();
+    while s.audit().iter().filter(|r| r.action == "config_reload").count() <= n {
+        assert!(start.elapsed() < Duration::from_secs(20), "no reload after SIGHUP");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `meldpunt_sessions{protocol="https"}` of `/metrics`.
+fn https_sessions(s: &Server) -> String {
+    let url = format!("http://127.0.0.1:{}/metrics", s.admin_port);
+    let o = Command::new("curl").args(["-sS", &url]).output().unwrap();
+    let text = String::from_utf8(o.stdout).unwrap();
+    let line = text.lines().find_map(|l| l.strip_prefix(r#"meldpunt_sessions{protocol="https"} "#));
+    line.unwrap_or_else(|| panic!("no https session gauge:\n{text}")).to_owned()
+}
+
 /// One keep-alive connection with the party's client certificate: a first request, `open
 /// <status>` to `$FLAG`, then, once `$GO` exists, a second request on the same connection
 /// (no reconnecting): `answered <status>` or `closed <error>` to `$FLAG`.
@@ -81,6 +102,17 @@ open(os.environ["FLAG"], "w").write(state)
 #[test]
 fn a_removed_certificate_loses_its_open_https_connection_at_the_reload() {
     let s = Server::start();
+    // The configuration is reached through a symlink into a folder the daemon does not watch,
+    // so that only SIGHUP makes it read the change (relative paths stay relative to the link).
+    let live = s.inst.dir.join("live");
+    std::fs::create_dir(&live).unwrap();
+    let real = live.join("meldpunt.toml");
+    std::fs::copy(&s.inst.config, &real).unwrap();
+    std::fs::remove_file(&s.inst.config).unwrap();
+    std::os::unix::fs::symlink(&real, &s.inst.config).unwrap();
+    // The watcher sees the symlink replace the file (same contents); let that settle.
+    std::thread::sleep(Duration::from_millis(1500));
+    let reloads_before = s.audit().into_iter().filter(|r| r.action == "config_reload").count();
     let party = "vitens";
     assert_ne!(party, meldpunt::demo::setup::OIN_CREDITOR.0, "a party known by fingerprint");
     let (cert, key) = s.inst.tls_pair(party);
@@ -93,18 +125,22 @@ fn a_removed_certificate_loses_its_open_https_connection_at_the_reload() {
     ];
     let mut client = python(&s, KEEP_ALIVE, &env);
     assert_eq!(wait_file(&flag, "open"), "open 200", "the first request on the connection");
+    assert_eq!(https_sessions(&s), "1", "the open connection is counted");
 
     // The operator takes the certificate's fingerprint out of vitens' block and reloads.
-    let text = std::fs::read_to_string(&s.inst.config).unwrap();
+    let text = std::fs::read_to_string(&real).unwrap();
     let block = text.find(&format!("id = \"{party}\"")).unwrap();
     let line = block + text[block..].find("tls_fingerprints = [").unwrap();
     let end = line + text[line..].find('\n').unwrap() + 1;
-    std::fs::write(&s.inst.config, format!("{}{}", &text[..line], &text[end..])).unwrap();
+    std::fs::write(&real, format!("{}{}", &text[..line], &text[end..])).unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let reloads = || s.audit().into_iter().filter(|r| r.action == "config_reload").count();
+    assert_eq!(reloads(), reloads_before, "the change was read before the signal");
     s.signal("HUP");
     let ev = wait_event(&s, "config_reload removing the fingerprint", |r| {
         r.action == "config_reload" && r.object["keys_removed"].as_array().is_some_and(|k| !k.is_empty())
     });
-    assert_eq!(ev.outcome, Outcome::Ok, "{}", ev.object);
+    assert_eq!((ev.outcome, ev.object["trigger"].as_str()), (Outcome::Ok, Some("sighup")), "{}", ev.object);
     let removed = ev.object["keys_removed"][0].as_str().unwrap();
     assert!(removed.starts_with(&format!("{party} tls:")), "{}", ev.object);
     assert_eq!(ev.object["sessions_closed"][party], 1, "{}", ev.object);
@@ -113,6 +149,11 @@ fn a_removed_certificate_loses_its_open_https_connection_at_the_reload() {
     assert!(client.wait().unwrap().success());
     let state = std::fs::read_to_string(&flag).unwrap();
     assert!(state.starts_with("closed"), "the connection was still served after the reload: {state}");
+    let start = Instant::now();
+    while https_sessions(&s) != "0" {
+        assert!(start.elapsed() < Duration::from_secs(5), "the closed connection is still counted");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     // And a new connection with that certificate is refused.
     let (code, body) = s.curl(party, &[], "/v1/receipts");
     assert_eq!(code, 403, "{body}");
@@ -150,6 +191,7 @@ fn a_renewed_server_certificate_is_served_without_a_restart() {
     let pki = s.inst.dir.join("pki");
     let (cert, key) = (pki.join("server.crt"), pki.join("server.key"));
     let old = file_serial(&cert);
+    watching(&s);
     assert_eq!(served_serial(&s), old);
     let pid = s.pid();
 
@@ -183,6 +225,7 @@ fn a_renewed_server_certificate_is_served_without_a_restart() {
 #[test]
 fn a_changed_ssh_host_key_is_named_as_needing_a_restart() {
     let s = Server::start();
+    watching(&s);
     let host_key = s.data().join("host_ed25519");
     let fresh = s.tmp.path().join("fresh_host_key");
     let st = Command::new("ssh-keygen")
@@ -201,6 +244,7 @@ fn a_changed_ssh_host_key_is_named_as_needing_a_restart() {
 #[test]
 fn a_client_ca_added_to_its_file_is_trusted_without_a_restart() {
     let s = Server::start();
+    watching(&s);
     let pki = s.inst.dir.join("pki");
     // A second CA and a client certificate of it for vitens, its CRL beside the first one.
     let ca2 = Ca::new("second CA").unwrap();
