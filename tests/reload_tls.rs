@@ -102,16 +102,8 @@ open(os.environ["FLAG"], "w").write(state)
 #[test]
 fn a_removed_certificate_loses_its_open_https_connection_at_the_reload() {
     let s = Server::start();
-    // The configuration is reached through a symlink into a folder the daemon does not watch,
-    // so that only SIGHUP makes it read the change (relative paths stay relative to the link).
-    let live = s.inst.dir.join("live");
-    std::fs::create_dir(&live).unwrap();
-    let real = live.join("meldpunt.toml");
-    std::fs::copy(&s.inst.config, &real).unwrap();
-    std::fs::remove_file(&s.inst.config).unwrap();
-    std::os::unix::fs::symlink(&real, &s.inst.config).unwrap();
-    // The watcher sees the symlink replace the file (same contents); let that settle.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Only SIGHUP can make the daemon read the change.
+    let real = s.config_behind_symlink();
     let reloads_before = s.audit().into_iter().filter(|r| r.action == "config_reload").count();
     let party = "vitens";
     assert_ne!(party, meldpunt::demo::setup::OIN_CREDITOR.0, "a party known by fingerprint");
