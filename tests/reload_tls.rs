@@ -216,8 +216,8 @@ fn a_renewed_server_certificate_is_served_without_a_restart() {
 
 #[test]
 fn a_changed_ssh_host_key_is_named_as_needing_a_restart() {
+    // Changed right after start-up, maybe before the watcher is up: still seen.
     let s = Server::start();
-    watching(&s);
     let host_key = s.data().join("host_ed25519");
     let fresh = s.tmp.path().join("fresh_host_key");
     let st = Command::new("ssh-keygen")

@@ -69,6 +69,9 @@ impl Daemon {
             let (i, d, rx) = (intake.clone(), defender.clone(), stop_rx.clone());
             tasks.push(tokio::spawn(crate::transport::sftp::serve_with_key(i, sftp, key, d, listener, rx)));
         }
+        // What the files it names hold now (the host key created above included): a change
+        // made before the reload watcher is up still counts.
+        let files = reload::baseline(&config);
         let mut https_addr = None;
         // Notified after every reload: the HTTPS listener reads its TLS files again.
         let tls_files = Arc::new(tokio::sync::Notify::new());
@@ -125,7 +128,7 @@ impl Daemon {
         }));
         let (reload, hangups) = mpsc::channel(1);
         tasks.push(tokio::spawn(async move {
-            reload::run(a2, hangups, tls_files, rx2).await;
+            reload::run(a2, hangups, tls_files, files, rx2).await;
             anyhow::Ok(())
         }));
         if let Some(a) = sftp_addr {

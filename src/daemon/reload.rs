@@ -13,7 +13,9 @@
 //!   files whose contents changed, counts) and counted in `meldpunt_config_reloads_total`.
 //!
 //! File events are hints (`notify`): they are gathered for [`SETTLE`] after the last one,
-//! and nothing happens when the files read the same as at the last reload.
+//! and nothing happens when the files read the same as at the last reload. Once the watcher
+//! is up the files are compared with what they held at start-up, so a change made before
+//! the watcher was up is not missed.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -56,16 +58,21 @@ impl Trigger {
 /// Runs until `stop` turns true: reloads on every message of `hangup` and on changes of the
 /// named files; after each reload `tls_files` is notified (the HTTPS listener reads its
 /// certificate, key, CAs and CRLs again).
+///
+/// `baseline` is what the named files held when the daemon started ([`baseline`]): a change
+/// made before the watcher was up is read as soon as it is.
 pub async fn run(
     app: App,
     mut hangup: mpsc::Receiver<()>,
     tls_files: Arc<Notify>,
+    baseline: Baseline,
     mut stop: watch::Receiver<bool>,
 ) {
     let (events_tx, mut events) = mpsc::unbounded_channel::<()>();
     // Held for as long as it should watch; replaced when the files named change.
     let mut _watcher = watch_files(&app.config(), events_tx.clone());
-    let mut last = contents_hashes(&app.config().named_files());
+    let mut last = baseline.0;
+    let _ = events_tx.send(());
     loop {
         let trigger = tokio::select! {
             _ = stop.changed() => return,
@@ -236,6 +243,14 @@ fn folder_of(file: &Path) -> PathBuf {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
         _ => PathBuf::from("."),
     }
+}
+
+/// What the named files held at a moment, for [`run`].
+pub struct Baseline(BTreeMap<PathBuf, [u8; 32]>);
+
+/// The named files of `config` as they are now (take it when the configuration is read).
+pub fn baseline(config: &Config) -> Baseline {
+    Baseline(contents_hashes(&config.named_files()))
 }
 
 /// The SHA-256 of each file's contents (a missing file counts as empty), to skip events
