@@ -11,7 +11,7 @@ use super::check::Checker;
 /// A syslog collector.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SyslogTarget {
-    /// A local datagram socket (`/dev/log`: journald or the host's syslog daemon).
+    /// A local datagram socket (`/dev/log`: the host's syslog daemon, or journald).
     Unix(PathBuf),
     /// A remote collector over UDP (RFC 5426), `host:port`.
     Udp(String),
