@@ -197,3 +197,22 @@ fn a_collector_that_is_down_costs_nothing_and_gets_the_messages_once_up() {
     }
     check_against_audit(&s, &messages, &personal);
 }
+
+#[test]
+fn check_validates_the_setting_and_warns_of_a_collector_it_cannot_reach() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no.sock");
+    let s = Server::start_with(to(format!("unix:{}", missing.display())));
+    let o = common::meldpunt(&s, &["check"]);
+    assert!(o.status.success(), "a collector that is down is no error: {}", text(&o));
+    assert!(text(&o).contains("warning:") && text(&o).contains("no.sock"), "{}", text(&o));
+
+    // A value that names no transport is an error with its line and fix.
+    let config = std::fs::read_to_string(&s.inst.config).unwrap();
+    let line = config.lines().position(|l| l.starts_with("syslog = ")).unwrap() + 1;
+    std::fs::write(&s.inst.config, config.replace("syslog = \"unix:", "syslog = \"")).unwrap();
+    let o = common::meldpunt(&s, &["check"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains(&format!("meldpunt.toml:{line}:")), "{}", text(&o));
+    assert!(text(&o).contains("udp://HOST:514"), "the fix: {}", text(&o));
+}

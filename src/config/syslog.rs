@@ -61,6 +61,30 @@ pub fn parse(text: &str) -> Result<Option<SyslogTarget>, String> {
     }
 }
 
+/// Whether the collector can be reached now (for `meldpunt check`, a warning only: the daemon
+/// runs without it and counts the copies it could not send): the socket exists, the host
+/// name resolves, a TCP collector accepts a connection.
+pub fn probe(target: &SyslogTarget) -> Result<(), String> {
+    use std::net::ToSocketAddrs as _;
+    use std::os::unix::fs::FileTypeExt as _;
+    match target {
+        SyslogTarget::Unix(path) => match std::fs::metadata(path) {
+            Ok(m) if m.file_type().is_socket() => Ok(()),
+            Ok(_) => Err(format!("{} is not a socket", path.display())),
+            Err(e) => Err(format!("{}: {e}", path.display())),
+        },
+        SyslogTarget::Udp(addr) | SyslogTarget::Tcp(addr) => {
+            let to = addr.to_socket_addrs().map_err(|e| format!("{addr}: {e}"))?.next();
+            let to = to.ok_or_else(|| format!("{addr} resolves to no address"))?;
+            if let SyslogTarget::Tcp(_) = target {
+                std::net::TcpStream::connect_timeout(&to, std::time::Duration::from_secs(2))
+                    .map_err(|e| format!("{addr}: {e}"))?;
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Checks `[audit] syslog`; a bad value is reported and no copy is sent.
 pub(super) fn check(c: &mut Checker<'_>, raw: &Spanned<String>) -> Option<SyslogTarget> {
     parse(raw.get_ref()).unwrap_or_else(|message| {
@@ -87,6 +111,19 @@ mod tests {
         {
             assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn probe_finds_a_missing_socket_and_a_closed_port() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("log.sock");
+        let target = SyslogTarget::Unix(path.clone());
+        assert!(probe(&target).unwrap_err().contains("log.sock"));
+        let _socket = std::os::unix::net::UnixDatagram::bind(&path).unwrap();
+        assert_eq!(probe(&target), Ok(()));
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        assert!(probe(&SyslogTarget::Tcp(format!("127.0.0.1:{port}"))).is_err());
+        assert_eq!(probe(&SyslogTarget::Udp(format!("127.0.0.1:{port}"))), Ok(()));
     }
 
     #[test]
