@@ -42,7 +42,7 @@ struct Services {
     sessions: Sessions,
 }
 
-pub use sessions::{SessionGuard, SessionKey, Sessions};
+pub use sessions::{OpenSessions, SessionGuard, SessionKey, Sessions};
 
 impl App {
     /// Opens the data directory of `layout` (created if missing): state, audit log, vault, and
@@ -52,8 +52,14 @@ impl App {
             .with_context(|| format!("creating data directory {}", layout.root().display()))?;
         let state = State::open(&layout.state_db())
             .with_context(|| format!("opening {}", layout.state_db().display()))?;
-        let audit = Audit::open(state.clone())
+        let metrics = Arc::new(Metrics::new());
+        let mut audit = Audit::open(state.clone())
             .with_context(|| format!("opening the audit log in {}", layout.state_db().display()))?;
+        if let Some(target) = &config.audit.syslog {
+            let syslog = crate::audit::syslog::Syslog::start(target.clone(), metrics.clone())
+                .context("starting the audit copy to syslog")?;
+            audit = audit.with_syslog(syslog);
+        }
         let vault = Vault::open(layout.clone())?;
         let (signer, created) = Signer::open(&layout)?;
         if let Some(fingerprint) = created {
@@ -61,7 +67,6 @@ impl App {
                 .object(serde_json::json!({ "fingerprint": fingerprint }));
             audit.emit_blocking(ev).context("recording the new receipt key")?;
         }
-        let metrics = Arc::new(Metrics::new());
         let (config, sessions) = (RwLock::new(config), Sessions::default());
         Ok(App {
             inner: Arc::new(Services { config, layout, state, audit, vault, signer, metrics, sessions }),

@@ -67,18 +67,8 @@ fn append(path: &Path, text: &str) {
 #[test]
 fn sighup_adds_a_creditor_that_uploads_without_a_restart() {
     let mut s = Server::start();
-    // The configuration is reached through a symlink into a folder the daemon does not
-    // watch, so only the signal can make it read the change.
-    let live = s.inst.dir.join("live");
-    std::fs::create_dir(&live).unwrap();
-    let real = live.join("meldpunt.toml");
-    // Relative paths in it stay relative to the folder of the path the daemon was given.
-    std::fs::copy(&s.inst.config, &real).unwrap();
-    std::fs::remove_file(&s.inst.config).unwrap();
-    std::os::unix::fs::symlink(&real, &s.inst.config).unwrap();
-    // The watcher sees the symlink replace the file (same contents: nothing to reload); let
-    // it settle before the change it must not see.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Only the signal can make the daemon read the change.
+    let real = s.config_behind_symlink();
     let before = reloads(&s).len();
 
     let (key, public) = new_key(s.tmp.path(), "nieuw");

@@ -44,6 +44,10 @@ pub struct Health {
 /// A health check the listener calls per request (on a blocking thread).
 pub type HealthCheck = Arc<dyn Fn() -> Health + Send + Sync>;
 
+/// Gauges read at scrape time (state database, files), as exposition text that `/metrics`
+/// appends to the counters; called per request on a blocking thread.
+pub type Gauges = Arc<dyn Fn() -> String + Send + Sync>;
+
 /// The two checks: `/healthz` asks `live`, `/readyz` asks `ready` (and answers `503` once
 /// the daemon is stopping).
 #[derive(Clone)]
@@ -65,15 +69,18 @@ pub enum AdminError {
 #[derive(Clone)]
 struct AppState {
     metrics: Arc<Metrics>,
+    gauges: Gauges,
     probes: Probes,
     stopping: watch::Receiver<bool>,
 }
 
-/// Serves `/healthz`, `/readyz` and `/metrics` on `listener` until `shutdown` becomes `true` (or its
-/// sender is dropped); open connections get a short grace period to finish.
+/// Serves `/healthz`, `/readyz` and `/metrics` (the counters of `metrics`, then `gauges`) on
+/// `listener` until `shutdown` becomes `true` (or its sender is dropped); open connections
+/// get a short grace period to finish.
 pub async fn serve(
     listener: TcpListener,
     metrics: Arc<Metrics>,
+    gauges: Gauges,
     probes: Probes,
     shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
@@ -81,8 +88,9 @@ pub async fn serve(
     let stopped = async move {
         let _ = stop.wait_for(|s| *s).await;
     };
-    let server = axum::serve(listener, router(AppState { metrics, probes, stopping: shutdown.clone() }))
-        .with_graceful_shutdown(stopped);
+    let server =
+        axum::serve(listener, router(AppState { metrics, gauges, probes, stopping: shutdown.clone() }))
+            .with_graceful_shutdown(stopped);
     let mut late = shutdown;
     tokio::select! {
         r = std::future::IntoFuture::into_future(server) => r.map_err(AdminError::from)?,
@@ -134,7 +142,13 @@ fn answer(st: &AppState, health: Health, bad: &str) -> Response {
 }
 
 async fn metrics(State(st): State<AppState>) -> Response {
-    no_store(([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], st.metrics.render()).into_response())
+    let gauges = st.gauges.clone();
+    let read = tokio::task::spawn_blocking(move || gauges()).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "metrics: reading the gauges panicked");
+        String::new()
+    });
+    let text = st.metrics.render() + &read;
+    no_store(([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], text).into_response())
 }
 
 async fn not_found() -> Response {

@@ -20,9 +20,13 @@ async fn start(health: HealthCheck) -> Running {
     let metrics = Arc::new(Metrics::new());
     let (stop, rx) = watch::channel(false);
     let probes = Probes { live: health.clone(), ready: health };
-    let task = tokio::spawn(serve(listener, metrics.clone(), probes, rx));
+    let gauges: Gauges = Arc::new(|| GAUGE.to_owned());
+    let task = tokio::spawn(serve(listener, metrics.clone(), gauges, probes, rx));
     Running { addr, metrics, stop, task }
 }
+
+/// What the test's scrape-time gauges give.
+const GAUGE: &str = "# HELP meldpunt_test_gauge A gauge read at scrape time.\n# TYPE meldpunt_test_gauge gauge\nmeldpunt_test_gauge 7\n";
 
 fn healthy() -> HealthCheck {
     Arc::new(|| Health { ok: true, detail: json!({ "data_dir_writable": true }) })
@@ -62,7 +66,10 @@ async fn healthz_and_metrics() {
 
     let (code, ctype, body) = curl(r.addr, &[], "/metrics").await;
     assert_eq!((code, ctype.as_str()), (200, METRICS_CONTENT_TYPE));
-    assert_eq!(body.trim_end(), r.metrics.render().trim_end());
+    // The counters, then the gauges read at scrape time.
+    let counters = r.metrics.render();
+    assert!(body.starts_with(&counters), "{body}");
+    assert_eq!(&body[counters.len()..], GAUGE, "{body}");
     for line in [
         "# TYPE meldpunt_uploads_total counter",
         r#"meldpunt_uploads_total{protocol="sftp",status="accepted"} 0"#,

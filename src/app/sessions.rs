@@ -61,6 +61,15 @@ struct Entry {
     close: Arc<Notify>,
 }
 
+/// Registered sessions per protocol.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenSessions {
+    /// SFTP sessions (logged in with an SSH key).
+    pub sftp: usize,
+    /// HTTPS connections (a client certificate of a configured party).
+    pub https: usize,
+}
+
 /// A registered session; dropping it unregisters the session.
 pub struct SessionGuard {
     id: u64,
@@ -91,6 +100,13 @@ impl Sessions {
         }
         closed.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
         closed
+    }
+
+    /// How many sessions are registered per protocol (SSH key: SFTP; certificate: HTTPS).
+    pub fn open_per_protocol(&self) -> OpenSessions {
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let https = open.values().filter(|e| matches!(e.key, SessionKey::Certificate { .. })).count();
+        OpenSessions { sftp: open.len() - https, https }
     }
 
     /// How many sessions are registered.

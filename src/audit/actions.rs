@@ -28,6 +28,7 @@ pub const ACTIONS: &[&str] = &[
     "shred",
     "start",
     "stop",
+    "tls_reload",
     "unban",
     "unclean_stop",
     "upload",

@@ -50,6 +50,7 @@ pub mod offline;
 pub mod operator;
 pub mod report;
 pub mod retention;
+pub mod syslog;
 pub mod verify;
 
 pub use chain::{VerifyError, verify_chain};
@@ -194,13 +195,20 @@ fn local_auth(actor: &str, auth: Option<String>) -> Option<String> {
 #[derive(Clone)]
 pub struct Audit {
     state: State,
+    syslog: Option<std::sync::Arc<syslog::Syslog>>,
 }
 
 impl Audit {
     /// The audit log kept in `state`, its tables created if missing.
     pub fn open(state: State) -> Result<Self, StateError> {
         state.lock().execute_batch(SCHEMA)?;
-        Ok(Self { state })
+        Ok(Self { state, syslog: None })
+    }
+
+    /// This log with a copy of every event appended from now on sent to syslog.
+    pub fn with_syslog(mut self, syslog: syslog::Syslog) -> Self {
+        self.syslog = Some(std::sync::Arc::new(syslog));
+        self
     }
 
     /// Appends an event (blocking). Returns its sequence number.
@@ -272,6 +280,9 @@ impl Audit {
             ],
         )?;
         tx.commit()?;
+        if let Some(s) = &self.syslog {
+            s.send(&rec);
+        }
         tracing::info!(
             target: "audit",
             seq = rec.seq,

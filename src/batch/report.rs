@@ -37,6 +37,15 @@ pub enum NotDelivered {
 }
 
 impl NotDelivered {
+    /// Every reason.
+    pub const ALL: [NotDelivered; 5] = [
+        NotDelivered::Unroutable,
+        NotDelivered::MunicipalityNotConfigured,
+        NotDelivered::NoAgreement,
+        NotDelivered::BelowThreshold,
+        NotDelivered::LeftOut,
+    ];
+
     /// The reason as the report shows it (`unroutable`, `no_agreement`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -158,6 +167,16 @@ impl Reports {
     /// Signals not delivered, in all.
     pub fn not_delivered(&self) -> usize {
         self.by_creditor.values().flatten().filter(|e| !e.delivered).count()
+    }
+
+    /// Signals not delivered per reason (`unroutable`, `left_out`, …), every reason listed.
+    pub fn not_delivered_by_reason(&self) -> BTreeMap<&'static str, usize> {
+        let mut by: BTreeMap<&'static str, usize> =
+            NotDelivered::ALL.iter().map(|r| (r.as_str(), 0)).collect();
+        for reason in self.by_creditor.values().flatten().filter_map(|e| e.reason) {
+            *by.entry(reason.as_str()).or_default() += 1;
+        }
+        by
     }
 
     /// Writes each creditor's report, its entries completed with its signals in `delivered`

@@ -27,6 +27,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 problems.extend(found.errors);
                 warnings.extend(found.warnings);
             }
+            if let Some(target) = &config.audit.syslog
+                && let Err(why) = crate::config::syslog::probe(target)
+            {
+                warnings.push(Problem::whole_file(
+                    &config.source,
+                    format!("[audit] syslog = \"{target}\" cannot be reached now ({why}); the daemon runs without it and counts the audit copies it cannot send"),
+                    "start the collector (or correct the address); the audit log itself is complete either way",
+                ));
+            }
         }
     }
     for w in &warnings {

@@ -52,5 +52,6 @@ pub(super) fn check(c: &mut Checker<'_>, raw: &RawAudit) -> AuditConfig {
             "minutes",
         ),
         unpicked_after_days: range(&raw.unpicked_after_days, "unpicked_after_days", 1, 365, 14, "days"),
+        syslog: super::syslog::check(c, &raw.syslog),
     }
 }

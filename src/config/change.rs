@@ -73,6 +73,7 @@ pub fn changes(old: &Config, new: &Config) -> Changes {
         ("defender", !same(&old.defender, &new.defender)),
         ("batch.automatic", old.batch.automatic != new.batch.automatic),
         ("audit.checkpoint_interval_secs", old.audit.checkpoint_interval != new.audit.checkpoint_interval),
+        ("audit.syslog", old.audit.syslog != new.audit.syslog),
     ] {
         if differs {
             restart_needed.push(name);
@@ -100,6 +101,7 @@ pub fn applicable(running: &Config, mut new: Config) -> Config {
     new.defender.clone_from(&running.defender);
     new.batch.automatic = running.batch.automatic;
     new.audit.checkpoint_interval = running.audit.checkpoint_interval;
+    new.audit.syslog.clone_from(&running.audit.syslog);
     new.receive_backdate = running.receive_backdate;
     new
 }
@@ -153,7 +155,7 @@ fn batch_live(c: &Config) -> impl std::fmt::Debug + '_ {
 
 /// `[audit]` without what needs a restart.
 fn audit_live(c: &Config) -> impl std::fmt::Debug {
-    let a = c.audit;
+    let a = &c.audit;
     (a.retention_months, a.failed_login_burst, a.failed_login_window_mins, a.unpicked_after_days)
 }
 

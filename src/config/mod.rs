@@ -22,10 +22,12 @@ pub mod file;
 pub mod pki;
 mod problem;
 mod retention;
+pub mod syslog;
 pub mod tls;
 
 pub use defender::{Cidr, DefenderConfig};
 pub use problem::{Problem, Problems};
+pub use syslog::SyslogTarget;
 
 /// The checked configuration.
 #[derive(Debug, Clone)]
@@ -109,7 +111,7 @@ pub struct BatchConfig {
 }
 
 /// The audit log (docs/audit.md): checkpoints, retention and the review report's thresholds.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct AuditConfig {
     /// Time between signed checkpoints.
     pub checkpoint_interval: Duration,
@@ -121,6 +123,8 @@ pub struct AuditConfig {
     pub failed_login_window_mins: i64,
     /// Days after which an unpicked bundle is an anomaly.
     pub unpicked_after_days: i64,
+    /// Where a copy of every event goes as RFC 5424 (`None`: nowhere).
+    pub syslog: Option<SyslogTarget>,
 }
 
 impl Default for AuditConfig {
@@ -131,6 +135,7 @@ impl Default for AuditConfig {
             failed_login_burst: 5,
             failed_login_window_mins: 10,
             unpicked_after_days: 14,
+            syslog: None,
         }
     }
 }

@@ -77,9 +77,21 @@ pub fn check(https: &HttpsConfig, now: i64) -> Findings {
 
 /// `nextUpdate` of a DER CRL, Unix seconds (`None`: the CRL has none).
 pub fn next_update(der: &[u8]) -> Result<Option<i64>, String> {
+    crl_updates(der).map(|(_, next)| next)
+}
+
+/// A certificate's serial number (hex) and `notAfter` (Unix seconds); `None` if it does not
+/// parse.
+pub fn serial_and_not_after(der: &[u8]) -> Option<(String, i64)> {
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    Some((cert.raw_serial_as_string().replace(':', ""), cert.validity().not_after.timestamp()))
+}
+
+/// A DER CRL's `thisUpdate` and `nextUpdate` (Unix seconds; `None`: it has none).
+pub fn crl_updates(der: &[u8]) -> Result<(i64, Option<i64>), String> {
     let (_, crl) =
         x509_parser::revocation_list::CertificateRevocationList::from_der(der).map_err(|e| e.to_string())?;
-    Ok(crl.next_update().map(|t| t.timestamp()))
+    Ok((crl.last_update().timestamp(), crl.next_update().map(|t| t.timestamp())))
 }
 
 const SERVER_CERT_FIX: &str = "renew the server certificate with your CA and put it (and its key) in place";

@@ -15,7 +15,7 @@ const PURGE_EVERY: Duration = Duration::from_secs(24 * 3600);
 
 /// Runs until `stop` turns true.
 pub async fn run(app: App, key: Arc<AuditKey>, mut stop: watch::Receiver<bool>) {
-    let (audit, cfg) = (app.audit(), app.config().audit);
+    let (audit, cfg) = (app.audit(), app.config().audit.clone());
     let mut checkpoint = tokio::time::interval(cfg.checkpoint_interval);
     checkpoint.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     checkpoint.tick().await;

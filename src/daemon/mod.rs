@@ -3,6 +3,7 @@
 //! checkpoints), and reloads the configuration when asked or when its files change.
 
 mod audit_timer;
+mod gauges;
 pub mod health;
 mod reload;
 mod retention;
@@ -68,7 +69,12 @@ impl Daemon {
             let (i, d, rx) = (intake.clone(), defender.clone(), stop_rx.clone());
             tasks.push(tokio::spawn(crate::transport::sftp::serve_with_key(i, sftp, key, d, listener, rx)));
         }
+        // What the files it names hold now (the host key created above included): a change
+        // made before the reload watcher is up still counts.
+        let files = reload::baseline(&config);
         let mut https_addr = None;
+        // Notified after every reload: the HTTPS listener reads its TLS files again.
+        let tls_files = Arc::new(tokio::sync::Notify::new());
         if let Some(https) = config.https.clone() {
             let listener = tokio::net::TcpListener::bind(https.listen)
                 .await
@@ -82,6 +88,7 @@ impl Daemon {
                 https,
                 defender.clone(),
                 listener,
+                tls_files.clone(),
                 stop_rx.clone(),
             )));
         }
@@ -101,7 +108,8 @@ impl Daemon {
             .with_context(|| format!("binding admin listener {}", config.admin_listen))?;
         let admin_addr = admin.local_addr()?;
         let probes = health::probes(&app, config.batch.automatic);
-        tasks.push(tokio::spawn(crate::admin::serve(admin, app.metrics().clone(), probes, stop_rx.clone())));
+        let (metrics, gauges) = (app.metrics().clone(), gauges::gauges(&app));
+        tasks.push(tokio::spawn(crate::admin::serve(admin, metrics, gauges, probes, stop_rx.clone())));
         app.audit()
             .record(Event::new("system", "start", Outcome::Ok).object(json!({
                 "version": env!("CARGO_PKG_VERSION"),
@@ -120,7 +128,7 @@ impl Daemon {
         }));
         let (reload, hangups) = mpsc::channel(1);
         tasks.push(tokio::spawn(async move {
-            reload::run(a2, hangups, rx2).await;
+            reload::run(a2, hangups, tls_files, files, rx2).await;
             anyhow::Ok(())
         }));
         if let Some(a) = sftp_addr {

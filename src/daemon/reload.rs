@@ -5,14 +5,19 @@
 //! - A valid one is put in force at once: every later login, request, upload and batch uses
 //!   it. Sessions it no longer admits (a removed party or key) are closed. What needs a new
 //!   listener (`[sftp]`, `[https]`, `[admin]`, `data_dir`, `[defender]`, …) keeps its
-//!   running value and is logged as needing a restart.
+//!   running value and is logged as needing a restart; so does a changed SSH host key file.
+//! - The HTTPS listener is told to read its certificate, key, CAs and CRLs again: a file
+//!   changed at the same path is served from the next handshake (`tls_reload`).
 //! - An invalid one is refused with every problem logged; the one in force keeps serving.
-//! - Each attempt is audited as `config_reload` (ids, fingerprints, setting names, counts).
+//! - Each attempt is audited as `config_reload` (ids, fingerprints, setting names, the named
+//!   files whose contents changed, counts) and counted in `meldpunt_config_reloads_total`.
 //!
 //! File events are hints (`notify`): they are gathered for [`SETTLE`] after the last one,
-//! and nothing happens when the files read the same as at the last reload.
+//! and nothing happens when the files read the same as at the last reload. Once the watcher
+//! is up the files are compared with what they held at start-up, so a change made before
+//! the watcher was up is not missed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,12 +25,13 @@ use std::time::Duration;
 use notify::{EventKind, RecursiveMode, Watcher as _};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{Notify, mpsc, watch};
 
 use crate::app::App;
 use crate::audit::{Event, Outcome};
 use crate::config::Config;
 use crate::config::change::{applicable, changes};
+use crate::metrics::ReloadOutcome;
 
 /// Quiet time after the last file event before the files are read (an editor's save or a
 /// `cp` is several events).
@@ -50,12 +56,23 @@ impl Trigger {
 }
 
 /// Runs until `stop` turns true: reloads on every message of `hangup` and on changes of the
-/// named files.
-pub async fn run(app: App, mut hangup: mpsc::Receiver<()>, mut stop: watch::Receiver<bool>) {
+/// named files; after each reload `tls_files` is notified (the HTTPS listener reads its
+/// certificate, key, CAs and CRLs again).
+///
+/// `baseline` is what the named files held when the daemon started ([`baseline`]): a change
+/// made before the watcher was up is read as soon as it is.
+pub async fn run(
+    app: App,
+    mut hangup: mpsc::Receiver<()>,
+    tls_files: Arc<Notify>,
+    baseline: Baseline,
+    mut stop: watch::Receiver<bool>,
+) {
     let (events_tx, mut events) = mpsc::unbounded_channel::<()>();
     // Held for as long as it should watch; replaced when the files named change.
     let mut _watcher = watch_files(&app.config(), events_tx.clone());
-    let mut last = contents_hash(&app.config().named_files());
+    let mut last = baseline.0;
+    let _ = events_tx.send(());
     loop {
         let trigger = tokio::select! {
             _ = stop.changed() => return,
@@ -67,21 +84,34 @@ pub async fn run(app: App, mut hangup: mpsc::Receiver<()>, mut stop: watch::Rece
             }
         };
         let files = app.config().named_files();
-        let now = contents_hash(&files);
+        let now = contents_hashes(&files);
         if matches!(trigger, Trigger::File) && now == last {
             continue;
         }
-        last = now;
-        if reload(&app, trigger).await {
+        let changed: Vec<PathBuf> =
+            now.iter().filter(|(f, h)| last.get(*f) != Some(h)).map(|(f, _)| f.clone()).collect();
+        let applied = reload(&app, trigger, &changed).await;
+        tls_files.notify_one();
+        if applied {
             // The new configuration may name other files.
             _watcher = watch_files(&app.config(), events_tx.clone());
-            last = contents_hash(&app.config().named_files());
         }
+        // The contents as read before this reload: a file written while it ran still differs
+        // from them, so its event reloads again instead of being taken for nothing new.
+        let named = app.config().named_files();
+        let mut current = contents_hashes(&named);
+        for (f, h) in current.iter_mut() {
+            if let Some(before) = now.get(f) {
+                *h = *before;
+            }
+        }
+        last = current;
     }
 }
 
 /// Reads the configuration again and puts it in force if it is valid. `true` when it was.
-async fn reload(app: &App, trigger: Trigger) -> bool {
+/// `files` are the named files whose contents changed since the last reload.
+async fn reload(app: &App, trigger: Trigger, files: &[PathBuf]) -> bool {
     let old = app.config();
     let source = old.source.clone();
     let loaded = tokio::task::spawn_blocking(move || {
@@ -99,6 +129,7 @@ async fn reload(app: &App, trigger: Trigger) -> bool {
             for p in &problems.0 {
                 tracing::error!(problem = %p, "configuration reload refused");
             }
+            app.metrics().reload(ReloadOutcome::Refused);
             tracing::error!(
                 problems = problems.0.len(),
                 trigger = trigger.as_str(),
@@ -113,8 +144,13 @@ async fn reload(app: &App, trigger: Trigger) -> bool {
             return false;
         }
     };
-    let ch = changes(&old, &new);
+    let mut ch = changes(&old, &new);
+    let host_key = old.sftp.as_ref().map(|s| s.host_key.clone());
+    if host_key.is_some_and(|k| files.contains(&k)) && !ch.restart_needed.contains(&"sftp") {
+        ch.restart_needed.push("sftp.host_key");
+    }
     let new = Arc::new(applicable(&old, new));
+    app.metrics().reload(ReloadOutcome::Applied);
     app.replace_config(new.clone());
     let closed = app.sessions().close_unadmitted(&new);
     if !ch.restart_needed.is_empty() {
@@ -137,6 +173,7 @@ async fn reload(app: &App, trigger: Trigger) -> bool {
     object["trigger"] = json!(trigger.as_str());
     object["sha256"] = json!(sha256);
     object["changed"] = json!(!ch.is_empty());
+    object["files_changed"] = json!(files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>());
     object["creditors"] = json!(new.creditors.len());
     object["municipalities"] = json!(new.municipalities.len());
     object["sessions_closed"] = closed
@@ -208,15 +245,16 @@ fn folder_of(file: &Path) -> PathBuf {
     }
 }
 
-/// A hash over the contents of `files` (a missing file counts as empty), to skip events that
-/// changed nothing.
-fn contents_hash(files: &[PathBuf]) -> [u8; 32] {
-    let mut h = Sha256::new();
-    for f in files {
-        let bytes = std::fs::read(f).unwrap_or_default();
-        h.update(f.as_os_str().as_encoded_bytes());
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(&bytes);
-    }
-    h.finalize().into()
+/// What the named files held at a moment, for [`run`].
+pub struct Baseline(BTreeMap<PathBuf, [u8; 32]>);
+
+/// The named files of `config` as they are now (take it when the configuration is read).
+pub fn baseline(config: &Config) -> Baseline {
+    Baseline(contents_hashes(&config.named_files()))
+}
+
+/// The SHA-256 of each file's contents (a missing file counts as empty), to skip events
+/// that changed nothing and to name the files that did change.
+fn contents_hashes(files: &[PathBuf]) -> BTreeMap<PathBuf, [u8; 32]> {
+    files.iter().map(|f| (f.clone(), Sha256::digest(std::fs::read(f).unwrap_or_default()).into())).collect()
 }

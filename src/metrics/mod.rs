@@ -12,6 +12,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::domain::outcome::{Counts, FileStatus};
 
 pub mod scheduler;
+pub mod text;
+
+use text::Text;
 
 use crate::domain::party::Credential;
 
@@ -81,6 +84,23 @@ labels! {
         HandshakeFailed = "handshake_failed",
     }
 
+    /// How a configuration reload ended (label `outcome` of `meldpunt_config_reloads_total`).
+    pub ReloadOutcome {
+        /// The new configuration is in force.
+        Applied = "applied",
+        /// It was not valid; the one in force keeps serving.
+        Refused = "refused",
+    }
+
+    /// What became of an audit event's copy for syslog (label `outcome`).
+    pub SyslogOutcome {
+        /// Handed to the collector's socket.
+        Sent = "sent",
+        /// Not sent (collector unreachable, socket error, queue full); the event is in the
+        /// audit log all the same.
+        Failed = "failed",
+    }
+
     /// A change of the ban list (label `event`).
     pub BanEvent {
         /// An origin was banned.
@@ -132,6 +152,8 @@ pub struct Metrics {
     bans: [AtomicU64; BanEvent::ALL.len()],
     banned: AtomicU64,
     crl_stale: AtomicU64,
+    reloads: [AtomicU64; ReloadOutcome::ALL.len()],
+    syslog: [AtomicU64; SyslogOutcome::ALL.len()],
     scheduler: scheduler::Heartbeat,
 }
 
@@ -158,6 +180,8 @@ impl Metrics {
             bans: Default::default(),
             banned: AtomicU64::new(0),
             crl_stale: AtomicU64::new(0),
+            reloads: Default::default(),
+            syslog: Default::default(),
             scheduler: scheduler::Heartbeat::default(),
         }
     }
@@ -215,6 +239,16 @@ impl Metrics {
     /// Sets whether a CRL in force is past its `nextUpdate` (HTTPS handshakes are refused).
     pub fn set_crl_stale(&self, stale: bool) {
         self.crl_stale.store(u64::from(stale), Ordering::Relaxed);
+    }
+
+    /// Counts a configuration reload (SIGHUP or a changed file).
+    pub fn reload(&self, outcome: ReloadOutcome) {
+        self.reloads[outcome as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts an audit event's copy for syslog.
+    pub fn syslog(&self, outcome: SyslogOutcome) {
+        self.syslog[outcome as usize].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Sets the unpicked bundle files: all, and those whose period is shredded soon.
@@ -283,6 +317,15 @@ impl Metrics {
             "1 while a CRL in force is past its nextUpdate: every HTTPS handshake is refused (alert on it).";
         t.family("meldpunt_crl_stale", "gauge", help);
         let _ = writeln!(t.out, "meldpunt_crl_stale {}", get(&self.crl_stale));
+        t.family("meldpunt_config_reloads_total", "counter", "Configuration reloads, by outcome.");
+        for o in ReloadOutcome::ALL {
+            t.sample(&[("outcome", o.as_str())], get(&self.reloads[o as usize]));
+        }
+        let help = "Audit events copied to syslog ([audit] syslog), by outcome; a failure never loses the event in the audit log.";
+        t.family("meldpunt_audit_syslog_messages_total", "counter", help);
+        for o in SyslogOutcome::ALL {
+            t.sample(&[("outcome", o.as_str())], get(&self.syslog[o as usize]));
+        }
         if let Some((last, next)) = self.scheduler.times() {
             t.family(
                 "meldpunt_scheduler_wake_time_seconds",
@@ -295,25 +338,6 @@ impl Metrics {
         t.family("meldpunt_start_time_seconds", "gauge", "Start time of the daemon, Unix seconds.");
         let _ = writeln!(t.out, "meldpunt_start_time_seconds {:.3}", self.start_time);
         t.out
-    }
-}
-
-/// Exposition text being written: the family whose samples follow.
-struct Text {
-    out: String,
-    name: &'static str,
-}
-
-impl Text {
-    fn family(&mut self, name: &'static str, kind: &str, help: &str) {
-        self.name = name;
-        let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} {kind}");
-    }
-
-    /// One sample; label values are fixed identifiers, so no escaping is needed.
-    fn sample(&mut self, labels: &[(&str, &str)], value: u64) {
-        let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{v}\"")).collect();
-        let _ = writeln!(self.out, "{}{{{}}} {value}", self.name, labels.join(","));
     }
 }
 

@@ -43,9 +43,23 @@ fn parse(text: &str) -> BTreeMap<String, f64> {
 #[test]
 fn every_series_from_the_start() {
     let s = parse(&Metrics::new().render());
-    assert_eq!(s.len(), 4 * 3 + 3 + 4 + 2 * 2 + 3 + 2 * 8 + 2 + 1 + 2 + 1 + 1);
+    assert_eq!(s.len(), 4 * 3 + 3 + 4 + 2 * 2 + 3 + 2 * 8 + 2 + 1 + 2 + 1 + 2 + 2 + 1);
     assert_eq!(s.iter().filter(|(_, v)| **v == 0.0).count(), s.len() - 1);
     assert!((1.7e9..1e11).contains(&s["meldpunt_start_time_seconds"]), "Unix seconds");
+}
+
+#[test]
+fn reloads_and_syslog_copies() {
+    let m = Metrics::new();
+    m.reload(ReloadOutcome::Applied);
+    m.reload(ReloadOutcome::Applied);
+    m.reload(ReloadOutcome::Refused);
+    m.syslog(SyslogOutcome::Failed);
+    let s = parse(&m.render());
+    assert_eq!(s[r#"meldpunt_config_reloads_total{outcome="applied"}"#], 2.0);
+    assert_eq!(s[r#"meldpunt_config_reloads_total{outcome="refused"}"#], 1.0);
+    assert_eq!(s[r#"meldpunt_audit_syslog_messages_total{outcome="sent"}"#], 0.0);
+    assert_eq!(s[r#"meldpunt_audit_syslog_messages_total{outcome="failed"}"#], 1.0);
 }
 
 #[test]

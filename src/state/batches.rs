@@ -111,6 +111,42 @@ pub fn last_delivered_period(conn: &Connection) -> Result<Option<String>, StateE
         .flatten())
 }
 
+/// A delivered batch run as its row records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveredRun {
+    /// Period `YYYY-MM`.
+    pub period: String,
+    /// Its version.
+    pub version: u32,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+    /// When it was delivered (RFC 3339).
+    pub finished_at: String,
+    /// Its summary (counts only, JSON; see `batch/run/finish.rs`).
+    pub summary: String,
+}
+
+/// The batch run delivered last, whatever its period.
+pub fn last_delivered_run(conn: &Connection) -> Result<Option<DeliveredRun>, StateError> {
+    Ok(conn
+        .query_row(
+            "SELECT period, version, started_at, finished_at, COALESCE(summary, '{}') FROM batches
+             WHERE status = 'delivered' AND finished_at IS NOT NULL
+             ORDER BY finished_at DESC, period DESC, version DESC LIMIT 1",
+            [],
+            |r| {
+                Ok(DeliveredRun {
+                    period: r.get(0)?,
+                    version: r.get(1)?,
+                    started_at: r.get(2)?,
+                    finished_at: r.get(3)?,
+                    summary: r.get(4)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
 /// Records that `version` of `period` starts (or starts again after a crash).
 pub fn begin(conn: &Connection, period: &str, version: u32, now: &str) -> Result<(), StateError> {
     conn.execute(

@@ -160,6 +160,22 @@ impl Server {
         self.spawn();
     }
 
+    /// Moves the configuration into a folder the daemon does not watch and leaves a symlink
+    /// in its place, so that only SIGHUP makes the daemon read a change; returns the real
+    /// file to edit. (Relative paths in it stay relative to the folder of the path the daemon
+    /// was given.) The watcher sees the symlink replace the file, same contents: this waits
+    /// for that to settle.
+    pub fn config_behind_symlink(&self) -> PathBuf {
+        let live = self.inst.dir.join("live");
+        std::fs::create_dir(&live).unwrap();
+        let real = live.join("meldpunt.toml");
+        std::fs::copy(&self.inst.config, &real).unwrap();
+        std::fs::remove_file(&self.inst.config).unwrap();
+        std::os::unix::fs::symlink(&real, &self.inst.config).unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        real
+    }
+
     /// The data directory.
     pub fn data(&self) -> PathBuf {
         self.inst.dir.join("data")

@@ -35,11 +35,14 @@ pub(super) fn finish(
     }
     phases.done("reports");
     let detail = audit_detail(issue, summary);
+    // When the run ended (its start is `issue.now`): `/metrics` shows the difference.
+    let now = jiff::Timestamp::now();
+    let finished = now.round(jiff::Unit::Millisecond).unwrap_or(now).to_string();
     batches::delivered(
         &cx.app.state().lock(),
         &issue.period.to_string(),
         issue.version,
-        &issue.now,
+        &finished,
         &detail.to_string(),
     )?;
     phases.done("mark delivered");
@@ -61,14 +64,14 @@ fn free_households(households_of: Vec<(&Municipality, Vec<Household>)>) {
 }
 
 /// What the run's record and audit event say of it: period, version, counts per
-/// municipality, not delivered, and whether it is a re-issue.
+/// municipality, not delivered (in all and per reason), and whether it is a re-issue.
 fn audit_detail(issue: &Issue, summary: &Summary) -> serde_json::Value {
     let counts: Vec<_> = summary
         .municipalities
         .iter()
         .map(|(code, _, c)| json!({ "gemeente": code.to_string(), "households": c.households, "signals": c.signals }))
         .collect();
-    let mut detail = json!({ "period": issue.period.to_string(), "version": issue.version, "municipalities": counts, "not_delivered": summary.not_delivered });
+    let mut detail = json!({ "period": issue.period.to_string(), "version": issue.version, "municipalities": counts, "not_delivered": summary.not_delivered, "not_delivered_by": summary.not_delivered_by });
     if issue.scope.is_some() {
         detail["reissue"] = json!(true);
     }

@@ -104,6 +104,8 @@ pub struct Summary {
     pub municipalities: Vec<(MunicipalityCode, String, Counts)>,
     /// Signals not delivered (unroutable, no agreement).
     pub not_delivered: usize,
+    /// The same per reason (`unroutable`, `no_agreement`, `left_out`, …).
+    pub not_delivered_by: std::collections::BTreeMap<&'static str, usize>,
 }
 
 /// The services a batch uses.
@@ -202,13 +204,18 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     let staging = stage::fresh_staging(cx.app.layout(), &issue)?;
     let households_of =
         group::group(&cx.config, issue.period, issue.scope.as_ref(), per_m, &mut reports, &mut phases);
-    let not_delivered = if issue.scope.is_some() { 0 } else { reports.not_delivered() };
+    let (not_delivered, not_delivered_by) = if issue.scope.is_some() {
+        (0, Default::default())
+    } else {
+        (reports.not_delivered(), reports.not_delivered_by_reason())
+    };
     let mut summary = Summary {
         period: issue.period,
         version: issue.version,
         dry_run: issue.dry_run,
         municipalities: Vec::new(),
         not_delivered,
+        not_delivered_by,
     };
     let staged = stage::stage_and_deliver_bundles(
         cx,

@@ -360,6 +360,8 @@ pub struct RawAudit {
     pub failed_login_window_mins: Spanned<i64>,
     /// A delivered bundle not picked up after this many days is reported as an anomaly.
     pub unpicked_after_days: Spanned<i64>,
+    /// Where a copy of every event goes as RFC 5424 (`unix:/dev/log`, `udp://…`, `tcp://…`).
+    pub syslog: Spanned<String>,
 }
 
 impl Default for RawAudit {
@@ -371,6 +373,7 @@ impl Default for RawAudit {
             failed_login_burst: n(5),
             failed_login_window_mins: n(10),
             unpicked_after_days: n(14),
+            syslog: Spanned::new(0..0, String::new()),
         }
     }
 }

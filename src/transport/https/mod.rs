@@ -2,8 +2,9 @@
 //! municipalities pick up bundles and send feedback.
 //!
 //! - `tls`: the rustls configuration (TLS 1.3 / 1.2 NCSC "good" suites, no resumption) and
-//!   CRL reloading; CRLs past `nextUpdate` fail every verification.
-//! - `crl_watch`: the timer that reloads changed CRL files and reports stale ones.
+//!   its reloading; CRLs past `nextUpdate` fail every verification.
+//! - `crl_watch`: the timer (and the daemon's nudge) that reloads a changed certificate, key,
+//!   CA or CRL file and reports stale CRLs.
 //! - `identity`: a verified client certificate → fingerprint and OIN.
 //! - `server`: accept loop, handshake, party lookup, per-request certificate guard.
 //! - `routes`: the API; uploads go through [`Intake`](crate::intake::Intake) exactly as SFTP

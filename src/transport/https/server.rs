@@ -93,12 +93,14 @@ pub(super) struct Shared {
 /// Serves HTTPS on `listener` until `shutdown` becomes `true`.
 ///
 /// Loads the certificates, key, CAs and CRLs first (an error here stops start-up), then
-/// watches the CRL files and swaps in a new TLS configuration when one changes.
+/// watches those files (every `crl_check_secs`, and at once when `files_changed` is
+/// notified) and swaps in a new TLS configuration when one changes.
 pub async fn serve(
     intake: Intake,
     cfg: HttpsConfig,
     defender: Arc<Defender>,
     listener: TcpListener,
+    files_changed: Arc<tokio::sync::Notify>,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
     let tls = Arc::new(Reloading::new(cfg.clone())?);
@@ -117,7 +119,7 @@ pub async fn serve(
         parties,
         taken: Arc::new(Taken::default()),
     });
-    tokio::spawn(super::crl_watch::watch_crls(shared.clone(), shutdown.clone()));
+    tokio::spawn(super::crl_watch::watch_files(shared.clone(), files_changed, shutdown.clone()));
     tokio::spawn(reset_audit_budget(shared.clone(), shutdown.clone()));
     let mut conns = tokio::task::JoinSet::new();
     tracing::info!(addr = %listener.local_addr()?, "HTTPS serving");

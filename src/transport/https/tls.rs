@@ -1,5 +1,6 @@
 //! The TLS side of HTTPS: the rustls server configuration, client-certificate verification
-//! with CRLs, and reloading when a CRL file changes.
+//! with CRLs, and reloading when a file it is built from (server certificate, key, client
+//! CAs, CRLs) changes at its path.
 //!
 //! - Client certificates must carry the extended key usage clientAuth
 //!   ([`super::client_purpose`]); one without it is refused at the handshake.
@@ -11,13 +12,13 @@
 //! - A CRL past its `nextUpdate` fails every client verification (fail closed,
 //!   `enforce_revocation_expiration`): new handshakes and requests on open connections are
 //!   refused until a current CRL is in place; `server` warns and sets `meldpunt_crl_stale`.
-//! - When a CRL changes, a new configuration is built and used for every new handshake, and
-//!   the generation counter moves on: requests on connections verified under an older
-//!   generation re-verify their certificate with the new verifier (see `server`).
+//! - When one of those files changes, a new configuration is built and used for every new
+//!   handshake (a renewed server certificate is served from the next handshake on), and the
+//!   generation counter moves on: requests on connections verified under an older generation
+//!   re-verify their certificate with the new verifier (see `server`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::SystemTime;
 
 use anyhow::Context;
 use rustls::crypto::{CryptoProvider, aws_lc_rs};
@@ -25,6 +26,7 @@ use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::server::danger::ClientCertVerifier;
 use rustls::server::{NoServerSessionStorage, WebPkiClientVerifier};
 use rustls::{RootCertStore, ServerConfig};
+use sha2::{Digest, Sha256};
 
 use crate::config::HttpsConfig;
 use crate::config::pki::next_update;
@@ -124,13 +126,17 @@ pub fn build(cfg: &HttpsConfig, generation: u64) -> anyhow::Result<Loaded> {
     Ok(Loaded { server: Arc::new(server), verifier, generation, crl_next_update })
 }
 
-/// The current configuration, swapped when CRLs change.
+/// The current configuration, swapped when one of its files changes.
 pub struct Reloading {
     cfg: HttpsConfig,
     current: RwLock<Arc<Loaded>>,
     generation: AtomicU64,
-    stamps: RwLock<Vec<Option<(SystemTime, u64)>>>,
+    stamps: RwLock<Vec<Stamp>>,
 }
+
+/// A file the configuration is built from: its role (`cert`, `key`, `client_ca`, `crl`) and
+/// the SHA-256 of its contents (`None`: unreadable).
+type Stamp = (&'static str, Option<[u8; 32]>);
 
 impl Reloading {
     /// Loads the first generation.
@@ -150,18 +156,22 @@ impl Reloading {
         self.current.read().expect("not poisoned").clone()
     }
 
-    /// Reloads if a CRL file changed. `Ok(true)` when a new generation is in use; on error the
-    /// previous generation stays (its CRLs are still enforced).
-    pub fn check(&self) -> anyhow::Result<bool> {
+    /// Reloads if a file changed: the roles of those that did (`cert`, `key`, `client_ca`,
+    /// `crl`; empty when none did), a new generation then in use. On error the previous
+    /// generation stays (its CRLs are still enforced) until a file changes again.
+    pub fn check(&self) -> anyhow::Result<Vec<&'static str>> {
         let now = stamps(&self.cfg);
-        if *self.stamps.read().expect("not poisoned") == now {
-            return Ok(false);
+        let before = std::mem::replace(&mut *self.stamps.write().expect("not poisoned"), now.clone());
+        let mut changed: Vec<&'static str> =
+            now.iter().zip(&before).filter(|(a, b)| a != b).map(|(a, _)| a.0).collect();
+        changed.dedup();
+        if changed.is_empty() {
+            return Ok(changed);
         }
-        *self.stamps.write().expect("not poisoned") = now;
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
         let loaded = build(&self.cfg, generation)?;
         *self.current.write().expect("not poisoned") = Arc::new(loaded);
-        Ok(true)
+        Ok(changed)
     }
 
     /// How often to call [`Reloading::check`].
@@ -170,12 +180,14 @@ impl Reloading {
     }
 }
 
-/// Modification time and size of each CRL file, as a change detector.
-fn stamps(cfg: &HttpsConfig) -> Vec<Option<(SystemTime, u64)>> {
-    cfg.crl
-        .iter()
-        .map(|p| std::fs::metadata(p).ok().and_then(|m| Some((m.modified().ok()?, m.len()))))
-        .collect()
+/// The role and content hash of each file, as a change detector.
+fn stamps(cfg: &HttpsConfig) -> Vec<Stamp> {
+    let hash = |p: &std::path::Path| std::fs::read(p).ok().map(|b| <[u8; 32]>::from(Sha256::digest(b)));
+    let files = [("cert", &cfg.cert), ("key", &cfg.key)]
+        .into_iter()
+        .chain(cfg.client_ca.iter().map(|p| ("client_ca", p)))
+        .chain(cfg.crl.iter().map(|p| ("crl", p)));
+    files.map(|(role, p)| (role, hash(p))).collect()
 }
 
 #[cfg(test)]
