@@ -16,6 +16,10 @@ mod common;
 mod feedback_names;
 #[path = "attacks/hidden_chars.rs"]
 mod hidden_chars;
+#[path = "attacks/injection.rs"]
+mod injection;
+#[path = "attacks/probe.rs"]
+mod probe;
 #[path = "attacks/reorder_memory.rs"]
 mod reorder_memory;
 
