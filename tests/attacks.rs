@@ -12,12 +12,16 @@
 
 mod common;
 
+#[path = "attacks/before_auth.rs"]
+mod before_auth;
 #[path = "attacks/feedback_names.rs"]
 mod feedback_names;
 #[path = "attacks/hidden_chars.rs"]
 mod hidden_chars;
 #[path = "attacks/injection.rs"]
 mod injection;
+#[path = "attacks/key_blobs.rs"]
+mod key_blobs;
 #[path = "attacks/probe.rs"]
 mod probe;
 #[path = "attacks/reorder_memory.rs"]

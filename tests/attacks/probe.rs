@@ -53,8 +53,11 @@ pub fn python_json(s: &Server, script: &str, env: &[(&str, String)]) -> serde_js
 
 /// Python helpers: `tls(party, cert=None, key=None)` opens a TLS connection with a party's
 /// client certificate (none when `party` is None); `http(sock, raw)` sends raw bytes and reads
-/// every answer until the server closes or goes quiet; `ssh()` is a paramiko transport after
-/// key exchange, before any authentication; `key(party)` a demo SSH key.
+/// every answer until the server closes or goes quiet; `ssh(seen)` is a paramiko transport
+/// after key exchange, before any authentication, that appends every message it receives to
+/// `seen` as `(type, bytes)`; `wait_for(t, seen, types)` waits for one of those types (or
+/// `closed`, `silence`); `send(t, *parts)` sends a hand-built message (a 1-byte `bytes` is the
+/// type, `bool`, `int`, else a string); `key(party)` is a demo SSH key.
 const PRELUDE: &str = r#"
 import json, os, socket, ssl, sys, time
 import paramiko
@@ -82,10 +85,36 @@ def statuses(answer):
     return [int(l.split(" ")[1]) for l in answer.split("\r\n") if l.startswith("HTTP/1.1 ")]
 def key(party):
     return paramiko.Ed25519Key.from_private_key_file(os.path.join(os.environ["CLIENTS"], party, "ssh_ed25519"))
-def ssh():
+def ssh(seen=None):
     t = paramiko.Transport(("127.0.0.1", int(os.environ["SPORT"])))
+    if seen is not None:
+        read = t.packetizer.read_message
+        def recorded():
+            ptype, m = read()
+            seen.append((int(ptype), m.asbytes()))
+            return ptype, m
+        t.packetizer.read_message = recorded
     t.start_client(timeout=10)
     return t
+def wait_for(t, seen, types, secs=4):
+    end = time.time() + secs
+    while time.time() < end:
+        for ptype, payload in seen:
+            if ptype in types:
+                return ptype, payload
+        if not t.is_active():
+            return "closed", b""
+        time.sleep(0.05)
+    return "silence", b""
+def send(t, *parts):
+    m = paramiko.Message()
+    for p in parts:
+        if isinstance(p, bytes) and len(p) == 1: m.add_byte(p)
+        elif isinstance(p, bool): m.add_boolean(p)
+        elif isinstance(p, int): m.add_int(p)
+        else: m.add_string(p)
+    t._send_message(m)
+    return m
 "#;
 
 /// Whether `line` starts the way every line of the daemon's log does: an RFC 3339 UTC time
