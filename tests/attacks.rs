@@ -16,6 +16,8 @@ mod common;
 mod before_auth;
 #[path = "attacks/feedback_names.rs"]
 mod feedback_names;
+#[path = "attacks/forged_headers.rs"]
+mod forged_headers;
 #[path = "attacks/hidden_chars.rs"]
 mod hidden_chars;
 #[path = "attacks/injection.rs"]
