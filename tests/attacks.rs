@@ -28,6 +28,8 @@ mod key_blobs;
 mod probe;
 #[path = "attacks/reorder_memory.rs"]
 mod reorder_memory;
+#[path = "attacks/smuggling.rs"]
+mod smuggling;
 
 use std::process::Command;
 

@@ -82,7 +82,8 @@ def http(sock, raw, quiet=1.5):
         got += b
     return got.decode("latin-1")
 def statuses(answer):
-    return [int(l.split(" ")[1]) for l in answer.split("\r\n") if l.startswith("HTTP/1.1 ")]
+    import re
+    return [int(c) for c in re.findall(r"HTTP/1\.1 (\d{3}) ", answer)]
 def key(party):
     return paramiko.Ed25519Key.from_private_key_file(os.path.join(os.environ["CLIENTS"], party, "ssh_ed25519"))
 def ssh(seen=None):
