@@ -30,6 +30,8 @@ mod probe;
 mod reorder_memory;
 #[path = "attacks/smuggling.rs"]
 mod smuggling;
+#[path = "attacks/truncated_and_lies.rs"]
+mod truncated_and_lies;
 
 use std::process::Command;
 
