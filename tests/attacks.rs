@@ -24,6 +24,8 @@ mod hidden_chars;
 mod injection;
 #[path = "attacks/key_blobs.rs"]
 mod key_blobs;
+#[path = "attacks/path_tricks.rs"]
+mod path_tricks;
 #[path = "attacks/probe.rs"]
 mod probe;
 #[path = "attacks/reorder_memory.rs"]
