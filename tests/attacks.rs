@@ -32,6 +32,8 @@ mod probe;
 mod reorder_memory;
 #[path = "attacks/smuggling.rs"]
 mod smuggling;
+#[path = "attacks/stale_login.rs"]
+mod stale_login;
 #[path = "attacks/truncated_and_lies.rs"]
 mod truncated_and_lies;
 

@@ -51,6 +51,19 @@ pub fn python_json(s: &Server, script: &str, env: &[(&str, String)]) -> serde_js
     serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {}", text(&o)))
 }
 
+/// The Python helpers of [`python`], for a script run another way (in the background).
+pub fn prelude() -> &'static str {
+    PRELUDE
+}
+
+/// The admin listener's `/metrics` text.
+pub fn admin_metrics(s: &Server) -> String {
+    let url = format!("http://127.0.0.1:{}/metrics", s.admin_port);
+    let o = Command::new("curl").args(["-sS", &url]).output().expect("run curl");
+    assert!(o.status.success(), "{}", text(&o));
+    String::from_utf8(o.stdout).unwrap()
+}
+
 /// Python helpers: `tls(party, cert=None, key=None)` opens a TLS connection with a party's
 /// client certificate (none when `party` is None); `http(sock, raw)` sends raw bytes and reads
 /// every answer until the server closes or goes quiet; `ssh(seen)` is a paramiko transport
