@@ -12,6 +12,8 @@
 
 mod common;
 
+#[path = "attacks/autorun.rs"]
+mod autorun;
 #[path = "attacks/before_auth.rs"]
 mod before_auth;
 #[path = "attacks/feedback_names.rs"]
