@@ -26,6 +26,8 @@ mod hidden_chars;
 mod injection;
 #[path = "attacks/key_blobs.rs"]
 mod key_blobs;
+#[path = "attacks/links_and_races.rs"]
+mod links_and_races;
 #[path = "attacks/path_tricks.rs"]
 mod path_tricks;
 #[path = "attacks/probe.rs"]
