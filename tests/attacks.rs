@@ -38,6 +38,8 @@ mod reorder_memory;
 mod smuggling;
 #[path = "attacks/stale_login.rs"]
 mod stale_login;
+#[path = "attacks/static_keys.rs"]
+mod static_keys;
 #[path = "attacks/truncated_and_lies.rs"]
 mod truncated_and_lies;
 
