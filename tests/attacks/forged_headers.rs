@@ -108,7 +108,7 @@ fn forged_identity_headers_never_stand_in_for_the_client_certificate() {
         let line = serde_json::to_string(e).unwrap();
         assert!(!line.contains("203.0.113.7"), "a forwarded address in the audit: {line}");
     }
-    let upload = audit.iter().filter(|e| e.action == "upload").last().unwrap();
+    let upload = audit.iter().rfind(|e| e.action == "upload").unwrap();
     assert_eq!(upload.actor, "creditor:eneco");
     probe::assert_log_well_formed(&s, &["203.0.113.7"]);
     probe::assert_audit_clean(&s, &[]);
