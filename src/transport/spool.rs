@@ -7,10 +7,12 @@
 //! watcher overflows, so no file is missed, and a file is never taken twice: it leaves the
 //! folder once filed.
 
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
 use notify::{EventKind, RecursiveMode, Watcher};
+use rustix::fs::{Mode, OFlags};
 use tokio::sync::{mpsc, watch};
 
 use crate::domain::party::{Credential, CreditorId, VerifiedSender};
@@ -124,23 +126,36 @@ fn upload_name(path: &Path) -> Option<UploadName> {
 }
 
 /// Files one spooled file: intake, then `processed/` with its receipt beside it.
+///
+/// The creditor's side owns the folder, so nothing in it is trusted as a path: the file is
+/// opened without following a link (and must be a regular file), and `processed/` is opened
+/// as itself, refused if it is a link, then reached only through that descriptor. A link
+/// planted as `processed` (into a pickup folder, say) or swapped in meanwhile cannot redirect
+/// the daemon's move or receipts (tests/attacks/autorun.rs).
 async fn take(intake: &Intake, creditor: &CreditorId, dir: &Path, path: &Path) {
     let Some(name) = upload_name(path) else { return };
-    // Still there and a regular file (an event can outlive the file it was about).
-    if !std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file()) {
-        return;
-    }
+    let processed = match open_processed(dir) {
+        Ok(fd) => fd,
+        Err(e) => {
+            return tracing::error!(
+                creditor = %creditor, error = %e,
+                "the spool folder's processed/ is not a plain folder (a link?); its files are not taken"
+            );
+        }
+    };
+    // Still there and a regular file (an event can outlive the file it was about), opened as
+    // itself: read through its descriptor, whatever the name leads to later.
+    let Some(file) = open_plain(path) else { return };
     let sender = VerifiedSender::authenticated(creditor.clone(), Credential::Operator, "spool".into());
-    let receipt = match intake.take_local(sender, name.clone(), path, None).await {
+    let receipt = match intake.take_local(sender, name.clone(), &through(&file), None).await {
         Ok(r) => r,
         Err(e) => {
             // Left in place: the next event or rescan tries again (a stop, a full disk).
             return tracing::warn!(creditor = %creditor, error = %e, "spool file not taken yet");
         }
     };
-    let processed = dir.join(PROCESSED);
-    let moved = std::fs::create_dir_all(&processed)
-        .and_then(|()| std::fs::rename(path, processed.join(name.as_str())))
+    let processed = through(&processed);
+    let moved = std::fs::rename(path, processed.join(name.as_str()))
         .and_then(|()| receipt.write_to(&processed, intake.app().signer()));
     match moved {
         Ok(()) => tracing::info!(creditor = %creditor, file_id = %receipt.file_id, "spool file taken"),
@@ -148,4 +163,27 @@ async fn take(intake: &Intake, creditor: &CreditorId, dir: &Path, path: &Path) {
             tracing::error!(creditor = %creditor, file_id = %receipt.file_id, error = %e, "spool file filed but not moved")
         }
     }
+}
+
+/// `processed/` of a spool folder, created if missing and opened without following a link.
+fn open_processed(dir: &Path) -> std::io::Result<OwnedFd> {
+    match std::fs::create_dir(dir.join(PROCESSED)) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e),
+        _ => {}
+    }
+    let flags = OFlags::DIRECTORY | OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    Ok(rustix::fs::open(dir.join(PROCESSED), flags, Mode::empty())?)
+}
+
+/// `path` opened for reading if it is a regular file and not a link (nor a FIFO to hang on).
+fn open_plain(path: &Path) -> Option<OwnedFd> {
+    let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(path, flags, Mode::empty()).ok()?;
+    let stat = rustix::fs::fstat(&fd).ok()?;
+    (rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::RegularFile).then_some(fd)
+}
+
+/// A path that reaches what `fd` is open on, whatever its name leads to now.
+fn through(fd: &OwnedFd) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
 }

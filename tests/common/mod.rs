@@ -244,6 +244,11 @@ impl Server {
     /// is sent as is. Prints the HTTP status on the last line of stdout.
     pub fn curl(&self, party: &str, args: &[&str], path: &str) -> (u16, String) {
         let (cert, key) = self.inst.tls_pair(party);
+        self.curl_cert(&cert, &key, args, path)
+    }
+
+    /// Like `curl`, with any client certificate and key (e.g. one a test issued).
+    pub fn curl_cert(&self, cert: &Path, key: &Path, args: &[&str], path: &str) -> (u16, String) {
         let o = Command::new("curl")
             .args(["-sS", "--path-as-is", "--cacert"])
             .arg(self.inst.ca_cert())

@@ -7,7 +7,7 @@
 
 use std::fs::{File, Metadata};
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::Path;
 
 use rustix::fs::{AtFlags, Mode, OFlags, ResolveFlags};
@@ -46,6 +46,15 @@ fn open_with(dir: &Path, name: &str, flags: OFlags) -> io::Result<File> {
         rustix::fs::openat2(&d, name, flags | OFlags::CLOEXEC | OFlags::NOFOLLOW, Mode::empty(), RESOLVE)
             .map_err(refused)?;
     Ok(File::from(fd))
+}
+
+/// The entries of `dir` itself, not followed if it is a link (a folder swapped for a link
+/// lists nothing of the link's target; each entry's metadata is not followed either).
+pub fn read_dir(dir: &Path) -> io::Result<std::fs::ReadDir> {
+    let d = folder(dir)?;
+    // The descriptor's own entry in /proc reaches the folder opened above, whatever `dir`
+    // leads to by now.
+    std::fs::read_dir(format!("/proc/self/fd/{}", d.as_raw_fd()))
 }
 
 /// Opens `name` in `dir` for reading; only a regular file beneath `dir`.
@@ -122,6 +131,7 @@ mod tests {
         let dir = root.path().join("party");
         std::os::unix::fs::symlink(&elsewhere, &dir).unwrap();
         assert!(open(&dir, "bundle.age").is_err());
+        assert!(read_dir(&dir).is_err(), "listed through the link");
         assert!(remove(&dir, "bundle.age").is_err());
         assert!(elsewhere.join("bundle.age").exists());
     }

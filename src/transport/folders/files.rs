@@ -69,10 +69,10 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> io::Result<T> + Send + 
 }
 
 /// The entries of a real folder: regular, non-hidden files with plain names, sorted by name.
-/// A folder that does not exist yet is empty.
+/// A folder that does not exist yet, or is a link, is empty.
 pub async fn list(dir: PathBuf) -> io::Result<Vec<FileInfo>> {
     blocking(move || {
-        let rd = match std::fs::read_dir(&dir) {
+        let rd = match beneath::read_dir(&dir) {
             Ok(rd) => rd,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e),

@@ -73,6 +73,9 @@ pub struct AuthLog {
     pub concluded: bool,
     /// `none` requests so far (OpenSSH sends one to learn the methods; more is a probe).
     pub nones: u32,
+    /// The login time ran out first: no key is admitted any more on this connection, even
+    /// one whose request was already on its way (checked with `concluded` under one lock).
+    pub timed_out: bool,
 }
 
 /// `none` requests a connection may send before each further one is scored.

@@ -198,7 +198,12 @@ async fn connection(
             }
             () = &mut deadline, if !deadline_passed => {
                 deadline_passed = true;
-                if log.lock().unwrap_or_else(|p| p.into_inner()).concluded {
+                let concluded = {
+                    let mut log = log.lock().unwrap_or_else(|p| p.into_inner());
+                    log.timed_out = !log.concluded;
+                    log.concluded
+                };
+                if concluded {
                     continue;
                 }
                 timed_out = true;

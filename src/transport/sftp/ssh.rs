@@ -93,6 +93,15 @@ impl SshHandler {
     /// Admits a verified party: takes a session slot and audits the login. A refusal for a
     /// session limit counts as a failed login.
     async fn admit(&mut self, party: crate::domain::party::PartyId, user: &str, key: &PublicKey) -> Auth {
+        {
+            // The login and the login timeout decide under one lock: a key verified just
+            // after the deadline is refused, and one claimed first is never cut as timed out.
+            let mut log = self.log.lock().unwrap_or_else(|p| p.into_inner());
+            if log.timed_out {
+                return Auth::reject();
+            }
+            log.concluded = true;
+        }
         let fp = auth::fingerprint(key);
         let intake = &self.shared.intake;
         match self.shared.limits.acquire(party.as_str()) {
@@ -120,6 +129,7 @@ impl SshHandler {
                 if let Err(e) = intake.app().audit().emit(ev).await {
                     // Fail closed: a login that cannot be audited does not happen.
                     tracing::error!(error = %e, "could not audit a login; refusing it");
+                    self.log.lock().unwrap_or_else(|p| p.into_inner()).concluded = false;
                     intake.app().metrics().login(LoginProtocol::Sftp, LoginOutcome::Failed);
                     return Auth::reject();
                 }
