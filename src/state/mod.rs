@@ -74,6 +74,7 @@ impl State {
         conn.execute_batch(bans::SCHEMA)?;
         conn.execute_batch(batches::SCHEMA)?;
         conn.execute_batch(exchange::SCHEMA)?;
+        exchange::migrate(&conn)?;
         conn.execute_batch(erasure::SCHEMA)?;
         conn.execute_batch(swept::SCHEMA)?;
         Ok(State { conn: Arc::new(Mutex::new(conn)) })
