@@ -1,0 +1,170 @@
+//! One municipality's `levering`: the signals delivered to it in the batches matched within a
+//! date range, one case per household per batch, and what its feedback reported on them.
+//!
+//! Read from the state database (which batches ran when, which signals went where, the
+//! feedback lines) and from the sealed signals through the vault (amounts, dates, addresses):
+//! the plaintext stays in memory.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use jiff::civil::Date;
+
+use super::DdasError;
+use super::map;
+use super::model::{Client, Levering, Organisatie, Partner, SignaalRef, Vroegsignaal, Zaak};
+use crate::batch::classify::Input;
+use crate::batch::signals;
+use crate::config::Municipality;
+use crate::domain::contact::ContactPoging;
+use crate::domain::feedback::Resultaat;
+use crate::domain::household::HouseholdKey;
+use crate::domain::period::{Period, local_date};
+use crate::state::exchange::FeedbackLine;
+use crate::state::{State, ddas, exchange};
+use crate::vault::Vault;
+
+/// The periods whose first delivered batch began on a day (Europe/Amsterdam) from `from` to
+/// `to`, with that day.
+pub fn matched_between(state: &State, from: Date, to: Date) -> Result<Vec<(Period, Date)>, DdasError> {
+    let mut out = Vec::new();
+    for (period, at) in ddas::matched_periods(&state.lock())? {
+        let (Ok(period), Ok(at)) = (period.parse::<Period>(), at.parse::<jiff::Timestamp>()) else {
+            continue;
+        };
+        let day = local_date(at);
+        if (from..=to).contains(&day) {
+            out.push((period, day));
+        }
+    }
+    Ok(out)
+}
+
+/// What the feedback on one signal adds up to.
+#[derive(Default)]
+struct Reported {
+    /// The latest result.
+    latest: Option<Resultaat>,
+    /// The earliest `datum_opgepakt` of any line.
+    opgepakt: Option<String>,
+    /// Every contact attempt of any line.
+    pogingen: BTreeSet<ContactPoging>,
+}
+
+/// Per signal id: what its feedback adds up to, and the place of its latest line among all
+/// lines (so a case takes the latest result of its signals).
+type BySignal = (HashMap<String, Reported>, HashMap<String, usize>);
+
+/// The feedback on the signals of `period` delivered to `municipality`.
+fn reported(state: &State, municipality: &str, period: Period) -> Result<BySignal, DdasError> {
+    let lines = exchange::feedback_on(&state.lock(), municipality, &period.to_string())?;
+    let mut by_signal: HashMap<String, Reported> = HashMap::new();
+    let mut order = HashMap::new();
+    for (i, (_, FeedbackLine { signal_id, resultaat, datum_opgepakt, contactpogingen, .. })) in
+        lines.into_iter().enumerate()
+    {
+        let r = by_signal.entry(signal_id.clone()).or_default();
+        r.latest = Resultaat::parse(&resultaat).or(r.latest);
+        if let Some(d) = datum_opgepakt
+            && r.opgepakt.as_ref().is_none_or(|o| d < *o)
+        {
+            r.opgepakt = Some(d);
+        }
+        let pogingen: Vec<ContactPoging> =
+            contactpogingen.and_then(|j| serde_json::from_str(&j).ok()).unwrap_or_default();
+        r.pogingen.extend(pogingen);
+        order.insert(signal_id, i);
+    }
+    Ok((by_signal, order))
+}
+
+/// The `levering` of `m` (numbered `teller`) for the batches matched from `from` to `to`.
+pub fn levering(
+    state: &State,
+    vault: &Vault,
+    m: &Municipality,
+    teller: u32,
+    from: Date,
+    to: Date,
+) -> Result<Levering, DdasError> {
+    let code = m.code.as_str();
+    let mut out = Levering {
+        teller,
+        gemeentecode: code.trim_start_matches("GM").to_owned(),
+        aanleverende_organisatie: Organisatie { naam: m.name.clone() },
+        vroegsignalen: Vec::new(),
+        vroegsignaalzaken: Vec::new(),
+    };
+    for (period, matched) in matched_between(state, from, to)? {
+        let ids: HashSet<String> =
+            ddas::delivered_to(&state.lock(), code, &period.to_string())?.into_iter().collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let (reported, order) = reported(state, code, period)?;
+        let mut households: BTreeMap<HouseholdKey, Vec<Input>> = BTreeMap::new();
+        for s in signals::period_signals(state, vault, period, false)? {
+            if ids.contains(&s.signal_id) {
+                households.entry(HouseholdKey::of(&s.record)).or_default().push(s);
+            }
+        }
+        let first = period.first_day();
+        let last = period.next().first_day().yesterday().unwrap_or(first);
+        for signals in households.values() {
+            let mut zaak = Zaak {
+                resultaat: None,
+                matchingsdatum: matched.to_string(),
+                startdatum_matchingperiode: first.to_string(),
+                einddatum_matchingperiode: last.to_string(),
+                datum_opgepakt: None,
+                vroegsignalen: Vec::new(),
+                contactpogingen: Vec::new(),
+            };
+            let mut pogingen = BTreeSet::new();
+            let mut latest: Option<(usize, Resultaat)> = None;
+            for s in signals {
+                let r = reported.get(&s.signal_id);
+                if let (Some(r), Some(i)) = (r, order.get(&s.signal_id)) {
+                    if let Some(res) = r.latest
+                        && latest.is_none_or(|(j, _)| *i > j)
+                    {
+                        latest = Some((*i, res));
+                    }
+                    if let Some(d) = &r.opgepakt
+                        && zaak.datum_opgepakt.as_ref().is_none_or(|o| d < o)
+                    {
+                        zaak.datum_opgepakt = Some(d.clone());
+                    }
+                    pogingen.extend(r.pogingen.iter().cloned());
+                }
+                zaak.vroegsignalen.push(SignaalRef { id: s.signal_id.clone() });
+                out.vroegsignalen.push(vroegsignaal(s, r.and_then(|r| r.latest)));
+            }
+            zaak.resultaat = latest.map(|(_, r)| map::eindresultaat(r));
+            zaak.contactpogingen = pogingen.into_iter().collect();
+            out.vroegsignaalzaken.push(zaak);
+        }
+    }
+    Ok(out)
+}
+
+/// One signal in the model.
+fn vroegsignaal(s: &Input, latest: Option<Resultaat>) -> Vroegsignaal {
+    let r = &s.record;
+    let toevoeging: String =
+        r.huisletter.into_iter().chain(r.huisnummertoevoeging.iter().flat_map(|t| t.chars())).collect();
+    Vroegsignaal {
+        id: s.signal_id.clone(),
+        crisissignaal: r.crisissignaal,
+        bedrag: map::whole_euros(r.bedrag),
+        ontstaansdatum: r.ontstaansdatum.to_string(),
+        signaaldatum: r.signaaldatum.to_string(),
+        status: map::signaalstatus(latest),
+        signaalpartner: Partner { kind: map::signaalpartner(r.soort) },
+        client: Client {
+            geboortedatum: r.geboortedatum.map(|d| d.to_string()),
+            postcode: r.postcode.as_str().to_owned(),
+            huisnummer: r.huisnummer.to_string(),
+            huisnummertoevoeging: (!toevoeging.is_empty()).then_some(toevoeging),
+        },
+    }
+}
