@@ -46,8 +46,9 @@ pub struct ContactPoging {
 pub enum ContactError {
     /// An attempt without date or kind, or with an unknown word.
     #[error(
-        "attempt {0} cannot be read; write each attempt as its date, its kind and optionally ja/nee and a part of \
-         the day, separated by spaces, attempts separated by |, e.g. 2026-12-01 telefoon nee ochtend | 2026-12-03 brief"
+        "attempt {0} cannot be read: it needs a date and a kind, then at most ja/nee and a part of the day \
+         (ochtend, middag, avond), each once; write each attempt as those words separated by spaces, attempts \
+         separated by |, e.g. 2026-12-01 telefoon nee ochtend | 2026-12-03 brief"
     )]
     Malformed(usize),
     /// The date is not a date from 2000 on.
