@@ -428,6 +428,37 @@ fn the_ddas_export_of_a_month_validates_and_agrees_with_bundles_and_feedback() {
     let o = meldpunt(&s, &["ddas", "drop", "--month", &p.to_string()]);
     assert!(text(&o).contains("already"), "a month is dropped once: {}", text(&o));
 
+    // The right of access shows the new columns with the feedback they came with.
+    let (row, attempts) = bundles
+        .values()
+        .flatten()
+        .filter(|r| r.toevoeging.is_empty())
+        .find_map(|r| {
+            let (_, _, attempts) = &sent[&r.household];
+            let first = bundles.values().flatten().find(|x| x.household == r.household).unwrap();
+            (!attempts.is_empty() && first.id == r.id).then_some((r, attempts))
+        })
+        .expect("a household without letter or addition that sent contact attempts");
+    let out = s.tmp.path().join("inzage.json");
+    let o = meldpunt(
+        &s,
+        &[
+            "inzage",
+            "--postcode",
+            &row.postcode,
+            "--huisnummer",
+            &row.huisnummer,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let inzage: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let held =
+        inzage["signalen"].as_array().unwrap().iter().find(|v| v["signaal_id"] == row.id.as_str()).unwrap();
+    assert_eq!(held["terugmeldingen"][0]["contactpogingen"], Value::Array(attempts.clone()), "{held}");
+    assert!(held["terugmeldingen"][0]["datum_opgepakt"].is_string(), "{held}");
+
     // Audited with counts only; a restart does not drop last month's export again.
     let drops = |s: &Server| {
         s.audit().into_iter().filter(|e| e.action == "ddas_export" && e.actor == "system").count()
