@@ -13,7 +13,6 @@ use super::DdasError;
 use super::map;
 use super::model::{Client, Levering, Organisatie, Partner, SignaalRef, Vroegsignaal, Zaak};
 use crate::batch::classify::Input;
-use crate::batch::signals;
 use crate::config::Municipality;
 use crate::domain::contact::ContactPoging;
 use crate::domain::feedback::Resultaat;
@@ -21,7 +20,6 @@ use crate::domain::household::HouseholdKey;
 use crate::domain::period::{Period, local_date};
 use crate::state::exchange::FeedbackLine;
 use crate::state::{State, ddas, exchange};
-use crate::vault::Vault;
 
 /// The periods whose first delivered batch began on a day (Europe/Amsterdam) from `from` to
 /// `to`, with that day.
@@ -77,74 +75,82 @@ fn reported(state: &State, municipality: &str, period: Period) -> Result<BySigna
     Ok((by_signal, order))
 }
 
-/// The `levering` of `m` (numbered `teller`) for the batches matched from `from` to `to`.
-pub fn levering(
-    state: &State,
-    vault: &Vault,
-    m: &Municipality,
-    teller: u32,
-    from: Date,
-    to: Date,
-) -> Result<Levering, DdasError> {
-    let code = m.code.as_str();
-    let mut out = Levering {
+/// An empty `levering` of `m`, numbered `teller`.
+pub fn levering(m: &Municipality, teller: u32) -> Levering {
+    Levering {
         teller,
-        gemeentecode: code.trim_start_matches("GM").to_owned(),
+        gemeentecode: m.code.as_str().trim_start_matches("GM").to_owned(),
         aanleverende_organisatie: Organisatie { naam: m.name.clone() },
         vroegsignalen: Vec::new(),
         vroegsignaalzaken: Vec::new(),
-    };
-    for (period, matched) in matched_between(state, from, to)? {
-        let ids: HashSet<String> =
-            ddas::delivered_to(&state.lock(), code, &period.to_string())?.into_iter().collect();
-        if ids.is_empty() {
-            continue;
-        }
-        let (reported, order) = reported(state, code, period)?;
-        let mut households: BTreeMap<HouseholdKey, Vec<Input>> = BTreeMap::new();
-        for s in signals::period_signals(state, vault, period, false)? {
-            if ids.contains(&s.signal_id) {
-                households.entry(HouseholdKey::of(&s.record)).or_default().push(s);
-            }
-        }
-        let first = period.first_day();
-        let last = period.next().first_day().yesterday().unwrap_or(first);
-        for signals in households.values() {
-            let mut zaak = Zaak {
-                resultaat: None,
-                matchingsdatum: matched.to_string(),
-                startdatum_matchingperiode: first.to_string(),
-                einddatum_matchingperiode: last.to_string(),
-                datum_opgepakt: None,
-                vroegsignalen: Vec::new(),
-                contactpogingen: Vec::new(),
-            };
-            let mut pogingen = BTreeSet::new();
-            let mut latest: Option<(usize, Resultaat)> = None;
-            for s in signals {
-                let r = reported.get(&s.signal_id);
-                if let (Some(r), Some(i)) = (r, order.get(&s.signal_id)) {
-                    if let Some(res) = r.latest
-                        && latest.is_none_or(|(j, _)| *i > j)
-                    {
-                        latest = Some((*i, res));
-                    }
-                    if let Some(d) = &r.opgepakt
-                        && zaak.datum_opgepakt.as_ref().is_none_or(|o| d < o)
-                    {
-                        zaak.datum_opgepakt = Some(d.clone());
-                    }
-                    pogingen.extend(r.pogingen.iter().cloned());
-                }
-                zaak.vroegsignalen.push(SignaalRef { id: s.signal_id.clone() });
-                out.vroegsignalen.push(vroegsignaal(s, r.and_then(|r| r.latest)));
-            }
-            zaak.resultaat = latest.map(|(_, r)| map::eindresultaat(r));
-            zaak.contactpogingen = pogingen.into_iter().collect();
-            out.vroegsignaalzaken.push(zaak);
+    }
+}
+
+/// Adds to `out`, the `levering` of `m`, the signals and cases of `period`'s batch, matched on
+/// `matched`; `all` is every signal of the period (read once for all municipalities).
+pub fn add_period(
+    state: &State,
+    out: &mut Levering,
+    m: &Municipality,
+    period: Period,
+    matched: Date,
+    all: &[Input],
+) -> Result<(), DdasError> {
+    let code = m.code.as_str();
+    let ids: HashSet<String> =
+        ddas::delivered_to(&state.lock(), code, &period.to_string())?.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let by_signal = reported(state, code, period)?;
+    let mut households: BTreeMap<HouseholdKey, Vec<&Input>> = BTreeMap::new();
+    for s in all {
+        if ids.contains(&s.signal_id) {
+            households.entry(HouseholdKey::of(&s.record)).or_default().push(s);
         }
     }
-    Ok(out)
+    let (first, last) = super::monthly::days_of(period);
+    for signals in households.values() {
+        out.vroegsignaalzaken.push(zaak(signals, &by_signal, matched, first, last));
+        for s in signals {
+            out.vroegsignalen.push(vroegsignaal(s, by_signal.0.get(&s.signal_id).and_then(|r| r.latest)));
+        }
+    }
+    Ok(())
+}
+
+/// The case of one household's `signals`: its result is the latest reported on any of them,
+/// its `datumOpgepakt` the earliest, its contact attempts all of theirs.
+fn zaak(signals: &[&Input], (reported, order): &BySignal, matched: Date, first: Date, last: Date) -> Zaak {
+    let mut zaak = Zaak {
+        resultaat: None,
+        matchingsdatum: matched.to_string(),
+        startdatum_matchingperiode: first.to_string(),
+        einddatum_matchingperiode: last.to_string(),
+        datum_opgepakt: None,
+        vroegsignalen: Vec::new(),
+        contactpogingen: Vec::new(),
+    };
+    let mut pogingen = BTreeSet::new();
+    let mut latest: Option<(usize, Resultaat)> = None;
+    for s in signals {
+        zaak.vroegsignalen.push(SignaalRef { id: s.signal_id.clone() });
+        let (Some(r), Some(i)) = (reported.get(&s.signal_id), order.get(&s.signal_id)) else { continue };
+        if let Some(res) = r.latest
+            && latest.is_none_or(|(j, _)| *i > j)
+        {
+            latest = Some((*i, res));
+        }
+        if let Some(d) = &r.opgepakt
+            && zaak.datum_opgepakt.as_ref().is_none_or(|o| d < o)
+        {
+            zaak.datum_opgepakt = Some(d.clone());
+        }
+        pogingen.extend(r.pogingen.iter().cloned());
+    }
+    zaak.resultaat = latest.map(|(_, r)| map::eindresultaat(r));
+    zaak.contactpogingen = pogingen.into_iter().collect();
+    zaak
 }
 
 /// One signal in the model.

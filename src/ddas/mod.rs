@@ -58,6 +58,24 @@ pub struct Export {
 }
 
 impl Export {
+    /// One export per municipality, each with its own `levering` as the only one (`teller` 1),
+    /// as `meldpunt ddas export --gemeente` for that one gives it.
+    pub fn split(self) -> Vec<Export> {
+        let Export { document, counts } = self;
+        document
+            .leveringen
+            .iter()
+            .zip(counts)
+            .map(|(l, c)| Export {
+                document: model::Uitwisselmodel {
+                    leveringen: vec![model::Levering { teller: 1, ..l.clone() }],
+                    ..document.clone()
+                },
+                counts: vec![c],
+            })
+            .collect()
+    }
+
     /// The document as indented JSON followed by a newline.
     pub fn to_json(&self) -> Vec<u8> {
         let mut out = serde_json::to_vec_pretty(&self.document).expect("in memory");
@@ -68,31 +86,37 @@ impl Export {
 
 /// The export of `municipalities` for the batches matched from `from` to `to` (inclusive,
 /// Europe/Amsterdam), one `levering` each, in the order given. Holds the batch lock while it
-/// reads the sealed signals.
+/// reads a period's sealed signals; each period is read once for all of them, and only one is
+/// held in memory at a time.
 pub fn export(
     app: &App,
     municipalities: &[&Municipality],
     from: Date,
     to: Date,
 ) -> Result<Export, DdasError> {
-    let _lock = {
-        let lock = crate::batch::run::lock_file(app.layout())?;
-        lock.lock()?;
-        lock
-    };
-    let now = jiff::Timestamp::now();
-    let mut leveringen = Vec::new();
-    let mut counts = Vec::new();
-    for (i, m) in municipalities.iter().enumerate() {
-        let l = collect::levering(app.state(), app.vault(), m, i as u32 + 1, from, to)?;
-        counts.push(Counts {
+    let mut leveringen: Vec<model::Levering> =
+        municipalities.iter().enumerate().map(|(i, m)| collect::levering(m, i as u32 + 1)).collect();
+    for (period, matched) in collect::matched_between(app.state(), from, to)? {
+        let all = {
+            let lock = crate::batch::run::lock_file(app.layout())?;
+            lock.lock()?;
+            crate::batch::signals::period_signals(app.state(), app.vault(), period, false)?
+        };
+        for (l, m) in leveringen.iter_mut().zip(municipalities) {
+            collect::add_period(app.state(), l, m, period, matched, &all)?;
+        }
+    }
+    let counts = municipalities
+        .iter()
+        .zip(&leveringen)
+        .map(|(m, l)| Counts {
             gemeente: m.code.to_string(),
             vroegsignalen: l.vroegsignalen.len(),
             vroegsignaalzaken: l.vroegsignaalzaken.len(),
             met_resultaat: l.vroegsignaalzaken.iter().filter(|z| z.resultaat.is_some()).count(),
-        });
-        leveringen.push(l);
-    }
+        })
+        .collect();
+    let now = jiff::Timestamp::now();
     let document = model::Uitwisselmodel {
         startdatum_levering: from.to_string(),
         einddatum_levering: to.to_string(),

@@ -46,12 +46,17 @@ pub fn drop_month(
 ) -> Result<Vec<(String, Counts)>, DdasError> {
     let config = app.config();
     let (from, to) = days_of(month);
-    let mut out = Vec::new();
+    let mut pending = Vec::new();
     for m in &config.municipalities {
-        if !again && ddas::dropped(&app.state().lock(), m.code.as_str(), &month.to_string())?.is_some() {
-            continue;
+        if again || ddas::dropped(&app.state().lock(), m.code.as_str(), &month.to_string())?.is_none() {
+            pending.push(m);
         }
-        let ex = export(app, &[m], from, to)?;
+    }
+    if pending.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for (m, ex) in pending.iter().zip(export(app, &pending, from, to)?.split()) {
         let name = file_name(m, month);
         let mut cipher = Vec::new();
         {
