@@ -111,7 +111,8 @@ pub fn add_period(
     }
     let (first, last) = super::monthly::days_of(period);
     for signals in households.values() {
-        out.vroegsignaalzaken.push(zaak(signals, &by_signal, matched, first, last));
+        let ids: Vec<&str> = signals.iter().map(|s| s.signal_id.as_str()).collect();
+        out.vroegsignaalzaken.push(zaak(&ids, &by_signal, matched, first, last));
         for s in signals {
             out.vroegsignalen.push(vroegsignaal(s, by_signal.0.get(&s.signal_id).and_then(|r| r.latest)));
         }
@@ -119,9 +120,9 @@ pub fn add_period(
     Ok(())
 }
 
-/// The case of one household's `signals`: its result is the latest reported on any of them,
+/// The case of one household's signals (`ids`): its result is the latest reported on any of them,
 /// its `datumOpgepakt` the earliest, its contact attempts all of theirs.
-fn zaak(signals: &[&Input], (reported, order): &BySignal, matched: Date, first: Date, last: Date) -> Zaak {
+fn zaak(ids: &[&str], (reported, order): &BySignal, matched: Date, first: Date, last: Date) -> Zaak {
     let mut zaak = Zaak {
         resultaat: None,
         matchingsdatum: matched.to_string(),
@@ -133,9 +134,9 @@ fn zaak(signals: &[&Input], (reported, order): &BySignal, matched: Date, first: 
     };
     let mut pogingen = BTreeSet::new();
     let mut latest: Option<(usize, Resultaat)> = None;
-    for s in signals {
-        zaak.vroegsignalen.push(SignaalRef { id: s.signal_id.clone() });
-        let (Some(r), Some(i)) = (reported.get(&s.signal_id), order.get(&s.signal_id)) else { continue };
+    for id in ids {
+        zaak.vroegsignalen.push(SignaalRef { id: (*id).to_owned() });
+        let (Some(r), Some(i)) = (reported.get(*id), order.get(*id)) else { continue };
         if let Some(res) = r.latest
             && latest.is_none_or(|(j, _)| *i > j)
         {
@@ -172,5 +173,49 @@ fn vroegsignaal(s: &Input, latest: Option<Resultaat>) -> Vroegsignaal {
             huisnummer: r.huisnummer.to_string(),
             huisnummertoevoeging: (!toevoeging.is_empty()).then_some(toevoeging),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn poging(datum: &str, soort: &str) -> ContactPoging {
+        ContactPoging { datum: datum.into(), soort: soort.into(), bereikt: None, dagdeel: None }
+    }
+
+    #[test]
+    fn a_case_takes_the_latest_result_the_earliest_pickup_and_every_attempt_once() {
+        let mut reported = HashMap::new();
+        let mut order = HashMap::new();
+        // S-1 was reported first (line 0), S-2 later (line 3): S-2's result is the case's.
+        reported.insert(
+            "S-1".to_owned(),
+            Reported {
+                latest: Some(Resultaat::QuickFix),
+                opgepakt: Some("2026-11-05".into()),
+                pogingen: [poging("2026-11-04", "Brief"), poging("2026-11-06", "Telefoon")].into(),
+            },
+        );
+        order.insert("S-1".to_owned(), 0);
+        reported.insert(
+            "S-2".to_owned(),
+            Reported {
+                latest: Some(Resultaat::GeenContact),
+                opgepakt: Some("2026-11-07".into()),
+                pogingen: [poging("2026-11-06", "Telefoon")].into(),
+            },
+        );
+        order.insert("S-2".to_owned(), 3);
+        let d = |s: &str| s.parse::<Date>().unwrap();
+        let by = (reported, order);
+        let z = zaak(&["S-1", "S-2", "S-3"], &by, d("2026-11-26"), d("2026-11-01"), d("2026-11-30"));
+        assert_eq!(z.resultaat, Some("Definitief geen contact kunnen krijgen"));
+        assert_eq!(z.datum_opgepakt.as_deref(), Some("2026-11-05"));
+        let dates: Vec<&str> = z.contactpogingen.iter().map(|p| p.datum.as_str()).collect();
+        assert_eq!(dates, ["2026-11-04", "2026-11-06"], "each attempt once, by date");
+        assert_eq!(z.vroegsignalen.len(), 3, "a signal without feedback is in its case too");
+        let open = zaak(&["S-3"], &by, d("2026-11-26"), d("2026-11-01"), d("2026-11-30"));
+        assert_eq!((open.resultaat, open.datum_opgepakt, open.contactpogingen.len()), (None, None, 0));
     }
 }
