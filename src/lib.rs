@@ -12,6 +12,7 @@ pub mod batch;
 pub mod cli;
 pub mod config;
 pub mod daemon;
+pub mod ddas;
 pub mod demo;
 pub mod domain;
 pub mod durable;

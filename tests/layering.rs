@@ -12,7 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["audit", "signature", "vault"],
     &["app"],
     &["batch", "intake", "pickup"],
-    &["feedback"],
+    &["ddas", "feedback"],
     &["admin", "retention", "transport"],
     &["daemon", "demo"],
     &["cli"],

@@ -11,6 +11,7 @@ pub const ACTIONS: &[&str] = &[
     "config_load",
     "config_reload",
     "crl_reload",
+    "ddas_export",
     "denied_path",
     "erase",
     "feedback",

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod ban;
 pub mod batch;
 pub mod check;
+pub mod ddas;
 pub mod demo;
 pub mod erase;
 pub mod generate;
@@ -58,6 +59,8 @@ pub enum Command {
     Batch(batch::Args),
     /// Write what is held about an address or person as JSON (right of access).
     Inzage(inzage::Args),
+    /// The VNG/DDAS export for CBS: `ddas export --gemeente GM.. --from .. --to ..`, `ddas drop`.
+    Ddas(ddas::Args),
     /// Remove a debtor's signals from every period, state and unpicked bundle (right to erasure).
     Erase(erase::Args),
     /// Crypto-shred every period past its retention (key first) and what is past its shorter window.
@@ -92,6 +95,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Batch(a) => batch::run(a),
         Command::Shred(a) => shred::run(a),
         Command::Inzage(a) => inzage::run(a),
+        Command::Ddas(a) => ddas::run(a),
         Command::Erase(a) => erase::run(a),
         Command::Audit(a) => audit::run(a),
         Command::Ban(a) => ban::run(a),

@@ -57,6 +57,9 @@ pub struct Config {
     pub pickup_retention_days: u32,
     /// Largest terugmelding file accepted (`[feedback] max_file_bytes`).
     pub feedback_max_bytes: u64,
+    /// Day of the month the previous month's DDAS export goes into the pickup folders
+    /// (`[ddas] day`; 0 = never).
+    pub ddas_day: u8,
     /// Months a period is kept after it ends (`[retention] months`), at least the lookback.
     pub retention_months: u32,
     /// The shorter windows of `[retention]` (rejected uploads, temporary files, feedback,

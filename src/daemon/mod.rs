@@ -3,6 +3,7 @@
 //! checkpoints), and reloads the configuration when asked or when its files change.
 
 mod audit_timer;
+mod ddas;
 mod gauges;
 pub mod health;
 mod reload;
@@ -101,6 +102,7 @@ impl Daemon {
             }));
         }
         tasks.push(tokio::spawn(retention::run(app.clone(), stop_rx.clone())));
+        tasks.push(tokio::spawn(ddas::run(app.clone(), stop_rx.clone())));
         tasks.push(tokio::spawn(crate::transport::spool::run(intake.clone(), stop_rx.clone())));
         // The admin listener (loopback only, checked by the configuration): /healthz, /metrics.
         let admin = tokio::net::TcpListener::bind(config.admin_listen)

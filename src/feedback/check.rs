@@ -4,8 +4,8 @@
 //! Line codes: `signaal_id_missing`, `signaal_id_invalid`, `signaal_id_unknown`,
 //! `signaal_id_other_gemeente`, `signaal_id_duplicate`, `referentie_unknown`,
 //! `referentie_mismatch`, `resultaat_missing`,
-//! `resultaat_invalid`, `datum_missing`, `datum_invalid`, `datum_future`. A line with any
-//! error is not routed.
+//! `resultaat_invalid`, `datum_missing`, `datum_invalid`, `datum_future`, and those of the
+//! optional DDAS columns ([`super::case`]). A line with any error is not routed.
 
 #![allow(clippy::result_large_err, reason = "an ErrorEntry is built once per bad line of a small file")]
 
@@ -13,7 +13,9 @@ use std::collections::HashMap;
 
 use jiff::civil::Date;
 
+use super::case;
 use super::parse::{RawLine, line_error};
+use crate::domain::contact::{ContactPoging, feedback_date};
 use crate::domain::feedback::Resultaat;
 use crate::intake::receipt::ErrorEntry;
 use crate::state::exchange::DeliveredSignal;
@@ -29,6 +31,10 @@ pub struct Checked {
     pub resultaat: Resultaat,
     /// The result's date.
     pub datum: Date,
+    /// When the case was taken up, if the line says.
+    pub datum_opgepakt: Option<Date>,
+    /// The contact attempts the line gives (sorted), maybe none.
+    pub contactpogingen: Vec<ContactPoging>,
 }
 
 /// How a line names its signal.
@@ -69,9 +75,20 @@ pub fn check(
         let signal = signal(&l, municipality, &mut seen, lookup).map_err(|e| errs.push(e)).ok();
         let resultaat = resultaat(&l).map_err(|e| errs.push(e)).ok();
         let datum = datum(&l, today).map_err(|e| errs.push(e)).ok();
-        match (signal, resultaat, datum) {
-            (Some(signal), Some(resultaat), Some(datum)) if errs.is_empty() => {
-                good.push(Checked { line: l.line, signal, resultaat, datum });
+        let opgepakt = case::datum_opgepakt(&l, today).map_err(|e| errs.push(e)).ok();
+        let pogingen = case::contactpogingen(&l, today).map_err(|e| errs.push(e)).ok();
+        match (signal, resultaat, datum, opgepakt, pogingen) {
+            (Some(signal), Some(resultaat), Some(datum), Some(datum_opgepakt), Some(contactpogingen))
+                if errs.is_empty() =>
+            {
+                good.push(Checked {
+                    line: l.line,
+                    signal,
+                    resultaat,
+                    datum,
+                    datum_opgepakt,
+                    contactpogingen,
+                });
             }
             _ => errors.extend(errs),
         }
@@ -205,16 +222,8 @@ fn datum(l: &RawLine, today: Date) -> Result<Date, ErrorEntry> {
             "datum is empty; write the date of the result as YYYY-MM-DD",
         ));
     }
-    let d = match l.datum.parse::<Date>() {
-        Ok(d) if l.datum.len() == 10 && d.year() >= 2000 => d,
-        _ => {
-            return Err(line_error(
-                l.line,
-                field,
-                "datum_invalid",
-                "datum must be a date written as YYYY-MM-DD",
-            ));
-        }
+    let Some(d) = feedback_date(&l.datum) else {
+        return Err(line_error(l.line, field, "datum_invalid", "datum must be a date written as YYYY-MM-DD"));
     };
     if d > today {
         return Err(line_error(
@@ -258,6 +267,8 @@ mod tests {
             datum: d.into(),
             signaalpartner: String::new(),
             referentie: String::new(),
+            datum_opgepakt: String::new(),
+            contactpogingen: String::new(),
         }
     }
 
@@ -293,6 +304,46 @@ mod tests {
             ]
         );
         assert!(errors[0].message.contains("GM0505") && !errors[0].message.contains("R2"), "{:?}", errors[0]);
+    }
+
+    #[test]
+    fn the_ddas_columns_are_checked_like_every_field() {
+        let today = Date::constant(2026, 12, 10);
+        let with = |n: u64, id: &str, opgepakt: &str, pogingen: &str| RawLine {
+            datum_opgepakt: opgepakt.into(),
+            contactpogingen: pogingen.into(),
+            ..line(n, id, "quick_fix", "2026-12-01")
+        };
+        let lines = vec![
+            with(2, A, "2026-12-02", "2026-12-03 telefoon ja middag | 2026-12-02 brief"),
+            with(3, "S-0000000000000000000c", "2026-02-30", "2026-12-01 duif"),
+            with(4, "S-0000000000000000000d", "2026-12-11", ""),
+        ];
+        let mut look = |n: Named<'_>| match n {
+            Named::Id(id) if id != B => {
+                lookup(Named::Id(A)).map(|s| DeliveredSignal { signal_id: id.into(), ..s })
+            }
+            _ => None,
+        };
+        let (good, errors) = check(lines, "GM0505", today, &mut look);
+        assert_eq!(good.len(), 1);
+        assert_eq!(good[0].datum_opgepakt, Some(Date::constant(2026, 12, 2)));
+        let dates: Vec<&str> = good[0].contactpogingen.iter().map(|p| p.datum.as_str()).collect();
+        assert_eq!(dates, ["2026-12-02", "2026-12-03"], "sorted by date");
+        let got: Vec<_> =
+            errors.iter().map(|e| (e.line.unwrap(), e.field.as_deref().unwrap(), e.code.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                (3, "datum_opgepakt", "datum_opgepakt_invalid"),
+                (3, "contactpogingen", "contactpogingen_invalid"),
+                (4, "datum_opgepakt", "datum_opgepakt_future"),
+            ]
+        );
+        assert!(
+            errors.iter().all(|e| !e.message.contains("duif") && !e.message.contains("02-30")),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::intake::receipt::ReceiptStatus;
 use crate::state::StateError;
 use crate::state::exchange::{self, FeedbackFile, FeedbackLine};
 
+pub mod case;
 pub mod check;
 pub mod parse;
 pub mod receipt;
@@ -115,18 +116,21 @@ pub fn process(app: &App, inc: Incoming) -> Result<FeedbackReceipt, FeedbackErro
     {
         let conn = app.state().lock();
         for g in &good {
-            let previous = exchange::latest_feedback(&conn, &g.signal.signal_id)?;
-            if previous.as_ref().is_some_and(|(r, d)| r == g.resultaat.as_str() && *d == g.datum.to_string())
-            {
-                lines.unchanged += 1;
-                continue;
-            }
-            routed.entry(g.signal.creditor.clone()).or_default().push(FeedbackLine {
+            let line = FeedbackLine {
                 line: g.line,
                 signal_id: g.signal.signal_id.clone(),
                 resultaat: g.resultaat.as_str().to_owned(),
                 datum: g.datum.to_string(),
-            });
+                datum_opgepakt: g.datum_opgepakt.map(|d| d.to_string()),
+                contactpogingen: (!g.contactpogingen.is_empty())
+                    .then(|| serde_json::to_string(&g.contactpogingen).expect("in memory")),
+            };
+            let previous = exchange::latest_feedback(&conn, &g.signal.signal_id)?;
+            if previous.as_ref().is_some_and(|p| p.same_report(&line)) {
+                lines.unchanged += 1;
+                continue;
+            }
+            routed.entry(g.signal.creditor.clone()).or_default().push(line);
         }
     }
     let status = if errors.is_empty() {

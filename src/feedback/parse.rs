@@ -24,9 +24,17 @@ pub fn name_refusal(name: &UploadName) -> Option<&'static str> {
 }
 
 /// The columns a terugmelding may have: its usual three first, then the creditor and its
-/// reference, which may name the signal instead of `signaal_id`.
-pub const COLUMNS: [&str; 5] =
-    ["signaal_id", "resultaat", "datum", "signaalpartner", "referentie_signaalpartner"];
+/// reference, which may name the signal instead of `signaal_id`, then the optional DDAS
+/// columns (docs/ddas.md): when the case was taken up, and the contact attempts.
+pub const COLUMNS: [&str; 7] = [
+    "signaal_id",
+    "resultaat",
+    "datum",
+    "signaalpartner",
+    "referentie_signaalpartner",
+    "datum_opgepakt",
+    "contactpogingen",
+];
 
 /// What a header must hold besides a way to name the signal.
 const REQUIRED: [usize; 2] = [1, 2];
@@ -46,6 +54,10 @@ pub struct RawLine {
     pub signaalpartner: String,
     /// `referentie_signaalpartner`: the creditor's own reference of the signal.
     pub referentie: String,
+    /// `datum_opgepakt` (optional): when the municipality took the case up.
+    pub datum_opgepakt: String,
+    /// `contactpogingen` (optional): the contact attempts ([`crate::domain::contact`]).
+    pub contactpogingen: String,
 }
 
 /// What a file holds: its readable lines and the lines that could not be read.
@@ -236,6 +248,8 @@ fn csv(text: &str) -> Result<Parsed, ErrorEntry> {
             datum: get(2),
             signaalpartner: get(3),
             referentie: get(4),
+            datum_opgepakt: get(5),
+            contactpogingen: get(6),
         });
     }
     Ok(out)
@@ -287,8 +301,18 @@ fn jsonl(text: &str) -> Parsed {
             malformed(&mut out);
             continue;
         }
-        let [signaal_id, resultaat, datum, signaalpartner, referentie] = fields;
-        out.lines.push(RawLine { line, signaal_id, resultaat, datum, signaalpartner, referentie });
+        let [signaal_id, resultaat, datum, signaalpartner, referentie, datum_opgepakt, contactpogingen] =
+            fields;
+        out.lines.push(RawLine {
+            line,
+            signaal_id,
+            resultaat,
+            datum,
+            signaalpartner,
+            referentie,
+            datum_opgepakt,
+            contactpogingen,
+        });
     }
     out
 }
@@ -317,6 +341,8 @@ mod tests {
                 datum: "2026-12-01".into(),
                 signaalpartner: String::new(),
                 referentie: String::new(),
+                datum_opgepakt: String::new(),
+                contactpogingen: String::new(),
             }]
         );
         let p = parse(b"signaal_id,resultaat,datum\nS-2,overleden,2026-12-02\n", Format::Csv).unwrap();
@@ -335,6 +361,21 @@ mod tests {
         let e = parse(b"signaalpartner;resultaat;datum\nx;quick_fix;2026-12-01\n", Format::Csv).unwrap_err();
         assert_eq!(e.code, "columns_missing");
         assert!(e.message.contains("referentie_signaalpartner"), "{e:?}");
+    }
+
+    #[test]
+    fn the_ddas_columns_are_optional_in_both_formats() {
+        let f = "signaal_id;resultaat;datum;Datum_Opgepakt;contactpogingen\nS-1;quick_fix;2026-12-02;2026-12-01;2026-12-01 brief\n";
+        let l = &parse(f.as_bytes(), Format::Csv).unwrap().lines[0];
+        assert_eq!(
+            (l.datum_opgepakt.as_str(), l.contactpogingen.as_str()),
+            ("2026-12-01", "2026-12-01 brief")
+        );
+        let j = b"{\"signaal_id\":\"S-1\",\"resultaat\":\"quick_fix\",\"datum\":\"2026-12-02\",\"datum_opgepakt\":null,\"contactpogingen\":\"2026-12-01 mail\"}\n";
+        let l = &parse(j, Format::Jsonl).unwrap().lines[0];
+        assert_eq!((l.datum_opgepakt.as_str(), l.contactpogingen.as_str()), ("", "2026-12-01 mail"));
+        let old = parse(b"signaal_id;resultaat;datum\nS-1;quick_fix;2026-12-02\n", Format::Csv).unwrap();
+        assert_eq!((old.lines[0].datum_opgepakt.as_str(), old.lines[0].contactpogingen.as_str()), ("", ""));
     }
 
     #[test]

@@ -86,6 +86,12 @@ pub struct Feedback {
     pub resultaat: String,
     /// Its date.
     pub datum: String,
+    /// When the case was taken up, if the line said (docs/ddas.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub datum_opgepakt: Option<String>,
+    /// The contact attempts the line gave, if any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contactpogingen: Vec<crate::domain::contact::ContactPoging>,
 }
 
 /// The whole export.
@@ -137,12 +143,23 @@ pub fn collect(layout: &Layout, state: &State, vault: &Vault, who: &Selector) ->
                 .ok();
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT f.resultaat, f.datum FROM feedback f JOIN feedback_files ff ON ff.file_id = f.file_id
+                    "SELECT f.resultaat, f.datum, f.datum_opgepakt, f.contactpogingen
+                       FROM feedback f JOIN feedback_files ff ON ff.file_id = f.file_id
                       WHERE f.signal_id = ?1 ORDER BY ff.received_at, ff.file_id",
                 )
                 .map_err(StateError)?;
             let terugmeldingen = stmt
-                .query_map([&s.signal_id], |r| Ok(Feedback { resultaat: r.get(0)?, datum: r.get(1)? }))
+                .query_map([&s.signal_id], |r| {
+                    let pogingen: Option<String> = r.get(3)?;
+                    Ok(Feedback {
+                        resultaat: r.get(0)?,
+                        datum: r.get(1)?,
+                        datum_opgepakt: r.get(2)?,
+                        contactpogingen: pogingen
+                            .and_then(|j| serde_json::from_str(&j).ok())
+                            .unwrap_or_default(),
+                    })
+                })
                 .map_err(StateError)?
                 .collect::<Result<_, _>>()
                 .map_err(StateError)?;

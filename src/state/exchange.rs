@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS feedback (
     signal_id    TEXT NOT NULL,
     resultaat    TEXT NOT NULL,
     datum        TEXT NOT NULL,
+    datum_opgepakt  TEXT,
+    contactpogingen TEXT,
     PRIMARY KEY (file_id, signal_id)
 );
 CREATE INDEX IF NOT EXISTS feedback_by_signal ON feedback (signal_id);
@@ -56,6 +58,22 @@ CREATE TABLE IF NOT EXISTS pickups (
     PRIMARY KEY (municipality, name)
 );
 ";
+
+/// Adds the optional DDAS columns of `feedback` (`datum_opgepakt`, `contactpogingen`) to a
+/// database made before they existed.
+pub(super) fn migrate(conn: &Connection) -> Result<(), StateError> {
+    let has: bool = conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM pragma_table_info('feedback') WHERE name = 'datum_opgepakt')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has {
+        conn.execute_batch(
+            "ALTER TABLE feedback ADD COLUMN datum_opgepakt TEXT; ALTER TABLE feedback ADD COLUMN contactpogingen TEXT;",
+        )?;
+    }
+    Ok(())
+}
 
 /// A delivered signal, as feedback needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -226,16 +244,48 @@ fn delivered_signal(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveredSignal> 
     })
 }
 
-/// The latest feedback (resultaat, datum) on a signal, from any earlier file.
-pub fn latest_feedback(conn: &Connection, signal_id: &str) -> Result<Option<(String, String)>, StateError> {
+/// The latest feedback line on a signal, from any earlier file.
+pub fn latest_feedback(conn: &Connection, signal_id: &str) -> Result<Option<FeedbackLine>, StateError> {
     Ok(conn
         .query_row(
-            "SELECT f.resultaat, f.datum FROM feedback f JOIN feedback_files ff ON ff.file_id = f.file_id
+            "SELECT f.line, f.signal_id, f.resultaat, f.datum, f.datum_opgepakt, f.contactpogingen
+               FROM feedback f JOIN feedback_files ff ON ff.file_id = f.file_id
               WHERE f.signal_id = ?1 ORDER BY ff.received_at DESC, ff.file_id DESC LIMIT 1",
             params![signal_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            feedback_line,
         )
         .optional()?)
+}
+
+/// Every feedback line on the signals delivered to `municipality` in `period`, oldest file
+/// first: (received at, line).
+pub fn feedback_on(
+    conn: &Connection,
+    municipality: &str,
+    period: &str,
+) -> Result<Vec<(String, FeedbackLine)>, StateError> {
+    let mut stmt = conn.prepare(
+        "SELECT f.line, f.signal_id, f.resultaat, f.datum, f.datum_opgepakt, f.contactpogingen, ff.received_at
+           FROM feedback f JOIN feedback_files ff ON ff.file_id = f.file_id
+           JOIN delivered d ON d.signal_id = f.signal_id
+          WHERE d.municipality = ?1 AND d.period = ?2
+          ORDER BY ff.received_at, ff.file_id, f.line",
+    )?;
+    let rows = stmt.query_map(params![municipality, period], |r| Ok((r.get(6)?, feedback_line(r)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A `feedback` row read as a [`FeedbackLine`] (columns line, signal_id, resultaat, datum,
+/// datum_opgepakt, contactpogingen).
+fn feedback_line(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedbackLine> {
+    Ok(FeedbackLine {
+        line: r.get(0)?,
+        signal_id: r.get(1)?,
+        resultaat: r.get(2)?,
+        datum: r.get(3)?,
+        datum_opgepakt: r.get(4)?,
+        contactpogingen: r.get(5)?,
+    })
 }
 
 /// One feedback file as stored.
@@ -270,6 +320,19 @@ pub struct FeedbackLine {
     pub resultaat: String,
     /// `YYYY-MM-DD`.
     pub datum: String,
+    /// When the case was taken up (`YYYY-MM-DD`), if the line said.
+    pub datum_opgepakt: Option<String>,
+    /// The contact attempts as a JSON array ([`crate::domain::contact::ContactPoging`]), if
+    /// the line gave any.
+    pub contactpogingen: Option<String>,
+}
+
+impl FeedbackLine {
+    /// Whether `other` reports the same (result, date, DDAS columns): then it is `unchanged`.
+    pub fn same_report(&self, other: &FeedbackLine) -> bool {
+        (&self.resultaat, &self.datum, &self.datum_opgepakt, &self.contactpogingen)
+            == (&other.resultaat, &other.datum, &other.datum_opgepakt, &other.contactpogingen)
+    }
 }
 
 /// Stores a feedback file, its accepted lines and the terugmelding files they will be
@@ -309,10 +372,19 @@ pub fn record_feedback(
 
 fn insert_lines(tx: &Transaction<'_>, file_id: &str, lines: &[FeedbackLine]) -> Result<(), StateError> {
     let mut stmt = tx.prepare(
-        "INSERT INTO feedback (file_id, line, signal_id, resultaat, datum) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO feedback (file_id, line, signal_id, resultaat, datum, datum_opgepakt, contactpogingen)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     for l in lines {
-        stmt.execute(params![file_id, l.line, l.signal_id, l.resultaat, l.datum])?;
+        stmt.execute(params![
+            file_id,
+            l.line,
+            l.signal_id,
+            l.resultaat,
+            l.datum,
+            l.datum_opgepakt,
+            l.contactpogingen
+        ])?;
     }
     Ok(())
 }

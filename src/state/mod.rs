@@ -9,6 +9,7 @@ use rusqlite::Connection;
 
 pub mod bans;
 pub mod batches;
+pub mod ddas;
 pub mod erasure;
 pub mod exchange;
 pub mod files;
@@ -74,6 +75,8 @@ impl State {
         conn.execute_batch(bans::SCHEMA)?;
         conn.execute_batch(batches::SCHEMA)?;
         conn.execute_batch(exchange::SCHEMA)?;
+        exchange::migrate(&conn)?;
+        conn.execute_batch(ddas::SCHEMA)?;
         conn.execute_batch(erasure::SCHEMA)?;
         conn.execute_batch(swept::SCHEMA)?;
         Ok(State { conn: Arc::new(Mutex::new(conn)) })

@@ -238,6 +238,16 @@ pub fn stage(
     Ok(Staged { names, manifest })
 }
 
+/// An age encryptor to all of a municipality's `age_recipients`.
+pub fn encryptor(recipients: &[String]) -> io::Result<age::Encryptor> {
+    let parsed: Vec<age::x25519::Recipient> = recipients
+        .iter()
+        .map(|r| age::x25519::Recipient::from_str(r).map_err(|e| io::Error::other(e.to_string())))
+        .collect::<Result<_, _>>()?;
+    age::Encryptor::with_recipients(parsed.iter().map(|r| r as &dyn age::Recipient))
+        .map_err(|e| io::Error::other(e.to_string()))
+}
+
 /// Encrypts what `write` writes to the recipients into `path` (streamed: the plaintext is
 /// never whole in memory; not fsynced) and describes it.
 fn encrypt_to(
@@ -246,12 +256,7 @@ fn encrypt_to(
     recipients: &[String],
     write: impl FnOnce(&mut PlainWriter<'_>) -> io::Result<()>,
 ) -> io::Result<FileEntry> {
-    let parsed: Vec<age::x25519::Recipient> = recipients
-        .iter()
-        .map(|r| age::x25519::Recipient::from_str(r).map_err(|e| io::Error::other(e.to_string())))
-        .collect::<Result<_, _>>()?;
-    let enc = age::Encryptor::with_recipients(parsed.iter().map(|r| r as &dyn age::Recipient))
-        .map_err(|e| io::Error::other(e.to_string()))?;
+    let enc = encryptor(recipients)?;
     // Readable by the service's group (like the manifest), never by others.
     let file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o640).open(path)?;
     let mut cipher = HashingWriter::new(io::BufWriter::with_capacity(1 << 16, file));

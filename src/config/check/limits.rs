@@ -1,8 +1,9 @@
-//! `[intake]`, `[pickup]` and `[feedback]`: how much may come in and how long bundles wait.
+//! `[intake]`, `[pickup]`, `[feedback]` and `[ddas]`: how much may come in, how long bundles
+//! wait, and when the monthly DDAS export is dropped.
 
 use super::{Checker, in_range};
 use crate::config::IntakeLimits;
-use crate::config::file::{RawFeedback, RawIntake, RawPickup};
+use crate::config::file::{RawDdas, RawFeedback, RawIntake, RawPickup};
 
 /// `[intake]`: each limit raised to its floor (1 byte, a 1 MiB reorder window, a party's
 /// reorder bytes at least one window), the stop grace capped at an hour.
@@ -33,4 +34,17 @@ pub(super) fn feedback_max_bytes(c: &mut Checker<'_>, raw: &RawFeedback) -> u64 
         "write 1024 to 268435456 bytes; the default is 16777216 (16 MiB)",
     )
     .unwrap_or(16 << 20) as u64
+}
+
+/// `[ddas] day`: 0 (no monthly drop, the default) or a day 1–28 (every month has it).
+pub(super) fn ddas_day(c: &mut Checker<'_>, raw: &RawDdas) -> u8 {
+    in_range(
+        c,
+        &raw.day,
+        0..=28,
+        "[ddas] day",
+        "write the day of the month (1 to 28) the previous month's DDAS export goes into the pickup folders, \
+         or 0 for none (the default)",
+    )
+    .unwrap_or(0) as u8
 }

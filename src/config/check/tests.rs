@@ -56,6 +56,10 @@ fn pickup_and_feedback_limits_are_checked() {
     let c = parse_str("data_dir = \"d\"\n[pickup]\nretention_days = 3\n[feedback]\nmax_file_bytes = 4096\n")
         .unwrap();
     assert_eq!((c.pickup_retention_days, c.feedback_max_bytes), (3, 4096));
+    assert_eq!(c.ddas_day, 0, "no monthly DDAS drop unless asked");
+    assert_eq!(parse_str("data_dir = \"d\"\n[ddas]\nday = 5\n").unwrap().ddas_day, 5);
+    let p = parse_str("data_dir = \"d\"\n[ddas]\nday = 29\n").unwrap_err().to_string();
+    assert!(p.contains("[ddas] day 29 is out of range") && p.contains(":3:"), "{p}");
     let p = parse_str("data_dir = \"d\"\n[pickup]\nretention_days = 0\n[feedback]\nmax_file_bytes = 10\n")
         .unwrap_err()
         .0;

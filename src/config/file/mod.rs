@@ -42,6 +42,9 @@ pub struct RawConfig {
     /// `[feedback]`: terugmelding uploads.
     #[serde(default)]
     pub feedback: RawFeedback,
+    /// `[ddas]`: the monthly DDAS export into pickup folders.
+    #[serde(default)]
+    pub ddas: RawDdas,
     /// `[retention]`: how long periods are kept.
     #[serde(default)]
     pub retention: RawRetention,
@@ -314,6 +317,20 @@ pub struct RawFeedback {
 impl Default for RawFeedback {
     fn default() -> Self {
         Self { max_file_bytes: Spanned::new(0..0, 16 << 20) }
+    }
+}
+
+/// `[ddas]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDdas {
+    /// Day of the month the previous month's DDAS export is dropped (0 = never).
+    pub day: Spanned<i64>,
+}
+
+impl Default for RawDdas {
+    fn default() -> Self {
+        Self { day: Spanned::new(0..0, 0) }
     }
 }
 

@@ -65,3 +65,31 @@ fn delivered_signals_are_recorded_in_full_statements_and_a_remainder_and_a_redo_
     assert_eq!(versions.iter().filter(|&&v| v == 3).count(), few.len());
     assert_eq!(versions.len(), rows.len());
 }
+
+#[test]
+fn a_database_made_before_the_ddas_columns_gets_them_and_keeps_its_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE feedback (file_id TEXT NOT NULL, line INTEGER NOT NULL, signal_id TEXT NOT NULL,
+               resultaat TEXT NOT NULL, datum TEXT NOT NULL, PRIMARY KEY (file_id, signal_id));
+             INSERT INTO feedback VALUES ('F1', 2, 'S-1', 'quick_fix', '2026-11-20');",
+        )
+        .unwrap();
+    }
+    let state = State::open(&path).unwrap();
+    // Opening again finds the columns there.
+    let state2 = State::open(&path).unwrap();
+    drop(state2);
+    let conn = state.lock();
+    let row: (String, Option<String>, Option<String>) = conn
+        .query_row(
+            "SELECT resultaat, datum_opgepakt, contactpogingen FROM feedback WHERE signal_id = 'S-1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(row, ("quick_fix".to_owned(), None, None));
+}
