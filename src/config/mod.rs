@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use russh::keys::PublicKey;
 
-use crate::domain::party::{CreditorId, MunicipalityCode, PartyId};
+use crate::domain::deliver_to::{DeliverTo, Destinations};
+use crate::domain::party::{CreditorId, ExecutorId, MunicipalityCode, PartyId, Receiver};
 use crate::domain::period::Cutoff;
 use crate::domain::rules::RuleSet;
 use crate::domain::signal::{Cents, Kind};
@@ -68,6 +69,8 @@ pub struct Config {
     pub creditors: Vec<Creditor>,
     /// Municipalities.
     pub municipalities: Vec<Municipality>,
+    /// Executors (uitvoerders), each serving some municipalities.
+    pub executors: Vec<Executor>,
     /// The SSH key files the parties name (`ssh_key_files`), for the reload watcher.
     pub ssh_key_files: Vec<PathBuf>,
 }
@@ -286,6 +289,27 @@ pub struct Municipality {
     pub werkbakken: Vec<String>,
     /// Its queue rules, in order: the first that holds sorts a signal.
     pub werkbak_rules: Vec<crate::domain::werkbak::Rule>,
+    /// Where its signals go (`deliver_to`, `deliver_werkbak`); checked: an executor serves it
+    /// whenever any signal can go to one.
+    pub deliver_to: Destinations,
+}
+
+/// An executor (uitvoerder): receives, for the municipalities it serves, the bundles their
+/// configuration sends it, and sends feedback on those signals.
+#[derive(Debug, Clone)]
+pub struct Executor {
+    /// Its id, SFTP user name and folder name.
+    pub id: ExecutorId,
+    /// Name.
+    pub name: String,
+    /// age recipients (`age1…`) its bundles are encrypted to.
+    pub age_recipients: Vec<String>,
+    /// The municipalities it serves (each served by no other executor).
+    pub serves: Vec<MunicipalityCode>,
+    /// Its SSH public keys.
+    pub ssh_keys: Vec<PublicKey>,
+    /// How its TLS client certificate is recognised.
+    pub tls: TlsIdentity,
 }
 
 /// A bundle format.
@@ -335,14 +359,71 @@ impl Config {
         self.municipalities.iter().find(|m| &m.code == code)
     }
 
+    /// The executor with this id.
+    pub fn executor(&self, id: &ExecutorId) -> Option<&Executor> {
+        self.executors.iter().find(|e| &e.id == id)
+    }
+
+    /// The executor that serves municipality `m`, if one does.
+    pub fn executor_of(&self, m: &MunicipalityCode) -> Option<&Executor> {
+        self.executors.iter().find(|e| e.serves.contains(m))
+    }
+
+    /// Where a signal of municipality `m` in work queue `werkbak` goes: the municipality, its
+    /// executor, or both. Without an executor serving `m`, always the municipality.
+    pub fn deliver_to(&self, m: &Municipality, werkbak: Option<&str>) -> DeliverTo {
+        match self.executor_of(&m.code) {
+            Some(_) => m.deliver_to.of(werkbak),
+            None => DeliverTo::Gemeente,
+        }
+    }
+
+    /// Every party with a pickup folder: the municipalities, then the executors.
+    pub fn receivers(&self) -> impl Iterator<Item = Receiver> + '_ {
+        let municipalities = self.municipalities.iter().map(|m| Receiver::Municipality(m.code.clone()));
+        municipalities.chain(self.executors.iter().map(|e| Receiver::Executor(e.id.clone())))
+    }
+
+    /// The party a user name names, if any (whatever the key).
+    pub fn party_named(&self, user: &str) -> Option<PartyId> {
+        if let Some(c) = self.creditors.iter().find(|c| c.id.as_str() == user) {
+            return Some(PartyId::Creditor(c.id.clone()));
+        }
+        if let Some(m) = self.municipalities.iter().find(|m| m.code.as_str() == user) {
+            return Some(PartyId::Municipality(m.code.clone()));
+        }
+        let e = self.executors.iter().find(|e| e.id.as_str() == user)?;
+        Some(PartyId::Executor(e.id.clone()))
+    }
+
+    /// The SSH keys and certificate identity of a configured party.
+    fn credentials_of(&self, party: &PartyId) -> Option<(&[PublicKey], &TlsIdentity)> {
+        match party {
+            PartyId::Creditor(id) => self.creditor(id).map(|c| (&c.ssh_keys[..], &c.tls)),
+            PartyId::Municipality(code) => self.municipality(code).map(|m| (&m.ssh_keys[..], &m.tls)),
+            PartyId::Executor(id) => self.executor(id).map(|e| (&e.ssh_keys[..], &e.tls)),
+        }
+    }
+
+    /// Every configured party with its SSH keys and certificate identity: creditors,
+    /// municipalities, executors.
+    pub fn parties(&self) -> impl Iterator<Item = (PartyId, &[PublicKey], &TlsIdentity)> {
+        let creditors =
+            self.creditors.iter().map(|c| (PartyId::Creditor(c.id.clone()), &c.ssh_keys[..], &c.tls));
+        let municipalities = self
+            .municipalities
+            .iter()
+            .map(|m| (PartyId::Municipality(m.code.clone()), &m.ssh_keys[..], &m.tls));
+        let executors =
+            self.executors.iter().map(|e| (PartyId::Executor(e.id.clone()), &e.ssh_keys[..], &e.tls));
+        creditors.chain(municipalities).chain(executors)
+    }
+
     /// The party a user name and SSH key belong to, if the key is one of that party's.
     pub fn party_for_ssh_key(&self, user: &str, key: &PublicKey) -> Option<PartyId> {
-        let same = |k: &PublicKey| k.key_data() == key.key_data();
-        if let Some(c) = self.creditors.iter().find(|c| c.id.as_str() == user) {
-            return c.ssh_keys.iter().any(same).then(|| PartyId::Creditor(c.id.clone()));
-        }
-        let m = self.municipalities.iter().find(|m| m.code.as_str() == user)?;
-        m.ssh_keys.iter().any(same).then(|| PartyId::Municipality(m.code.clone()))
+        let party = self.party_named(user)?;
+        let (keys, _) = self.credentials_of(&party)?;
+        keys.iter().any(|k| k.key_data() == key.key_data()).then_some(party)
     }
 
     /// The party a verified client certificate belongs to: by its fingerprint, or by the OIN
@@ -353,11 +434,7 @@ impl Config {
             TlsIdentity::Fingerprints(fps) => fps.contains(fingerprint),
             TlsIdentity::Oin(o) => oin == Some(o.as_str()),
         };
-        if let Some(c) = self.creditors.iter().find(|c| matches(&c.tls)) {
-            return Some(PartyId::Creditor(c.id.clone()));
-        }
-        let m = self.municipalities.iter().find(|m| matches(&m.tls))?;
-        Some(PartyId::Municipality(m.code.clone()))
+        self.parties().find(|(_, _, tls)| matches(tls)).map(|(party, _, _)| party)
     }
 
     /// The configuration file and every file it names that a reload re-reads or a change of
@@ -380,7 +457,6 @@ impl Config {
 
     /// Whether a user name is a configured party (for audit wording only).
     pub fn is_party(&self, user: &str) -> bool {
-        self.creditors.iter().any(|c| c.id.as_str() == user)
-            || self.municipalities.iter().any(|m| m.code.as_str() == user)
+        self.party_named(user).is_some()
     }
 }

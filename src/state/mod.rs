@@ -13,6 +13,7 @@ pub mod erasure;
 pub mod exchange;
 pub mod files;
 pub mod swept;
+pub mod via;
 
 pub use files::FileRow;
 
@@ -76,6 +77,7 @@ impl State {
         conn.execute_batch(exchange::SCHEMA)?;
         conn.execute_batch(erasure::SCHEMA)?;
         conn.execute_batch(swept::SCHEMA)?;
+        conn.execute_batch(via::SCHEMA)?;
         Ok(State { conn: Arc::new(Mutex::new(conn)) })
     }
 
