@@ -148,7 +148,8 @@ fn executor_and_municipalities_each_get_exactly_their_signals() {
     assert!(check.status.success(), "meldpunt check: {}", text(&check));
     // The daemon reloads a changed configuration by itself.
     let start = std::time::Instant::now();
-    while !s.audit().iter().any(|e| e.action == "config_reload" && e.object.to_string().contains("SDD tls:")) {
+    while !s.audit().iter().any(|e| e.action == "config_reload" && e.object.to_string().contains("SDD tls:"))
+    {
         assert!(start.elapsed().as_secs() < 20, "the configuration was not reloaded");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }

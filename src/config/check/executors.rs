@@ -124,3 +124,64 @@ pub(super) fn destinations(
         m.deliver_to = Destinations { default, per_werkbak };
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::Config;
+    use crate::domain::deliver_to::DeliverTo;
+
+    fn text(executors: &str, municipalities: &str) -> String {
+        let r = age::x25519::Identity::generate().to_public().to_string();
+        let m = |code: &str, extra: &str| {
+            format!(
+                "[[municipality]]\ncode = \"{code}\"\nname = \"{code}\"\nage_recipients = [\"{r}\"]\n{extra}\n"
+            )
+        };
+        let mut t = String::from("data_dir = \"d\"\n");
+        t += &m(
+            "GM0505",
+            "werkbakken = [\"sdd\", \"brief\"]\ndeliver_to = \"beide\"\ndeliver_werkbak = { sdd = \"uitvoerder\" }",
+        );
+        t += &m("GM0642", "deliver_to = \"uitvoerder\"");
+        t += municipalities;
+        t += &executors.replace("RECIPIENT", &r);
+        t
+    }
+
+    const SDD: &str = "[[executor]]\nid = \"SDD\"\nname = \"SDD\"\nage_recipients = [\"RECIPIENT\"]\nserves = [\"GM0505\", \"GM0642\"]\n";
+
+    #[test]
+    fn destinations_per_municipality_and_work_queue() {
+        let c = Config::parse(Path::new("/m.toml"), &text(SDD, "")).unwrap();
+        let (dordrecht, zwijndrecht) = (&c.municipalities[0], &c.municipalities[1]);
+        assert_eq!(c.deliver_to(dordrecht, Some("sdd")), DeliverTo::Uitvoerder);
+        assert_eq!(c.deliver_to(dordrecht, Some("brief")), DeliverTo::Beide);
+        assert_eq!(c.deliver_to(dordrecht, None), DeliverTo::Beide);
+        assert_eq!(c.deliver_to(zwijndrecht, None), DeliverTo::Uitvoerder);
+        assert_eq!(c.executor_of(&zwijndrecht.code).unwrap().id.as_str(), "SDD");
+        assert_eq!(c.party_named("SDD").unwrap().actor(), "uitvoerder:SDD");
+    }
+
+    #[test]
+    fn every_executor_problem_is_named() {
+        let executors = format!(
+            "{SDD}[[executor]]\nid = \"sdd2\"\nname = \"x\"\nage_recipients = []\nserves = [\"GM0642\", \"GM9999\"]\n"
+        );
+        let extra = "[[municipality]]\ncode = \"GM0590\"\nname = \"P\"\nage_recipients = [\"age1x\"]\n\
+                     werkbakken = [\"a\"]\ndeliver_to = \"allebei\"\ndeliver_werkbak = { b = \"uitvoerder\" }\n";
+        let p = Config::parse(Path::new("/m.toml"), &text(&executors, extra)).unwrap_err().0;
+        let messages: Vec<String> =
+            p.iter().map(|p| format!("{}: {} ({})", p.line, p.message, p.fix)).collect();
+        let has = |s: &str| assert!(messages.iter().any(|m| m.contains(s)), "no '{s}' in {messages:#?}");
+        has("'allebei' is not a destination");
+        has("deliver_werkbak names 'b', which is not one of the queues of GM0590");
+        has("GM0590 sends signals to an executor, but no executor serves it");
+        has("executor id 'sdd2' must be");
+        has("executor sdd2 has no age recipients");
+        has("GM0642 is served by executor SDD already");
+        has("serves GM9999, which is not a configured municipality");
+        assert!(p.iter().all(|p| p.line > 0), "{messages:#?}");
+    }
+}
