@@ -89,10 +89,15 @@ pub fn table(s: &Summary) -> String {
         "herhaald",
         "onder_drempel"
     );
-    for (code, name, c) in &s.municipalities {
+    // Each municipality's own bundle, then what executors receive for the municipalities
+    // they serve (`<executor>:<GM>`).
+    let executors = s.executors.iter().map(|(e, code, c)| (format!("{e}:{code}"), "(uitvoerder)", c));
+    for (code, name, c) in
+        s.municipalities.iter().map(|(code, name, c)| (code.to_string(), name.as_str(), c)).chain(executors)
+    {
         out.push_str(&format!(
             "{:<8} {:<16} {:>10} {:>8} {:>11} {:>10} {:>12} {:>9} {:>13}\n",
-            code.to_string(),
+            code,
             name,
             c.households,
             c.signals,
