@@ -103,8 +103,16 @@ fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
 
-#[test]
-fn executor_and_municipalities_each_get_exactly_their_signals() {
+/// The installation of this test, its batch delivered: the demo's creditors and municipalities,
+/// creditor `oasen` (agreement with Dordrecht only) and executor SDD, with their signals.
+struct Drechtsteden {
+    s: Server,
+    scratch: tempfile::TempDir,
+    sdd: Keys,
+    period: String,
+}
+
+fn drechtsteden() -> Drechtsteden {
     let scratch = tempfile::tempdir().unwrap();
     let sdd = keys(scratch.path(), SDD);
     let oasen = keys(scratch.path(), "oasen");
@@ -182,6 +190,12 @@ fn executor_and_municipalities_each_get_exactly_their_signals() {
     }
     let period = run_batch(&s).to_string();
 
+    Drechtsteden { s, scratch, sdd, period }
+}
+
+#[test]
+fn executor_and_municipalities_each_get_exactly_their_signals() {
+    let Drechtsteden { s, scratch, sdd, period } = drechtsteden();
     // The executor picks up over SFTP.
     let got = scratch.path().join("got-sdd");
     std::fs::create_dir_all(&got).unwrap();
@@ -317,6 +331,18 @@ fn executor_and_municipalities_each_get_exactly_their_signals() {
     assert_eq!(receipt["status"], "rejected", "{receipt}");
     assert_eq!(receipt["errors"][0]["code"], "signaal_id_other_gemeente", "{receipt}");
 
+    // A forced re-run is a new version for the executor too, superseding the first.
+    let o = common::meldpunt(&s, &["batch", "run", "--early", "--force", "--period", &period]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("SDD:GM0642"), "the summary lists the executor: {}", text(&o));
+    let v2: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(s.data().join(format!("parties/{SDD}/pickup/GM0642_{period}_v2_{SDD}_manifest.json")))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!((v2["version"].as_u64(), v2["supersedes"].as_u64()), (Some(2), Some(1)), "{v2}");
+    assert_eq!(v2["counts"]["signals"], 2, "{v2}");
+
     // The audit names the executor as itself.
     let events = s.audit();
     for action in ["login", "pickup", "feedback"] {
@@ -325,4 +351,26 @@ fn executor_and_municipalities_each_get_exactly_their_signals() {
             "no {action} event by uitvoerder:SDD"
         );
     }
+}
+
+#[test]
+fn an_erasure_reissues_the_executors_bundle_and_removes_the_unpicked_one() {
+    let Drechtsteden { s, scratch, sdd, period } = drechtsteden();
+    // V-Z-2 (3331AA 3) went to the executor only; nobody picked anything up yet.
+    let o = common::meldpunt(&s, &["erase", "--postcode", "3331AA", "--huisnummer", "3"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let got = scratch.path().join("after-erase");
+    std::fs::create_dir_all(&got).unwrap();
+    let o = s.sftp(SDD, &sdd.ssh, &format!("lcd {}\nget /pickup/*\n", got.display()));
+    assert!(o.status.success(), "{}", text(&o));
+    let names: BTreeSet<String> =
+        std::fs::read_dir(&got).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let zwijndrecht: Vec<&String> = names.iter().filter(|n| n.starts_with("GM0642_")).collect();
+    assert!(
+        zwijndrecht.iter().all(|n| n.contains("_v2_SDD_")) && zwijndrecht.len() == 3,
+        "the executor's unpicked v1 of GM0642 is replaced by v2: {names:?}"
+    );
+    assert!(names.iter().any(|n| n.starts_with("GM0505_") && n.contains("_v1_SDD_")), "{names:?}");
+    let rows = decrypt_csv(&got.join(format!("GM0642_{period}_v2_{SDD}_signalen.csv.age")), &sdd.age);
+    assert_eq!(referenties(&rows), set(&["V-Z-1"]), "the erased signal is gone, the other stays");
 }
