@@ -351,6 +351,22 @@ fn executor_and_municipalities_each_get_exactly_their_signals() {
             "no {action} event by uitvoerder:SDD"
         );
     }
+
+    // The executor's feedback receipts follow `[retention] feedback_months` (3) like a
+    // municipality's: kept two months on, gone four months on.
+    let receipts = s.data().join(format!("parties/{SDD}/receipts"));
+    let count = || std::fs::read_dir(&receipts).unwrap().count();
+    let held = count();
+    assert!(held >= 2, "receipt JSON, text and signature");
+    for (months, left) in [(2, held), (4, 0)] {
+        let at = jiff::Timestamp::now()
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .checked_add(jiff::Span::new().months(months));
+        let at = at.unwrap().timestamp().to_string();
+        let o = common::meldpunt(&s, &["shred", "--at", &at]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert_eq!(count(), left, "{months} months on: {}", text(&o));
+    }
 }
 
 #[test]
