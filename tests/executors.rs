@@ -311,6 +311,13 @@ fn executor_and_municipalities_each_get_exactly_their_signals() {
     assert_eq!(r["lines"]["accepted"], 2, "{r}");
     assert_eq!(r["errors"][0]["line"], 4, "{r}");
     assert_eq!(r["errors"][0]["code"], "signaal_id_other_gemeente", "{r}");
+    // Over HTTPS the executor reads that receipt, and may not send signals.
+    let (code, body) = s.curl(SDD, &[], "/v1/receipts");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains(r["file_id"].as_str().unwrap()), "{body}");
+    let (code, body) = s.curl(SDD, &["-X", "PUT", "--data-binary", "x"], "/v1/inbox/x.csv");
+    assert_eq!(code, 403, "{body}");
+    assert!(body.contains("creditor_only"), "{body}");
     // It reaches the creditor, with what the creditor may see.
     let fb_dir = s.data().join("parties/vitens/feedback");
     let files: Vec<PathBuf> = std::fs::read_dir(&fb_dir).unwrap().map(|e| e.unwrap().path()).collect();
