@@ -293,7 +293,9 @@ fn executor_and_municipalities_each_get_exactly_their_signals() {
     let br = id_of(&dordrecht, "V-D-BR");
     let today = meldpunt::domain::period::local_date(jiff::Timestamp::now());
     let feedback = format!(
-        "signaal_id;resultaat;datum\n{z1};hulp_geaccepteerd;{today}\n{dsdd};al_bekend_schuldhulpverlening;{today}\n{br};quick_fix;{today}\n"
+        "signaal_id;resultaat;datum;signaalpartner;referentie_signaalpartner\n\
+         {z1};hulp_geaccepteerd;{today};;\n{dsdd};al_bekend_schuldhulpverlening;{today};;\n{br};quick_fix;{today};;\n\
+         ;quick_fix;{today};vitens;V-Z-2\n;quick_fix;{today};vitens;V-D-BR\n"
     );
     let f = local_file(&s, "terugmelding.csv", feedback.as_bytes());
     let o = s.sftp(SDD, &sdd.ssh, &format!("put {} /feedback/terugmelding.csv\n", f.display()));
@@ -308,7 +310,10 @@ fn executor_and_municipalities_each_get_exactly_their_signals() {
     assert_eq!(receipts.len(), 1, "{receipts:?}");
     let r = &receipts[0];
     assert_eq!(r["status"], "accepted_with_errors", "{r}");
-    assert_eq!(r["lines"]["accepted"], 2, "{r}");
+    assert_eq!(r["lines"]["accepted"], 3, "{r}");
+    // By reference: the executor's own V-Z-2 is found, Dordrecht's own V-D-BR is not.
+    assert_eq!(r["errors"][1]["line"], 6, "{r}");
+    assert_eq!(r["errors"][1]["code"], "referentie_unknown", "{r}");
     assert_eq!(r["errors"][0]["line"], 4, "{r}");
     assert_eq!(r["errors"][0]["code"], "signaal_id_other_gemeente", "{r}");
     // Over HTTPS the executor reads that receipt, and may not send signals.
@@ -325,6 +330,7 @@ fn executor_and_municipalities_each_get_exactly_their_signals() {
     let routed = std::fs::read_to_string(&files[0]).unwrap();
     assert!(routed.contains("V-Z-1;hulp_geaccepteerd;"), "{routed}");
     assert!(routed.contains("V-D-SDD;niet_opgepakt;"), "{routed}");
+    assert!(routed.contains("V-Z-2;opgepakt;"), "{routed}");
     assert!(!routed.contains("V-D-BR"), "{routed}");
 
     // Zwijndrecht did not receive V-Z-1 itself (the executor did): its feedback is refused.

@@ -139,6 +139,7 @@ async fn reload(app: &App, trigger: Trigger) -> bool {
     object["changed"] = json!(!ch.is_empty());
     object["creditors"] = json!(new.creditors.len());
     object["municipalities"] = json!(new.municipalities.len());
+    object["executors"] = json!(new.executors.len());
     object["sessions_closed"] = closed
         .iter()
         .map(|(p, n)| (p.as_str().to_owned(), json!(n)))
