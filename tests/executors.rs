@@ -154,7 +154,8 @@ fn drechtsteden() -> Drechtsteden {
     std::fs::write(&s.inst.config, config).unwrap();
     let check = common::meldpunt(&s, &["check"]);
     assert!(check.status.success(), "meldpunt check: {}", text(&check));
-    // The daemon reloads a changed configuration by itself.
+    // A live reload (SIGHUP; a watched change of the file may reload it as well).
+    s.signal("HUP");
     let start = std::time::Instant::now();
     while !s.audit().iter().any(|e| e.action == "config_reload" && e.object.to_string().contains("SDD tls:"))
     {
