@@ -99,6 +99,14 @@ fn id_of(rows: &[Row], r: &str) -> String {
     rows.iter().find(|row| row.referentie == r).unwrap_or_else(|| panic!("no row {r}")).id.clone()
 }
 
+/// Downloads the executor's whole `/pickup` over OpenSSH `sftp` into `into`; the names.
+fn get_pickup(s: &Server, sdd: &Keys, into: &Path) -> BTreeSet<String> {
+    std::fs::create_dir_all(into).unwrap();
+    let o = s.sftp(SDD, &sdd.ssh, &format!("lcd {}\nls -1 /pickup\nget /pickup/*\n", into.display()));
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::read_dir(into).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect()
+}
+
 fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| (*s).to_owned()).collect()
 }
@@ -199,11 +207,7 @@ fn executor_and_municipalities_each_get_exactly_their_signals() {
     let Drechtsteden { s, scratch, sdd, period } = drechtsteden();
     // The executor picks up over SFTP.
     let got = scratch.path().join("got-sdd");
-    std::fs::create_dir_all(&got).unwrap();
-    let o = s.sftp(SDD, &sdd.ssh, &format!("lcd {}\nls -1 /pickup\nget /pickup/*\n", got.display()));
-    assert!(o.status.success(), "{}", text(&o));
-    let names: BTreeSet<String> =
-        std::fs::read_dir(&got).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let names = get_pickup(&s, &sdd, &got);
     let expected: BTreeSet<String> = ["GM0505", "GM0642"]
         .iter()
         .flat_map(|gm| {
@@ -390,11 +394,7 @@ fn an_erasure_reissues_the_executors_bundle_and_removes_the_unpicked_one() {
     let o = common::meldpunt(&s, &["erase", "--postcode", "3331AA", "--huisnummer", "3"]);
     assert!(o.status.success(), "{}", text(&o));
     let got = scratch.path().join("after-erase");
-    std::fs::create_dir_all(&got).unwrap();
-    let o = s.sftp(SDD, &sdd.ssh, &format!("lcd {}\nget /pickup/*\n", got.display()));
-    assert!(o.status.success(), "{}", text(&o));
-    let names: BTreeSet<String> =
-        std::fs::read_dir(&got).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let names = get_pickup(&s, &sdd, &got);
     let zwijndrecht: Vec<&String> = names.iter().filter(|n| n.starts_with("GM0642_")).collect();
     assert!(
         zwijndrecht.iter().all(|n| n.contains("_v2_SDD_")) && zwijndrecht.len() == 3,
