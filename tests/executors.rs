@@ -229,6 +229,21 @@ fn executor_and_municipalities_each_get_exactly_their_signals() {
         sdd_zwijndrecht.iter().any(|r| r.referentie == "V-Z-1" && r.meervoudig == "nee"),
         "{sdd_zwijndrecht:?}"
     );
+    // The JSON bundle, the same signals grouped by household, says its municipality too.
+    let json = got.join(format!("GM0642_{period}_v1_{SDD}_signalen.json.age"));
+    let o = Command::new("age").arg("-d").arg("-i").arg(&sdd.age).arg(&json).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["gemeente"], "GM0642", "{doc}");
+    let in_json: BTreeSet<String> = doc["huishoudens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|h| h["personen"].as_array().unwrap().iter())
+        .flat_map(|p| p["signalen"].as_array().unwrap().iter())
+        .map(|sig| sig["referentie_signaalpartner"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(in_json, set(&["V-Z-1", "V-Z-2"]));
     let manifest: serde_json::Value = serde_json::from_slice(
         &std::fs::read(got.join(format!("GM0505_{period}_v1_{SDD}_manifest.json"))).unwrap(),
     )
