@@ -248,7 +248,7 @@ fn executor_and_municipalities_each_get_exactly_their_signals() {
         &std::fs::read(got.join(format!("GM0505_{period}_v1_{SDD}_manifest.json"))).unwrap(),
     )
     .unwrap();
-    assert_eq!(manifest["uitvoerder"], SDD);
+    assert_eq!(manifest["executor"], SDD);
     assert_eq!(manifest["municipality"], "GM0505");
     assert_eq!(manifest["counts"]["signals"], 3);
     // Encrypted to the executor only: Dordrecht's key does not open it.
@@ -289,6 +289,7 @@ fn executor_and_municipalities_each_get_exactly_their_signals() {
     )
     .unwrap();
     assert_eq!(zw["counts"]["signals"], 0, "{zw}");
+    assert_eq!(zw["to_executor"], serde_json::json!({"executor": SDD, "signals": 2}), "{zw}");
 
     // The executor over HTTPS: the same files, byte for byte, and the download is recorded.
     let (code, body) = s.curl(SDD, &[], "/v1/pickup");

@@ -151,7 +151,11 @@ pub struct Manifest {
     pub municipality: String,
     /// The executor (uitvoerder) this bundle is for, when it is not the municipality's own.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub uitvoerder: Option<String>,
+    pub executor: Option<String>,
+    /// In the municipality's own manifest: how many of its signals its executor received this
+    /// version (in the executor's bundle; with `beide` also in this one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_executor: Option<ToExecutor>,
     /// Bundle version (`v1`, then `v2` after a forced re-run).
     pub version: u32,
     /// The earlier version of this municipality's bundle that this one replaces (a re-run or
@@ -168,6 +172,15 @@ pub struct Manifest {
     pub files: Vec<FileEntry>,
 }
 
+/// What a municipality's executor received of its signals (counts only).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ToExecutor {
+    /// The executor's id.
+    pub executor: String,
+    /// Signals in the executor's bundle of this municipality.
+    pub signals: u64,
+}
+
 /// Whose bundle is staged: a municipality's own, or the one an executor receives for a
 /// municipality it serves (docs/bundles.md).
 #[derive(Clone, Copy, Debug)]
@@ -180,12 +193,20 @@ pub struct Target<'a> {
     pub formats: &'a [BundleFormat],
     /// The age recipients the files are encrypted to (only the receiver's own).
     pub recipients: &'a [String],
+    /// For the municipality's own bundle: what its executor received, for the manifest.
+    pub to_executor: Option<(&'a ExecutorId, u64)>,
 }
 
 impl<'a> Target<'a> {
     /// The municipality's own bundle.
     pub fn municipality(m: &'a Municipality) -> Target<'a> {
-        Target { municipality: &m.code, executor: None, formats: &m.formats, recipients: &m.age_recipients }
+        Target {
+            municipality: &m.code,
+            executor: None,
+            formats: &m.formats,
+            recipients: &m.age_recipients,
+            to_executor: None,
+        }
     }
 
     /// The bundle executor `e` receives for `m`.
@@ -195,6 +216,7 @@ impl<'a> Target<'a> {
             executor: Some(&e.id),
             formats: &m.formats,
             recipients: &e.age_recipients,
+            to_executor: None,
         }
     }
 
@@ -267,7 +289,8 @@ pub fn stage(
     let manifest = Manifest {
         period: period.to_string(),
         municipality: target.municipality.to_string(),
-        uitvoerder: target.executor.map(ToString::to_string),
+        executor: target.executor.map(ToString::to_string),
+        to_executor: target.to_executor.map(|(e, signals)| ToExecutor { executor: e.to_string(), signals }),
         version,
         supersedes,
         created_at: now.to_owned(),

@@ -142,8 +142,11 @@ fn stage_bundles(
         // Each row goes to the municipality, its executor or both (docs/bundles.md); each
         // receiver's bundle holds only its own rows, encrypted to its own keys.
         let (own, executor) = receivers::split(&cx.config, m, rows);
-        let own =
-            bundle::stage(staging, bundle::Target::municipality(m), p, version, &own, reageer, &issue.now)?;
+        let target = bundle::Target {
+            to_executor: executor.as_ref().map(|(e, rows)| (&e.id, rows.len() as u64)),
+            ..bundle::Target::municipality(m)
+        };
+        let own = bundle::stage(staging, target, p, version, &own, reageer, &issue.now)?;
         let executor = executor
             .map(|(e, rows)| {
                 let target = bundle::Target::executor(m, e);
