@@ -406,6 +406,17 @@ fn executor_and_municipalities_each_get_exactly_their_signals() {
 #[test]
 fn an_erasure_reissues_the_executors_bundle_and_removes_the_unpicked_one() {
     let Drechtsteden { s, scratch, sdd, period } = drechtsteden();
+    // Right of access: the export names the executor as a recipient.
+    let out = scratch.path().join("inzage.json");
+    let o = common::meldpunt(
+        &s,
+        &["inzage", "--postcode", "3331AA", "--huisnummer", "3", "--out", out.to_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let export: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let to = &export["signalen"][0]["geleverd_aan"];
+    assert_eq!((to["gemeente"].as_str(), to["uitvoerder"].as_str()), (Some("GM0642"), Some(SDD)), "{export}");
+    assert_eq!(to["gemeente_zelf"], false, "{export}");
     // V-Z-2 (3331AA 3) went to the executor only; nobody picked anything up yet.
     let o = common::meldpunt(&s, &["erase", "--postcode", "3331AA", "--huisnummer", "3"]);
     assert!(o.status.success(), "{}", text(&o));
