@@ -306,7 +306,9 @@ fn each_shorter_window_removes_its_kind_on_its_day_and_not_earlier() {
             let r = meldpunt::feedback::process(
                 &app,
                 meldpunt::feedback::Incoming {
-                    municipality: meldpunt::domain::party::MunicipalityCode::parse("GM0505").unwrap(),
+                    sender: meldpunt::domain::party::Receiver::Municipality(
+                        meldpunt::domain::party::MunicipalityCode::parse("GM0505").unwrap(),
+                    ),
                     name: "t.csv".into(),
                     bytes: body.into_bytes(),
                     auth: "test".into(),

@@ -22,6 +22,8 @@ fn delivered(id: &str, municipality: &str, referentie: &str) -> DeliveredSignal 
         municipality: municipality.to_owned(),
         creditor: "woonstad".to_owned(),
         referentie: referentie.to_owned(),
+        executor: None,
+        to_municipality: true,
     }
 }
 

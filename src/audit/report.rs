@@ -103,6 +103,10 @@ pub enum Anomaly {
         /// The municipality.
         #[serde(rename = "gemeente")]
         municipality: String,
+        /// The executor whose bundle of that municipality it is, if it is not the
+        /// municipality's own.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        uitvoerder: Option<String>,
         /// Bundle period.
         period: String,
         /// Bundle version.
@@ -128,6 +132,8 @@ pub struct Report {
 }
 
 struct Delivery {
+    /// Who picks it up: `gemeente:<code>` or `uitvoerder:<id>`.
+    actor: String,
     municipality: String,
     period: String,
     version: u64,
@@ -147,23 +153,27 @@ fn num(v: &Value, path: &[&str]) -> u64 {
 }
 
 /// Deliveries an event records: each municipality of a `batch` event, or a `delivery` event.
-fn deliveries(r: &Record) -> Vec<(String, u64)> {
+/// The deliveries an event records: (receiving actor, municipality, signals); an executor's
+/// bundles of a municipality (`executors` of a `batch` event) are received by `uitvoerder:<id>`.
+fn deliveries(r: &Record) -> Vec<(String, String, u64)> {
     if r.outcome != Outcome::Ok {
         return Vec::new();
     }
+    let entries = |key: &str| r.object.get(key).and_then(Value::as_array).cloned().unwrap_or_default();
     match r.action.as_str() {
-        "batch" => r
-            .object
-            .get("municipalities")
-            .and_then(Value::as_array)
-            .map(|ms| {
-                ms.iter()
-                    .filter_map(|m| Some((str_field(m, "gemeente")?.to_owned(), num(m, &["signals"]))))
-                    .collect()
-            })
-            .unwrap_or_default(),
+        "batch" => {
+            let own = entries("municipalities").into_iter().filter_map(|m| {
+                let g = str_field(&m, "gemeente")?.to_owned();
+                Some((format!("gemeente:{g}"), g, num(&m, &["signals"])))
+            });
+            let executors = entries("executors").into_iter().filter_map(|e| {
+                let g = str_field(&e, "gemeente")?.to_owned();
+                Some((format!("uitvoerder:{}", str_field(&e, "uitvoerder")?), g, num(&e, &["signals"])))
+            });
+            own.chain(executors).collect()
+        }
         "delivery" => str_field(&r.object, "gemeente")
-            .map(|g| vec![(g.to_owned(), num(&r.object, &["signals"]))])
+            .map(|g| vec![(format!("gemeente:{g}"), g.to_owned(), num(&r.object, &["signals"]))])
             .unwrap_or_default(),
         _ => Vec::new(),
     }
@@ -250,15 +260,21 @@ pub fn build(records: &[Record], period: Period, now: Timestamp, t: Thresholds) 
         {
             rep.parties.entry(c).or_default().feedback_received += 1;
         }
-        for (g, signals) in deliveries(r) {
-            let p = rep.parties.entry(format!("gemeente:{g}")).or_default();
+        for (actor, g, signals) in deliveries(r) {
+            let p = rep.parties.entry(actor.clone()).or_default();
             p.deliveries += 1;
             p.signals_delivered += signals;
             if let Some(day) = rep.days.get_mut(&local_date(at).to_string()) {
                 day.deliveries += 1;
             }
             let period = str_field(&r.object, "period").unwrap_or_default().to_owned();
-            delivered.push(Delivery { municipality: g, period, version: num(&r.object, &["version"]), at });
+            delivered.push(Delivery {
+                actor,
+                municipality: g,
+                period,
+                version: num(&r.object, &["version"]),
+                at,
+            });
         }
     }
     for (action, count) in errors {
@@ -269,15 +285,15 @@ pub fn build(records: &[Record], period: Period, now: Timestamp, t: Thresholds) 
     }
     for d in delivered {
         let prefix = format!("{}_{}_v{}_", d.municipality, d.period, d.version);
-        let actor = format!("gemeente:{}", d.municipality);
         let picked = records.iter().any(|r| {
             matches!(r.action.as_str(), "pickup" | "pickup_ack")
-                && r.actor == actor
+                && r.actor == d.actor
                 && ts(r) >= d.at
                 && str_field(&r.object, "bundle").is_some_and(|b| b.starts_with(&prefix))
         });
         if !picked && now.duration_since(d.at) > SignedDuration::from_hours(24 * t.unpicked_days) {
             rep.anomalies.push(Anomaly::UnpickedBundle {
+                uitvoerder: d.actor.strip_prefix("uitvoerder:").map(str::to_owned),
                 municipality: d.municipality,
                 period: d.period,
                 version: d.version,

@@ -20,6 +20,7 @@ pub mod history;
 pub mod parallel;
 pub mod phases;
 pub mod publish;
+pub mod receivers;
 pub mod report;
 pub mod routing;
 pub mod run;

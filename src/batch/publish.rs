@@ -6,10 +6,9 @@ use std::cell::Cell;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::classify::Household;
+use super::classify::{Classified, Household};
 use super::sort::{Place, Sorter};
 use crate::config::Municipality;
-use crate::domain::party::MunicipalityCode;
 use crate::durable;
 use crate::layout::Layout;
 use crate::state::exchange::Delivery;
@@ -38,16 +37,16 @@ pub struct Pickups<'a> {
 }
 
 impl<'a> Pickups<'a> {
-    /// Delivery from `staging` to the pickup folders of `municipalities`, which are made
-    /// here if they are missing. Made before the files are staged, so that a failed write-back
+    /// Delivery from `staging` to the pickup folders of `folders` (municipality codes and
+    /// executor ids), which are made here if they are missing. Made before the files are staged, so that a failed write-back
     /// of any of them is reported.
     pub fn new<'m>(
         layout: &'a Layout,
         staging: &'a Path,
-        municipalities: impl IntoIterator<Item = &'m MunicipalityCode>,
+        folders: impl IntoIterator<Item = &'m str>,
     ) -> io::Result<Pickups<'a>> {
-        for code in municipalities {
-            durable::create_private_dir(&layout.pickup(code.as_str()))?;
+        for id in folders {
+            durable::create_private_dir(&layout.pickup(id))?;
         }
         let filesystem = durable::Filesystem::of(staging)?;
         Ok(Pickups { layout, staging, filesystem, abort_after: abort_hook(), moved: Cell::new(0) })
@@ -62,17 +61,17 @@ impl<'a> Pickups<'a> {
         Ok(())
     }
 
-    /// The first step of delivering the staged files of each municipality (its file names,
-    /// the manifest last): makes all of them durable, renames the bundle files into the pickup
+    /// The first step of delivering the staged files of each pickup folder (its id, its file
+    /// names, the manifest last): makes all of them durable, renames the bundle files into the pickup
     /// folders and makes that durable. What is left are the manifests, which make the
     /// delivery count: [`Pickups::deliver_manifests`], once the run is recorded.
-    pub fn deliver_bundles(&self, staged: Vec<(MunicipalityCode, Vec<String>)>) -> io::Result<Manifests> {
+    pub fn deliver_bundles(&self, staged: Vec<(String, Vec<String>)>) -> io::Result<Manifests> {
         self.filesystem.sync()?;
         // Those whose manifest is not there yet.
         let mut open = Vec::with_capacity(staged.len());
         for (code, mut names) in staged {
             let Some(manifest) = names.pop() else { continue };
-            let pickup = self.layout.pickup(code.as_str());
+            let pickup = self.layout.pickup(&code);
             if !pickup.join(&manifest).exists() {
                 for name in &names {
                     self.rename(name, &pickup)?;
@@ -105,22 +104,32 @@ pub fn delivered_signals<'h>(
     households_of: &'h HouseholdsOf<'_>,
     sorter: impl Fn(&'h Municipality) -> Sorter<'h>,
 ) -> Vec<Delivery<'h>> {
-    let mut out = Vec::new();
-    for (m, households) in households_of {
-        let sorter = sorter(m);
-        for h in households {
-            for sig in h.signals.iter().filter(|sig| matches!(sorter.place(h, sig), Place::Deliver(_))) {
-                out.push(Delivery {
-                    signal_id: &sig.input.signal_id,
-                    municipality: m.code.as_str(),
-                    creditor: sig.input.creditor.as_str(),
-                    referentie: &sig.input.record.referentie,
-                });
-            }
-        }
-    }
+    let mut out: Vec<Delivery<'h>> = placed(households_of, sorter)
+        .map(|(m, sig, _)| Delivery {
+            signal_id: &sig.input.signal_id,
+            municipality: m.code.as_str(),
+            creditor: sig.input.creditor.as_str(),
+            referentie: &sig.input.record.referentie,
+        })
+        .collect();
     // In key order: SQLite then walks its primary-key index once instead of reading a page
     // per signal (random ids into a table larger than its page cache).
     out.sort_unstable_by(|a, b| a.signal_id.cmp(b.signal_id));
     out
+}
+
+/// Every signal the run delivers, with its municipality and work queue, in household order.
+pub fn placed<'h>(
+    households_of: &'h HouseholdsOf<'_>,
+    sorter: impl Fn(&'h Municipality) -> Sorter<'h>,
+) -> impl Iterator<Item = (&'h Municipality, &'h Classified, Option<&'h str>)> {
+    households_of.iter().flat_map(move |(m, households)| {
+        let sorter = sorter(m);
+        households.iter().flat_map(move |h| {
+            h.signals.iter().filter_map(move |sig| match sorter.place(h, sig) {
+                Place::Deliver(werkbak) => Some((*m, sig, werkbak)),
+                Place::LeftOut(_) => None,
+            })
+        })
+    })
 }

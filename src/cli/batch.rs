@@ -50,9 +50,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = app.config();
     let period = a.period.unwrap_or_else(|| config.cutoff.period_of(jiff::Timestamp::now()).prev());
     let cx = super::operator(&app);
-    // A progress bar on a terminal: two reading steps, then one step per municipality.
+    // A progress bar on a terminal: two reading steps, then one step per municipality and one
+    // per executor's bundle of a municipality.
+    let steps: u64 = config
+        .municipalities
+        .iter()
+        .map(|m| 1 + u64::from(crate::batch::receivers::executor(&config, m).is_some()))
+        .sum();
     let bar = if std::io::stderr().is_terminal() {
-        indicatif::ProgressBar::new(config.municipalities.len() as u64 + 2)
+        indicatif::ProgressBar::new(steps + 2)
     } else {
         indicatif::ProgressBar::hidden()
     };
@@ -89,10 +95,15 @@ pub fn table(s: &Summary) -> String {
         "herhaald",
         "onder_drempel"
     );
-    for (code, name, c) in &s.municipalities {
+    // Each municipality's own bundle, then what executors receive for the municipalities
+    // they serve (`<executor>:<GM>`).
+    let executors = s.executors.iter().map(|(e, code, c)| (format!("{e}:{code}"), "(uitvoerder)", c));
+    for (code, name, c) in
+        s.municipalities.iter().map(|(code, name, c)| (code.to_string(), name.as_str(), c)).chain(executors)
+    {
         out.push_str(&format!(
             "{:<8} {:<16} {:>10} {:>8} {:>11} {:>10} {:>12} {:>9} {:>13}\n",
-            code.to_string(),
+            code,
             name,
             c.households,
             c.signals,

@@ -44,10 +44,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if problems.is_empty() {
         let config = Config::load(path).map_err(|p| anyhow::anyhow!("{p}"))?;
         println!(
-            "{}: ok ({} creditors, {} municipalities, data in {})",
+            "{}: ok ({} creditors, {} municipalities, {} executors, data in {})",
             path.display(),
             config.creditors.len(),
             config.municipalities.len(),
+            config.executors.len(),
             config.data_dir.display()
         );
         return Ok(ExitCode::SUCCESS);

@@ -123,12 +123,17 @@ fn parties(c: &Config) -> BTreeSet<(String, String)> {
                 &m.formats,
                 m.leave_out_onder_drempel,
                 &m.werkbakken,
-                &m.werkbak_rules
+                &m.werkbak_rules,
+                &m.deliver_to
             )
         );
         (m.code.to_string(), details)
     });
-    creditors.chain(municipalities).collect()
+    let executors = c
+        .executors
+        .iter()
+        .map(|e| (e.id.to_string(), format!("{:?}", (&e.name, &e.age_recipients, &e.serves))));
+    creditors.chain(municipalities).chain(executors).collect()
 }
 
 /// Every credential as `party key`.
@@ -144,9 +149,7 @@ fn credentials(c: &Config) -> BTreeSet<String> {
         };
         ssh.chain(tls).collect::<Vec<_>>()
     };
-    let creditors = c.creditors.iter().flat_map(|x| of(x.id.as_str(), &x.ssh_keys, &x.tls));
-    let municipalities = c.municipalities.iter().flat_map(|m| of(m.code.as_str(), &m.ssh_keys, &m.tls));
-    creditors.chain(municipalities).collect()
+    c.parties().flat_map(|(party, keys, tls)| of(party.as_str(), keys, tls)).collect()
 }
 
 /// `[batch]` without what needs a restart.

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use russh::keys::PublicKey;
 
-use crate::domain::party::{CreditorId, MunicipalityCode, PartyId};
+use crate::domain::deliver_to::Destinations;
+use crate::domain::party::{CreditorId, ExecutorId, MunicipalityCode};
 use crate::domain::period::Cutoff;
 use crate::domain::rules::RuleSet;
 use crate::domain::signal::{Cents, Kind};
@@ -19,6 +20,7 @@ pub mod change;
 mod check;
 pub mod defender;
 pub mod file;
+mod lookup;
 pub mod pki;
 mod problem;
 mod retention;
@@ -73,6 +75,8 @@ pub struct Config {
     pub creditors: Vec<Creditor>,
     /// Municipalities.
     pub municipalities: Vec<Municipality>,
+    /// Executors (uitvoerders), each serving some municipalities.
+    pub executors: Vec<Executor>,
     /// The SSH key files the parties name (`ssh_key_files`), for the reload watcher.
     pub ssh_key_files: Vec<PathBuf>,
 }
@@ -294,6 +298,27 @@ pub struct Municipality {
     pub werkbakken: Vec<String>,
     /// Its queue rules, in order: the first that holds sorts a signal.
     pub werkbak_rules: Vec<crate::domain::werkbak::Rule>,
+    /// Where its signals go (`deliver_to`, `deliver_werkbak`); checked: an executor serves it
+    /// whenever any signal can go to one.
+    pub deliver_to: Destinations,
+}
+
+/// An executor (uitvoerder): receives, for the municipalities it serves, the bundles their
+/// configuration sends it, and sends feedback on those signals.
+#[derive(Debug, Clone)]
+pub struct Executor {
+    /// Its id, SFTP user name and folder name.
+    pub id: ExecutorId,
+    /// Name.
+    pub name: String,
+    /// age recipients (`age1…`) its bundles are encrypted to.
+    pub age_recipients: Vec<String>,
+    /// The municipalities it serves (each served by no other executor).
+    pub serves: Vec<MunicipalityCode>,
+    /// Its SSH public keys.
+    pub ssh_keys: Vec<PublicKey>,
+    /// How its TLS client certificate is recognised.
+    pub tls: TlsIdentity,
 }
 
 /// A bundle format.
@@ -323,51 +348,6 @@ impl Config {
         check::parse(path, text)
     }
 
-    /// The creditor with this id.
-    pub fn creditor(&self, id: &CreditorId) -> Option<&Creditor> {
-        self.creditors.iter().find(|c| &c.id == id)
-    }
-
-    /// The creditor a municipality names in its feedback: by id, or by its name as the bundles
-    /// show it (case and surrounding spaces aside).
-    pub fn creditor_named(&self, named: &str) -> Option<&Creditor> {
-        let named = named.trim();
-        self.creditors.iter().find(|c| c.id.as_str() == named).or_else(|| {
-            let lower = named.to_lowercase();
-            self.creditors.iter().find(|c| c.name.trim().to_lowercase() == lower)
-        })
-    }
-
-    /// The municipality with this code.
-    pub fn municipality(&self, code: &MunicipalityCode) -> Option<&Municipality> {
-        self.municipalities.iter().find(|m| &m.code == code)
-    }
-
-    /// The party a user name and SSH key belong to, if the key is one of that party's.
-    pub fn party_for_ssh_key(&self, user: &str, key: &PublicKey) -> Option<PartyId> {
-        let same = |k: &PublicKey| k.key_data() == key.key_data();
-        if let Some(c) = self.creditors.iter().find(|c| c.id.as_str() == user) {
-            return c.ssh_keys.iter().any(same).then(|| PartyId::Creditor(c.id.clone()));
-        }
-        let m = self.municipalities.iter().find(|m| m.code.as_str() == user)?;
-        m.ssh_keys.iter().any(same).then(|| PartyId::Municipality(m.code.clone()))
-    }
-
-    /// The party a verified client certificate belongs to: by its fingerprint, or by the OIN
-    /// in its subject for parties configured by OIN.
-    pub fn party_for_certificate(&self, fingerprint: &[u8; 32], oin: Option<&str>) -> Option<PartyId> {
-        let matches = |t: &TlsIdentity| match t {
-            TlsIdentity::None => false,
-            TlsIdentity::Fingerprints(fps) => fps.contains(fingerprint),
-            TlsIdentity::Oin(o) => oin == Some(o.as_str()),
-        };
-        if let Some(c) = self.creditors.iter().find(|c| matches(&c.tls)) {
-            return Some(PartyId::Creditor(c.id.clone()));
-        }
-        let m = self.municipalities.iter().find(|m| matches(&m.tls))?;
-        Some(PartyId::Municipality(m.code.clone()))
-    }
-
     /// The configuration file and every file it names that a reload re-reads or a change of
     /// which matters: SSH key files, the host key, the HTTPS certificate, key, CAs and CRLs,
     /// the routing table.
@@ -384,11 +364,5 @@ impl Config {
         files.sort();
         files.dedup();
         files
-    }
-
-    /// Whether a user name is a configured party (for audit wording only).
-    pub fn is_party(&self, user: &str) -> bool {
-        self.creditors.iter().any(|c| c.id.as_str() == user)
-            || self.municipalities.iter().any(|m| m.code.as_str() == user)
     }
 }

@@ -74,6 +74,7 @@ pub fn start_key(app: &App) -> anyhow::Result<Arc<AuditKey>> {
             "changed": changed,
             "creditors": config.creditors.len(),
             "municipalities": config.municipalities.len(),
+            "executors": config.executors.len(),
             "audit_key": key.public().id(),
         }),
     ))?;

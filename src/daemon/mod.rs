@@ -117,6 +117,7 @@ impl Daemon {
                 "version": env!("CARGO_PKG_VERSION"),
                 "creditors": config.creditors.len(),
                 "municipalities": config.municipalities.len(),
+                "executors": config.executors.len(),
                 "sftp": sftp_addr.map(|a| a.to_string()),
                 "https": https_addr.map(|a| a.to_string()),
                 "admin": admin_addr.to_string(),

@@ -176,6 +176,7 @@ async fn reload(app: &App, trigger: Trigger, files: &[PathBuf]) -> bool {
     object["files_changed"] = json!(files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>());
     object["creditors"] = json!(new.creditors.len());
     object["municipalities"] = json!(new.municipalities.len());
+    object["executors"] = json!(new.executors.len());
     object["sessions_closed"] = closed
         .iter()
         .map(|(p, n)| (p.as_str().to_owned(), json!(n)))

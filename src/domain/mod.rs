@@ -2,6 +2,7 @@
 
 pub mod chars;
 pub mod contact;
+pub mod deliver_to;
 pub mod feedback;
 pub mod household;
 pub mod outcome;

@@ -86,6 +86,50 @@ impl fmt::Display for MunicipalityCode {
     }
 }
 
+/// An executor's id (uitvoerder, docs/parties.md): 2–32 characters of `A-Z`, `0-9` and inner
+/// `-`, starting with a letter, e.g. `SDD`. Upper case keeps it apart from creditor slugs; a
+/// municipality code (`GM` + 4 digits) is refused so the three kinds of id never meet.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ExecutorId(String);
+
+impl ExecutorId {
+    /// Parses an executor id.
+    pub fn parse(s: &str) -> Result<Self, PartyIdError> {
+        let b = s.as_bytes();
+        let ok = (2..=32).contains(&b.len())
+            && b[0].is_ascii_uppercase()
+            && b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'-')
+            && !s.ends_with('-')
+            && MunicipalityCode::parse(s).is_err();
+        if ok { Ok(Self(s.to_owned())) } else { Err(PartyIdError::Executor(s.to_owned())) }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ExecutorId {
+    type Error = PartyIdError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(&s)
+    }
+}
+
+impl From<ExecutorId> for String {
+    fn from(id: ExecutorId) -> Self {
+        id.0
+    }
+}
+
+impl fmt::Display for ExecutorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A party id that is not well formed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[non_exhaustive]
@@ -96,6 +140,11 @@ pub enum PartyIdError {
     /// A municipality code that is not `GM` + 4 digits.
     #[error("municipality code '{0}' must be 'GM' followed by 4 digits, e.g. GM0505")]
     Municipality(String),
+    /// An executor id that is not upper-case letters, digits and `-`.
+    #[error(
+        "executor id '{0}' must be 2-32 characters of A-Z, 0-9 and '-', starting with a letter (e.g. SDD), and not a municipality code"
+    )]
+    Executor(String),
 }
 
 /// Any party that logs in.
@@ -105,6 +154,8 @@ pub enum PartyId {
     Creditor(CreditorId),
     /// A municipality (gemeente).
     Municipality(MunicipalityCode),
+    /// An executor (uitvoerder) that receives bundles for the municipalities it serves.
+    Executor(ExecutorId),
 }
 
 impl PartyId {
@@ -113,15 +164,59 @@ impl PartyId {
         match self {
             Self::Creditor(c) => c.as_str(),
             Self::Municipality(m) => m.as_str(),
+            Self::Executor(e) => e.as_str(),
         }
     }
 
-    /// The audit actor: `creditor:<id>` or `gemeente:<code>`.
+    /// The audit actor: `creditor:<id>`, `gemeente:<code>` or `uitvoerder:<id>`.
     pub fn actor(&self) -> String {
         match self {
             Self::Creditor(c) => format!("creditor:{c}"),
-            Self::Municipality(m) => format!("gemeente:{m}"),
+            Self::Municipality(_) | Self::Executor(_) => self.receiver().expect("receives bundles").actor(),
         }
+    }
+
+    /// The party as a receiver of bundles (a municipality or an executor); `None` for a creditor.
+    pub fn receiver(&self) -> Option<Receiver> {
+        match self {
+            Self::Creditor(_) => None,
+            Self::Municipality(m) => Some(Receiver::Municipality(m.clone())),
+            Self::Executor(e) => Some(Receiver::Executor(e.clone())),
+        }
+    }
+}
+
+/// A party that picks up bundles and sends feedback on them: a municipality, or an executor
+/// acting for municipalities it serves.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Receiver {
+    /// A municipality, for itself.
+    Municipality(MunicipalityCode),
+    /// An executor (uitvoerder).
+    Executor(ExecutorId),
+}
+
+impl Receiver {
+    /// The id: its folder name and SFTP user name.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Municipality(m) => m.as_str(),
+            Self::Executor(e) => e.as_str(),
+        }
+    }
+
+    /// The audit actor: `gemeente:<code>` or `uitvoerder:<id>`.
+    pub fn actor(&self) -> String {
+        match self {
+            Self::Municipality(m) => format!("gemeente:{m}"),
+            Self::Executor(e) => format!("uitvoerder:{e}"),
+        }
+    }
+}
+
+impl fmt::Display for Receiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -210,5 +305,17 @@ mod tests {
         assert!(MunicipalityCode::parse("GM0505").is_ok());
         assert!(MunicipalityCode::parse("GM505").is_err());
         assert!(MunicipalityCode::parse("gm0505").is_err());
+    }
+
+    #[test]
+    fn executor_ids() {
+        assert!(ExecutorId::parse("SDD").is_ok());
+        assert!(ExecutorId::parse("SDD-2").is_ok());
+        assert!(ExecutorId::parse("sdd").is_err());
+        assert!(ExecutorId::parse("GM0505").is_err(), "a municipality code");
+        assert!(ExecutorId::parse("S").is_err());
+        assert!(ExecutorId::parse("1SD").is_err());
+        assert!(ExecutorId::parse("SD_D").is_err(), "'_' separates the parts of bundle names");
+        assert_eq!(PartyId::Executor(ExecutorId::parse("SDD").unwrap()).actor(), "uitvoerder:SDD");
     }
 }

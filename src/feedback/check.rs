@@ -58,7 +58,8 @@ pub fn well_formed(id: &str) -> bool {
         && id[2..].bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// Checks `lines` of a file from `municipality`, received on `today` (local date).
+/// Checks `lines` of a file from `municipality` (a municipality code, or an executor id: then
+/// the signals delivered to that executor count as its own), received on `today` (local date).
 /// `lookup` finds a delivered signal by id (any municipality's), or by creditor and reference
 /// (the latest delivered to `municipality`). Returns the good lines and the errors, in line order.
 pub fn check(
@@ -179,7 +180,7 @@ fn by_id(
             "signaal_id_unknown",
             "no signal with this id was delivered; copy signaal_id from the bundle as it is",
         )),
-        Some(s) if s.municipality != municipality => Err(line_error(
+        Some(s) if !s.reached(municipality) => Err(line_error(
             l.line,
             field,
             "signaal_id_other_gemeente",
@@ -256,6 +257,8 @@ mod tests {
             municipality: m.into(),
             creditor: "woonstad".into(),
             referentie: "R1".into(),
+            executor: None,
+            to_municipality: true,
         })
     }
 

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::App;
 use crate::audit::{Event, Outcome};
-use crate::domain::party::MunicipalityCode;
+use crate::domain::party::Receiver;
 use crate::domain::period::local_date;
 use crate::intake::receipt::ReceiptStatus;
 use crate::state::StateError;
@@ -38,8 +38,8 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// A complete terugmelding file as it arrived.
 #[derive(Clone, Debug)]
 pub struct Incoming {
-    /// The sending municipality (authenticated).
-    pub municipality: MunicipalityCode,
+    /// The sending municipality or executor (authenticated).
+    pub sender: Receiver,
     /// The name it was sent under (decides CSV or JSON Lines; else the content does).
     pub name: String,
     /// Its bytes.
@@ -79,7 +79,8 @@ pub fn process(app: &App, inc: Incoming) -> Result<FeedbackReceipt, FeedbackErro
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let now = Timestamp::now();
     let today = local_date(now);
-    let municipality = inc.municipality.as_str().to_owned();
+    // The sender's id: its receipts folder, and what the signals must have reached.
+    let municipality = inc.sender.as_str().to_owned();
     let mut lines = receipt::LineCounts::default();
     let (good, mut errors) = match parse::parse(&inc.bytes, parse::format_of(&inc.name, &inc.bytes)) {
         Err(file_error) => (Vec::new(), vec![file_error]),
@@ -187,10 +188,8 @@ pub fn process(app: &App, inc: Incoming) -> Result<FeedbackReceipt, FeedbackErro
     let all: Vec<FeedbackLine> = routed.into_values().flatten().collect();
     exchange::record_feedback(&mut app.state().lock(), &file, &all, &names)?;
     let outcome = if status == ReceiptStatus::Rejected { Outcome::Denied } else { Outcome::Ok };
-    let ev = Event::new(format!("gemeente:{municipality}"), "feedback", outcome)
-        .auth(inc.auth)
-        .origin(inc.origin)
-        .object(json!({
+    let ev =
+        Event::new(inc.sender.actor(), "feedback", outcome).auth(inc.auth).origin(inc.origin).object(json!({
             "protocol": inc.protocol,
             "file_id": receipt.file_id,
             "sha256": receipt.sha256,

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::folder;
 use crate::app::App;
 use crate::audit::{Event, Outcome};
+use crate::domain::party::Receiver;
 use crate::durable;
 
 /// Removes the picked-up files whose time is up at `now`; returns how many went.
@@ -16,9 +17,10 @@ pub fn expire_picked_up(app: &App, now: Timestamp) -> std::io::Result<usize> {
     let (config, layout, state, audit) = (app.config(), app.layout(), app.state(), app.audit());
     let keep = i64::from(config.pickup_retention_days);
     let mut removed = 0;
-    for m in &config.municipalities {
-        let dir = layout.pickup(m.code.as_str());
-        let here = folder::files(layout, state, m.code.as_str())?;
+    for receiver in config.receivers() {
+        let id = receiver.as_str();
+        let dir = layout.pickup(id);
+        let here = folder::files(layout, state, id)?;
         let mut present: std::collections::HashSet<String> = here.iter().map(|f| f.name.clone()).collect();
         let due: Vec<String> = here
             .into_iter()
@@ -49,15 +51,19 @@ pub fn expire_picked_up(app: &App, now: Timestamp) -> std::io::Result<usize> {
         durable::sync_dir(&dir)?;
         removed += gone.len();
         gone.sort();
+        let whose = match receiver {
+            Receiver::Municipality(_) => "gemeente",
+            Receiver::Executor(_) => "uitvoerder",
+        };
         let ev = Event::new("system", "pickup_expired", Outcome::Ok).object(json!({
-            "gemeente": m.code.as_str(),
+            whose: id,
             "files": gone,
             "retention_days": keep,
         }));
         if let Err(e) = audit.emit_blocking(ev) {
             tracing::error!(error = %e, "could not write audit event");
         }
-        tracing::info!(gemeente = %m.code, count = gone.len(), "picked-up files removed after retention");
+        tracing::info!(party = %id, count = gone.len(), "picked-up files removed after retention");
     }
     Ok(removed)
 }

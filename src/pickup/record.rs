@@ -13,6 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::app::App;
 use crate::audit::{Event, Outcome};
+use crate::domain::party::Receiver;
 use crate::durable;
 use crate::state::exchange;
 
@@ -47,8 +48,8 @@ impl How {
 /// One pickup as the protocol saw it.
 #[derive(Clone, Debug)]
 pub struct Pickup {
-    /// Municipality code.
-    pub municipality: String,
+    /// The municipality or executor whose pickup folder it is.
+    pub party: Receiver,
     /// File name in its pickup folder.
     pub name: String,
     /// Size of the file.
@@ -109,18 +110,18 @@ pub async fn pickup(app: &App, p: Pickup) {
 fn record_blocking(app: &App, p: &Pickup) {
     let now = Timestamp::now().round(jiff::Unit::Second).unwrap_or(Timestamp::now()).to_string();
     let how = format!("{}:{}", p.how.word(), p.protocol);
-    let first = exchange::record_pickup(&app.state().lock(), &p.municipality, &p.name, &now, &how)
+    let first = exchange::record_pickup(&app.state().lock(), p.party.as_str(), &p.name, &now, &how)
         .unwrap_or_else(|e| {
             tracing::error!(error = %e, "could not record a pickup");
             false
         });
     if first && let Some(manifest) = manifest_of(&p.name) {
-        let path = app.layout().pickup(&p.municipality).join(manifest);
+        let path = app.layout().pickup(p.party.as_str()).join(manifest);
         if let Err(e) = mark_manifest(&path, &p.name, &now, &how) {
             tracing::warn!(error = %e, "could not note the pickup in the manifest");
         }
     }
-    let ev = Event::new(format!("gemeente:{}", p.municipality), p.how.action(), Outcome::Ok)
+    let ev = Event::new(p.party.actor(), p.how.action(), Outcome::Ok)
         .auth(p.auth.clone())
         .origin(p.origin.clone())
         .object(json!({
@@ -133,7 +134,7 @@ fn record_blocking(app: &App, p: &Pickup) {
     if let Err(e) = app.audit().emit_blocking(ev) {
         tracing::error!(error = %e, "could not write audit event");
     }
-    tracing::info!(gemeente = %p.municipality, how = %how, first, "pickup");
+    tracing::info!(party = %p.party, how = %how, first, "pickup");
 }
 
 /// Adds `picked_up.<name> = {at, how}` to a manifest, if it is there and lists `name`.

@@ -18,7 +18,8 @@ pub const WARN_DAYS: i64 = 30;
 pub struct Unpicked {
     /// All bundle files not picked up.
     pub total: u64,
-    /// Those whose period is shredded within [`WARN_DAYS`]: (municipality, file, shred date).
+    /// Those whose period is shredded within [`WARN_DAYS`]: (municipality or executor, file,
+    /// shred date).
     pub near_shred: Vec<(String, String, Date)>,
 }
 
@@ -26,8 +27,8 @@ pub struct Unpicked {
 pub fn unpicked(app: &App, today: Date) -> std::io::Result<Unpicked> {
     let (config, layout, state) = (app.config(), app.layout(), app.state());
     let mut out = Unpicked::default();
-    for m in &config.municipalities {
-        let code = m.code.as_str();
+    for receiver in config.receivers() {
+        let code = receiver.as_str();
         for f in folder::files(layout, state, code)? {
             if !f.name.ends_with(".age") || f.picked_up_at.is_some() {
                 continue;

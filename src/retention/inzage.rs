@@ -75,6 +75,11 @@ pub struct Delivery {
     /// Municipality code.
     #[serde(rename = "gemeente")]
     pub municipality: String,
+    /// The executor that received it for the municipality, if one did (docs/executor.md).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uitvoerder: Option<String>,
+    /// Whether the municipality itself received it (false when only its executor did).
+    pub gemeente_zelf: bool,
     /// When.
     pub op: String,
 }
@@ -136,9 +141,17 @@ pub fn collect(layout: &Layout, state: &State, vault: &Vault, who: &Selector) ->
             let conn = state.lock();
             let geleverd_aan = conn
                 .query_row(
-                    "SELECT municipality, delivered_at FROM delivered WHERE signal_id = ?1",
+                    "SELECT d.municipality, d.delivered_at, v.executor, v.municipality_too \
+                     FROM delivered d LEFT JOIN delivered_via v USING (signal_id) WHERE d.signal_id = ?1",
                     [&s.signal_id],
-                    |r| Ok(Delivery { municipality: r.get(0)?, op: r.get(1)? }),
+                    |r| {
+                        Ok(Delivery {
+                            municipality: r.get(0)?,
+                            op: r.get(1)?,
+                            uitvoerder: r.get(2)?,
+                            gemeente_zelf: r.get::<_, Option<bool>>(3)?.unwrap_or(true),
+                        })
+                    },
                 )
                 .ok();
             let mut stmt = conn

@@ -211,6 +211,7 @@ fn delete_rows(state: &State, period: &str) -> Result<(), ShredError> {
     let tx = conn.transaction().map_err(StateError)?;
     for q in [
         "DELETE FROM feedback WHERE signal_id IN (SELECT signal_id FROM delivered WHERE period = ?1)",
+        crate::state::via::DELETE_OF_PERIOD,
         "DELETE FROM delivered WHERE period = ?1",
         "DELETE FROM files WHERE period = ?1",
         "DELETE FROM pickups WHERE name LIKE '%\\_' || ?1 || '\\_%' ESCAPE '\\'",

@@ -145,6 +145,7 @@ pub fn delete_signal_rows(conn: &mut Connection) -> Result<usize, StateError> {
     let tx = conn.transaction()?;
     let mut n =
         tx.execute("DELETE FROM feedback WHERE signal_id IN (SELECT signal_id FROM erase_lines)", [])?;
+    tx.execute("DELETE FROM delivered_via WHERE signal_id IN (SELECT signal_id FROM erase_lines)", [])?;
     n += tx.execute("DELETE FROM delivered WHERE signal_id IN (SELECT signal_id FROM erase_lines)", [])?;
     tx.commit()?;
     Ok(n)

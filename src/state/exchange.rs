@@ -88,6 +88,17 @@ pub struct DeliveredSignal {
     pub creditor: String,
     /// The creditor's reference.
     pub referentie: String,
+    /// The executor it was delivered to, if any (`state::via`).
+    pub executor: Option<String>,
+    /// Whether the municipality itself received it (false when it went to the executor only).
+    pub to_municipality: bool,
+}
+
+impl DeliveredSignal {
+    /// Whether the party with this id (a municipality code or an executor id) received it.
+    pub fn reached(&self, party: &str) -> bool {
+        (self.to_municipality && self.municipality == party) || self.executor.as_deref() == Some(party)
+    }
 }
 
 /// A signal of a batch version being recorded (borrowed from the batch's households).
@@ -206,34 +217,38 @@ pub fn delivered_in(conn: &Connection, period: &str) -> Result<Vec<(String, Stri
 pub fn delivered(conn: &Connection, signal_id: &str) -> Result<Option<DeliveredSignal>, StateError> {
     Ok(conn
         .query_row(
-            "SELECT signal_id, period, municipality, creditor, referentie FROM delivered WHERE signal_id = ?1",
+            "SELECT d.signal_id, d.period, d.municipality, d.creditor, d.referentie, v.executor, v.municipality_too \
+             FROM delivered d LEFT JOIN delivered_via v USING (signal_id) WHERE d.signal_id = ?1",
             params![signal_id],
             delivered_signal,
         )
         .optional()?)
 }
 
-/// The latest signal of `creditor` with `referentie` delivered to `municipality` (a reference
-/// repeated over months names its latest delivery).
+/// The latest signal of `creditor` with `referentie` delivered to `receiver` (a municipality
+/// code or an executor id; a reference repeated over months names its latest delivery).
 pub fn delivered_by_reference(
     conn: &Connection,
-    municipality: &str,
+    receiver: &str,
     creditor: &str,
     referentie: &str,
 ) -> Result<Option<DeliveredSignal>, StateError> {
     Ok(conn
         .query_row(
-            "SELECT signal_id, period, municipality, creditor, referentie FROM delivered \
-             WHERE municipality = ?1 AND creditor = ?2 AND referentie = ?3 \
-             ORDER BY period DESC, version DESC, signal_id DESC LIMIT 1",
-            params![municipality, creditor, referentie],
+            "SELECT d.signal_id, d.period, d.municipality, d.creditor, d.referentie, v.executor, v.municipality_too \
+             FROM delivered d LEFT JOIN delivered_via v USING (signal_id) \
+             WHERE ((d.municipality = ?1 AND COALESCE(v.municipality_too, 1)) OR v.executor = ?1) \
+               AND d.creditor = ?2 AND d.referentie = ?3 \
+             ORDER BY d.period DESC, d.version DESC, d.signal_id DESC LIMIT 1",
+            params![receiver, creditor, referentie],
             delivered_signal,
         )
         .optional()?)
 }
 
 /// A `delivered` row read as a [`DeliveredSignal`] (columns signal_id, period, municipality,
-/// creditor, referentie).
+/// creditor, referentie, then `delivered_via`'s executor and municipality_too, null when the
+/// signal went to its municipality only).
 fn delivered_signal(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveredSignal> {
     Ok(DeliveredSignal {
         signal_id: r.get(0)?,
@@ -241,6 +256,8 @@ fn delivered_signal(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeliveredSignal> 
         municipality: r.get(2)?,
         creditor: r.get(3)?,
         referentie: r.get(4)?,
+        executor: r.get(5)?,
+        to_municipality: r.get::<_, Option<bool>>(6)?.unwrap_or(true),
     })
 }
 

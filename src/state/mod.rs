@@ -14,6 +14,7 @@ pub mod erasure;
 pub mod exchange;
 pub mod files;
 pub mod swept;
+pub mod via;
 
 pub use files::FileRow;
 
@@ -79,6 +80,7 @@ impl State {
         conn.execute_batch(ddas::SCHEMA)?;
         conn.execute_batch(erasure::SCHEMA)?;
         conn.execute_batch(swept::SCHEMA)?;
+        conn.execute_batch(via::SCHEMA)?;
         Ok(State { conn: Arc::new(Mutex::new(conn)) })
     }
 

@@ -101,6 +101,7 @@ fn anomalies_bursts_unpicked_and_errors() {
         unpicked,
         vec![&Anomaly::UnpickedBundle {
             municipality: "GM0599".into(),
+            uitvoerder: None,
             period: "2026-10".into(),
             version: 1,
             delivered_at: "2026-11-26T01:00:00.000Z".into()
@@ -113,4 +114,38 @@ fn anomalies_bursts_unpicked_and_errors() {
     // A higher burst threshold finds no burst.
     let calm = build(&recs, p, at("2026-12-20T00:00:00Z"), Thresholds { burst_logins: 5, ..t() });
     assert!(!calm.anomalies.iter().any(|a| matches!(a, Anomaly::FailedLoginBurst { .. })));
+}
+
+#[test]
+fn an_executors_bundle_is_its_own_to_pick_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = Audit::open(State::open(&dir.path().join("s.db")).unwrap()).unwrap();
+    let put = |ev: Event, ts: &str| a.emit_at_blocking(ev, at(ts)).unwrap();
+    put(
+        Event::new("system", "batch", Outcome::Ok).object(json!({"period": "2026-10", "version": 1,
+            "municipalities": [{"gemeente": "GM0505", "households": 0, "signals": 0}],
+            "executors": [{"uitvoerder": "SDD", "gemeente": "GM0505", "households": 2, "signals": 3}]})),
+        "2026-11-26T01:00:00Z",
+    );
+    // Dordrecht picks up its manifest; the executor's bundle of Dordrecht stays where it is.
+    put(
+        Event::new("gemeente:GM0505", "pickup", Outcome::Ok)
+            .object(json!({"bundle": "GM0505_2026-10_v1_manifest.json"})),
+        "2026-11-27T10:00:00Z",
+    );
+    let r = build(&a.records().unwrap(), Period::new(2026, 11).unwrap(), at("2026-12-20T00:00:00Z"), t());
+    let sdd = &r.parties["uitvoerder:SDD"];
+    assert_eq!((sdd.deliveries, sdd.signals_delivered), (1, 3));
+    let unpicked: Vec<_> =
+        r.anomalies.iter().filter(|a| matches!(a, Anomaly::UnpickedBundle { .. })).collect();
+    assert_eq!(
+        unpicked,
+        vec![&Anomaly::UnpickedBundle {
+            municipality: "GM0505".into(),
+            uitvoerder: Some("SDD".into()),
+            period: "2026-10".into(),
+            version: 1,
+            delivered_at: "2026-11-26T01:00:00.000Z".into()
+        }]
+    );
 }

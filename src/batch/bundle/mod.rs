@@ -16,8 +16,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::classify::{Classified, Household};
-use crate::config::{BundleFormat, Creditor, Municipality};
-use crate::domain::party::MunicipalityCode;
+use crate::config::{BundleFormat, Creditor, Executor, Municipality};
+use crate::domain::party::{ExecutorId, MunicipalityCode};
 use crate::domain::period::Period;
 use crate::domain::signal::{Cents, Kind};
 
@@ -27,6 +27,7 @@ pub mod json;
 mod per_creditor;
 
 /// One signal as delivered, with what the row needs around it.
+#[derive(Clone, Copy)]
 pub struct Row<'a> {
     /// Its household.
     pub household: &'a Household,
@@ -148,6 +149,13 @@ pub struct Manifest {
     pub period: String,
     /// The municipality.
     pub municipality: String,
+    /// The executor (uitvoerder) this bundle is for, when it is not the municipality's own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub executor: Option<String>,
+    /// In the municipality's own manifest: how many of its signals its executor received this
+    /// version (in the executor's bundle; with `beide` also in this one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_executor: Option<ToExecutor>,
     /// Bundle version (`v1`, then `v2` after a forced re-run).
     pub version: u32,
     /// The earlier version of this municipality's bundle that this one replaces (a re-run or
@@ -164,6 +172,71 @@ pub struct Manifest {
     pub files: Vec<FileEntry>,
 }
 
+/// What a municipality's executor received of its signals (counts only).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ToExecutor {
+    /// The executor's id.
+    pub executor: String,
+    /// Signals in the executor's bundle of this municipality.
+    pub signals: u64,
+}
+
+/// Whose bundle is staged: a municipality's own, or the one an executor receives for a
+/// municipality it serves (docs/bundles.md).
+#[derive(Clone, Copy, Debug)]
+pub struct Target<'a> {
+    /// The municipality whose signals it holds.
+    pub municipality: &'a MunicipalityCode,
+    /// The executor that receives it; `None` for the municipality's own bundle.
+    pub executor: Option<&'a ExecutorId>,
+    /// The bundle files it gets (the municipality's `formats`).
+    pub formats: &'a [BundleFormat],
+    /// The age recipients the files are encrypted to (only the receiver's own).
+    pub recipients: &'a [String],
+    /// For the municipality's own bundle: what its executor received, for the manifest.
+    pub to_executor: Option<(&'a ExecutorId, u64)>,
+}
+
+impl<'a> Target<'a> {
+    /// The municipality's own bundle.
+    pub fn municipality(m: &'a Municipality) -> Target<'a> {
+        Target {
+            municipality: &m.code,
+            executor: None,
+            formats: &m.formats,
+            recipients: &m.age_recipients,
+            to_executor: None,
+        }
+    }
+
+    /// The bundle executor `e` receives for `m`.
+    pub fn executor(m: &'a Municipality, e: &'a Executor) -> Target<'a> {
+        Target {
+            municipality: &m.code,
+            executor: Some(&e.id),
+            formats: &m.formats,
+            recipients: &e.age_recipients,
+            to_executor: None,
+        }
+    }
+
+    /// The id of the pickup folder it goes into: the municipality's code or the executor's id.
+    pub fn folder(&self) -> &'a str {
+        self.executor.map_or(self.municipality.as_str(), ExecutorId::as_str)
+    }
+
+    /// The base name of its files for a period and version: `<GM>_<period>_v<n>`, and for an
+    /// executor `<GM>_<period>_v<n>_<executor>`, so the executor's case system tells the
+    /// municipalities apart and nobody mistakes it for the municipality's own bundle.
+    pub fn base_name(&self, period: Period, version: u32) -> String {
+        let own = base_name(self.municipality, period, version);
+        match self.executor {
+            None => own,
+            Some(e) => format!("{own}_{e}"),
+        }
+    }
+}
+
 /// The base name of a municipality's bundle files for a period and version.
 pub fn base_name(m: &MunicipalityCode, period: Period, version: u32) -> String {
     format!("{m}_{period}_v{version}")
@@ -177,12 +250,12 @@ pub struct Staged {
     pub manifest: Manifest,
 }
 
-/// Writes the bundle files and the manifest of `m` into `staging` (nothing is delivered yet,
-/// nor durable: [`crate::batch::deliver::Pickups::deliver_bundles`] makes all of a run's files durable
-/// at once).
+/// Writes the bundle files and the manifest of `target` into `staging` (nothing is delivered
+/// yet, nor durable: [`crate::batch::publish::Pickups::deliver_bundles`] makes all of a run's
+/// files durable at once).
 pub fn stage(
     staging: &Path,
-    m: &Municipality,
+    target: Target<'_>,
     period: Period,
     version: Version,
     rows: &[Row<'_>],
@@ -190,21 +263,22 @@ pub fn stage(
     now: &str,
 ) -> io::Result<Staged> {
     let Version { number: version, supersedes } = version;
-    let base = base_name(&m.code, period, version);
+    let base = target.base_name(period, version);
     let mut files = Vec::new();
     let mut names = Vec::new();
     let counts = Counts::of(rows);
     if !rows.is_empty() {
-        for format in &m.formats {
+        for format in target.formats {
             let suffix = match format {
                 BundleFormat::Csv => "signalen.csv",
                 BundleFormat::Json => "signalen.json",
             };
             let name = format!("{base}_{suffix}.age");
-            let entry = encrypt_to(&staging.join(&name), &name, &m.age_recipients, |out| match format {
+            let entry = encrypt_to(&staging.join(&name), &name, target.recipients, |out| match format {
                 BundleFormat::Csv => csv::write(out, rows),
                 BundleFormat::Json => {
-                    let head = json::Head { period, municipality: &m.code, version, reageer_voor };
+                    let head =
+                        json::Head { period, municipality: target.municipality, version, reageer_voor };
                     json::write(out, rows, &head)
                 }
             })?;
@@ -214,7 +288,9 @@ pub fn stage(
     }
     let manifest = Manifest {
         period: period.to_string(),
-        municipality: m.code.to_string(),
+        municipality: target.municipality.to_string(),
+        executor: target.executor.map(ToString::to_string),
+        to_executor: target.to_executor.map(|(e, signals)| ToExecutor { executor: e.to_string(), signals }),
         version,
         supersedes,
         created_at: now.to_owned(),

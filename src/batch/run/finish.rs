@@ -72,6 +72,14 @@ fn audit_detail(issue: &Issue, summary: &Summary) -> serde_json::Value {
         .map(|(code, _, c)| json!({ "gemeente": code.to_string(), "households": c.households, "signals": c.signals }))
         .collect();
     let mut detail = json!({ "period": issue.period.to_string(), "version": issue.version, "municipalities": counts, "not_delivered": summary.not_delivered, "not_delivered_by": summary.not_delivered_by });
+    if !summary.executors.is_empty() {
+        let executors: Vec<_> = summary
+            .executors
+            .iter()
+            .map(|(e, code, c)| json!({ "uitvoerder": e.to_string(), "gemeente": code.to_string(), "households": c.households, "signals": c.signals }))
+            .collect();
+        detail["executors"] = json!(executors);
+    }
     if issue.scope.is_some() {
         detail["reissue"] = json!(true);
     }

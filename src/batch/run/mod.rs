@@ -28,7 +28,7 @@ use super::signals;
 use super::sort::{Place, Sorter};
 use crate::app::App;
 use crate::config::{Config, Municipality};
-use crate::domain::party::MunicipalityCode;
+use crate::domain::party::{ExecutorId, MunicipalityCode};
 use crate::domain::period::Period;
 use crate::layout::Layout;
 
@@ -100,8 +100,10 @@ pub struct Summary {
     pub version: u32,
     /// Dry run: nothing delivered.
     pub dry_run: bool,
-    /// Per municipality: code, name, counts.
+    /// Per municipality: code, name, counts (of what it receives itself).
     pub municipalities: Vec<(MunicipalityCode, String, Counts)>,
+    /// Per executor and municipality it serves: counts of what the executor receives.
+    pub executors: Vec<(ExecutorId, MunicipalityCode, Counts)>,
     /// Signals not delivered (unroutable, no agreement).
     pub not_delivered: usize,
     /// The same per reason (`unroutable`, `no_agreement`, `left_out`, …).
@@ -214,6 +216,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         version: issue.version,
         dry_run: issue.dry_run,
         municipalities: Vec::new(),
+        executors: Vec::new(),
         not_delivered,
         not_delivered_by,
     };

@@ -10,8 +10,7 @@ use super::issue::Issue;
 use super::{Context, RunError, Summary, reageer_voor, rows};
 use crate::batch::publish::{self, HouseholdsOf, Manifests, Pickups};
 use crate::batch::report::{Reports, StagedReports};
-use crate::batch::{bundle, parallel};
-use crate::domain::party::MunicipalityCode;
+use crate::batch::{bundle, parallel, receivers};
 use crate::durable;
 use crate::layout::Layout;
 
@@ -56,11 +55,12 @@ pub(super) fn stage_and_deliver_bundles<'a>(
     // the manifests follow once it is done: the run counts as delivered only once its
     // manifests are in place and it is marked so (a crash in between redoes the same version,
     // and recording again replaces the same rows).
-    let pickups = Pickups::new(
-        cx.app.layout(),
-        staging,
-        households_of.iter().filter(|_| !issue.dry_run).map(|(m, _)| &m.code),
-    )?;
+    let folders: Vec<String> = households_of
+        .iter()
+        .filter(|_| !issue.dry_run)
+        .flat_map(|(m, _)| receivers::folders(&cx.config, m))
+        .collect();
+    let pickups = Pickups::new(cx.app.layout(), staging, folders.iter().map(String::as_str))?;
     // The side threads log when they are done, counted from here (which of them, or the
     // bundles, took longest).
     let side_start = Instant::now();
@@ -109,6 +109,9 @@ fn record_and_stage_reports(
             &issue.now,
             delivered,
         )?;
+        let via = receivers::via_executors(&cx.config, households_of, |m| super::sorter(&cx.config, m, p));
+        let run_municipalities: Vec<&str> = households_of.iter().map(|(m, _)| m.code.as_str()).collect();
+        crate::state::via::record(&mut cx.app.state().lock(), &p.to_string(), &run_municipalities, &via)?;
         tracing::debug!(ms = side_start.elapsed().as_millis() as u64, "delivered signals recorded");
         let staged =
             staged.map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).transpose()?;
@@ -126,7 +129,7 @@ fn stage_bundles(
     households_of: &HouseholdsOf<'_>,
     summary: &mut Summary,
     progress: &mut dyn FnMut(&str),
-) -> Result<Vec<(MunicipalityCode, Vec<String>)>, RunError> {
+) -> Result<Vec<(String, Vec<String>)>, RunError> {
     // Serialisation, encryption, hashing and fsync dominate; each municipality builds its rows
     // as it goes.
     let (p, version) = (issue.period, issue.version);
@@ -136,17 +139,39 @@ fn stage_bundles(
     let staged_bundles = parallel::map(&jobs, |((m, households), supersedes)| {
         let rows = rows(&cx.config, m, households, p, reageer);
         let version = bundle::Version { number: version, supersedes: *supersedes };
-        bundle::stage(staging, m, p, version, &rows, reageer, &issue.now)
+        // Each row goes to the municipality, its executor or both (docs/bundles.md); each
+        // receiver's bundle holds only its own rows, encrypted to its own keys.
+        let (own, executor) = receivers::split(&cx.config, m, rows);
+        let target = bundle::Target {
+            to_executor: executor.as_ref().map(|(e, rows)| (&e.id, rows.len() as u64)),
+            ..bundle::Target::municipality(m)
+        };
+        let own = bundle::stage(staging, target, p, version, &own, reageer, &issue.now)?;
+        let executor = executor
+            .map(|(e, rows)| {
+                let target = bundle::Target::executor(m, e);
+                bundle::stage(staging, target, p, version, &rows, reageer, &issue.now).map(|s| (e, s))
+            })
+            .transpose()?;
+        Ok::<_, std::io::Error>((own, executor))
     });
-    let mut staged: Vec<(MunicipalityCode, Vec<String>)> = Vec::new();
+    let mut staged: Vec<(String, Vec<String>)> = Vec::new();
     for ((m, _), result) in households_of.iter().zip(staged_bundles) {
-        let bundle::Staged { names, manifest } = result?;
+        let (bundle::Staged { names, manifest }, executor) = result?;
         progress(&format!(
             "{}: {} households, {} signals",
             m.code, manifest.counts.households, manifest.counts.signals
         ));
         summary.municipalities.push((m.code.clone(), m.name.clone(), manifest.counts));
-        staged.push((m.code.clone(), names));
+        staged.push((m.code.to_string(), names));
+        if let Some((e, bundle::Staged { names, manifest })) = executor {
+            progress(&format!(
+                "{} for {}: {} households, {} signals",
+                e.id, m.code, manifest.counts.households, manifest.counts.signals
+            ));
+            summary.executors.push((e.id.clone(), m.code.clone(), manifest.counts));
+            staged.push((e.id.to_string(), names));
+        }
     }
     Ok(staged)
 }

@@ -117,10 +117,11 @@ pub fn text(r: &Report) -> String {
             Anomaly::FailedLoginBurst { by, count, from, to } => {
                 format!("failed-login burst: {count} by {} from {from} to {to}", escape::text(by))
             }
-            Anomaly::UnpickedBundle { municipality, period, version, delivered_at } => format!(
-                "bundle {}_{}_v{version} delivered {delivered_at} not picked up",
+            Anomaly::UnpickedBundle { municipality, uitvoerder, period, version, delivered_at } => format!(
+                "bundle {}_{}_v{version}{} delivered {delivered_at} not picked up",
                 escape::text(municipality),
-                escape::text(period)
+                escape::text(period),
+                uitvoerder.as_ref().map(|e| format!("_{}", escape::text(e))).unwrap_or_default()
             ),
         };
         out.push_str(&format!("  - {line}\n"));

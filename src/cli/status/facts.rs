@@ -101,7 +101,7 @@ pub struct HeldBatch {
 pub struct Pickup {
     /// Municipalities configured.
     pub municipalities: usize,
-    /// Codes of those with bundle files not picked up.
+    /// Codes of those (and ids of executors) with bundle files not picked up.
     pub waiting: Vec<String>,
     /// Bundle files not picked up, in all.
     pub files_waiting: usize,
@@ -153,11 +153,11 @@ pub fn gather(config: &Config, layout: &Layout, state: &State, now: Timestamp) -
 
     let mut pickup =
         Pickup { municipalities: config.municipalities.len(), waiting: Vec::new(), files_waiting: 0 };
-    for m in &config.municipalities {
-        let files = crate::pickup::folder::files(layout, state, m.code.as_str())?;
+    for receiver in config.receivers() {
+        let files = crate::pickup::folder::files(layout, state, receiver.as_str())?;
         let unpicked = files.iter().filter(|f| f.picked_up_at.is_none() && f.name.ends_with(".age")).count();
         if unpicked > 0 {
-            pickup.waiting.push(m.code.as_str().to_owned());
+            pickup.waiting.push(receiver.as_str().to_owned());
             pickup.files_waiting += unpicked;
         }
     }

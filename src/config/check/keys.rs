@@ -7,7 +7,7 @@ use russh::keys::{Algorithm, PublicKey};
 use toml::Spanned;
 
 use super::Checker;
-use crate::config::{Creditor, Municipality, Problem};
+use crate::config::{Creditor, Executor, Municipality, Problem};
 
 impl Checker<'_> {
     /// The usable keys of `party` from its lines and key files; each unusable one is reported.
@@ -59,12 +59,18 @@ impl Checker<'_> {
     }
 
     /// Reports every SSH key configured for more than one party (creditors first).
-    pub(super) fn shared_ssh_keys(&mut self, creditors: &[Creditor], municipalities: &[Municipality]) {
+    pub(super) fn shared_ssh_keys(
+        &mut self,
+        creditors: &[Creditor],
+        municipalities: &[Municipality],
+        executors: &[Executor],
+    ) {
         let mut owners: HashMap<Vec<u8>, String> = HashMap::new();
         for (id, keys) in creditors
             .iter()
             .map(|x| (x.id.to_string(), &x.ssh_keys))
             .chain(municipalities.iter().map(|m| (m.code.to_string(), &m.ssh_keys)))
+            .chain(executors.iter().map(|e| (e.id.to_string(), &e.ssh_keys)))
         {
             for k in keys {
                 let blob = k.to_bytes().unwrap_or_default();

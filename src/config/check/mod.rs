@@ -9,6 +9,7 @@ use super::file::RawConfig;
 use super::{Config, Problem, Problems};
 
 mod batch;
+mod executors;
 mod keys;
 mod limits;
 mod listeners;
@@ -111,9 +112,11 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
     let ddas_day = limits::ddas_day(&mut c, &raw.ddas);
     let retention_months = retention_months(&mut c, &raw.retention.months, batch.lookback_months);
     let windows = super::retention::windows(&mut c, &raw.retention, retention_months);
-    let municipalities = municipalities(&mut c, &raw);
+    let mut municipalities = municipalities(&mut c, &raw);
     let creditors = creditors(&mut c, &raw, &municipalities);
-    c.shared_ssh_keys(&creditors, &municipalities);
+    let executors = executors::executors(&mut c, &raw, &municipalities);
+    executors::destinations(&mut c, &raw, &mut municipalities, &executors);
+    c.shared_ssh_keys(&creditors, &municipalities, &executors);
     let ssh_key_files = std::mem::take(&mut c.ssh_key_files);
     c.finish(|| Config {
         source: file.to_owned(),
@@ -135,6 +138,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         rules,
         creditors,
         municipalities,
+        executors,
         ssh_key_files,
     })
 }

@@ -29,24 +29,7 @@ pub(super) fn municipalities(c: &mut Checker<'_>, raw: &RawConfig) -> Vec<Munici
                 "keep one [[municipality]] block per code",
             );
         }
-        let mut age_recipients = Vec::new();
-        for r in &m.age_recipients {
-            match age::x25519::Recipient::from_str(r.get_ref()) {
-                Ok(_) => age_recipients.push(r.get_ref().clone()),
-                Err(_) => c.report(
-                    r,
-                    format!("age recipient of {code} is not an X25519 recipient"),
-                    "write the municipality's public key as printed by age-keygen: \"age1…\"",
-                ),
-            }
-        }
-        if m.age_recipients.is_empty() {
-            c.report(
-                &m.code,
-                format!("municipality {code} has no age recipients"),
-                "add age_recipients = [\"age1…\"] so its bundles can be encrypted",
-            );
-        }
+        let age_recipients = age_recipients(c, "municipality", &m.code, &m.age_recipients);
         let drempelbedrag = m.drempelbedrag.as_ref().and_then(|d| euros(c, d, "drempelbedrag"));
         let mut formats = Vec::new();
         for f in &m.formats {
@@ -72,7 +55,38 @@ pub(super) fn municipalities(c: &mut Checker<'_>, raw: &RawConfig) -> Vec<Munici
             tls,
             werkbakken,
             werkbak_rules,
+            // Filled in by `executors::destinations`, once the executors are known.
+            deliver_to: Default::default(),
         });
+    }
+    out
+}
+
+/// The usable age recipients of the party whose id is `id` (`kind`: `municipality`,
+/// `executor`); each unusable one, and an empty list, is reported.
+pub(super) fn age_recipients(
+    c: &mut Checker<'_>,
+    kind: &str,
+    id: &toml::Spanned<String>,
+    recipients: &[toml::Spanned<String>],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in recipients {
+        match age::x25519::Recipient::from_str(r.get_ref()) {
+            Ok(_) => out.push(r.get_ref().clone()),
+            Err(_) => c.report(
+                r,
+                format!("age recipient of {} is not an X25519 recipient", id.get_ref()),
+                format!("write the {kind}'s public key as printed by age-keygen: \"age1…\""),
+            ),
+        }
+    }
+    if recipients.is_empty() {
+        c.report(
+            id,
+            format!("{kind} {} has no age recipients", id.get_ref()),
+            "add age_recipients = [\"age1…\"] so its bundles can be encrypted",
+        );
     }
     out
 }

@@ -7,7 +7,7 @@ use toml::Spanned;
 
 mod parties;
 
-pub use parties::{RawCreditor, RawMunicipality, RawWerkbakRule};
+pub use parties::{RawCreditor, RawExecutor, RawMunicipality, RawWerkbakRule};
 
 /// The whole file.
 #[derive(Debug, Deserialize)]
@@ -60,6 +60,9 @@ pub struct RawConfig {
     /// Municipalities.
     #[serde(default, rename = "municipality")]
     pub municipalities: Vec<RawMunicipality>,
+    /// Executors (uitvoerders).
+    #[serde(default, rename = "executor")]
+    pub executors: Vec<RawExecutor>,
 }
 
 /// `[sftp]`.

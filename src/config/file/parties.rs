@@ -1,5 +1,7 @@
-//! `[[creditor]]` and `[[municipality]]` blocks as written (with the municipality's work-queue
-//! rules): serde structs with source spans.
+//! `[[creditor]]`, `[[municipality]]` and `[[executor]]` blocks as written (with the
+//! municipality's work-queue rules and where its bundles go): serde structs with source spans.
+
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use toml::Spanned;
@@ -77,6 +79,38 @@ pub struct RawMunicipality {
     /// Its queue rules, in order (`[[municipality.werkbak_rule]]`).
     #[serde(default)]
     pub werkbak_rule: Vec<Spanned<RawWerkbakRule>>,
+    /// Where its bundles go: `gemeente` (default), `uitvoerder` or `beide`.
+    #[serde(default)]
+    pub deliver_to: Option<Spanned<String>>,
+    /// Per work queue, where its signals go instead of `deliver_to`.
+    #[serde(default)]
+    pub deliver_werkbak: BTreeMap<Spanned<String>, Spanned<String>>,
+}
+
+/// `[[executor]]`: an uitvoerder that receives bundles for the municipalities it serves.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExecutor {
+    /// Id, also the SFTP user name and folder name.
+    pub id: Spanned<String>,
+    /// Name.
+    pub name: String,
+    /// age recipients its bundles are encrypted to.
+    pub age_recipients: Vec<Spanned<String>>,
+    /// The municipality codes it serves.
+    pub serves: Vec<Spanned<String>>,
+    /// `authorized_keys` lines.
+    #[serde(default)]
+    pub ssh_keys: Vec<Spanned<String>>,
+    /// Files of `authorized_keys` lines (relative to the config file).
+    #[serde(default)]
+    pub ssh_key_files: Vec<Spanned<String>>,
+    /// SHA-256 fingerprints (hex) of its TLS client certificates.
+    #[serde(default)]
+    pub tls_fingerprints: Vec<Spanned<String>>,
+    /// Its OIN: a client certificate with this subject `serialNumber` is this party.
+    #[serde(default)]
+    pub oin: Option<Spanned<String>>,
 }
 
 /// `[[municipality.werkbak_rule]]`: a queue (or `leave_out = true`) and typed conditions.

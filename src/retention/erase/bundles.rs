@@ -6,6 +6,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::config::Config;
+use crate::domain::party::MunicipalityCode;
 use crate::domain::period::Period;
 use crate::durable;
 use crate::layout::Layout;
@@ -28,15 +30,26 @@ fn version_of(name: &str, municipality: &str, period: Period) -> Option<u32> {
     n.parse().ok()
 }
 
-/// The versions of `period` in `gemeente`'s pickup folder.
+/// The pickup folders that hold bundles of `municipality`: its own, and that of the executor
+/// serving it (docs/executor.md), whose bundle files carry the municipality's code first.
+pub fn folders(config: &Config, municipality: &str) -> Vec<String> {
+    let mut out = vec![municipality.to_owned()];
+    let executor = MunicipalityCode::parse(municipality).ok().and_then(|code| config.executor_of(&code));
+    out.extend(executor.map(|e| e.id.to_string()));
+    out
+}
+
+/// The versions of `period` of `municipality`'s bundle in the pickup folder `folder` (the
+/// municipality's own, or its executor's).
 pub fn versions(
     layout: &Layout,
     state: &State,
+    folder: &str,
     municipality: &str,
     period: Period,
 ) -> std::io::Result<BTreeMap<u32, Version>> {
     let mut out: BTreeMap<u32, Version> = BTreeMap::new();
-    for f in folder::files(layout, state, municipality)? {
+    for f in folder::files(layout, state, folder)? {
         if let Some(v) = version_of(&f.name, municipality, period) {
             let entry = out.entry(v).or_default();
             entry.picked_up |= f.picked_up_at.is_some();
@@ -52,14 +65,15 @@ pub fn versions(
 pub fn remove_superseded(
     layout: &Layout,
     state: &State,
+    folder: &str,
     municipality: &str,
     period: Period,
     newest: u32,
 ) -> std::io::Result<(usize, usize)> {
-    let dir = layout.pickup(municipality);
+    let dir = layout.pickup(folder);
     let (mut removed, mut kept) = (0, 0);
     for (_, version) in
-        versions(layout, state, municipality, period)?.into_iter().filter(|(v, _)| *v < newest)
+        versions(layout, state, folder, municipality, period)?.into_iter().filter(|(v, _)| *v < newest)
     {
         if version.picked_up {
             kept += 1;
@@ -94,6 +108,8 @@ mod tests {
         assert_eq!(version_of("GM0363_2026-09_v1_manifest.json", "GM0363", p), None);
         assert_eq!(version_of("GM0599_2026-10_v1_manifest.json", "GM0363", p), None);
         assert_eq!(version_of("GM0363_2026-10_vx_manifest.json", "GM0363", p), None);
+        // An executor's bundle of GM0363.
+        assert_eq!(version_of("GM0363_2026-10_v3_SDD_signalen.csv.age", "GM0363", p), Some(3));
     }
 
     #[test]
@@ -118,7 +134,7 @@ mod tests {
             "download:sftp",
         )
         .unwrap();
-        assert_eq!(remove_superseded(&layout, &state, "GM0363", p, 3).unwrap(), (1, 1));
+        assert_eq!(remove_superseded(&layout, &state, "GM0363", "GM0363", p, 3).unwrap(), (1, 1));
         let mut left: Vec<String> = std::fs::read_dir(&pickup)
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -134,6 +150,6 @@ mod tests {
                 "GM0363_2026-10_v3_signalen.csv.age",
             ]
         );
-        assert_eq!(remove_superseded(&layout, &state, "GM0363", p, 3).unwrap(), (0, 1));
+        assert_eq!(remove_superseded(&layout, &state, "GM0363", "GM0363", p, 3).unwrap(), (0, 1));
     }
 }

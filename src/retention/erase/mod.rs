@@ -200,8 +200,14 @@ fn plan(cx: &Context<'_>, lines: Vec<erasure::LineToErase>) -> Result<Plan, Eras
     let mut next_version: BTreeMap<String, u32> = BTreeMap::new();
     for (period, municipality) in delivered_to {
         let Ok(p) = period.parse::<Period>() else { continue };
-        let versions = bundles::versions(cx.app.layout(), cx.app.state(), &municipality, p)?;
-        if versions.values().any(|v| !v.picked_up) {
+        // Its own folder and its executor's: the erased person may be in either bundle.
+        let mut versions = Vec::new();
+        for folder in bundles::folders(&cx.config, &municipality) {
+            versions.extend(
+                bundles::versions(cx.app.layout(), cx.app.state(), &folder, &municipality, p)?.into_values(),
+            );
+        }
+        if versions.iter().any(|v| !v.picked_up) {
             let v = match next_version.get(&period) {
                 Some(v) => *v,
                 None => batches::latest(&cx.app.state().lock(), &period)?.map_or(1, |(v, _)| v + 1),
@@ -283,8 +289,12 @@ fn execute(
         }
         // 5. The older versions nobody picked up.
         for municipality in municipalities {
-            let (removed, _) =
-                bundles::remove_superseded(cx.app.layout(), cx.app.state(), municipality, p, *version)?;
+            let mut removed = 0;
+            for folder in bundles::folders(&cx.config, municipality) {
+                let layout = cx.app.layout();
+                removed +=
+                    bundles::remove_superseded(layout, cx.app.state(), &folder, municipality, p, *version)?.0;
+            }
             out.versions_removed += removed;
             out.bundles_reissued += 1;
             out.reissued.push((period.to_string(), municipality.clone(), *version));

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use super::uploads::{receipt_pair, receipts_by_id};
 use super::{Swept, months_passed, names, remove};
-use crate::domain::party::MunicipalityCode;
+use crate::domain::party::{ExecutorId, MunicipalityCode};
 use crate::layout::Layout;
 use crate::retention::ShredError;
 use crate::state::swept::{self, SweptRows};
@@ -68,7 +68,10 @@ pub(super) fn expire(
     }
     let mut doomed = Vec::new();
     let folders = names(&layout.parties())?;
-    for gm in folders.iter().filter(|n| MunicipalityCode::parse(n).is_ok()) {
+    // Municipalities' and executors' folders: both send feedback.
+    let senders =
+        folders.iter().filter(|n| MunicipalityCode::parse(n).is_ok() || ExecutorId::parse(n).is_ok());
+    for gm in senders {
         let dir = layout.receipts(gm);
         let found = receipts_by_id(&dir)?;
         for (id, files) in &found {

@@ -16,7 +16,7 @@ use serde::Deserialize;
 
 use super::{Swept, days_passed, io_at, months_passed, mtime, names, remove};
 use crate::batch::report::parse_name as batch_report_of;
-use crate::domain::party::MunicipalityCode;
+use crate::domain::party::CreditorId;
 use crate::layout::Layout;
 use crate::retention::ShredError;
 use crate::state::swept::{self, SweptRows};
@@ -29,9 +29,10 @@ struct ReceiptStub {
     received_at: String,
 }
 
-/// Folders under `parties/` that belong to creditors (not municipality codes).
+/// Folders under `parties/` that belong to creditors (lowercase slugs: not municipality codes,
+/// nor executor ids, which are upper case).
 pub(super) fn creditor_folders(layout: &Layout) -> Result<Vec<String>, ShredError> {
-    Ok(names(&layout.parties())?.into_iter().filter(|n| MunicipalityCode::parse(n).is_err()).collect())
+    Ok(names(&layout.parties())?.into_iter().filter(|n| CreditorId::parse(n).is_ok()).collect())
 }
 
 /// The receipt files of each upload id in `dir`, named `<upload-name>.<id>.receipt.*` or

@@ -53,7 +53,9 @@ impl Folder {
     pub fn of(party: &PartyId) -> &'static [Folder] {
         match party {
             PartyId::Creditor(_) => &[Folder::Inbox, Folder::Receipts, Folder::Feedback],
-            PartyId::Municipality(_) => &[Folder::Pickup, Folder::Feedback, Folder::Receipts],
+            PartyId::Municipality(_) | PartyId::Executor(_) => {
+                &[Folder::Pickup, Folder::Feedback, Folder::Receipts]
+            }
         }
     }
 }

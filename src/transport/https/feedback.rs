@@ -15,10 +15,10 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 
 use super::error::ApiError;
-use super::pickup::municipality_of;
+use super::pickup::receiver_of;
 use super::routes::{Api, next_chunk};
 use super::server::Peer;
-use crate::domain::party::{Credential, MunicipalityCode};
+use crate::domain::party::Credential;
 use crate::domain::upload::UploadName;
 use crate::feedback::{self, Incoming};
 
@@ -33,13 +33,7 @@ pub async fn post(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let municipality = MunicipalityCode::parse(municipality_of(&peer)?).map_err(|_| {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "unknown_party",
-            "this certificate's party is not a municipality",
-        )
-    })?;
+    let sender = receiver_of(&peer)?;
     let name = match query.get("name") {
         Some(n) => {
             let n = UploadName::parse(n).map_err(|e| ApiError::bad_name(e.to_string()))?;
@@ -66,7 +60,7 @@ pub async fn post(
         bytes.extend_from_slice(&chunk);
     }
     let incoming = Incoming {
-        municipality,
+        sender,
         name,
         bytes,
         auth: Credential::Certificate(peer.cert.fingerprint_hex()).audit_text(),

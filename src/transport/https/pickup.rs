@@ -23,7 +23,7 @@ use super::routes::{Api, checked_name, not_found_file};
 use super::server::Peer;
 use super::taken::{FileKey, Sending, Taken};
 use super::wire::Wire;
-use crate::domain::party::{Credential, PartyId};
+use crate::domain::party::{Credential, Receiver};
 use crate::pickup::record::{self, How, Pickup};
 use crate::transport::folders::files::{self, ReadFile};
 use crate::transport::folders::paths::Folder;
@@ -72,21 +72,27 @@ pub fn wanted(range: Option<&str>, size: u64) -> Wanted {
     }
 }
 
-/// The peer's municipality code, or 403 for a creditor.
-pub(super) fn municipality_of(peer: &Peer) -> Result<&str, ApiError> {
-    match &peer.party {
-        PartyId::Municipality(m) => Ok(m.as_str()),
-        PartyId::Creditor(_) => Err(ApiError::new(
+/// The peer as a receiver of bundles (a municipality or an executor), or 403 for a creditor.
+pub(super) fn receiver_of(peer: &Peer) -> Result<Receiver, ApiError> {
+    peer.party.receiver().ok_or_else(|| {
+        ApiError::new(
             StatusCode::FORBIDDEN,
             "municipality_only",
-            "only municipalities use this endpoint; creditors use /v1/inbox, /v1/receipts and /v1/feedback",
-        )),
-    }
+            "only municipalities and executors use this endpoint; creditors use /v1/inbox, /v1/receipts and /v1/feedback",
+        )
+    })
 }
 
-fn record_for(peer: &Peer, name: String, bytes: u64, how: How, from: Option<u64>) -> Pickup {
+/// The folder id of the peer's pickup folder (its municipality code or executor id), or 403
+/// for a creditor.
+pub(super) fn municipality_of(peer: &Peer) -> Result<&str, ApiError> {
+    receiver_of(peer)?;
+    Ok(peer.party.as_str())
+}
+
+fn record_for(peer: &Peer, party: Receiver, name: String, bytes: u64, how: How, from: Option<u64>) -> Pickup {
     Pickup {
-        municipality: peer.party.as_str().to_owned(),
+        party,
         name,
         bytes,
         how,
@@ -138,7 +144,8 @@ pub async fn get(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let municipality = municipality_of(&peer)?;
+    let receiver = receiver_of(&peer)?;
+    let municipality = receiver.as_str();
     let name = checked_name(&name)?.to_owned();
     let dir = api.intake.app().layout().pickup(municipality);
     let file = files::open(dir.clone(), name.clone()).await.map_err(|e| match e.kind() {
@@ -175,7 +182,7 @@ pub async fn get(
             taken.resumed(&key, at);
         }
         let from = (start > 0).then_some(start);
-        let pickup = record_for(&peer, name.clone(), size, How::Download, from);
+        let pickup = record_for(&peer, receiver.clone(), name.clone(), size, How::Download, from);
         Sending::new(taken, wire, key, (start, end, size), api.intake.app().clone(), pickup)
     });
     let body = Body::from_stream(stream(file, start, end, sending));
@@ -242,7 +249,7 @@ pub async fn delete(
     Extension(peer): Extension<Arc<Peer>>,
     Path(name): Path<String>,
 ) -> Result<Response, ApiError> {
-    municipality_of(&peer)?;
+    let receiver = receiver_of(&peer)?;
     let name = checked_name(&name)?.to_owned();
     let dir =
         files::real_dir(api.intake.app().layout(), &peer.party, Folder::Pickup).ok_or_else(not_found_file)?;
@@ -250,7 +257,8 @@ pub async fn delete(
         std::io::ErrorKind::NotFound => not_found_file(),
         _ => ApiError::unavailable(),
     })?;
-    record::pickup(api.intake.app(), record_for(&peer, name.clone(), bytes, How::Remove, None)).await;
+    record::pickup(api.intake.app(), record_for(&peer, receiver, name.clone(), bytes, How::Remove, None))
+        .await;
     Ok(Json(json!({ "acknowledged": name, "bytes": bytes })).into_response())
 }
 

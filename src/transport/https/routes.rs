@@ -122,10 +122,10 @@ async fn method_not_allowed() -> ApiError {
 fn creditor_of(peer: &Peer) -> Result<&crate::domain::party::CreditorId, ApiError> {
     match &peer.party {
         PartyId::Creditor(c) => Ok(c),
-        PartyId::Municipality(_) => Err(ApiError::new(
+        PartyId::Municipality(_) | PartyId::Executor(_) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "creditor_only",
-            "only creditors use this endpoint; municipalities use /v1/pickup and /v1/feedback (POST)",
+            "only creditors use this endpoint; municipalities and executors use /v1/pickup and /v1/feedback (POST)",
         )),
     }
 }

@@ -371,8 +371,7 @@ async fn audit_login(shared: &Shared, cert: &PeerCert, party: Option<&PartyId>, 
             let by_oin = cert.oin.as_ref().is_some_and(|o| {
                 let config = shared.intake.app().config();
                 let oin = TlsIdentity::Oin(o.clone());
-                config.creditors.iter().any(|c| c.tls == oin)
-                    || config.municipalities.iter().any(|m| m.tls == oin)
+                config.parties().any(|(_, _, tls)| *tls == oin)
             });
             Event::new(p.actor(), "login", Outcome::Ok).object(json!({
                 "protocol": "https",

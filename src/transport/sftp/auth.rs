@@ -48,14 +48,7 @@ pub fn fingerprint(key: &PublicKey) -> String {
 
 /// The configured party a user name names, if any (whatever the key).
 pub fn party_named(config: &Config, user: &str) -> Option<PartyId> {
-    if let Some(c) = config.creditors.iter().find(|c| c.id.as_str() == user) {
-        return Some(PartyId::Creditor(c.id.clone()));
-    }
-    config
-        .municipalities
-        .iter()
-        .find(|m| m.code.as_str() == user)
-        .map(|m| PartyId::Municipality(m.code.clone()))
+    config.party_named(user)
 }
 
 /// What happened during authentication on one connection (shared with the connection task).

@@ -13,7 +13,6 @@ use russh_sftp::server::StatusReply;
 
 use super::fs::{Entry, Fs, failure, ok};
 use super::session::OpenGuard;
-use crate::domain::party::PartyId;
 use crate::domain::upload::UploadName;
 use crate::feedback::{self, Incoming};
 use crate::transport::folders::coverage::Coverage;
@@ -169,11 +168,11 @@ impl Fs {
         name: String,
         bytes: Vec<u8>,
     ) -> Result<Status, StatusReply> {
-        let PartyId::Municipality(municipality) = self.ctx.party.clone() else {
-            return Err(failure("only municipalities send feedback"));
+        let Some(sender) = self.ctx.party.receiver() else {
+            return Err(failure("only municipalities and executors send feedback"));
         };
         let incoming = Incoming {
-            municipality,
+            sender,
             name,
             bytes,
             auth: self.ctx.fingerprint.clone(),

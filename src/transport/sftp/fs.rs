@@ -82,7 +82,9 @@ pub(super) fn ok(id: u32, msg: impl Into<String>) -> Status {
 /// Permission bits shown for a folder of this party: the folders it writes into or removes
 /// from are `rwx` (a write-only folder lists only the session's uploads in progress).
 fn folder_perm(party: &PartyId, f: Folder) -> u32 {
-    if writable(party, f) || matches!((party, f), (PartyId::Municipality(_), Folder::Pickup)) {
+    if writable(party, f)
+        || matches!((party, f), (PartyId::Municipality(_) | PartyId::Executor(_), Folder::Pickup))
+    {
         0o700
     } else {
         0o500
@@ -97,7 +99,11 @@ fn file_perm(f: Folder) -> u32 {
 /// Whether the folder takes the party's uploads (write-only: `/inbox` of a creditor,
 /// `/feedback` of a municipality).
 fn writable(party: &PartyId, f: Folder) -> bool {
-    matches!((party, f), (PartyId::Creditor(_), Folder::Inbox) | (PartyId::Municipality(_), Folder::Feedback))
+    matches!(
+        (party, f),
+        (PartyId::Creditor(_), Folder::Inbox)
+            | (PartyId::Municipality(_) | PartyId::Executor(_), Folder::Feedback)
+    )
 }
 
 /// Whether the party may list and read the folder.
@@ -105,7 +111,7 @@ fn readable(party: &PartyId, f: Folder) -> bool {
     matches!(
         (party, f),
         (PartyId::Creditor(_), Folder::Receipts | Folder::Feedback)
-            | (PartyId::Municipality(_), Folder::Pickup | Folder::Receipts)
+            | (PartyId::Municipality(_) | PartyId::Executor(_), Folder::Pickup | Folder::Receipts)
     )
 }
 
@@ -174,8 +180,10 @@ impl Fs {
 
     /// Records a pickup by this session.
     async fn picked_up(&self, name: String, bytes: u64, how: How) {
+        // Only a municipality or an executor can read its pickup folder.
+        let Some(party) = self.ctx.party.receiver() else { return };
         let pickup = Pickup {
-            municipality: self.ctx.party.as_str().to_owned(),
+            party,
             name,
             bytes,
             how,

@@ -89,7 +89,7 @@ impl SessionCtx {
                 Credential::SshKey(self.fingerprint.clone()),
                 self.origin.clone(),
             )),
-            PartyId::Municipality(_) => None,
+            PartyId::Municipality(_) | PartyId::Executor(_) => None,
         }
     }
 

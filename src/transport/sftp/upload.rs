@@ -150,7 +150,7 @@ impl Fs {
     ) -> Result<Handle, StatusReply> {
         match (&self.ctx.party, folder) {
             (PartyId::Creditor(_), Folder::Inbox) => {}
-            (PartyId::Municipality(_), Folder::Feedback) => {
+            (PartyId::Municipality(_) | PartyId::Executor(_), Folder::Feedback) => {
                 return self.open_feedback(id, name, pflags).await;
             }
             _ => {
@@ -227,7 +227,7 @@ impl Fs {
         let from = self.resolve("rename", old).await?;
         let to = self.resolve("rename", new).await?;
         if let (Target::File(Folder::Feedback, from), Target::File(Folder::Feedback, to)) = (&from, &to)
-            && matches!(self.ctx.party, PartyId::Municipality(_))
+            && self.ctx.party.receiver().is_some()
         {
             return self.rename_feedback(id, from, to).await;
         }
