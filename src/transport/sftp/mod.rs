@@ -20,6 +20,7 @@ mod fs;
 mod hostkey;
 mod killable;
 mod offer;
+mod packet_limit;
 mod recent;
 mod server;
 mod session;
