@@ -111,3 +111,26 @@ fn an_upload_over_the_size_limit_is_refused_and_nothing_is_kept() {
     let tmp = std::fs::read_dir(s.data().join("vault/tmp")).map(|d| d.count()).unwrap_or(0);
     assert_eq!(tmp, 0);
 }
+
+#[test]
+fn a_terugmelding_over_its_size_limit_is_refused_and_nothing_is_kept() {
+    let s = Server::start_with(|t| t.push_str("\n[feedback]\nmax_file_bytes = 2048\n"));
+    let big = local_file(&s, "tm_big.csv", &b"signaal_id;resultaat\n".repeat(4000));
+    let script = TOO_BIG
+        .replace("os.environ[\"FILE\"]", &format!("{:?}", big.display().to_string()))
+        .replace("/inbox/too_big.csv", "/feedback/too_big.csv");
+    let (attacker, out) = attack(&s, "GM0505", &script);
+    legit_upload(&s, "vitens_feedback_size.csv");
+    stop(attacker);
+
+    let refused = out["refused"].as_str().unwrap_or_default();
+    assert!(
+        refused.contains("at most 2048 bytes") && refused.contains("nothing of this file is kept"),
+        "{out}"
+    );
+    assert_eq!(out["at"], 0, "the first 32 KiB write passes 2048 bytes: {out}");
+    assert_eq!(out["close"][0], 4, "{out}");
+    let dir =
+        |f: &str| std::fs::read_dir(s.data().join("parties/GM0505").join(f)).map(|d| d.count()).unwrap_or(0);
+    assert_eq!((dir("receipts"), dir("feedback")), (0, 0), "nothing of the terugmelding is kept");
+}
