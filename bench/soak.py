@@ -5,7 +5,7 @@
     soak.py hostile INST SFTP_PORT HTTPS_PORT SECONDS OUT
 
 legit: SESSIONS session loops for SECONDS, half over SFTP (paramiko) and half over HTTPS
-(http.client with the party's client certificate), spread over CREDITORS creditors (soak0 …)
+(http.client with the party's client certificate), spread over CREDITORS creditors (soak0 …, at most 4 sessions per protocol each)
 and over source addresses 127.0.1.x (4 sessions per address, under the defender's per-address
 limits). Each turn: log in (timed: TCP + SSH key exchange + public-key login, or TCP + TLS
 handshake with the client certificate), upload a small valid signal file with a unique
@@ -151,7 +151,7 @@ def legit_worker(args):
 
     def loop(i):
         proto = "sftp" if i % 2 == 0 else "https"
-        # Each creditor has at most 6 sessions of each protocol (the limits are 8).
+        # Each creditor has at most 4 sessions of each protocol (the limits are 8).
         party = "soak%d" % ((i // 2) % creditors)
         ip = "127.0.1.%d" % (1 + i // 4)
         turn = 0
