@@ -94,6 +94,9 @@ pub struct SftpConfig {
     pub max_sessions_per_party: usize,
     /// Open file handles per session.
     pub max_open_files: usize,
+    /// Folder entries a session's open listings hold together; a longer listing shows the
+    /// newest (`[sftp] max_listing_entries`).
+    pub max_listing_entries: usize,
     /// Time a client has to authenticate.
     pub auth_timeout: Duration,
     /// Silence before a session is closed.
@@ -218,6 +221,8 @@ pub struct IntakeLimits {
     pub reorder_bytes_per_party: usize,
     /// How long a stop waits for uploads in flight before it discards them.
     pub stop_grace: std::time::Duration,
+    /// Files one creditor may send per period over SFTP and HTTPS (`[intake] max_files_per_period`).
+    pub max_files_per_period: u64,
 }
 
 impl Default for IntakeLimits {
@@ -228,6 +233,7 @@ impl Default for IntakeLimits {
             reorder_window_bytes: 16 << 20,
             reorder_bytes_per_party: 32 << 20,
             stop_grace: std::time::Duration::from_secs(60),
+            max_files_per_period: 2000,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! What the intake keeps across uploads: which are in flight (a stop lets them finish, up to
 //! `[intake] stop_grace_secs`, docs/commands.md) and how many out-of-order bytes each creditor
 //! holds in memory (at most `[intake] reorder_bytes_per_party` over all its uploads, so the
-//! memory of one party's uploads is bounded whatever the order of its writes).
+//! memory of one party's uploads is bounded whatever the order of its writes), and how many
+//! uploads each creditor has in flight (they count towards `[intake] max_files_per_period`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -15,6 +16,8 @@ pub(super) struct Shared {
     uploads: AtomicUsize,
     changed: tokio::sync::Notify,
     held: Mutex<HashMap<String, usize>>,
+    /// Uploads in flight per creditor (those subject to the files-per-period limit).
+    files: Mutex<HashMap<String, u64>>,
 }
 
 impl Shared {
@@ -70,20 +73,46 @@ impl Shared {
 }
 
 /// One upload in flight, from its start until it is filed or dropped.
-pub(super) struct InFlight(Arc<Shared>);
+pub(super) struct InFlight {
+    shared: Arc<Shared>,
+    /// The creditor whose files-per-period count it holds.
+    party: Option<String>,
+}
 
 impl InFlight {
     /// Counts an upload in.
     pub fn start(shared: &Arc<Shared>) -> InFlight {
         shared.uploads.fetch_add(1, Ordering::SeqCst);
-        InFlight(shared.clone())
+        InFlight { shared: shared.clone(), party: None }
+    }
+
+    /// Counts it as one of `party`'s files, unless the `filed` files of its period and those it
+    /// has in flight reach `limit`: then `false`, and nothing is counted.
+    pub fn count_file(&mut self, party: &str, filed: u64, limit: u64) -> bool {
+        let mut files = self.shared.files.lock().unwrap_or_else(|p| p.into_inner());
+        let now = files.get(party).copied().unwrap_or(0);
+        if filed.saturating_add(now) >= limit {
+            return false;
+        }
+        files.insert(party.to_owned(), now + 1);
+        self.party = Some(party.to_owned());
+        true
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.uploads.fetch_sub(1, Ordering::SeqCst);
-        self.0.changed.notify_waiters();
+        if let Some(party) = &self.party {
+            let mut files = self.shared.files.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(n) = files.get_mut(party) {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    files.remove(party);
+                }
+            }
+        }
+        self.shared.uploads.fetch_sub(1, Ordering::SeqCst);
+        self.shared.changed.notify_waiters();
     }
 }
 
@@ -97,6 +126,19 @@ mod tests {
         assert!(s.hold("a", 10, 16) && !s.hold("a", 7, 16) && s.hold("b", 16, 16));
         s.release("a", 10);
         assert!(s.hold("a", 16, 16));
+    }
+
+    #[test]
+    fn files_in_flight_count_towards_a_creditors_limit_until_dropped() {
+        let s = Arc::new(Shared::default());
+        let mut a = InFlight::start(&s);
+        let mut b = InFlight::start(&s);
+        assert!(a.count_file("a", 1, 3));
+        assert!(!b.count_file("a", 2, 3), "2 filed and 1 in flight reach 3");
+        assert!(b.count_file("b", 2, 3), "another creditor has its own count");
+        drop(a);
+        let mut c = InFlight::start(&s);
+        assert!(c.count_file("a", 2, 3));
     }
 
     #[tokio::test]

@@ -50,6 +50,17 @@ pub enum IntakeError {
         "period {0} closed while the file was being received (its batch began); nothing was kept: upload the file again, it then goes into the next period"
     )]
     PeriodClosed(String),
+    /// The creditor has sent `[intake] max_files_per_period` files for this period (those in
+    /// flight included): no new upload starts until the next period.
+    #[error(
+        "the limit of {limit} files per period is reached for period {period} ([intake] max_files_per_period); nothing was kept: put more records in one file, or ask the meldpunt operator to raise the limit"
+    )]
+    TooManyFiles {
+        /// The period the upload would go into, `YYYY-MM`.
+        period: String,
+        /// The limit.
+        limit: u64,
+    },
     /// The daemon is stopping: no new upload starts.
     #[error("meldpunt is stopping; upload the file again in a minute")]
     Stopping,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use super::inflight::{InFlight, Shared};
 use crate::app::App;
-use crate::domain::party::VerifiedSender;
+use crate::domain::party::{Credential, VerifiedSender};
 use crate::domain::period::{Period, local_date};
 use crate::domain::upload::UploadName;
 use crate::metrics::Protocol;
@@ -73,15 +73,26 @@ impl Intake {
         if self.shared.closing() {
             return Err(IntakeError::Stopping);
         }
-        let inflight = InFlight::start(&self.shared);
+        let mut inflight = InFlight::start(&self.shared);
         let config = self.app.config().clone();
         if config.creditor(sender.creditor()).is_none() {
             return Err(IntakeError::UnknownCreditor(sender.creditor().to_string()));
         }
         let received_at = received_at.round(jiff::Unit::Millisecond).unwrap_or(received_at);
         let natural = config.cutoff.period_of(received_at);
-        let period = crate::state::batches::first_not_begun(&self.app.state().lock(), natural)
-            .map_err(|e| IntakeError::Storage(StorageError::State(e)))?;
+        let state = |e| IntakeError::Storage(StorageError::State(e));
+        let conn = self.app.state().lock();
+        let period = crate::state::batches::first_not_begun(&conn, natural).map_err(state)?;
+        // Parties' own uploads are limited per period; the operator's (`ingest`, spool) are not.
+        if !matches!(sender.credential(), Credential::Operator) {
+            let (creditor, limit) = (sender.creditor().as_str(), config.intake.max_files_per_period);
+            let filed =
+                crate::state::files::count_in_period(&conn, creditor, &period.to_string()).map_err(state)?;
+            if !inflight.count_file(creditor, filed, limit) {
+                return Err(IntakeError::TooManyFiles { period: period.to_string(), limit });
+            }
+        }
+        drop(conn);
         let file_id = ulid::Ulid::new().to_string();
         let format = Format::from_name(name.effective());
         let job = Job {

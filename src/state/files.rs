@@ -105,6 +105,16 @@ pub fn find_kept_by_sha(
         .optional()?)
 }
 
+/// How many files of this creditor and period are recorded, whatever their outcome.
+pub fn count_in_period(conn: &Connection, creditor: &str, period: &str) -> Result<u64, StateError> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM files WHERE creditor = ?1 AND period = ?2",
+        params![creditor, period],
+        |r| r.get(0),
+    )?;
+    Ok(n as u64)
+}
+
 /// The referentie-hash blobs of the kept files of this creditor and period.
 pub fn kept_refs(conn: &Connection, creditor: &str, period: &str) -> Result<Vec<Vec<u8>>, StateError> {
     let mut stmt = conn.prepare(

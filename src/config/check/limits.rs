@@ -1,20 +1,31 @@
 //! `[intake]`, `[pickup]`, `[feedback]` and `[ddas]`: how much may come in, how long bundles
-//! wait, and when the monthly DDAS export is dropped.
+//! wait, and when the monthly DDAS export is dropped; `[sftp] max_listing_entries`: how much of
+//! a folder a session holds.
 
 use super::{Checker, in_range};
 use crate::config::IntakeLimits;
-use crate::config::file::{RawDdas, RawFeedback, RawIntake, RawPickup};
+use crate::config::file::{RawDdas, RawFeedback, RawIntake, RawPickup, RawSftp};
 
 /// `[intake]`: each limit raised to its floor (1 byte, a 1 MiB reorder window, a party's
-/// reorder bytes at least one window), the stop grace capped at an hour.
-pub(super) fn intake(raw: &RawIntake) -> IntakeLimits {
+/// reorder bytes at least one window), the stop grace capped at an hour; the files per period
+/// 1–1,000,000, else a problem (and the default 2000).
+pub(super) fn intake(c: &mut Checker<'_>, raw: &RawIntake) -> IntakeLimits {
     let window = raw.reorder_window_bytes.max(1 << 20);
+    let max_files_per_period = in_range(
+        c,
+        &raw.max_files_per_period,
+        1..=1_000_000,
+        "max_files_per_period",
+        "write 1 to 1000000 files per creditor and period; the default is 2000",
+    )
+    .unwrap_or(2000) as u64;
     IntakeLimits {
         max_file_bytes: raw.max_file_bytes.max(1),
         max_listed_errors: raw.max_listed_errors,
         reorder_window_bytes: window,
         reorder_bytes_per_party: raw.reorder_bytes_per_party.max(window),
         stop_grace: std::time::Duration::from_secs(raw.stop_grace_secs.min(3600)),
+        max_files_per_period,
     }
 }
 
@@ -47,4 +58,16 @@ pub(super) fn ddas_day(c: &mut Checker<'_>, raw: &RawDdas) -> u8 {
          or 0 for none (the default)",
     )
     .unwrap_or(0) as u8
+}
+
+/// `[sftp] max_listing_entries`: 100–1,000,000, else the default 10000.
+pub(super) fn sftp_listing_entries(c: &mut Checker<'_>, raw: &RawSftp) -> usize {
+    in_range(
+        c,
+        &raw.max_listing_entries,
+        100..=1_000_000,
+        "max_listing_entries",
+        "write 100 to 1000000 folder entries per SFTP session; the default is 10000",
+    )
+    .unwrap_or(10_000) as usize
 }

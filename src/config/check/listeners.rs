@@ -35,12 +35,14 @@ pub(super) fn sftp(c: &mut Checker<'_>, raw: &RawSftp, data_dir: &Path) -> Optio
     let listen = c.address(&raw.listen, "0.0.0.0:2222");
     let host_key = Path::new(&raw.host_key);
     let host_key = if host_key.is_absolute() { host_key.to_owned() } else { data_dir.join(host_key) };
+    let max_listing_entries = super::limits::sftp_listing_entries(c, raw);
     listen.map(|listen| SftpConfig {
         listen,
         host_key,
         max_sessions: raw.max_sessions.max(1),
         max_sessions_per_party: raw.max_sessions_per_party.max(1),
         max_open_files: raw.max_open_files.max(1),
+        max_listing_entries,
         auth_timeout: Duration::from_secs(raw.auth_timeout_secs.max(1)),
         idle_timeout: Duration::from_secs(raw.idle_timeout_secs.max(1)),
         max_auth_attempts: raw.max_auth_attempts.max(1),

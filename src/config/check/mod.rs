@@ -105,7 +105,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
     let cutoff = periods::cutoff(&mut c, &raw.periods);
     let batch = batch(&mut c, &raw.batch, cutoff);
     let audit = super::audit::check(&mut c, &raw.audit);
-    let intake = limits::intake(&raw.intake);
+    let intake = limits::intake(&mut c, &raw.intake);
     let rules = rules(&mut c, &raw.rules);
     let pickup_retention_days = limits::pickup_retention_days(&mut c, &raw.pickup);
     let feedback_max_bytes = limits::feedback_max_bytes(&mut c, &raw.feedback);

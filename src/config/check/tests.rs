@@ -70,6 +70,23 @@ fn pickup_and_feedback_limits_are_checked() {
 }
 
 #[test]
+fn files_per_period_and_listing_limits_are_checked() {
+    let c = parse_str("data_dir = \"d\"\n").unwrap();
+    assert_eq!(c.intake.max_files_per_period, 2000);
+    assert_eq!(c.sftp.as_ref().unwrap().max_listing_entries, 10_000);
+    let t = "data_dir = \"d\"\n[sftp]\nmax_listing_entries = 500\n[intake]\nmax_files_per_period = 7\n";
+    let c = parse_str(t).unwrap();
+    assert_eq!(c.intake.max_files_per_period, 7);
+    assert_eq!(c.sftp.as_ref().unwrap().max_listing_entries, 500);
+    let t = "data_dir = \"d\"\n[sftp]\nmax_listing_entries = 5\n[intake]\nmax_files_per_period = 0\n";
+    let p = parse_str(t).unwrap_err().0;
+    let lines: Vec<usize> = p.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [3, 5], "{p:#?}");
+    assert!(p[0].message.contains("max_listing_entries") && p[0].fix.contains("100 to 1000000"));
+    assert!(p[1].message.contains("max_files_per_period") && p[1].fix.contains("1 to 1000000"));
+}
+
+#[test]
 fn retention_windows_default_and_never_outlast_the_period() {
     let c = parse_str("data_dir = \"d\"\n").unwrap();
     assert_eq!(c.windows, crate::config::RetentionWindows::default());

@@ -81,6 +81,8 @@ pub struct RawSftp {
     pub max_sessions_per_party: usize,
     /// Open file handles per session.
     pub max_open_files: usize,
+    /// Folder entries a session's open listings hold together.
+    pub max_listing_entries: Spanned<i64>,
     /// Seconds a client has to authenticate.
     pub auth_timeout_secs: u64,
     /// Seconds of silence before a session is closed.
@@ -98,6 +100,7 @@ impl Default for RawSftp {
             max_sessions: 64,
             max_sessions_per_party: 8,
             max_open_files: 16,
+            max_listing_entries: Spanned::new(0..0, 10_000),
             auth_timeout_secs: 30,
             idle_timeout_secs: 300,
             max_auth_attempts: 3,
@@ -239,6 +242,8 @@ pub struct RawIntake {
     pub reorder_bytes_per_party: usize,
     /// Seconds a stop waits for uploads in flight.
     pub stop_grace_secs: u64,
+    /// Files one creditor may send per period over SFTP and HTTPS.
+    pub max_files_per_period: Spanned<i64>,
 }
 
 impl Default for RawIntake {
@@ -249,6 +254,7 @@ impl Default for RawIntake {
             reorder_window_bytes: 16 << 20,
             reorder_bytes_per_party: 32 << 20,
             stop_grace_secs: 60,
+            max_files_per_period: Spanned::new(0..0, 2000),
         }
     }
 }

@@ -96,6 +96,17 @@ pub async fn list(dir: PathBuf) -> io::Result<Vec<FileInfo>> {
     .await
 }
 
+/// The newest `max` of `list` (by modification time, then name), in name order: what a
+/// listing shows of a folder with more entries.
+pub fn newest(mut list: Vec<FileInfo>, max: usize) -> Vec<FileInfo> {
+    if list.len() > max {
+        list.sort_by(|a, b| b.mtime.cmp(&a.mtime).then_with(|| b.name.cmp(&a.name)));
+        list.truncate(max);
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    list
+}
+
 /// What a file of a real folder is.
 pub async fn stat(dir: PathBuf, name: String) -> io::Result<FileInfo> {
     blocking(move || beneath::stat(&dir, checked(&name)?).map(|m| FileInfo::of(name, &m))).await
@@ -179,5 +190,14 @@ mod tests {
         assert_eq!(remove(dir.clone(), "a.json".into()).await.unwrap(), 2);
         assert!(list(dir.join("missing")).await.unwrap().is_empty());
         assert!(std::fs::symlink_metadata(dir.join("link")).is_ok(), "links are left alone");
+    }
+
+    #[test]
+    fn a_long_listing_keeps_the_newest_in_name_order() {
+        let info = |name: &str, mtime| FileInfo { name: name.into(), size: 1, mtime };
+        let list = vec![info("a", 3), info("b", 1), info("c", 2), info("d", 3)];
+        let names = |l: Vec<FileInfo>| l.into_iter().map(|i| i.name).collect::<Vec<_>>();
+        assert_eq!(names(newest(list.clone(), 3)), ["a", "c", "d"]);
+        assert_eq!(names(newest(list.clone(), 4)), ["a", "b", "c", "d"]);
     }
 }

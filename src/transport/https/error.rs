@@ -57,6 +57,9 @@ impl ApiError {
             IntakeError::PeriodClosed(_) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "period_closed", e.to_string())
             }
+            IntakeError::TooManyFiles { .. } => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_files", e.to_string())
+            }
             IntakeError::Stopping => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "stopping", e.to_string())
             }

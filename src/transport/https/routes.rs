@@ -29,7 +29,7 @@ use super::server::Peer;
 use crate::audit::{Event, Outcome};
 use crate::domain::party::{Credential, PartyId, VerifiedSender};
 use crate::domain::upload::UploadName;
-use crate::intake::{Intake, UploadError};
+use crate::intake::{Intake, IntakeError, UploadError};
 use crate::transport::folders::files;
 use crate::transport::folders::paths::{Folder, plain_name};
 
@@ -158,7 +158,7 @@ async fn put_inbox(
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
-        refuse_too_large(&api.intake, &peer, limit).await;
+        refuse_upload(&api.intake, &peer, "too_large", limit).await;
         return Err(ApiError::too_large(limit));
     }
     let sender = VerifiedSender::authenticated(
@@ -166,7 +166,14 @@ async fn put_inbox(
         Credential::Certificate(peer.cert.fingerprint_hex()),
         peer.origin.to_string(),
     );
-    let mut upload = api.intake.begin(sender, name).map_err(ApiError::intake)?;
+    let mut upload = match api.intake.begin(sender, name) {
+        Ok(u) => u,
+        Err(e @ IntakeError::TooManyFiles { limit, .. }) => {
+            refuse_upload(&api.intake, &peer, "files_per_period", limit).await;
+            return Err(ApiError::intake(e));
+        }
+        Err(e) => return Err(ApiError::intake(e)),
+    };
     tracing::info!(party = %peer.party, file_id = upload.file_id(), "HTTPS upload started");
     let mut stream = body.into_data_stream();
     let mut buf = Vec::with_capacity(CHUNK);
@@ -234,18 +241,20 @@ async fn write(
     match upload.write_at(offset, data).await {
         Ok(()) => Ok(()),
         Err(UploadError::TooLarge { .. }) => {
-            refuse_too_large(intake, peer, limit).await;
+            refuse_upload(intake, peer, "too_large", limit).await;
             Err(ApiError::too_large(limit))
         }
         Err(e) => Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", e.to_string())),
     }
 }
 
-async fn refuse_too_large(intake: &Intake, peer: &Peer, limit: u64) {
+/// Audits an upload refused before it was kept: `reason` (`too_large`, `files_per_period`) and
+/// the limit it hit.
+async fn refuse_upload(intake: &Intake, peer: &Peer, reason: &str, limit: u64) {
     let ev = Event::new(peer.party.actor(), "upload", Outcome::Denied)
         .origin(peer.origin.to_string())
         .auth(Credential::Certificate(peer.cert.fingerprint_hex()).audit_text())
-        .object(json!({ "protocol": "https", "reason": "too_large", "limit": limit }));
+        .object(json!({ "protocol": "https", "reason": reason, "limit": limit }));
     intake.app().audit().record(ev).await;
 }
 

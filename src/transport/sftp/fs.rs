@@ -34,7 +34,7 @@ use russh_sftp::protocol::{FileAttributes, Handle, Status, StatusCode};
 use russh_sftp::server::StatusReply;
 
 use super::attrs;
-use super::session::OpenGuard;
+use super::session::{ListingGuard, OpenGuard};
 use super::upload::Uploads;
 use crate::domain::party::PartyId;
 use crate::pickup::record::{How, Pickup};
@@ -51,7 +51,12 @@ pub(super) enum Entry {
     /// A file opened for reading; for `/pickup`, what of it was read.
     Read { file: ReadFile, attrs: FileAttributes, pickup: Option<(String, Coverage)>, _guard: OpenGuard },
     /// A folder listing, sent in batches.
-    Dir { folder: Option<Folder>, entries: Vec<russh_sftp::protocol::File>, _guard: OpenGuard },
+    Dir {
+        folder: Option<Folder>,
+        entries: Vec<russh_sftp::protocol::File>,
+        _guard: OpenGuard,
+        _listing: ListingGuard,
+    },
 }
 
 /// The SFTP handler of one channel.

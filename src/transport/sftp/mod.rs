@@ -7,6 +7,8 @@
 //! - `fs`: the russh-sftp handler of one channel over the virtual tree (`paths`), with
 //!   uploads in `upload` (creditors) and `feedback_upload` (municipalities), the real
 //!   receipt/feedback/pickup folders in `files`, and `coverage` to tell complete transfers.
+//! - `packet_limit`: SFTP packets over [`MAX_CLIENT_PACKET`] end their channel with a message,
+//!   before russh-sftp reads them.
 //! - `offer`: the algorithms offered in the key exchange (modern only, pinned by `tests/offer.rs`).
 //! - `hostkey`: the host key ([`load_or_create_host_key`]), created on first start.
 //!
@@ -20,6 +22,7 @@ mod fs;
 mod hostkey;
 mod killable;
 mod offer;
+mod packet_limit;
 mod recent;
 mod server;
 mod session;

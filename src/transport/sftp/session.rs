@@ -31,9 +31,12 @@ pub(super) struct SessionCtx {
     /// The peer address.
     pub origin: String,
     pub max_open_files: usize,
+    /// Folder entries the session's open listings may hold together.
+    pub max_listing_entries: usize,
     /// The listener's record of each party's recent uploads.
     pub recent: Arc<Recent>,
     open_files: AtomicUsize,
+    listed: AtomicUsize,
     denials: AtomicUsize,
     _slot: Slot,
     /// The connection's place at the defender's gate (refusals are scored against it).
@@ -47,6 +50,15 @@ pub(super) struct OpenGuard(Arc<SessionCtx>);
 impl Drop for OpenGuard {
     fn drop(&mut self) {
         self.0.open_files.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The entries of one open folder listing, counted against `max_listing_entries` until dropped.
+pub(super) struct ListingGuard(Arc<SessionCtx>, usize);
+
+impl Drop for ListingGuard {
+    fn drop(&mut self) {
+        self.0.listed.fetch_sub(self.1, Ordering::AcqRel);
     }
 }
 
@@ -66,8 +78,10 @@ impl SessionCtx {
             fingerprint,
             origin,
             max_open_files: shared.cfg.max_open_files.max(1),
+            max_listing_entries: shared.cfg.max_listing_entries.max(1),
             recent: shared.recent.clone(),
             open_files: AtomicUsize::new(0),
+            listed: AtomicUsize::new(0),
             denials: AtomicUsize::new(0),
             _slot: slot,
             ticket,
@@ -101,6 +115,17 @@ impl SessionCtx {
             return None;
         }
         Some(OpenGuard(self.clone()))
+    }
+
+    /// Counts a listing of `entries` in, or `None` when the session's open listings would then
+    /// hold more than `max_listing_entries`.
+    pub fn try_list(self: &Arc<Self>, entries: usize) -> Option<ListingGuard> {
+        let prev = self.listed.fetch_add(entries, Ordering::AcqRel);
+        if prev + entries > self.max_listing_entries {
+            self.listed.fetch_sub(entries, Ordering::AcqRel);
+            return None;
+        }
+        Some(ListingGuard(self.clone(), entries))
     }
 
     /// Audits a refused operation: `denied_path` with the operation, the folder (never a

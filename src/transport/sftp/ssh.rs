@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::auth::{self, AuthLog, Denial};
 use super::fs::Fs;
+use super::packet_limit::{Limited, OnOversize};
 use super::server::{Shared, TicketRef};
 use super::session::SessionCtx;
 use crate::app::SessionKey;
@@ -255,7 +256,16 @@ impl russh::server::Handler for SshHandler {
                 session.channel_success(channel)?;
                 tracing::debug!(party = %ctx.party, "SFTP subsystem started");
                 let cfg = russh_sftp::server::Config { max_client_packet_len: super::MAX_CLIENT_PACKET };
-                russh_sftp::server::run_with_config(ch.into_stream(), Fs::new(ctx), cfg).await;
+                let stderr = ch.make_writer_ext(Some(1));
+                let refused = ctx.clone();
+                let on_oversize: OnOversize = Box::new(move |len| {
+                    Box::pin(async move {
+                        tracing::warn!(party = %refused.party, len, "SFTP packet over the limit; channel closed");
+                        refused.denied("packet", None, "packet_too_large").await;
+                    })
+                });
+                let stream = Limited::new(ch.into_stream(), stderr, super::MAX_CLIENT_PACKET, on_oversize);
+                russh_sftp::server::run_with_config(stream, Fs::new(ctx), cfg).await;
             }
             (_, ch) => {
                 if let Some(ch) = ch {

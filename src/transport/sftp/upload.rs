@@ -178,8 +178,15 @@ impl Fs {
         let sender = self.ctx.sender().ok_or_else(|| failure("only creditors upload here"))?;
         // A new upload under the name of an unfinished one replaces (discards) it.
         self.uploads.pending.remove(upload_name.as_str());
-        let upload =
-            self.ctx.intake.begin(sender, upload_name.clone()).map_err(|e| failure(client_message(&e)))?;
+        let upload = match self.ctx.intake.begin(sender, upload_name.clone()) {
+            Ok(u) => u,
+            Err(e @ IntakeError::TooManyFiles { .. }) => {
+                return Err(self
+                    .refuse("open_write", Some(folder), "files_per_period", &e.to_string())
+                    .await);
+            }
+            Err(e) => return Err(failure(client_message(&e))),
+        };
         tracing::info!(party = %self.ctx.party, file_id = upload.file_id(), "upload started");
         let open = Open { name: upload_name, upload: Some(upload), error: None, _guard: guard };
         Ok(Handle { id, handle: self.insert(Entry::Upload(open)) })

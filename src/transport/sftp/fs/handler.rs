@@ -192,6 +192,7 @@ impl russh_sftp::server::Handler for Fs {
                     tracing::warn!(error = %e, folder = f.name(), "listing failed");
                     failure("the folder cannot be listed now; try again later")
                 })?;
+                let list = files::newest(list, self.ctx.max_listing_entries);
                 let list = list.into_iter().map(|i| attrs::entry(i, file_perm(f))).collect();
                 (Some(f), list)
             }
@@ -205,9 +206,16 @@ impl russh_sftp::server::Handler for Fs {
             Target::File(..) => return Err(failure("not a folder")),
         };
         let guard = self.open_guard()?;
+        let listing = self.ctx.try_list(entries.len()).ok_or_else(|| {
+            failure(format!(
+                "this session's open folder listings hold up to {} entries ([sftp] max_listing_entries); read listings to their end and close them before opening more",
+                self.ctx.max_listing_entries
+            ))
+        })?;
         let mut entries = entries;
         entries.reverse(); // handed out from the back
-        Ok(Handle { id, handle: self.insert(Entry::Dir { folder, entries, _guard: guard }) })
+        let dir = Entry::Dir { folder, entries, _guard: guard, _listing: listing };
+        Ok(Handle { id, handle: self.insert(dir) })
     }
 
     async fn readdir(&mut self, id: u32, handle: String) -> Result<Name, Self::Error> {
