@@ -7,6 +7,8 @@
 //! and reaches the creditor; a signal it did not receive is refused.
 
 mod common;
+#[path = "executors/ddas.rs"]
+mod ddas;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -14,7 +14,7 @@ use jiff::civil::Date;
 use super::ConfigArg;
 use crate::config::Municipality;
 use crate::ddas::{self, monthly};
-use crate::domain::party::MunicipalityCode;
+use crate::domain::party::{ExecutorId, MunicipalityCode};
 use crate::domain::period::Period;
 
 /// Arguments of `meldpunt ddas`.
@@ -35,12 +35,16 @@ enum Sub {
 
 /// Arguments of `meldpunt ddas export`.
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("who").required(true).multiple(true).args(["gemeente", "uitvoerder"])))]
 struct Export {
     #[command(flatten)]
     config: ConfigArg,
     /// The municipality (`GM0505`); repeat it for several, one `levering` each.
-    #[arg(long, required = true)]
+    #[arg(long)]
     gemeente: Vec<String>,
+    /// An executor (`SDD`): every municipality it serves, one `levering` each.
+    #[arg(long)]
+    uitvoerder: Option<String>,
     /// First day of the batches to report on (`YYYY-MM-DD`, Europe/Amsterdam).
     #[arg(long)]
     from: String,
@@ -87,7 +91,7 @@ fn export(a: Export) -> anyhow::Result<ExitCode> {
     }
     let app = super::open_app(&a.config.config)?;
     let config = app.config();
-    let chosen: Vec<&Municipality> = a
+    let mut chosen: Vec<&Municipality> = a
         .gemeente
         .iter()
         .map(|g| {
@@ -102,6 +106,20 @@ fn export(a: Export) -> anyhow::Result<ExitCode> {
             })
         })
         .collect::<anyhow::Result<_>>()?;
+    if let Some(id) = &a.uitvoerder {
+        let executor =
+            ExecutorId::parse(id.trim()).ok().and_then(|id| config.executor(&id)).with_context(|| {
+                format!(
+                    "--uitvoerder {id:?} is not an executor configured in {}; name the id of an [[executor]]",
+                    config.source.display()
+                )
+            })?;
+        for code in &executor.serves {
+            if let Some(m) = config.municipality(code).filter(|m| !chosen.iter().any(|c| c.code == m.code)) {
+                chosen.push(m);
+            }
+        }
+    }
     let ex = ddas::export(&app, &chosen, from, to)?;
     let json = ex.to_json();
     let target = match &a.out {
@@ -149,7 +167,7 @@ fn drop(a: Drop) -> anyhow::Result<ExitCode> {
     let app = super::open_app(&a.config.config)?;
     let dropped = monthly::drop_month(&app, month, "operator", a.again)?;
     if dropped.is_empty() {
-        println!("every municipality has the export of {month} already; use --again to drop it anew");
+        println!("every pickup folder has the export of {month} already; use --again to drop it anew");
     }
     for (name, c) in dropped {
         println!("{}: {name} ({} signal(s), {} case(s))", c.gemeente, c.vroegsignalen, c.vroegsignaalzaken);

@@ -1,8 +1,10 @@
 //! The monthly drop (docs/ddas.md): on `[ddas] day` of each month, the previous month's export
 //! of each municipality goes, encrypted with age to its recipients, into its pickup folder as
-//! `<GM>_<YYYY-MM>_ddas.json.age`. The file appears atomically (temporary name, fsync, rename,
-//! fsync of the folder); the drop is recorded in the state database, so a restart later that
-//! month does not drop it again, and a daemon that was down on the day drops it when it starts.
+//! `<GM>_<YYYY-MM>_ddas.json.age`; an executor that may receive the municipality's signals gets
+//! a copy encrypted to it in its own folder, `<GM>_<YYYY-MM>_<EXECUTOR>_ddas.json.age`. Each
+//! file appears atomically (temporary name, fsync, rename, fsync of the folder); each drop is
+//! recorded in the state database, so a restart later that month does not drop it again, and a
+//! daemon that was down on the day drops it when it starts.
 
 use std::io::Write;
 
@@ -12,13 +14,20 @@ use serde_json::json;
 use super::{Counts, DdasError, export};
 use crate::app::App;
 use crate::audit::{Event, Outcome};
-use crate::config::Municipality;
+use crate::config::{Config, Municipality};
+use crate::domain::party::ExecutorId;
 use crate::domain::period::{Period, local_date};
 use crate::state::ddas;
 
 /// The file name of `m`'s export of `month` in its pickup folder.
 pub fn file_name(m: &Municipality, month: Period) -> String {
     format!("{}_{month}_ddas.json.age", m.code)
+}
+
+/// The file name of the copy of `m`'s export of `month` in the pickup folder of `executor`,
+/// named like its bundles (`<GM>_<period>_v<n>_<EXECUTOR>_…`).
+pub fn executor_file_name(m: &Municipality, executor: &ExecutorId, month: Period) -> String {
+    format!("{}_{month}_{executor}_ddas.json.age", m.code)
 }
 
 /// The first and last day of `month`.
@@ -36,8 +45,58 @@ pub fn due(day: u8, today: Date) -> Option<Period> {
     Period::new(today.year(), today.month()).map(Period::prev)
 }
 
-/// Drops `month`'s export into the pickup folder of each municipality that does not have it
-/// yet (all of them again with `again`); returns what was dropped.
+/// One pickup folder a municipality's export goes into: the municipality's own, or that of
+/// the executor serving it.
+struct Target<'c> {
+    /// The municipality whose export it is.
+    municipality: &'c Municipality,
+    /// Who picks it up: the municipality code or the executor id.
+    party: String,
+    /// The key its drop is recorded under: the municipality code, or `<EXECUTOR>/<GM>` for an
+    /// executor's copy.
+    key: String,
+    /// The age recipients it is encrypted to.
+    recipients: &'c [String],
+    /// The file name.
+    name: String,
+}
+
+/// Every pickup folder the export of `month` goes into: each municipality's, and the folder
+/// of each executor for every municipality it serves and may receive signals of
+/// (`deliver_to` or a `deliver_werkbak` entry naming it).
+fn targets(config: &Config, month: Period) -> Vec<Target<'_>> {
+    let mut out: Vec<Target<'_>> = config
+        .municipalities
+        .iter()
+        .map(|m| Target {
+            municipality: m,
+            party: m.code.to_string(),
+            key: m.code.to_string(),
+            recipients: &m.age_recipients,
+            name: file_name(m, month),
+        })
+        .collect();
+    for e in &config.executors {
+        for m in config
+            .municipalities
+            .iter()
+            .filter(|m| e.serves.contains(&m.code) && m.deliver_to.uses_executor())
+        {
+            out.push(Target {
+                municipality: m,
+                party: e.id.to_string(),
+                key: format!("{}/{}", e.id, m.code),
+                recipients: &e.age_recipients,
+                name: executor_file_name(m, &e.id, month),
+            });
+        }
+    }
+    out
+}
+
+/// Drops `month`'s export into the pickup folder of each municipality, and of each executor
+/// for the municipalities it serves, that does not have it yet (all of them again with
+/// `again`); returns what was dropped.
 pub fn drop_month(
     app: &App,
     month: Period,
@@ -47,33 +106,42 @@ pub fn drop_month(
     let config = app.config();
     let (from, to) = days_of(month);
     let mut pending = Vec::new();
-    for m in &config.municipalities {
-        if again || ddas::dropped(&app.state().lock(), m.code.as_str(), &month.to_string())?.is_none() {
-            pending.push(m);
+    for t in targets(&config, month) {
+        if again || ddas::dropped(&app.state().lock(), &t.key, &month.to_string())?.is_none() {
+            pending.push(t);
         }
     }
     if pending.is_empty() {
         return Ok(Vec::new());
     }
+    // Each municipality's export is made once, also when its executor gets a copy.
+    let mut wanted: Vec<&Municipality> = Vec::new();
+    for t in &pending {
+        if !wanted.iter().any(|m| m.code == t.municipality.code) {
+            wanted.push(t.municipality);
+        }
+    }
+    let exports = export(app, &wanted, from, to)?.split();
     let mut out = Vec::new();
-    for (m, ex) in pending.iter().zip(export(app, &pending, from, to)?.split()) {
-        let name = file_name(m, month);
+    for t in pending {
+        let i = wanted.iter().position(|m| m.code == t.municipality.code).expect("wanted holds it");
+        let ex = &exports[i];
         let mut cipher = Vec::new();
         {
-            let mut w = crate::batch::bundle::encryptor(&m.age_recipients)?.wrap_output(&mut cipher)?;
+            let mut w = crate::batch::bundle::encryptor(t.recipients)?.wrap_output(&mut cipher)?;
             w.write_all(&ex.to_json())?;
             w.finish()?;
         }
-        let dir = app.layout().pickup(m.code.as_str());
+        let dir = app.layout().pickup(&t.party);
         std::fs::create_dir_all(&dir)?;
-        crate::durable::write_atomic(&dir.join(&name), &cipher, false)?;
+        crate::durable::write_atomic(&dir.join(&t.name), &cipher, false)?;
         let now = jiff::Timestamp::now();
         let at = now.round(jiff::Unit::Second).unwrap_or(now).to_string();
-        ddas::record_drop(&app.state().lock(), m.code.as_str(), &month.to_string(), &name, &at)?;
-        let counts = ex.counts.into_iter().next().unwrap_or_default();
-        audit(app, actor, from, to, "pickup", std::slice::from_ref(&counts), Some(&name));
-        tracing::info!(gemeente = %m.code, %month, file = %name, signals = counts.vroegsignalen, cases = counts.vroegsignaalzaken, "DDAS export dropped");
-        out.push((name, counts));
+        ddas::record_drop(&app.state().lock(), &t.key, &month.to_string(), &t.name, &at)?;
+        let counts = ex.counts.first().cloned().unwrap_or_default();
+        audit(app, actor, from, to, "pickup", std::slice::from_ref(&counts), Some(&t.name));
+        tracing::info!(party = %t.party, gemeente = %t.municipality.code, %month, file = %t.name, signals = counts.vroegsignalen, cases = counts.vroegsignaalzaken, "DDAS export dropped");
+        out.push((t.name, counts));
     }
     Ok(out)
 }
