@@ -1,6 +1,7 @@
 //! The domain: parties, signals, periods, feedback results. Plain types and pure functions, no I/O.
 
 pub mod chars;
+pub mod clients;
 pub mod feedback;
 pub mod household;
 pub mod outcome;
