@@ -9,6 +9,7 @@ use rusqlite::Connection;
 
 pub mod bans;
 pub mod batches;
+pub mod clients;
 pub mod erasure;
 pub mod exchange;
 pub mod files;
@@ -73,6 +74,7 @@ impl State {
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(bans::SCHEMA)?;
         conn.execute_batch(batches::SCHEMA)?;
+        conn.execute_batch(clients::SCHEMA)?;
         conn.execute_batch(exchange::SCHEMA)?;
         conn.execute_batch(erasure::SCHEMA)?;
         conn.execute_batch(swept::SCHEMA)?;
