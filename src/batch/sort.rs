@@ -8,6 +8,8 @@ use jiff::civil::Date;
 use super::classify::{Classified, Household};
 use super::report::NotDelivered;
 use crate::config::Municipality;
+use crate::domain::clients::known::KnownClients;
+use crate::domain::household::PersonKey;
 use crate::domain::werkbak::{Decision, Facts, decide};
 
 /// Where one signal goes.
@@ -25,12 +27,21 @@ pub struct Sorter<'a> {
     m: &'a Municipality,
     /// The day ages are taken on: the period's batch day.
     on: Date,
+    /// The municipality's known-client list, if one counts in this run.
+    known: Option<&'a KnownClients>,
 }
 
 impl<'a> Sorter<'a> {
-    /// A sorter for `m`, taking ages on `on` (the period's batch day).
-    pub fn new(m: &'a Municipality, on: Date) -> Self {
-        Sorter { m, on }
+    /// A sorter for `m`, taking ages on `on` (the period's batch day), marking signals
+    /// `bekend` against `known`.
+    pub fn new(m: &'a Municipality, on: Date, known: Option<&'a KnownClients>) -> Self {
+        Sorter { m, on, known }
+    }
+
+    /// Whether the person of `sig` is on the municipality's known-client list (its own
+    /// surname and date of birth, at the household's address).
+    pub fn bekend(&self, h: &Household, sig: &Classified) -> bool {
+        self.known.is_some_and(|k| k.is_known(&h.key, &PersonKey::of(&sig.input.record)))
     }
 
     /// Whether the household is under the municipality's threshold.
@@ -56,6 +67,7 @@ impl<'a> Sorter<'a> {
             meervoudig: h.meervoudig,
             opeenvolgend: h.opeenvolgend,
             herhaald: sig.herhaald,
+            bekend: self.bekend(h, sig),
             onder_drempel,
             total: h.total,
             creditor: &sig.input.creditor,

@@ -55,6 +55,9 @@ pub struct Config {
     pub pickup_retention_days: u32,
     /// Largest terugmelding file accepted (`[feedback] max_file_bytes`).
     pub feedback_max_bytes: u64,
+    /// Days after its upload that a known-client list stops counting (`[clients]
+    /// max_age_days`, docs/known-clients.md).
+    pub clients_max_age_days: u32,
     /// Months a period is kept after it ends (`[retention] months`), at least the lookback.
     pub retention_months: u32,
     /// The shorter windows of `[retention]` (rejected uploads, temporary files, feedback,

@@ -23,6 +23,7 @@ use jiff::ToSpan;
 
 use super::bundle::{Counts, Row};
 use super::classify;
+use super::known::Known;
 use super::phases::Phases;
 use super::signals;
 use super::sort::{Place, Sorter};
@@ -135,9 +136,9 @@ pub fn reageer_voor(config: &Config, period: Period) -> jiff::civil::Date {
     day.checked_add(28.days()).unwrap_or(day)
 }
 
-/// The sorter of `m`'s signals in `period`.
-pub fn sorter<'a>(config: &Config, m: &'a Municipality, period: Period) -> Sorter<'a> {
-    Sorter::new(m, batch_day(config, period))
+/// The sorter of `m`'s signals in `period`, marking `bekend` against `m`'s list in `known`.
+pub fn sorter<'a>(config: &Config, m: &'a Municipality, period: Period, known: &'a Known) -> Sorter<'a> {
+    Sorter::new(m, batch_day(config, period), known.of(m.code.as_str()))
 }
 
 /// The rows `m` receives of its `households`: one per signal it takes, households in order,
@@ -148,8 +149,9 @@ pub fn rows<'a>(
     households: &'a [classify::Household],
     period: Period,
     reageer: jiff::civil::Date,
+    known: &'a Known,
 ) -> Vec<Row<'a>> {
-    let sorter = sorter(config, m, period);
+    let sorter = sorter(config, m, period, known);
     let mut rows = Vec::new();
     for h in households {
         let onder = sorter.onder_drempel(h);
@@ -166,6 +168,7 @@ pub fn rows<'a>(
                 period,
                 municipality: &m.code,
                 werkbak,
+                bekend: sorter.bekend(h, sig),
             });
         }
     }
@@ -194,14 +197,14 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // Held until the run ends.
     let _lock = hold_lock(cx.app.layout(), progress)?;
     let issue = issue::begin(cx, opts)?;
+    let known = Known::load(cx.app, &cx.config, jiff::Timestamp::now())?;
     let (router, period_signals) = sort_out::read_period(cx, &issue, &mut phases, progress)?;
     let (routes, history) =
         sort_out::route_and_read_history(cx, &issue, &router, &period_signals, &mut phases)?;
     let (deliverable, mut reports) = sort_out::sort_out(&cx.config, period_signals, routes, &mut phases);
     let per_m = group::classify_per_municipality(issue.period, &router, deliverable, history, &mut phases);
     let staging = stage::fresh_staging(cx.app.layout(), &issue)?;
-    let households_of =
-        group::group(&cx.config, issue.period, issue.scope.as_ref(), per_m, &mut reports, &mut phases);
+    let households_of = group::group(&cx.config, &issue, &known, per_m, &mut reports, &mut phases);
     let not_delivered = if issue.scope.is_some() { 0 } else { reports.not_delivered() };
     let mut summary = Summary {
         period: issue.period,
@@ -215,6 +218,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         &issue,
         &staging,
         &households_of,
+        &known,
         reports,
         &mut summary,
         progress,

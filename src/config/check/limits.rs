@@ -1,8 +1,9 @@
-//! `[intake]`, `[pickup]` and `[feedback]`: how much may come in and how long bundles wait.
+//! `[intake]`, `[pickup]`, `[feedback]` and `[clients]`: how much may come in and how long
+//! bundles and known-client lists last.
 
 use super::{Checker, in_range};
 use crate::config::IntakeLimits;
-use crate::config::file::{RawFeedback, RawIntake, RawPickup};
+use crate::config::file::{RawClients, RawFeedback, RawIntake, RawPickup};
 
 /// `[intake]`: each limit raised to its floor (1 byte, a 1 MiB reorder window, a party's
 /// reorder bytes at least one window), the stop grace capped at an hour.
@@ -33,4 +34,17 @@ pub(super) fn feedback_max_bytes(c: &mut Checker<'_>, raw: &RawFeedback) -> u64 
         "write 1024 to 268435456 bytes; the default is 16777216 (16 MiB)",
     )
     .unwrap_or(16 << 20) as u64
+}
+
+/// `[clients] max_age_days`: 0–366, else the default 45 (0: a list counts on the day of its
+/// upload only).
+pub(super) fn clients_max_age_days(c: &mut Checker<'_>, raw: &RawClients) -> u32 {
+    in_range(
+        c,
+        &raw.max_age_days,
+        0..=366,
+        "max_age_days",
+        "write 0 to 366 days (how long a known-client list counts after its upload); the default is 45",
+    )
+    .unwrap_or(45) as u32
 }

@@ -108,6 +108,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
     let rules = rules(&mut c, &raw.rules);
     let pickup_retention_days = limits::pickup_retention_days(&mut c, &raw.pickup);
     let feedback_max_bytes = limits::feedback_max_bytes(&mut c, &raw.feedback);
+    let clients_max_age_days = limits::clients_max_age_days(&mut c, &raw.clients);
     let retention_months = retention_months(&mut c, &raw.retention.months, batch.lookback_months);
     let windows = super::retention::windows(&mut c, &raw.retention, retention_months);
     let municipalities = municipalities(&mut c, &raw);
@@ -127,6 +128,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         batch,
         pickup_retention_days,
         feedback_max_bytes,
+        clients_max_age_days,
         retention_months,
         windows,
         audit,

@@ -42,6 +42,9 @@ pub struct RawConfig {
     /// `[feedback]`: terugmelding uploads.
     #[serde(default)]
     pub feedback: RawFeedback,
+    /// `[clients]`: known-client lists (docs/known-clients.md).
+    #[serde(default)]
+    pub clients: RawClients,
     /// `[retention]`: how long periods are kept.
     #[serde(default)]
     pub retention: RawRetention,
@@ -314,6 +317,20 @@ pub struct RawFeedback {
 impl Default for RawFeedback {
     fn default() -> Self {
         Self { max_file_bytes: Spanned::new(0..0, 16 << 20) }
+    }
+}
+
+/// `[clients]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawClients {
+    /// Days after its upload that a known-client list stops counting.
+    pub max_age_days: Spanned<i64>,
+}
+
+impl Default for RawClients {
+    fn default() -> Self {
+        Self { max_age_days: Spanned::new(0..0, 45) }
     }
 }
 

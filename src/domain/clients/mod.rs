@@ -62,9 +62,25 @@ pub fn hashes_of(key: &ClientKey, household: &str, surname: &str, born: Option<D
     }
 }
 
+/// Whether a list uploaded at `uploaded_at` still counts at `now`: it stops counting once it
+/// is more than `max_age_days` days old (`[clients] max_age_days`).
+pub fn still_counts(uploaded_at: jiff::Timestamp, now: jiff::Timestamp, max_age_days: u32) -> bool {
+    now.duration_since(uploaded_at) <= jiff::SignedDuration::from_hours(24 * i64::from(max_age_days))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_counts_for_max_age_days() {
+        let t0: jiff::Timestamp = "2026-11-01T10:00:00Z".parse().unwrap();
+        let day = jiff::SignedDuration::from_hours(24);
+        assert!(still_counts(t0, t0 + day * 45, 45));
+        assert!(!still_counts(t0, t0 + day * 45 + jiff::SignedDuration::from_secs(1), 45));
+        assert!(still_counts(t0, t0, 0));
+        assert!(!still_counts(t0, t0 + jiff::SignedDuration::from_secs(1), 0));
+    }
     use crate::domain::signal::Postcode;
 
     #[test]
