@@ -187,14 +187,49 @@ fn known_clients_are_marked_privately_replaced_scanned_and_expired() {
 
     // The first list, over SFTP.
     let list = hash(&s, &key, EXPORT, "export");
-    let o = s.sftp("GM0505", &s.key("GM0505"), &format!("put {} /clients/clients.txt\n", list.display()));
+    let result = s.tmp.path().join("accepted.json");
+    let o = s.sftp(
+        "GM0505",
+        &s.key("GM0505"),
+        &format!(
+            "put {} /clients/clients.txt\nget /receipts/known_clients.json {}\n",
+            list.display(),
+            result.display()
+        ),
+    );
     assert!(o.status.success(), "{}", text(&o));
+    let result: serde_json::Value = serde_json::from_slice(&std::fs::read(&result).unwrap()).unwrap();
+    assert_eq!(
+        (result["status"].as_str(), result["persons"].as_u64(), result["key"].as_str()),
+        (Some("accepted"), Some(3), Some("ok")),
+        "{result}"
+    );
     let events = client_events(&s);
     let uploads: Vec<_> = events.iter().filter(|(a, _, _)| a == "clients_upload").collect();
     assert_eq!(uploads.len(), 1, "{events:?}");
     assert_eq!(uploads[0].1, "ok");
     assert_eq!((uploads[0].2["persons"].as_u64(), uploads[0].2["replaced"].as_u64()), (Some(3), Some(0)));
     assert_eq!(uploads[0].2["protocol"], "sftp");
+
+    // A malformed list over SFTP fails the close (OpenSSH `sftp` says only "Failure"), the
+    // reason is in /receipts/known_clients.json, and nothing changes.
+    let first_line = std::fs::read_to_string(&list).unwrap().lines().next().unwrap().to_owned();
+    let broken = local_file(&s, "broken.txt", format!("{first_line}\nnot a hash\n").as_bytes());
+    let o = s.sftp("GM0505", &s.key("GM0505"), &format!("put {} /clients/broken.txt\n", broken.display()));
+    assert!(!o.status.success(), "{}", text(&o));
+    // The result is in /receipts/known_clients.json.
+    let back = s.tmp.path().join("result.json");
+    let o =
+        s.sftp("GM0505", &s.key("GM0505"), &format!("get /receipts/known_clients.json {}\n", back.display()));
+    assert!(o.status.success(), "{}", text(&o));
+    let result: serde_json::Value = serde_json::from_slice(&std::fs::read(&back).unwrap()).unwrap();
+    assert_eq!(
+        (result["status"].as_str(), result["bad_lines"].as_u64()),
+        (Some("rejected"), Some(1)),
+        "{result}"
+    );
+    assert_eq!(result["errors"][0]["line"], 2, "{result}");
+    assert_eq!(client_events(&s).iter().filter(|(a, o, _)| a == "clients_upload" && o == "ok").count(), 1);
 
     // Woonstad's signals; the batch.
     let f = local_file(&s, "woonstad.csv", &signal_file());
@@ -340,6 +375,7 @@ fn known_clients_are_marked_privately_replaced_scanned_and_expired() {
         [
             "clients_key_created:ok",
             "clients_upload:ok",
+            "clients_upload:error",
             "clients_upload:ok",
             "clients_expired:ok",
             "clients_upload:ok",

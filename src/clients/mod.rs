@@ -20,6 +20,11 @@ use crate::domain::party::PartyId;
 use crate::state::{StateError, clients};
 use crate::vault::client_key::{self, ClientKeyError};
 
+/// The file in the party's receipts folder that holds the answer to its latest upload
+/// (replaced by each upload): what an SFTP client reads, as its close's status message is
+/// shown by few clients.
+pub const RESULT_FILE: &str = "known_clients.json";
+
 /// Largest hashed list accepted, in bytes (about 250 000 persons).
 pub const MAX_LIST_BYTES: u64 = 32 << 20;
 
@@ -48,7 +53,8 @@ pub enum Status {
     Rejected,
 }
 
-/// The answer to an upload (the HTTPS body; over SFTP the close's status message).
+/// The answer to an upload (the HTTPS body; over SFTP the close's status message; both as
+/// [`RESULT_FILE`] in the party's receipts folder).
 #[derive(Clone, Debug, Serialize)]
 pub struct Answer {
     /// Taken or not.
@@ -194,5 +200,20 @@ pub fn process(app: &App, inc: Incoming) -> Result<Answer, ClientsError> {
         .origin(inc.origin)
         .object(object);
     app.audit().emit_blocking(ev)?;
+    write_result(app, &inc.party, &answer);
     Ok(answer)
+}
+
+/// Writes the answer as [`RESULT_FILE`] into the party's receipts folder (counts, key id and
+/// line numbers only); a failure is logged, the upload stands.
+fn write_result(app: &App, party: &PartyId, answer: &Answer) {
+    let dir = app.layout().receipts(party.as_str());
+    let written = serde_json::to_vec_pretty(answer).map_err(std::io::Error::other).and_then(|mut json| {
+        json.push(b'\n');
+        std::fs::create_dir_all(&dir)?;
+        crate::durable::write_atomic(&dir.join(RESULT_FILE), &json, false)
+    });
+    if let Err(e) = written {
+        tracing::warn!(party = %party, error = %e, "writing the known-client list result failed");
+    }
 }
