@@ -96,7 +96,7 @@ fn key(a: KeyArgs, rotate: bool) -> anyhow::Result<ExitCode> {
     })?;
     let app = super::open_app(&a.config.config)?;
     let made = if rotate {
-        client_key::rotate(app.layout(), party).map(|(old, k)| (old, k))
+        client_key::rotate(app.layout(), party)
     } else {
         client_key::create(app.layout(), party).map(|k| (None, k))
     };

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use super::issue::Issue;
 use super::sort_out::Router;
 use crate::batch::classify::{self, History, Household, Input};
-use crate::batch::known::Known;
 use crate::batch::phases::Phases;
 use crate::batch::report::{Entry, Reports};
 use crate::batch::sort::Place;
@@ -52,7 +51,6 @@ pub(super) fn classify_per_municipality(
 pub(super) fn group<'c>(
     config: &'c Config,
     issue: &Issue,
-    known: &Known,
     mut per_m: BTreeMap<MunicipalityCode, Vec<Household>>,
     reports: &mut Reports,
     phases: &mut Phases,
@@ -65,7 +63,7 @@ pub(super) fn group<'c>(
         .collect();
     // Signals a municipality leaves out are reported as such (never which rule did it).
     for (m, households) in &households_of {
-        let sorter = super::sorter(config, m, issue.period, known);
+        let sorter = super::sorter(config, m, issue.period, &issue.known);
         for h in households {
             for sig in &h.signals {
                 if let Place::LeftOut(reason) = sorter.place(h, sig) {

@@ -197,14 +197,13 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     // Held until the run ends.
     let _lock = hold_lock(cx.app.layout(), progress)?;
     let issue = issue::begin(cx, opts)?;
-    let known = Known::load(cx.app, &cx.config, jiff::Timestamp::now())?;
     let (router, period_signals) = sort_out::read_period(cx, &issue, &mut phases, progress)?;
     let (routes, history) =
         sort_out::route_and_read_history(cx, &issue, &router, &period_signals, &mut phases)?;
     let (deliverable, mut reports) = sort_out::sort_out(&cx.config, period_signals, routes, &mut phases);
     let per_m = group::classify_per_municipality(issue.period, &router, deliverable, history, &mut phases);
     let staging = stage::fresh_staging(cx.app.layout(), &issue)?;
-    let households_of = group::group(&cx.config, &issue, &known, per_m, &mut reports, &mut phases);
+    let households_of = group::group(&cx.config, &issue, per_m, &mut reports, &mut phases);
     let not_delivered = if issue.scope.is_some() { 0 } else { reports.not_delivered() };
     let mut summary = Summary {
         period: issue.period,
@@ -218,7 +217,6 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
         &issue,
         &staging,
         &households_of,
-        &known,
         reports,
         &mut summary,
         progress,

@@ -8,7 +8,6 @@ use std::time::Instant;
 
 use super::issue::Issue;
 use super::{Context, RunError, Summary, reageer_voor, rows};
-use crate::batch::known::Known;
 use crate::batch::publish::{self, HouseholdsOf, Manifests, Pickups};
 use crate::batch::report::{Reports, StagedReports};
 use crate::batch::{bundle, parallel};
@@ -45,7 +44,6 @@ pub(super) fn stage_and_deliver_bundles<'a>(
     issue: &Issue,
     staging: &'a Path,
     households_of: &HouseholdsOf<'_>,
-    known: &Known,
     reports: Reports,
     summary: &mut Summary,
     progress: &mut dyn FnMut(&str),
@@ -67,10 +65,9 @@ pub(super) fn stage_and_deliver_bundles<'a>(
     // bundles, took longest).
     let side_start = Instant::now();
     let (manifests, reports) = std::thread::scope(|s| -> Result<_, RunError> {
-        let side = s.spawn(|| {
-            record_and_stage_reports(cx, issue, households_of, known, reports, staging, side_start)
-        });
-        let staged = stage_bundles(cx, issue, staging, households_of, known, summary, progress)?;
+        let side =
+            s.spawn(|| record_and_stage_reports(cx, issue, households_of, reports, staging, side_start));
+        let staged = stage_bundles(cx, issue, staging, households_of, summary, progress)?;
         tracing::debug!(ms = side_start.elapsed().as_millis() as u64, "bundles staged");
         let manifests = (!issue.dry_run).then(|| pickups.deliver_bundles(staged)).transpose()?;
         tracing::debug!(ms = side_start.elapsed().as_millis() as u64, "bundle files delivered");
@@ -86,7 +83,6 @@ fn record_and_stage_reports(
     cx: &Context<'_>,
     issue: &Issue,
     households_of: &HouseholdsOf<'_>,
-    known: &Known,
     reports: Reports,
     staging: &Path,
     side_start: Instant,
@@ -95,7 +91,8 @@ fn record_and_stage_reports(
         return Ok(None);
     }
     let (p, version) = (issue.period, issue.version);
-    let delivered = publish::delivered_signals(households_of, |m| super::sorter(&cx.config, m, p, known));
+    let delivered =
+        publish::delivered_signals(households_of, |m| super::sorter(&cx.config, m, p, &issue.known));
     let delivered = &delivered;
     let reports_dir = staging.join("reports");
     std::thread::scope(|s| {
@@ -128,7 +125,6 @@ fn stage_bundles(
     issue: &Issue,
     staging: &Path,
     households_of: &HouseholdsOf<'_>,
-    known: &Known,
     summary: &mut Summary,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Vec<(MunicipalityCode, Vec<String>)>, RunError> {
@@ -139,7 +135,7 @@ fn stage_bundles(
     let supersedes = superseded_versions(cx, issue, households_of)?;
     let jobs: Vec<(&_, Option<u32>)> = households_of.iter().zip(supersedes).collect();
     let staged_bundles = parallel::map(&jobs, |((m, households), supersedes)| {
-        let rows = rows(&cx.config, m, households, p, reageer, known);
+        let rows = rows(&cx.config, m, households, p, reageer, &issue.known);
         let version = bundle::Version { number: version, supersedes: *supersedes };
         bundle::stage(staging, m, p, version, &rows, reageer, &issue.now)
     });
