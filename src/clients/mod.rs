@@ -5,6 +5,8 @@
 //! (`batch::known`). Nothing here logs or audits a hash: counts and key ids only.
 
 mod expire;
+#[cfg(test)]
+mod tests;
 
 pub use expire::{Expired, expire};
 
