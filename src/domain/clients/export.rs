@@ -109,7 +109,13 @@ pub fn read(bytes: &[u8]) -> Result<Export, ExportError> {
         while bytes.get(at).is_some_and(|b| matches!(b, b'\n' | b'\r')) {
             at += 1;
         }
-        bytes[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1
+        // A line ends in LF, CRLF, or (old exports) CR alone, as the reader takes them.
+        let ends = bytes[..at]
+            .iter()
+            .enumerate()
+            .filter(|(i, b)| **b == b'\n' || (**b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+            .count();
+        ends as u64 + 1
     };
     loop {
         let line = line_at(reader.position());
@@ -227,6 +233,16 @@ mod tests {
         let got: Vec<(u64, &str)> = e.problems.iter().map(|p| (p.line, p.field)).collect();
         assert_eq!(got, [(3, "achternaam"), (5, "huisnummer"), (7, "geboortedatum")]);
         assert!(e.problems[0].to_string().starts_with("line 3, achternaam: "));
+    }
+
+    #[test]
+    fn lines_ending_in_cr_alone_are_counted() {
+        // Found by the known_clients fuzz target: a record after a bare CR was "line 1".
+        let e =
+            read(b"postcode;huisnummer;achternaam\r3311AB;x;Smit\r\r3311AB;2;Smit\r\n3311AB;3;\n").unwrap();
+        let got: Vec<(u64, &str)> = e.problems.iter().map(|p| (p.line, p.field)).collect();
+        assert_eq!(got, [(2, "huisnummer"), (5, "achternaam")]);
+        assert_eq!(e.clients[0].line, 4);
     }
 
     #[test]
