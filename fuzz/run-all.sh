@@ -8,7 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")"
 secs="${SECONDS_PER_TARGET:-600}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(config routing feedback signal_csv signal_jsonl sftp_path cert_party)
+[ ${#targets[@]} -gt 0 ] || targets=(config routing feedback signal_csv signal_jsonl sftp_path cert_party known_clients)
 mkdir -p logs
 cargo +nightly fuzz build -s none >/dev/null 2>&1 || { echo "build failed" >&2; exit 1; }
 commit="$(git rev-parse --short HEAD)"

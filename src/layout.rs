@@ -9,6 +9,7 @@
 //! data/keys/audit_ed25519             Ed25519 key signing audit checkpoints (0600)
 //! data/keys/receipt_ed25519           Ed25519 key signing receipts and batch reports (0600)
 //! data/keys/receipt_ed25519.retired   public halves of the receipt keys it replaced
+//! data/keys/clients/<party>           a party's known-client key (0600, docs/known-clients.md)
 //! data/vault/YYYY-MM/<file-id>.age    sealed accepted records of one upload
 //! data/vault/tmp/                     sealed output of uploads still in progress
 //! data/parties/<id>/receipts/         receipts (creditors and municipalities)
@@ -80,6 +81,16 @@ impl Layout {
     /// The public halves of earlier receipt keys (OpenSSH public key lines, oldest first).
     pub fn retired_receipt_keys(&self) -> PathBuf {
         self.keys().join("receipt_ed25519.retired")
+    }
+
+    /// The known-client keys, one file per party.
+    pub fn client_keys(&self) -> PathBuf {
+        self.keys().join("clients")
+    }
+
+    /// The known-client key of a party (docs/known-clients.md).
+    pub fn client_key(&self, party: &str) -> PathBuf {
+        self.client_keys().join(party)
     }
 
     /// The vault: one folder per period, and `tmp`.

@@ -10,6 +10,7 @@ pub mod app;
 pub mod audit;
 pub mod batch;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod daemon;
 pub mod ddas;

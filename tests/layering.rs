@@ -11,7 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["config", "layout", "metrics", "state"],
     &["audit", "signature", "vault"],
     &["app"],
-    &["batch", "intake", "pickup"],
+    &["batch", "clients", "intake", "pickup"],
     &["ddas", "feedback"],
     &["admin", "retention", "transport"],
     &["daemon", "demo"],

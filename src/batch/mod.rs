@@ -6,6 +6,7 @@
 //! - `schedule`: when each period's batch is due, catch-up after downtime (pure, injected clock).
 //! - `signals`: a period's signals out of the vault (corrections, objections).
 //! - `history`: the months before a period, reduced to what its classification asks.
+//! - `known`: the known-client lists a run marks signals `bekend` against.
 //! - `parallel`: a small work pool (results in input order).
 //! - `phases`: phase timings of a run, logged at debug level.
 //! - `bundle`: CSV and JSON bundles encrypted with age, and the plaintext manifest.
@@ -17,6 +18,7 @@
 pub mod bundle;
 pub mod classify;
 pub mod history;
+pub mod known;
 pub mod parallel;
 pub mod phases;
 pub mod publish;

@@ -8,6 +8,8 @@ use jiff::civil::Date;
 use super::classify::{Classified, Household};
 use super::report::NotDelivered;
 use crate::config::Municipality;
+use crate::domain::clients::known::KnownClients;
+use crate::domain::household::PersonKey;
 use crate::domain::werkbak::{Decision, Facts, decide};
 
 /// Where one signal goes.
@@ -25,12 +27,24 @@ pub struct Sorter<'a> {
     m: &'a Municipality,
     /// The day ages are taken on: the period's batch day.
     on: Date,
+    /// The known-client lists that count in this run: the municipality's own and that of the
+    /// executor serving it.
+    known: [Option<&'a KnownClients>; 2],
 }
 
 impl<'a> Sorter<'a> {
-    /// A sorter for `m`, taking ages on `on` (the period's batch day).
-    pub fn new(m: &'a Municipality, on: Date) -> Self {
-        Sorter { m, on }
+    /// A sorter for `m`, taking ages on `on` (the period's batch day), marking signals
+    /// `bekend` against `known`: the municipality's list and its executor's.
+    pub fn new(m: &'a Municipality, on: Date, known: [Option<&'a KnownClients>; 2]) -> Self {
+        Sorter { m, on, known }
+    }
+
+    /// Whether the person of `sig` is on the known-client list of the municipality or of the
+    /// executor serving it (its own surname and date of birth, at the household's address).
+    /// Both count: the work queue the flag chooses may decide which of the two receives it.
+    pub fn bekend(&self, h: &Household, sig: &Classified) -> bool {
+        let person = PersonKey::of(&sig.input.record);
+        self.known.iter().flatten().any(|k| k.is_known(&h.key, &person))
     }
 
     /// Whether the household is under the municipality's threshold.
@@ -56,6 +70,7 @@ impl<'a> Sorter<'a> {
             meervoudig: h.meervoudig,
             opeenvolgend: h.opeenvolgend,
             herhaald: sig.herhaald,
+            bekend: self.bekend(h, sig),
             onder_drempel,
             total: h.total,
             creditor: &sig.input.creditor,

@@ -50,6 +50,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = app.config();
     let period = a.period.unwrap_or_else(|| config.cutoff.period_of(jiff::Timestamp::now()).prev());
     let cx = super::operator(&app);
+    // Known-client lists past their age are expired (and audited) before the run, as the
+    // daemon does hourly; the run would not count them either way.
+    if !a.dry_run {
+        for e in crate::clients::expire(&app, jiff::Timestamp::now())? {
+            eprintln!(
+                "warning: the known-client list of {} ({} persons) is older than [clients] max_age_days and no longer counts; {} should upload a new one",
+                e.party, e.persons, e.party
+            );
+        }
+    }
     // A progress bar on a terminal: two reading steps, then one step per municipality and one
     // per executor's bundle of a municipality.
     let steps: u64 = config

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod ban;
 pub mod batch;
 pub mod check;
+pub mod clients;
 pub mod ddas;
 pub mod demo;
 pub mod erase;
@@ -72,6 +73,9 @@ pub enum Command {
     /// Keys: `keys audit-pub` (the audit log's public key), `keys receipt-pub` (the lines that
     /// verify signed receipts), `keys rotate-receipt`.
     Keys(keys::Args),
+    /// Known clients, privately: `clients key new|rotate` (operator), `clients hash` (the
+    /// party, on its own machine, over its case system's export).
+    Clients(clients::Args),
     /// Where the installation stands: the open period, the batch schedule, periods held, bundles
     /// waiting for pickup.
     Status(status::Args),
@@ -100,6 +104,7 @@ pub fn run(cli: Cli) -> anyhow::Result<std::process::ExitCode> {
         Command::Audit(a) => audit::run(a),
         Command::Ban(a) => ban::run(a),
         Command::Keys(a) => keys::run(a),
+        Command::Clients(a) => clients::run(a),
         Command::Status(a) => status::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Sample(a) => sample::run(a),

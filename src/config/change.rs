@@ -57,6 +57,7 @@ pub fn changes(old: &Config, new: &Config) -> Changes {
         ("pickup", old.pickup_retention_days != new.pickup_retention_days),
         ("feedback", old.feedback_max_bytes != new.feedback_max_bytes),
         ("ddas", old.ddas_day != new.ddas_day),
+        ("clients", old.clients_max_age_days != new.clients_max_age_days),
         ("retention", old.retention_months != new.retention_months || old.windows != new.windows),
         ("audit", !same(&audit_live(old), &audit_live(new))),
         ("rules", !same(&old.rules, &new.rules)),

@@ -62,6 +62,9 @@ pub struct Config {
     /// Day of the month the previous month's DDAS export goes into the pickup folders
     /// (`[ddas] day`; 0 = never).
     pub ddas_day: u8,
+    /// Days after its upload that a known-client list stops counting (`[clients]
+    /// max_age_days`, docs/known-clients.md).
+    pub clients_max_age_days: u32,
     /// Months a period is kept after it ends (`[retention] months`), at least the lookback.
     pub retention_months: u32,
     /// The shorter windows of `[retention]` (rejected uploads, temporary files, feedback,

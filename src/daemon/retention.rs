@@ -1,5 +1,6 @@
 //! The daemon's hourly retention round: picked-up bundles past their days, unpicked bundles
-//! counted, periods and shorter windows past retention shredded.
+//! counted, periods and shorter windows past retention shredded, known-client lists past
+//! `[clients] max_age_days` expired.
 
 use tokio::sync::watch;
 
@@ -39,6 +40,9 @@ fn apply_retention(app: &App) {
             }
         }
         Err(e) => tracing::warn!(error = %e, "counting unpicked bundles failed"),
+    }
+    if let Err(e) = crate::clients::expire(app, now) {
+        tracing::warn!(error = %e, "expiring known-client lists failed; trying again later");
     }
     if let Err(e) = crate::retention::run(app, now, false, "system") {
         tracing::warn!(error = %e, "shredding expired periods failed; trying again later");

@@ -1,6 +1,7 @@
 //! The domain: parties, signals, periods, feedback results. Plain types and pure functions, no I/O.
 
 pub mod chars;
+pub mod clients;
 pub mod contact;
 pub mod deliver_to;
 pub mod feedback;

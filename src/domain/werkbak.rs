@@ -37,6 +37,8 @@ pub struct Conditions {
     pub herhaald: Option<bool>,
     /// The household is (or is not) below the municipality's drempelbedrag.
     pub onder_drempel: Option<bool>,
+    /// The person is (or is not) on the municipality's known-client list (docs/known-clients.md).
+    pub bekend: Option<bool>,
     /// The household's total arrears are at least this.
     pub total_from: Option<Cents>,
     /// The household's total arrears are below this.
@@ -75,6 +77,8 @@ pub struct Facts<'a> {
     pub opeenvolgend: bool,
     /// Signal herhaald.
     pub herhaald: bool,
+    /// The person is on the receiving party's known-client list.
+    pub bekend: bool,
     /// Household below the drempelbedrag.
     pub onder_drempel: bool,
     /// Household total arrears.
@@ -119,6 +123,7 @@ fn holds(c: &Conditions, f: &Facts<'_>) -> bool {
         && flag(c.opeenvolgend, f.opeenvolgend)
         && flag(c.herhaald, f.herhaald)
         && flag(c.onder_drempel, f.onder_drempel)
+        && flag(c.bekend, f.bekend)
         && c.total_from.is_none_or(|t| f.total >= t)
         && c.total_below.is_none_or(|t| f.total < t)
         && c.creditor.as_ref().is_none_or(|cs| cs.contains(f.creditor))
@@ -139,6 +144,7 @@ mod tests {
             meervoudig: false,
             opeenvolgend: false,
             herhaald: false,
+            bekend: false,
             onder_drempel: false,
             total: Cents(400_00),
             creditor,
@@ -189,6 +195,7 @@ mod tests {
             Conditions { opeenvolgend: Some(true), ..Default::default() },
             Conditions { herhaald: Some(true), ..Default::default() },
             Conditions { onder_drempel: Some(true), ..Default::default() },
+            Conditions { bekend: Some(true), ..Default::default() },
             Conditions { total_from: Some(Cents(400_01)), ..Default::default() },
             Conditions { total_below: Some(Cents(400_00)), ..Default::default() },
             Conditions { creditor: Some(vec![other]), ..Default::default() },

@@ -9,6 +9,7 @@ use rusqlite::Connection;
 
 pub mod bans;
 pub mod batches;
+pub mod clients;
 pub mod ddas;
 pub mod erasure;
 pub mod exchange;
@@ -75,6 +76,7 @@ impl State {
         conn.execute_batch(SCHEMA)?;
         conn.execute_batch(bans::SCHEMA)?;
         conn.execute_batch(batches::SCHEMA)?;
+        conn.execute_batch(clients::SCHEMA)?;
         conn.execute_batch(exchange::SCHEMA)?;
         exchange::migrate(&conn)?;
         conn.execute_batch(ddas::SCHEMA)?;

@@ -22,6 +22,7 @@ use crate::domain::period::Period;
 use crate::durable;
 use crate::layout::Layout;
 
+pub mod client_key;
 pub mod key_index;
 pub mod sealed_key;
 pub mod sealed_line;

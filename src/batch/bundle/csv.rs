@@ -9,7 +9,7 @@ use super::{Row, compact, yes_no};
 use crate::domain::signal::Cents;
 
 /// The columns, in order.
-pub const COLUMNS: [&str; 39] = [
+pub const COLUMNS: [&str; 40] = [
     "signaal_id",
     "huishouden_id",
     "persoon_nr",
@@ -49,6 +49,7 @@ pub const COLUMNS: [&str; 39] = [
     "gemeente",
     "referentie_signaalpartner",
     "werkbak",
+    "bekend",
 ];
 
 /// Writes the whole CSV for `rows` into `out` (streamed: lines are gathered in one buffer
@@ -115,6 +116,7 @@ pub fn write<W: Write + ?Sized>(out: &mut W, rows: &[Row<'_>]) -> io::Result<()>
         l.raw(tail.as_ref().map_or(&[][..], |(_, text)| text));
         l.text(&s.referentie);
         l.safe(r.werkbak.unwrap_or(""));
+        l.safe(yes_no(r.bekend));
         l.end()?;
     }
     out_rest(l)

@@ -136,6 +136,8 @@ fn signal<'r, W: Write + ?Sized>(
     w.open(b'{');
     w.key(true, "bedrag_achterstand");
     w.euros(sig.bedrag.0);
+    w.key(false, "bekend");
+    w.bool(r.bekend);
     w.key(false, "contactpoging");
     w.opt_bool(sig.contactpoging);
     w.key(false, "crisissignaal");

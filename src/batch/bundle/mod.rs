@@ -45,6 +45,8 @@ pub struct Row<'a> {
     pub municipality: &'a MunicipalityCode,
     /// The work queue its municipality's rules put it in, if any.
     pub werkbak: Option<&'a str>,
+    /// Its person is on the municipality's known-client list (docs/known-clients.md).
+    pub bekend: bool,
 }
 
 /// An amount shown as `1234,56` (Dutch decimal comma, as spreadsheets here expect).

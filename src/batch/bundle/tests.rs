@@ -79,6 +79,7 @@ fn rows<'a>(hs: &'a [Household], c: &'a Creditor, m: &'a MunicipalityCode) -> Ve
                 period: "2026-11".parse().unwrap(),
                 municipality: m,
                 werkbak: (h.total >= Cents(200_000)).then_some("bellen"),
+                bekend: signal.input.signal_id == "S-G-1",
             })
         })
         .collect()
@@ -127,7 +128,7 @@ fn csv_quotes_separators_quotes_and_line_breaks() {
     assert!(body.contains(
         ";\"J.\"\"K\"\"\";van der;Berg;1980-02-29;\"Straat; hoek\";1;B;;3311AB;\"Dordrecht\r\nZuid\";;"
     ));
-    assert!(body.contains(";1000,05;2026-08-01;2026-11-02;93;;nee;;3000,15;Eneco;010 000;e@example.nl;2026-12-24;2026-11;GM0505;G-1;bellen\r\n"));
+    assert!(body.contains(";1000,05;2026-08-01;2026-11-02;93;;nee;;3000,15;Eneco;010 000;e@example.nl;2026-12-24;2026-11;GM0505;G-1;bellen;ja\r\n"));
     assert_eq!(body.matches("\r\nS-").count(), 4);
 }
 

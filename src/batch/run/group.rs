@@ -1,8 +1,9 @@
 //! Grouping a run's deliverable signals: classified into households once, each household to the
 //! municipality its address is routed to.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
+use super::issue::Issue;
 use super::sort_out::Router;
 use crate::batch::classify::{self, History, Household, Input};
 use crate::batch::phases::Phases;
@@ -49,8 +50,7 @@ pub(super) fn classify_per_municipality(
 /// are reported so.
 pub(super) fn group<'c>(
     config: &'c Config,
-    period: Period,
-    scope: Option<&BTreeSet<String>>,
+    issue: &Issue,
     mut per_m: BTreeMap<MunicipalityCode, Vec<Household>>,
     reports: &mut Reports,
     phases: &mut Phases,
@@ -58,12 +58,12 @@ pub(super) fn group<'c>(
     let households_of: Vec<(&Municipality, Vec<Household>)> = config
         .municipalities
         .iter()
-        .filter(|m| scope.is_none_or(|s| s.contains(m.code.as_str())))
+        .filter(|m| issue.scope.as_ref().is_none_or(|s| s.contains(m.code.as_str())))
         .map(|m| (m, per_m.remove(&m.code).unwrap_or_default()))
         .collect();
     // Signals a municipality leaves out are reported as such (never which rule did it).
     for (m, households) in &households_of {
-        let sorter = super::sorter(config, m, period);
+        let sorter = super::sorter(config, m, issue.period, &issue.known);
         for h in households {
             for sig in &h.signals {
                 if let Place::LeftOut(reason) = sorter.place(h, sig) {

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 
 use super::{Context, Options, RunError};
+use crate::batch::known::Known;
 use crate::domain::period::Period;
 use crate::state::batches::{self, BatchStatus};
 
@@ -23,6 +24,8 @@ pub(super) struct Issue {
     pub now: String,
     /// The day it began (Europe/Amsterdam): the delivery date in the creditors' reports.
     pub today: jiff::civil::Date,
+    /// The known-client lists that count in this run (docs/known-clients.md).
+    pub known: Known,
 }
 
 /// Decides the version `opts` runs and, unless it is a dry run, records it as running.
@@ -55,5 +58,6 @@ pub(super) fn begin(cx: &Context<'_>, opts: Options) -> Result<Issue, RunError> 
     if !opts.dry_run {
         batches::begin(&cx.app.state().lock(), &p.to_string(), version, &now)?;
     }
-    Ok(Issue { period: p, dry_run: opts.dry_run, version, scope, now, today })
+    let known = Known::load(cx.app, &cx.config, began)?;
+    Ok(Issue { period: p, dry_run: opts.dry_run, version, scope, now, today, known })
 }

@@ -23,6 +23,7 @@ use jiff::ToSpan;
 
 use super::bundle::{Counts, Row};
 use super::classify;
+use super::known::Known;
 use super::phases::Phases;
 use super::signals;
 use super::sort::{Place, Sorter};
@@ -139,9 +140,11 @@ pub fn reageer_voor(config: &Config, period: Period) -> jiff::civil::Date {
     day.checked_add(28.days()).unwrap_or(day)
 }
 
-/// The sorter of `m`'s signals in `period`.
-pub fn sorter<'a>(config: &Config, m: &'a Municipality, period: Period) -> Sorter<'a> {
-    Sorter::new(m, batch_day(config, period))
+/// The sorter of `m`'s signals in `period`, marking `bekend` against the lists in `known` of
+/// `m` and of the executor serving it.
+pub fn sorter<'a>(config: &Config, m: &'a Municipality, period: Period, known: &'a Known) -> Sorter<'a> {
+    let executor = config.executor_of(&m.code).and_then(|e| known.of(e.id.as_str()));
+    Sorter::new(m, batch_day(config, period), [known.of(m.code.as_str()), executor])
 }
 
 /// The rows `m` receives of its `households`: one per signal it takes, households in order,
@@ -152,8 +155,9 @@ pub fn rows<'a>(
     households: &'a [classify::Household],
     period: Period,
     reageer: jiff::civil::Date,
+    known: &'a Known,
 ) -> Vec<Row<'a>> {
-    let sorter = sorter(config, m, period);
+    let sorter = sorter(config, m, period, known);
     let mut rows = Vec::new();
     for h in households {
         let onder = sorter.onder_drempel(h);
@@ -170,6 +174,7 @@ pub fn rows<'a>(
                 period,
                 municipality: &m.code,
                 werkbak,
+                bekend: sorter.bekend(h, sig),
             });
         }
     }
@@ -204,8 +209,7 @@ pub fn run(cx: &Context<'_>, opts: Options, progress: &mut dyn FnMut(&str)) -> R
     let (deliverable, mut reports) = sort_out::sort_out(&cx.config, period_signals, routes, &mut phases);
     let per_m = group::classify_per_municipality(issue.period, &router, deliverable, history, &mut phases);
     let staging = stage::fresh_staging(cx.app.layout(), &issue)?;
-    let households_of =
-        group::group(&cx.config, issue.period, issue.scope.as_ref(), per_m, &mut reports, &mut phases);
+    let households_of = group::group(&cx.config, &issue, per_m, &mut reports, &mut phases);
     let (not_delivered, not_delivered_by) = if issue.scope.is_some() {
         (0, Default::default())
     } else {

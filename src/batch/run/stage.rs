@@ -91,7 +91,8 @@ fn record_and_stage_reports(
         return Ok(None);
     }
     let (p, version) = (issue.period, issue.version);
-    let delivered = publish::delivered_signals(households_of, |m| super::sorter(&cx.config, m, p));
+    let delivered =
+        publish::delivered_signals(households_of, |m| super::sorter(&cx.config, m, p, &issue.known));
     let delivered = &delivered;
     let reports_dir = staging.join("reports");
     std::thread::scope(|s| {
@@ -109,7 +110,9 @@ fn record_and_stage_reports(
             &issue.now,
             delivered,
         )?;
-        let via = receivers::via_executors(&cx.config, households_of, |m| super::sorter(&cx.config, m, p));
+        let via = receivers::via_executors(&cx.config, households_of, |m| {
+            super::sorter(&cx.config, m, p, &issue.known)
+        });
         let run_municipalities: Vec<&str> = households_of.iter().map(|(m, _)| m.code.as_str()).collect();
         crate::state::via::record(&mut cx.app.state().lock(), &p.to_string(), &run_municipalities, &via)?;
         tracing::debug!(ms = side_start.elapsed().as_millis() as u64, "delivered signals recorded");
@@ -137,7 +140,7 @@ fn stage_bundles(
     let supersedes = superseded_versions(cx, issue, households_of)?;
     let jobs: Vec<(&_, Option<u32>)> = households_of.iter().zip(supersedes).collect();
     let staged_bundles = parallel::map(&jobs, |((m, households), supersedes)| {
-        let rows = rows(&cx.config, m, households, p, reageer);
+        let rows = rows(&cx.config, m, households, p, reageer, &issue.known);
         let version = bundle::Version { number: version, supersedes: *supersedes };
         // Each row goes to the municipality, its executor or both (docs/bundles.md); each
         // receiver's bundle holds only its own rows, encrypted to its own keys.

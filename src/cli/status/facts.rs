@@ -148,7 +148,8 @@ pub fn gather(config: &Config, layout: &Layout, state: &State, now: Timestamp) -
         let shred_from = crate::domain::retention::shred_from(*p, config.retention_months);
         periods.push(Held { period: *p, files: files.len(), creditors: creditors.len(), batch, shred_from });
     }
-    let problems = stranded(config, &conn, &held, last_done, now)?;
+    let mut problems = stranded(config, &conn, &held, last_done, now)?;
+    problems.extend(client_lists(config, layout, &conn, now)?);
     drop(conn);
 
     let mut pickup =
@@ -202,6 +203,38 @@ fn stranded(
             problems.push(format!(
                 "{p} is closed and holds {files} accepted file(s), but it was never batched and later periods were: \
                  deliver it with `meldpunt batch run --period {p}`"
+            ));
+        }
+    }
+    Ok(problems)
+}
+
+/// Known-client lists that no longer count (docs/known-clients.md): past `[clients]
+/// max_age_days`, or made with a key that was replaced since.
+fn client_lists(
+    config: &Config,
+    layout: &Layout,
+    conn: &rusqlite::Connection,
+    now: Timestamp,
+) -> anyhow::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    for l in crate::state::clients::all(conn)? {
+        let party = &l.party;
+        let max = config.clients_max_age_days;
+        if l.expired_at.is_some() || !crate::domain::clients::still_counts(l.uploaded_at, now, max) {
+            problems.push(format!(
+                "the known-client list of {party} (uploaded {}) is older than [clients] max_age_days = {max} and no \
+                 longer counts: {party} should upload a new one",
+                l.uploaded_at
+            ));
+        } else if crate::vault::client_key::read(layout, party)
+            .ok()
+            .flatten()
+            .is_none_or(|k| k.id() != l.key_id)
+        {
+            problems.push(format!(
+                "the known-client list of {party} was not made with its current key and does not count: {party} should \
+                 hash its export with the current key file and upload it again"
             ));
         }
     }

@@ -1,10 +1,10 @@
-//! `[intake]`, `[pickup]`, `[feedback]` and `[ddas]`: how much may come in, how long bundles
-//! wait, and when the monthly DDAS export is dropped; `[sftp] max_listing_entries`: how much of
-//! a folder a session holds.
+//! `[intake]`, `[pickup]`, `[feedback]`, `[ddas]` and `[clients]`: how much may come in, how
+//! long bundles and known-client lists last, and when the monthly DDAS export is dropped;
+//! `[sftp] max_listing_entries`: how much of a folder a session holds.
 
 use super::{Checker, in_range};
 use crate::config::IntakeLimits;
-use crate::config::file::{RawDdas, RawFeedback, RawIntake, RawPickup, RawSftp};
+use crate::config::file::{RawClients, RawDdas, RawFeedback, RawIntake, RawPickup, RawSftp};
 
 /// `[intake]`: each limit raised to its floor (1 byte, a 1 MiB reorder window, a party's
 /// reorder bytes at least one window), the stop grace capped at an hour; the files per period
@@ -70,4 +70,17 @@ pub(super) fn sftp_listing_entries(c: &mut Checker<'_>, raw: &RawSftp) -> usize 
         "write 100 to 1000000 folder entries per SFTP session; the default is 10000",
     )
     .unwrap_or(10_000) as usize
+}
+
+/// `[clients] max_age_days`: 0–366, else the default 45 (0: a list counts on the day of its
+/// upload only).
+pub(super) fn clients_max_age_days(c: &mut Checker<'_>, raw: &RawClients) -> u32 {
+    in_range(
+        c,
+        &raw.max_age_days,
+        0..=366,
+        "max_age_days",
+        "write 0 to 366 days (how long a known-client list counts after its upload); the default is 45",
+    )
+    .unwrap_or(45) as u32
 }

@@ -110,6 +110,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
     let pickup_retention_days = limits::pickup_retention_days(&mut c, &raw.pickup);
     let feedback_max_bytes = limits::feedback_max_bytes(&mut c, &raw.feedback);
     let ddas_day = limits::ddas_day(&mut c, &raw.ddas);
+    let clients_max_age_days = limits::clients_max_age_days(&mut c, &raw.clients);
     let retention_months = retention_months(&mut c, &raw.retention.months, batch.lookback_months);
     let windows = super::retention::windows(&mut c, &raw.retention, retention_months);
     let mut municipalities = municipalities(&mut c, &raw);
@@ -132,6 +133,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Config, Problems> {
         pickup_retention_days,
         feedback_max_bytes,
         ddas_day,
+        clients_max_age_days,
         retention_months,
         windows,
         audit,

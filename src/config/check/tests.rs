@@ -87,6 +87,17 @@ fn files_per_period_and_listing_limits_are_checked() {
 }
 
 #[test]
+fn clients_max_age_days_defaults_and_is_checked() {
+    assert_eq!(parse_str("data_dir = \"d\"\n").unwrap().clients_max_age_days, 45);
+    let c = parse_str("data_dir = \"d\"\n[clients]\nmax_age_days = 0\n").unwrap();
+    assert_eq!(c.clients_max_age_days, 0);
+    let p = parse_str("data_dir = \"d\"\n[clients]\nmax_age_days = 367\n").unwrap_err().0;
+    assert_eq!((p.len(), p[0].line), (1, 3), "{p:#?}");
+    assert!(p[0].message.contains("max_age_days") && p[0].fix.contains("0 to 366"));
+    assert!(parse_str("data_dir = \"d\"\n[clients]\nmax_age = 3\n").is_err(), "an unknown key is refused");
+}
+
+#[test]
 fn retention_windows_default_and_never_outlast_the_period() {
     let c = parse_str("data_dir = \"d\"\n").unwrap();
     assert_eq!(c.windows, crate::config::RetentionWindows::default());

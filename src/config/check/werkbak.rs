@@ -106,6 +106,7 @@ fn rule(
         opeenvolgend: r.opeenvolgend,
         herhaald: r.herhaald,
         onder_drempel: r.onder_drempel,
+        bekend: r.bekend,
         total_from: r.total_from.as_ref().and_then(|t| euros(c, t, "total_from")),
         total_below: r.total_below.as_ref().and_then(|t| euros(c, t, "total_below")),
         creditor: names(

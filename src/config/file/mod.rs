@@ -45,6 +45,9 @@ pub struct RawConfig {
     /// `[ddas]`: the monthly DDAS export into pickup folders.
     #[serde(default)]
     pub ddas: RawDdas,
+    /// `[clients]`: known-client lists (docs/known-clients.md).
+    #[serde(default)]
+    pub clients: RawClients,
     /// `[retention]`: how long periods are kept.
     #[serde(default)]
     pub retention: RawRetention,
@@ -340,6 +343,20 @@ pub struct RawDdas {
 impl Default for RawDdas {
     fn default() -> Self {
         Self { day: Spanned::new(0..0, 0) }
+    }
+}
+
+/// `[clients]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawClients {
+    /// Days after its upload that a known-client list stops counting.
+    pub max_age_days: Spanned<i64>,
+}
+
+impl Default for RawClients {
+    fn default() -> Self {
+        Self { max_age_days: Spanned::new(0..0, 45) }
     }
 }
 

@@ -138,6 +138,8 @@ pub struct RawWerkbakRule {
     pub herhaald: Option<bool>,
     /// Household below the drempelbedrag.
     pub onder_drempel: Option<bool>,
+    /// Person on the municipality's known-client list (docs/known-clients.md).
+    pub bekend: Option<bool>,
     /// Household total arrears at least this many euros.
     pub total_from: Option<Spanned<f64>>,
     /// Household total arrears below this many euros.

@@ -22,11 +22,12 @@ use crate::layout::Layout;
 /// Largest read answered at once (clients read in smaller pieces anyway).
 pub const MAX_READ: u32 = 256 * 1024 - 1024;
 
-/// The real folder behind a virtual folder (the inbox has none: uploads go to intake).
+/// The real folder behind a virtual folder (the inbox and `/clients` have none: what is
+/// uploaded there is taken whole, never kept as a file).
 pub fn real_dir(layout: &Layout, party: &PartyId, folder: Folder) -> Option<PathBuf> {
     let id = party.as_str();
     match folder {
-        Folder::Inbox => None,
+        Folder::Inbox | Folder::Clients => None,
         Folder::Receipts => Some(layout.receipts(id)),
         Folder::Feedback => Some(layout.feedback(id)),
         Folder::Pickup => Some(layout.pickup(id)),

@@ -26,6 +26,8 @@ pub enum Folder {
     Feedback,
     /// Bundles for a municipality (read, remove).
     Pickup,
+    /// A municipality's known-client list (write-only, docs/known-clients.md).
+    Clients,
 }
 
 impl Folder {
@@ -36,6 +38,7 @@ impl Folder {
             Folder::Receipts => "receipts",
             Folder::Feedback => "feedback",
             Folder::Pickup => "pickup",
+            Folder::Clients => "clients",
         }
     }
 
@@ -45,6 +48,7 @@ impl Folder {
             "receipts" => Some(Folder::Receipts),
             "feedback" => Some(Folder::Feedback),
             "pickup" => Some(Folder::Pickup),
+            "clients" => Some(Folder::Clients),
             _ => None,
         }
     }
@@ -54,7 +58,7 @@ impl Folder {
         match party {
             PartyId::Creditor(_) => &[Folder::Inbox, Folder::Receipts, Folder::Feedback],
             PartyId::Municipality(_) | PartyId::Executor(_) => {
-                &[Folder::Pickup, Folder::Feedback, Folder::Receipts]
+                &[Folder::Pickup, Folder::Feedback, Folder::Receipts, Folder::Clients]
             }
         }
     }

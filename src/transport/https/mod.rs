@@ -17,6 +17,7 @@
 //! - `error`: JSON error answers.
 
 mod client_purpose;
+mod clients;
 mod crl_watch;
 mod error;
 mod feedback;

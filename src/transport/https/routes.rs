@@ -7,6 +7,7 @@
 //! | `GET /v1/receipts`, `GET /v1/receipts/{id}` | any party | own receipts |
 //! | `GET /v1/feedback`, `GET /v1/feedback/{name}` | creditor | own terugmeldingen |
 //! | `POST /v1/feedback` | municipality | a terugmelding file; 201 + receipt |
+//! | `PUT /v1/clients` | municipality | a hashed known-client list; 201 or 422 + result ([`super::clients`]) |
 //! | `GET /v1/pickup`, `GET`/`DELETE /v1/pickup/{name}` | municipality | own bundles |
 //!
 //! Everything a handler reads comes from the party's own folders through the same confined
@@ -93,6 +94,7 @@ pub fn router(api: Api) -> Router {
         .route("/v1/receipts/{id}", get(get_receipt))
         .route("/v1/feedback", get(list_feedback).post(super::feedback::post))
         .route("/v1/feedback/{name}", get(get_feedback))
+        .route("/v1/clients", axum::routing::put(super::clients::put))
         .route("/v1/pickup", get(super::pickup::list))
         .route("/v1/pickup/{name}", get(super::pickup::get).delete(super::pickup::delete))
         .fallback(not_found)

@@ -1,4 +1,7 @@
-//! Terugmelding uploads into a municipality's `/feedback` (docs/feedback.md, §8).
+//! Terugmelding uploads into a municipality's `/feedback` (docs/feedback.md, §8), and
+//! known-client lists into its `/clients` (docs/known-clients.md), which are gathered the same
+//! way and handed to [`crate::clients::receive`] (limit [`crate::clients::MAX_LIST_BYTES`], any
+//! final name).
 //!
 //! Feedback files are small, so they are gathered in memory (up to `[feedback]
 //! max_file_bytes`; a write past it fails and nothing is kept), in any write order; the close
@@ -18,8 +21,10 @@ use crate::feedback::{self, Incoming};
 use crate::transport::folders::coverage::Coverage;
 use crate::transport::folders::paths::Folder;
 
-/// An open feedback upload.
+/// An open feedback (or known-client list) upload.
 pub(super) struct FeedbackOpen {
+    /// `/feedback` or `/clients`.
+    folder: Folder,
     name: UploadName,
     buf: Vec<u8>,
     written: Coverage,
@@ -38,6 +43,16 @@ impl FeedbackOpen {
         &self.name
     }
 
+    /// The folder it is uploaded into.
+    pub fn folder(&self) -> Folder {
+        self.folder
+    }
+
+    /// The most this upload may hold (`[feedback] max_file_bytes`, or the list limit).
+    pub fn limit(&self, feedback_max_bytes: u64) -> u64 {
+        if self.folder == Folder::Clients { crate::clients::MAX_LIST_BYTES } else { feedback_max_bytes }
+    }
+
     /// Takes one write at `offset`. `limit` is `[feedback] max_file_bytes`; `others` are the
     /// bytes the session's other feedback uploads hold, which count against the same limit
     /// (so a session cannot hold more than one file's worth in memory).
@@ -47,7 +62,9 @@ impl FeedbackOpen {
         }
         let end = offset.saturating_add(data.len() as u64);
         if end.saturating_add(others) > limit {
-            let msg = if others == 0 {
+            let msg = if self.folder == Folder::Clients {
+                format!("a known-client list may be at most {limit} bytes; nothing of this file is kept")
+            } else if others == 0 {
                 format!(
                     "a terugmelding may be at most {limit} bytes; nothing of this file is kept; split it into smaller files"
                 )
@@ -72,16 +89,22 @@ impl FeedbackOpen {
 }
 
 impl Fs {
-    /// Opens a new feedback file for writing (municipalities only).
+    /// Opens a new feedback file (or known-client list, `into` = `/clients`) for writing
+    /// (municipalities only).
     pub(super) async fn open_feedback(
         &mut self,
         id: u32,
+        into: Folder,
         name: String,
         pflags: OpenFlags,
     ) -> Result<Handle, StatusReply> {
-        let folder = Some(Folder::Feedback);
+        let folder = Some(into);
         if pflags.contains(OpenFlags::READ) {
-            let msg = "/feedback is write-only; results appear in /receipts";
+            let msg = if into == Folder::Clients {
+                "/clients is write-only; the result is the answer to closing the file"
+            } else {
+                "/feedback is write-only; results appear in /receipts"
+            };
             return Err(self.refuse("open_write", folder, "read_write_open", msg).await);
         }
         if pflags.contains(OpenFlags::APPEND) {
@@ -89,19 +112,28 @@ impl Fs {
                 .with_message("appending or resuming is not supported; upload the whole file again"));
         }
         if !pflags.contains(OpenFlags::WRITE | OpenFlags::CREATE) {
-            let msg = "only new files can be written to /feedback (open with write and create)";
+            let msg =
+                format!("only new files can be written to /{} (open with write and create)", into.name());
+            let msg = msg.as_str();
             return Err(self.refuse("open_write", folder, "not_create", msg).await);
         }
         let name = match UploadName::parse(&name) {
             Ok(n) => n,
             Err(e) => return Err(self.refuse("open_write", folder, "bad_name", &e.to_string()).await),
         };
-        if let Some(msg) = feedback::parse::name_refusal(&name) {
+        if let Some(msg) = refusal(into, &name) {
             return Err(self.refuse("open_write", folder, "bad_name", msg).await);
         }
         let guard = self.open_guard()?;
         self.uploads.feedback.remove(name.as_str());
-        let open = FeedbackOpen { name, buf: Vec::new(), written: Coverage::default(), error: None, guard };
+        let open = FeedbackOpen {
+            folder: into,
+            name,
+            buf: Vec::new(),
+            written: Coverage::default(),
+            error: None,
+            guard,
+        };
         Ok(Handle { id, handle: self.insert(Entry::Feedback(open)) })
     }
 
@@ -124,7 +156,7 @@ impl Fs {
             return Ok(ok(id, "unfinished upload kept for this session; rename it to its final name"));
         }
         let guard = open.guard;
-        let status = self.process_feedback(id, open.name.as_str().to_owned(), open.buf).await;
+        let status = self.process(id, open.folder, open.name.as_str().to_owned(), open.buf).await;
         drop(guard);
         status
     }
@@ -136,14 +168,15 @@ impl Fs {
         from: &str,
         to: &str,
     ) -> Result<Status, StatusReply> {
-        let folder = Some(Folder::Feedback);
+        let into = self.uploads.feedback.get(from).map_or(Folder::Feedback, FeedbackOpen::folder);
+        let folder = Some(into);
         let Some(mut open) = self.uploads.feedback.remove(from) else {
             let msg = "only unfinished uploads (.part, .filepart, .tmp) of this session can be renamed";
             return Err(self.refuse("rename", folder, "not_own_unfinished_upload", msg).await);
         };
         let renamed = UploadName::parse(to)
             .map_err(|e| e.to_string())
-            .and_then(|n| feedback::parse::name_refusal(&n).map_or(Ok(n), |msg| Err(msg.to_owned())));
+            .and_then(|n| refusal(into, &n).map_or(Ok(n), |msg| Err(msg.to_owned())));
         match renamed {
             Ok(n) => open.name = n,
             Err(msg) => {
@@ -157,9 +190,43 @@ impl Fs {
             return Ok(ok(id, "renamed; still unfinished"));
         }
         let guard = open.guard;
-        let status = self.process_feedback(id, to.to_owned(), open.buf).await;
+        let status = self.process(id, open.folder, to.to_owned(), open.buf).await;
         drop(guard);
         status
+    }
+
+    /// Processes a finished upload into `folder`.
+    async fn process(
+        &mut self,
+        id: u32,
+        folder: Folder,
+        name: String,
+        bytes: Vec<u8>,
+    ) -> Result<Status, StatusReply> {
+        if folder == Folder::Clients {
+            self.process_clients(id, bytes).await
+        } else {
+            self.process_feedback(id, name, bytes).await
+        }
+    }
+
+    /// Takes a known-client list: the close is answered with the result (a rejection fails it).
+    async fn process_clients(&mut self, id: u32, bytes: Vec<u8>) -> Result<Status, StatusReply> {
+        let incoming = crate::clients::Incoming {
+            party: self.ctx.party.clone(),
+            bytes,
+            auth: self.ctx.fingerprint.clone(),
+            origin: self.ctx.origin.clone(),
+            protocol: "sftp",
+        };
+        match crate::clients::receive(self.ctx.intake.app(), incoming).await {
+            Ok(answer) if answer.status == crate::clients::Status::Accepted => Ok(ok(id, answer.summary())),
+            Ok(answer) => Err(failure(answer.summary())),
+            Err(e) => {
+                tracing::error!(error = %e, "known-client list failed");
+                Err(failure("the server could not store the list; upload it again later"))
+            }
+        }
     }
 
     async fn process_feedback(
@@ -192,4 +259,10 @@ impl Fs {
             }
         }
     }
+}
+
+/// Why an upload may not be taken under `name` in `folder` (feedback must be `.csv` or
+/// `.jsonl`; a known-client list may have any name).
+fn refusal(folder: Folder, name: &UploadName) -> Option<&'static str> {
+    if folder == Folder::Clients { None } else { feedback::parse::name_refusal(name) }
 }

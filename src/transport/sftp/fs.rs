@@ -6,6 +6,7 @@
 //! | creditor | `/receipts`, `/feedback` | list, stat, read |
 //! | municipality | `/pickup` | list, stat, read, remove (= acknowledge pickup) |
 //! | municipality | `/feedback` | open new files for writing (→ feedback), rename own unfinished uploads |
+//! | municipality | `/clients` | open new files for writing (→ known-client list), rename own unfinished uploads |
 //! | municipality | `/receipts` | list, stat, read |
 //!
 //! Everything else is refused with `PERMISSION_DENIED` and a message, and audited as
@@ -102,12 +103,12 @@ fn file_perm(f: Folder) -> u32 {
 }
 
 /// Whether the folder takes the party's uploads (write-only: `/inbox` of a creditor,
-/// `/feedback` of a municipality).
+/// `/feedback` and `/clients` of a municipality).
 fn writable(party: &PartyId, f: Folder) -> bool {
     matches!(
         (party, f),
         (PartyId::Creditor(_), Folder::Inbox)
-            | (PartyId::Municipality(_) | PartyId::Executor(_), Folder::Feedback)
+            | (PartyId::Municipality(_) | PartyId::Executor(_), Folder::Feedback | Folder::Clients)
     )
 }
 

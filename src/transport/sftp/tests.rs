@@ -320,7 +320,7 @@ async fn municipality_picks_up_and_acknowledges() {
     std::fs::write(pickup.join(".partial"), b"x").unwrap();
     std::os::unix::fs::symlink("/etc/passwd", pickup.join("link")).unwrap();
     let c = h.login("GM0505").await;
-    assert_eq!(c.ls("/").await.unwrap(), ["pickup", "feedback", "receipts"]);
+    assert_eq!(c.ls("/").await.unwrap(), ["pickup", "feedback", "receipts", "clients"]);
     assert_eq!(c.ls("/pickup").await.unwrap(), ["bundle_2026-11.csv.age"]);
     assert_eq!(c.sftp.read("/pickup/bundle_2026-11.csv.age").await.unwrap(), b"sealed");
     assert!(c.sftp.read("/pickup/link").await.is_err(), "links are not followed");

@@ -150,8 +150,8 @@ impl Fs {
     ) -> Result<Handle, StatusReply> {
         match (&self.ctx.party, folder) {
             (PartyId::Creditor(_), Folder::Inbox) => {}
-            (PartyId::Municipality(_) | PartyId::Executor(_), Folder::Feedback) => {
-                return self.open_feedback(id, name, pflags).await;
+            (PartyId::Municipality(_) | PartyId::Executor(_), Folder::Feedback | Folder::Clients) => {
+                return self.open_feedback(id, folder, name, pflags).await;
             }
             _ => {
                 let msg = format!("/{} is read-only", folder.name());
@@ -233,7 +233,10 @@ impl Fs {
     ) -> Result<Status, StatusReply> {
         let from = self.resolve("rename", old).await?;
         let to = self.resolve("rename", new).await?;
-        if let (Target::File(Folder::Feedback, from), Target::File(Folder::Feedback, to)) = (&from, &to)
+        if let (Target::File(f @ (Folder::Feedback | Folder::Clients), from), Target::File(t, to)) =
+            (&from, &to)
+            && f == t
+            && self.uploads.feedback.get(from).is_none_or(|o| o.folder() == *f)
             && self.ctx.party.receiver().is_some()
         {
             return self.rename_feedback(id, from, to).await;

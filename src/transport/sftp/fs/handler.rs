@@ -108,7 +108,7 @@ impl russh_sftp::server::Handler for Fs {
         match self.handles.get_mut(&handle) {
             Some(Entry::Upload(open)) => open.write(offset, data).await.map(|()| ok(id, "")),
             Some(Entry::Feedback(open)) => {
-                let limit = self.ctx.intake.app().config().feedback_max_bytes;
+                let limit = open.limit(self.ctx.intake.app().config().feedback_max_bytes);
                 let others = held - open.bytes();
                 open.write(offset, &data, limit, others).map(|()| ok(id, ""))
             }
