@@ -9,6 +9,8 @@
 mod common;
 #[path = "executors/ddas.rs"]
 mod ddas;
+#[path = "executors/known.rs"]
+mod known;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -131,14 +131,29 @@ fn swap_until(dir: &Path, decoy: &Path, stop: &AtomicBool) -> usize {
     let mut swaps = 0;
     while !stop.load(Ordering::Relaxed) {
         std::fs::rename(dir, &aside).unwrap();
-        std::os::unix::fs::symlink(decoy, dir).unwrap();
+        // The daemon makes the folder again (create_dir_all) when it writes a receipt in between.
+        if std::os::unix::fs::symlink(decoy, dir).is_err() {
+            put_back(&aside, dir);
+            continue;
+        }
         std::thread::sleep(Duration::from_millis(2));
         std::fs::remove_file(dir).unwrap();
-        std::fs::rename(&aside, dir).unwrap();
+        put_back(&aside, dir);
         std::thread::sleep(Duration::from_millis(1));
         swaps += 1;
     }
     swaps
+}
+
+/// Renames `aside` back to `dir`; a `dir` the daemon made again meanwhile gives up what it
+/// holds to `aside` first.
+fn put_back(aside: &Path, dir: &Path) {
+    while std::fs::rename(aside, dir).is_err() {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let _ = std::fs::rename(entry.path(), aside.join(entry.file_name()));
+        }
+        let _ = std::fs::remove_dir(dir);
+    }
 }
 
 #[test]
