@@ -10,13 +10,13 @@
 //! | files per period per creditor | `[intake] max_files_per_period`, 2000 | `files::many_tiny_files_stop_at_the_files_per_period_limit` |
 //! | upload size | `[intake] max_file_bytes`, 2 GiB | `files::an_upload_over_the_size_limit_is_refused_and_nothing_is_kept` (SFTP); HTTPS: `tests/https_curl.rs` `oversize_body_is_413_with_the_limit_and_nothing_is_stored` |
 //! | terugmelding size | `[feedback] max_file_bytes`, 16 MiB | `files::a_terugmelding_over_its_size_limit_is_refused_and_nothing_is_kept` |
+//! | session channels | fixed, 4 per connection (`MAX_CHANNELS` in `src/transport/sftp/channel_slot.rs`) | `channels::a_connection_opens_at_most_four_channels_and_a_closed_one_frees_its_place` |
 //!
 //! Covered elsewhere, not repeated here:
 //!
 //! | limit | setting, default | test |
 //! |---|---|---|
 //! | sessions per party, in all | `[sftp] max_sessions_per_party` 8, `max_sessions` 64 | `src/transport/sftp/tests.rs` `logins_are_checked_limited_and_audited` (with the handle limit at 2) |
-//! | session channels | fixed, 4 per connection (`MAX_CHANNELS` in `src/transport/sftp/ssh.rs`) | no test yet |
 //! | out-of-order bytes | `[intake] reorder_window_bytes` 16 MiB, `reorder_bytes_per_party` 32 MiB | `tests/attacks/reorder_memory.rs` |
 //! | connections per address, unauthenticated, bans | `[defender]` | `tests/defender.rs` |
 //!
@@ -26,6 +26,8 @@
 
 mod common;
 
+#[path = "limits/channels.rs"]
+mod channels;
 #[path = "limits/files.rs"]
 mod files;
 #[path = "limits/handles.rs"]

@@ -67,6 +67,8 @@ pub(super) struct Fs {
     next_handle: u64,
     pub uploads: Uploads,
     initialized: bool,
+    /// The channel's place among the connection's channels, given back when this is dropped.
+    slot: Option<super::channel_slot::ChannelSlot>,
 }
 
 pub(super) fn denied(msg: impl Into<String>) -> StatusReply {
@@ -123,7 +125,21 @@ fn readable(party: &PartyId, f: Folder) -> bool {
 
 impl Fs {
     pub fn new(ctx: std::sync::Arc<super::session::SessionCtx>) -> Fs {
-        Fs { ctx, handles: HashMap::new(), next_handle: 0, uploads: Uploads::default(), initialized: false }
+        Fs {
+            ctx,
+            handles: HashMap::new(),
+            next_handle: 0,
+            uploads: Uploads::default(),
+            initialized: false,
+            slot: None,
+        }
+    }
+
+    /// The same, holding its channel's place among the connection's channels until dropped
+    /// (when the channel's stream ends).
+    pub(super) fn holding(mut self, slot: super::channel_slot::ChannelSlot) -> Fs {
+        self.slot = Some(slot);
+        self
     }
 
     /// Stores an entry under a fresh opaque handle.

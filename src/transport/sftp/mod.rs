@@ -17,6 +17,7 @@
 
 mod attrs;
 mod auth;
+mod channel_slot;
 mod feedback_upload;
 mod fs;
 mod hostkey;

@@ -15,6 +15,7 @@ use russh::{Channel, ChannelId, ChannelOpenFailure, Disconnect, MethodKind, Meth
 use serde_json::json;
 
 use super::auth::{self, AuthLog, Denial};
+use super::channel_slot::{ChannelSlot, ChannelSlots};
 use super::fs::Fs;
 use super::packet_limit::{Limited, OnOversize};
 use super::server::{Shared, TicketRef};
@@ -22,9 +23,6 @@ use super::session::SessionCtx;
 use crate::app::SessionKey;
 use crate::audit::Outcome;
 use crate::metrics::{LoginOutcome, LoginProtocol};
-
-/// Session channels a connection may have open at once.
-const MAX_CHANNELS: usize = 4;
 
 /// The handler of one SSH connection.
 pub(super) struct SshHandler {
@@ -35,9 +33,10 @@ pub(super) struct SshHandler {
     ctx: Option<Arc<SessionCtx>>,
     /// Set when the key was good but no session slot was free: the disconnect message.
     refused: Option<String>,
-    /// Session channels opened but not (yet) running SFTP.
-    channels: HashMap<ChannelId, Channel<Msg>>,
-    open_channels: usize,
+    /// Session channels opened but not (yet) running SFTP, each with its place.
+    channels: HashMap<ChannelId, (Channel<Msg>, ChannelSlot)>,
+    /// The places for this connection's channels (at most `MAX_CHANNELS`).
+    slots: ChannelSlots,
     /// The connection's place at the defender's gate.
     ticket: TicketRef,
     /// Notified when a new configuration no longer admits the session (`server.rs` ends it).
@@ -68,7 +67,7 @@ impl SshHandler {
             ctx: None,
             refused: None,
             channels: HashMap::new(),
-            open_channels: 0,
+            slots: ChannelSlots::default(),
             ticket,
             closing,
             registered: None,
@@ -234,12 +233,11 @@ impl russh::server::Handler for SshHandler {
     ) -> Result<(), Self::Error> {
         if self.ctx.is_none() || self.refused.is_some() {
             reply.reject(ChannelOpenFailure::AdministrativelyProhibited).await;
-        } else if self.open_channels >= MAX_CHANNELS {
-            reply.reject(ChannelOpenFailure::ResourceShortage).await;
-        } else {
-            self.open_channels += 1;
-            self.channels.insert(channel.id(), channel);
+        } else if let Some(slot) = self.slots.take() {
+            self.channels.insert(channel.id(), (channel, slot));
             reply.accept().await;
+        } else {
+            reply.reject(ChannelOpenFailure::ResourceShortage).await;
         }
         Ok(())
     }
@@ -252,7 +250,7 @@ impl russh::server::Handler for SshHandler {
     ) -> Result<(), Self::Error> {
         let ctx = self.ctx.clone().filter(|_| name == "sftp");
         match (ctx, self.channels.remove(&channel)) {
-            (Some(ctx), Some(ch)) => {
+            (Some(ctx), Some((ch, slot))) => {
                 session.channel_success(channel)?;
                 tracing::debug!(party = %ctx.party, "SFTP subsystem started");
                 let cfg = russh_sftp::server::Config { max_client_packet_len: super::MAX_CLIENT_PACKET };
@@ -265,11 +263,12 @@ impl russh::server::Handler for SshHandler {
                     })
                 });
                 let stream = Limited::new(ch.into_stream(), stderr, super::MAX_CLIENT_PACKET, on_oversize);
-                russh_sftp::server::run_with_config(stream, Fs::new(ctx), cfg).await;
+                // The SFTP handler holds the channel's place until its stream ends.
+                russh_sftp::server::run_with_config(stream, Fs::new(ctx).holding(slot), cfg).await;
             }
             (_, ch) => {
-                if let Some(ch) = ch {
-                    self.channels.insert(channel, ch);
+                if let Some(entry) = ch {
+                    self.channels.insert(channel, entry);
                 }
                 if let Some(ctx) = &self.ctx {
                     ctx.denied("subsystem", None, "only_sftp").await;
@@ -290,6 +289,7 @@ impl russh::server::Handler for SshHandler {
             ctx.denied("exec", None, "only_sftp").await;
         }
         session.channel_failure(channel)?;
+        self.channels.remove(&channel);
         session.close(channel)
     }
 
@@ -298,6 +298,7 @@ impl russh::server::Handler for SshHandler {
             ctx.denied("shell", None, "only_sftp").await;
         }
         session.channel_failure(channel)?;
+        self.channels.remove(&channel);
         session.close(channel)
     }
 
@@ -349,8 +350,8 @@ impl russh::server::Handler for SshHandler {
     }
 
     async fn channel_close(&mut self, channel: ChannelId, _session: &mut Session) -> Result<(), Self::Error> {
+        // Its place goes back with it; a channel running SFTP gives it back when its stream ends.
         self.channels.remove(&channel);
-        self.open_channels = self.open_channels.saturating_sub(1);
         Ok(())
     }
 }
