@@ -56,7 +56,10 @@ pub(super) fn begin(cx: &Context<'_>, opts: Options) -> Result<Issue, RunError> 
     let now = began.round(jiff::Unit::Second).unwrap_or(began).to_string();
     let today = crate::domain::period::local_date(began);
     if !opts.dry_run {
-        batches::begin(&cx.app.state().lock(), &p.to_string(), version, &now)?;
+        // To the millisecond, like `finished_at`: the run's duration (a metric) is their
+        // difference, and a run takes well under a second on a small installation.
+        let started = began.round(jiff::Unit::Millisecond).unwrap_or(began).to_string();
+        batches::begin(&cx.app.state().lock(), &p.to_string(), version, &started)?;
     }
     let known = Known::load(cx.app, &cx.config, began)?;
     Ok(Issue { period: p, dry_run: opts.dry_run, version, scope, now, today, known })
