@@ -5,6 +5,10 @@
 # in one run, alternating, and prints the time ratio meldpunt/OpenSSH. Never fails on a time.
 #
 # Usage: bench/sftp_intake.sh [SIZE_MIB]   (default 1024; needs openssh-server, installed if missing)
+#   ROUNDS (default 3); MELDPUNT_BIN (use this binary instead of building the tree);
+#   PERF=1 (after the rounds, one more meldpunt upload with `perf record` attached to the
+#   daemon; prints where its CPU time went: self time per function and per thread;
+#   PERF_DATA=FILE keeps the recording)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MIB="${1:-1024}"
@@ -14,8 +18,17 @@ sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
 if [ ! -x /usr/sbin/sshd ] || ! command -v bc >/dev/null; then
     $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openssh-server openssh-client bc >/dev/null
 fi
-cargo build --release --locked -q
-BIN="$PWD/target/release/meldpunt"
+PERF="${PERF:-0}"
+[ "$PERF" != 1 ] || command -v perf >/dev/null || need_perf=1
+if [ -n "${need_perf:-}" ]; then
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq linux-perf >/dev/null
+fi
+if [ -n "${MELDPUNT_BIN:-}" ]; then
+    BIN="$MELDPUNT_BIN"
+else
+    cargo build --release --locked -q
+    BIN="$PWD/target/release/meldpunt"
+fi
 W="$(mktemp -d /tmp/meldpunt-bench.XXXXXX)"
 # sshd's ChrootDirectory must be root-owned with no group/other-writable component on its
 # path (so not under /tmp), and sshd must run as root to chroot at all.
@@ -93,8 +106,24 @@ for r in $(seq "$ROUNDS"); do
     best_mp=$(echo "if ($mp < $best_mp) $mp else $best_mp" | bc -l)
     best_os=$(echo "if ($os < $best_os) $os else $best_os" | bc -l)
 done
+if [ "$PERF" = 1 ]; then
+    sed -i "2s/^BENCH[0-9]*-/BENCHPERF-/" "$W/signalen.csv"
+    perf record -q -F 499 -g -p "$MP_PID" -o "$W/perf.data" 2>/dev/null &
+    PERF_PID=$!
+    sleep 0.5
+    t=$(upload "$MP_PORT" woonstad "perf.csv")
+    kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
+    printf 'under perf: meldpunt %.2fs\n' "$t"
+    echo "== self time per thread (comm)" >&2
+    perf report -i "$W/perf.data" --no-children --stdio -g none --sort comm 2>/dev/null | grep -v '^#' | grep -v '^$' | head -12 >&2
+    echo "== self time per function (>= 1 %)" >&2
+    perf report -i "$W/perf.data" --no-children --stdio -g none --sort symbol --percent-limit 1 2>/dev/null \
+        | grep -v '^#' | grep -v '^$' | head -40 >&2
+    [ -z "${PERF_DATA:-}" ] || cp "$W/perf.data" "$PERF_DATA"
+    ROUNDS=$((ROUNDS + 1))
+fi
 R="$W/inst/data/parties/woonstad/receipts"
-accepted=$(grep -l '"file_name": "round' "$R"/*.receipt.json | xargs grep -l '"status": "accepted"' | wc -l)
+accepted=$(grep -l '"file_name": "\(round\|perf\)' "$R"/*.receipt.json | xargs grep -l '"status": "accepted"' | wc -l)
 [ "$accepted" -eq "$ROUNDS" ] || { echo "meldpunt accepted $accepted of $ROUNDS uploads; the timings are not comparable" >&2; exit 1; }
 printf 'best: meldpunt %.2fs (%.0f MiB/s)  openssh internal-sftp %.2fs (%.0f MiB/s)\n' \
     "$best_mp" "$(echo "$BYTES/1048576/$best_mp" | bc -l)" "$best_os" "$(echo "$BYTES/1048576/$best_os" | bc -l)"

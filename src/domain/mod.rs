@@ -13,6 +13,7 @@ pub mod retention;
 pub mod rules;
 pub mod seed;
 pub mod signal;
+pub mod signal_view;
 pub mod surname;
 pub mod upload;
 pub mod werkbak;

@@ -108,25 +108,32 @@ impl FromStr for Fase {
 }
 
 /// A normalised Dutch postcode: four digits (first not 0) and two upper-case letters.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct Postcode(String);
+pub struct Postcode([u8; 6]);
 
 impl Postcode {
     /// Parses `1234AB`, accepting spaces and lower case.
     pub fn parse(raw: &str) -> Option<Self> {
-        let s: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
-        let b = s.as_bytes();
-        let ok = b.len() == 6
+        let mut b = [0u8; 6];
+        let mut n = 0;
+        for c in raw.chars().filter(|c| !c.is_whitespace()) {
+            if n == b.len() || !c.is_ascii() {
+                return None;
+            }
+            b[n] = c as u8;
+            n += 1;
+        }
+        let ok = n == 6
             && b[0] != b'0'
             && b[..4].iter().all(u8::is_ascii_digit)
             && b[4..].iter().all(u8::is_ascii_alphabetic);
-        ok.then(|| Self(s.to_ascii_uppercase()))
+        ok.then(|| Self([b[0], b[1], b[2], b[3], b[4].to_ascii_uppercase(), b[5].to_ascii_uppercase()]))
     }
 
     /// The normalised text, e.g. `1234AB`.
     pub fn as_str(&self) -> &str {
-        &self.0
+        std::str::from_utf8(&self.0).expect("a postcode is ASCII")
     }
 }
 
@@ -139,7 +146,7 @@ impl TryFrom<String> for Postcode {
 
 impl From<Postcode> for String {
     fn from(p: Postcode) -> Self {
-        p.0
+        p.as_str().to_owned()
     }
 }
 

@@ -11,7 +11,9 @@ use tokio::sync::mpsc;
 
 use super::validate::{self, Context, FileError, Format, RecordError, RecordSink, Tally, ValidateError};
 use crate::domain::signal::SignalRecord;
-use crate::vault::sealed_line::{self, SealedLine};
+use crate::domain::signal_view::SignalView;
+use crate::vault::record_line;
+use crate::vault::sealed_line;
 use crate::vault::{SealedTmp, Vault, VaultError};
 
 mod back;
@@ -107,7 +109,7 @@ pub(super) fn run(job: Job, rx: mpsc::Receiver<Msg>) -> Result<Worked, WorkerErr
             ChannelReader { rx, cur: Vec::new(), pos: 0, back: tx.clone(), bytes: 0, ended: false };
         let result = run_inner(&job, &mut input, tx);
         // Hash the rest of a file that was rejected early, so the receipt names the whole file.
-        let drained = io::copy(&mut input, &mut io::sink());
+        let drained = input.drain();
         let bytes = input.bytes;
         input.finish();
         (result, drained, bytes, back.join().expect("the sealer thread does not panic"))
@@ -152,7 +154,12 @@ fn run_inner(
         buf: Vec::with_capacity(SEAL_BLOCK + 4096),
     };
     sealed_line::write_header(&mut sink.buf);
-    let tally = match validate::validate(&mut *input, format, &ctx, &mut sink) {
+    let checked = match format {
+        // CSV is checked chunk by chunk as it arrives, in place.
+        Format::Csv => input.each_chunk(&ctx, &mut sink),
+        Format::Jsonl => validate::validate(&mut *input, format, &ctx, &mut sink),
+    };
+    let tally = match checked {
         Ok(t) => t,
         Err(ValidateError::File(fe)) => return Ok(Err(fe)),
         Err(ValidateError::Input(_)) => return Err(WorkerError::Aborted),
@@ -188,6 +195,44 @@ impl ChannelReader {
     /// Hands over the last chunk and lets the back thread finish.
     fn finish(mut self) {
         self.pass_on();
+    }
+
+    /// The next chunk in order (`None` at the end), handing the one before to the back
+    /// thread. Bytes of the current chunk not yet read are skipped.
+    fn next_chunk(&mut self) -> io::Result<Option<&[u8]>> {
+        if self.ended {
+            return Ok(None);
+        }
+        match self.rx.blocking_recv() {
+            Some(Msg::Data(v)) => {
+                self.pass_on();
+                self.bytes += v.len() as u64;
+                self.cur = v;
+                self.pos = self.cur.len();
+                Ok(Some(&self.cur))
+            }
+            Some(Msg::End) => {
+                self.ended = true;
+                Ok(None)
+            }
+            None => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "upload aborted")),
+        }
+    }
+
+    /// Checks a CSV file chunk by chunk as it arrives, with no copy in between.
+    fn each_chunk(&mut self, ctx: &Context<'_>, sink: &mut dyn RecordSink) -> Result<Tally, ValidateError> {
+        let mut csv = validate::CsvValidator::new();
+        while let Some(chunk) = self.next_chunk().map_err(ValidateError::Input)? {
+            csv.feed(chunk, ctx, sink)?;
+        }
+        csv.finish(ctx, sink)
+    }
+
+    /// Reads what is left of the upload, so that all of it is hashed.
+    fn drain(&mut self) -> io::Result<()> {
+        self.pos = self.cur.len();
+        while self.next_chunk()?.is_some() {}
+        Ok(())
     }
 }
 
@@ -239,9 +284,8 @@ struct SealSink {
 }
 
 impl SealSink {
-    /// Appends one line to the sealed file, flushing to the sealer in large blocks.
-    fn seal(&mut self, line: SealedLine) -> io::Result<()> {
-        line.encode(&mut self.buf)?;
+    /// Hands the lines appended so far to the sealer once they fill a block.
+    fn block_full(&mut self) -> io::Result<()> {
         if self.buf.len() >= SEAL_BLOCK {
             self.flush()?;
         }
@@ -256,8 +300,13 @@ impl SealSink {
 
 impl RecordSink for SealSink {
     fn accepted(&mut self, line: u64, record: SignalRecord) -> io::Result<()> {
-        self.refs.push((ref_hash(&record.referentie), line));
-        self.seal(SealedLine::Record(line, record))
+        self.accepted_view(line, record.view())
+    }
+
+    fn accepted_view(&mut self, line: u64, record: SignalView<'_>) -> io::Result<()> {
+        self.refs.push((ref_hash(record.referentie), line));
+        record_line::write(&mut self.buf, line, &record);
+        self.block_full()
     }
 
     fn objected(&mut self, line: u64, referentie: &str) -> io::Result<()> {
@@ -265,7 +314,8 @@ impl RecordSink for SealSink {
         if self.objected_lines.len() < MAX_OBJECTED_LINES {
             self.objected_lines.push(line);
         }
-        self.seal(SealedLine::Withdrawn(line, referentie.to_owned()))
+        sealed_line::write_tombstone(&mut self.buf, line, referentie)?;
+        self.block_full()
     }
 
     fn rejected(&mut self, errors: &[RecordError]) -> io::Result<()> {

@@ -24,6 +24,7 @@ use crate::layout::Layout;
 
 pub mod client_key;
 pub mod key_index;
+pub mod record_line;
 pub mod sealed_key;
 pub mod sealed_line;
 mod sealing;

@@ -15,8 +15,7 @@ use std::fmt;
 use std::io;
 
 use serde::de::{self, SeqAccess, Visitor};
-use serde::ser::SerializeTuple;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::domain::signal::SignalRecord;
 
@@ -87,14 +86,12 @@ impl SealedLine {
     /// Appends this line (with its newline) to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) -> io::Result<()> {
         match self {
-            SealedLine::Record(line, r) => serde_json::to_writer(&mut *out, &AsTuple(*line, r)),
-            SealedLine::Withdrawn(line, referentie) => {
-                serde_json::to_writer(&mut *out, &Tombstone { line: *line, withdrawn: referentie.clone() })
+            SealedLine::Record(line, r) => {
+                super::record_line::write(out, *line, &r.view());
+                Ok(())
             }
+            SealedLine::Withdrawn(line, referentie) => write_tombstone(out, *line, referentie),
         }
-        .map_err(io::Error::other)?;
-        out.push(b'\n');
-        Ok(())
     }
 
     /// Reads one line (the header is not a `SealedLine`: see [`is_header`]).
@@ -111,6 +108,18 @@ impl SealedLine {
     }
 }
 
+/// Appends the tombstone line (with its newline) of an objected record.
+pub fn write_tombstone(out: &mut Vec<u8>, line: u64, referentie: &str) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Borrowed<'a> {
+        line: u64,
+        withdrawn: &'a str,
+    }
+    serde_json::to_writer(&mut *out, &Borrowed { line, withdrawn: referentie }).map_err(io::Error::other)?;
+    out.push(b'\n');
+    Ok(())
+}
+
 /// Whether `text` is a header line of this format.
 pub fn is_header<T: AsRef<[u8]> + ?Sized>(text: &T) -> bool {
     let text = text.as_ref();
@@ -121,40 +130,6 @@ pub fn is_header<T: AsRef<[u8]> + ?Sized>(text: &T) -> bool {
 struct Tombstone {
     line: u64,
     withdrawn: String,
-}
-
-struct AsTuple<'a>(u64, &'a SignalRecord);
-
-impl Serialize for AsTuple<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let r = self.1;
-        let mut t = s.serialize_tuple(FIELDS.len())?;
-        t.serialize_element(&self.0)?;
-        t.serialize_element(&r.referentie)?;
-        t.serialize_element(&r.soort)?;
-        t.serialize_element(&r.fase)?;
-        t.serialize_element(&r.voorletters)?;
-        t.serialize_element(&r.voorvoegsel)?;
-        t.serialize_element(&r.achternaam)?;
-        t.serialize_element(&r.geboortedatum)?;
-        t.serialize_element(&r.straatnaam)?;
-        t.serialize_element(&r.huisnummer)?;
-        t.serialize_element(&r.huisletter)?;
-        t.serialize_element(&r.huisnummertoevoeging)?;
-        t.serialize_element(&r.postcode)?;
-        t.serialize_element(&r.plaatsnaam)?;
-        t.serialize_element(&r.telefoonnummer)?;
-        t.serialize_element(&r.email)?;
-        t.serialize_element(&r.bedrag)?;
-        t.serialize_element(&r.ontstaansdatum)?;
-        t.serialize_element(&r.signaaldatum)?;
-        t.serialize_element(&r.herinneringsdatum)?;
-        t.serialize_element(&r.contactpoging)?;
-        t.serialize_element(&r.schuldhulp_gewezen)?;
-        t.serialize_element(&r.crisissignaal)?;
-        t.serialize_element(&())?;
-        t.end()
-    }
 }
 
 struct FromTuple(u64, SignalRecord);

@@ -1,42 +1,42 @@
 //! The CSV header: finding the delimiter before parsing, and mapping columns to fields.
 
-use std::io::{self, Read};
-
 use super::FileError;
 use super::fields::Field;
 use super::file_error;
 
-/// At most this many bytes are read to find the header line.
+/// At most this many bytes are scanned to find the header line.
 const SNIFF_LIMIT: usize = 64 * 1024;
 
-/// The first bytes of the file (everything read while looking for the header line) and
-/// the delimiter found in that line.
-pub(super) struct Sniffed {
+/// What the start of the file says about the delimiter.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Sniff {
     /// `;` or `,`.
-    pub delimiter: u8,
-    /// Bytes read so far; parsing must start with these.
-    pub prefix: Vec<u8>,
+    Delimiter(u8),
+    /// The header line is not complete in the bytes so far.
+    NeedMore,
 }
 
-/// Reads until the header line (the first line that is not blank) is complete, and picks
-/// the delimiter: whichever of `;` and `,` occurs more often outside quotes. A tie goes to
-/// `;` (the Dutch spreadsheet default); with neither, the header is one column.
-pub(super) fn sniff<R: Read>(src: &mut R) -> io::Result<Sniffed> {
-    let mut prefix = Vec::with_capacity(8 * 1024);
+/// Picks the delimiter from the header line (the first line that is not blank): whichever of
+/// `;` and `,` occurs more often outside quotes. A tie goes to `;` (the Dutch spreadsheet
+/// default); with neither, the header is one column. Looks at most [`SNIFF_LIMIT`] bytes;
+/// `ended`: `start` is the whole file.
+pub(super) fn sniff(start: &[u8], ended: bool) -> Sniff {
     let mut scan = Scan::default();
-    let mut chunk = [0u8; 8 * 1024];
-    while !scan.done && prefix.len() < SNIFF_LIMIT {
-        let n = match src.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        prefix.extend_from_slice(&chunk[..n]);
-        scan.feed(&chunk[..n]);
+    scan.feed(&start[..start.len().min(SNIFF_LIMIT)]);
+    if !scan.done && !ended && start.len() < SNIFF_LIMIT {
+        return Sniff::NeedMore;
     }
-    let delimiter = if scan.commas > scan.semicolons { b',' } else { b';' };
-    Ok(Sniffed { delimiter, prefix })
+    Sniff::Delimiter(if scan.commas > scan.semicolons { b',' } else { b';' })
+}
+
+/// Whether the header holds a carriage return other than the one of its CRLF: a file whose
+/// lines end in CR alone reads as one long header row (no column name has a CR).
+pub(super) fn lone_cr(names: &[&str]) -> bool {
+    let last = names.len().saturating_sub(1);
+    names.iter().enumerate().any(|(i, name)| {
+        let name = if i == last { name.strip_suffix('\r').unwrap_or(name) } else { name };
+        name.contains('\r')
+    })
 }
 
 /// State of the header-line scan.
@@ -80,14 +80,11 @@ impl Scan {
 /// The column index of each field (`None`: no such column), from the header record.
 /// Names are trimmed and case-insensitive; unknown columns are ignored. Errors when required
 /// columns are missing (naming all of them) or a known column is doubled.
-pub(super) fn columns(
-    header: &csv::ByteRecord,
-    line: u64,
-) -> Result<[Option<usize>; Field::COUNT], FileError> {
+pub(super) fn columns(names: &[&str], line: u64) -> Result<[Option<usize>; Field::COUNT], FileError> {
     let mut cols = [None; Field::COUNT];
     let mut doubled = None;
-    for (i, name) in header.iter().enumerate() {
-        let Some(field) = std::str::from_utf8(name).ok().and_then(Field::from_name) else {
+    for (i, name) in names.iter().enumerate() {
+        let Some(field) = Field::from_name(name) else {
             continue;
         };
         if cols[field as usize].is_some() {
@@ -112,7 +109,10 @@ mod tests {
     use super::*;
 
     fn delimiter(text: &str) -> u8 {
-        sniff(&mut text.as_bytes()).unwrap().delimiter
+        match sniff(text.as_bytes(), true) {
+            Sniff::Delimiter(d) => d,
+            Sniff::NeedMore => panic!("the whole file is there"),
+        }
     }
 
     #[test]
@@ -126,17 +126,17 @@ mod tests {
     }
 
     #[test]
-    fn prefix_holds_everything_read() {
-        let text = "a;b\n1;2\n".repeat(5000);
-        let s = sniff(&mut text.as_bytes()).unwrap();
-        assert!(text.as_bytes().starts_with(&s.prefix));
-        assert!(s.prefix.len() <= SNIFF_LIMIT + 8 * 1024);
+    fn waits_for_the_header_line_up_to_the_limit() {
+        assert_eq!(sniff(b"a;b", false), Sniff::NeedMore);
+        assert_eq!(sniff(b"\n\n", false), Sniff::NeedMore);
+        assert_eq!(sniff(b"a;b\n", false), Sniff::Delimiter(b';'));
+        assert_eq!(sniff(b"\"a\nb\",c,d", false), Sniff::NeedMore);
+        assert_eq!(sniff("a,".repeat(SNIFF_LIMIT).as_bytes(), false), Sniff::Delimiter(b','));
     }
 
     #[test]
     fn missing_columns_are_all_named() {
-        let header = csv::ByteRecord::from(vec!["Referentie", " SOORT ", "postcode", "extra"]);
-        let e = columns(&header, 1).unwrap_err();
+        let e = columns(&["Referentie", " SOORT ", "postcode", "extra"], 1).unwrap_err();
         assert_eq!(e.code, "columns_missing");
         for name in ["achternaam", "huisnummer", "bedrag", "ontstaansdatum"] {
             assert!(e.message.contains(name), "{}", e.message);
@@ -148,7 +148,7 @@ mod tests {
     fn doubled_column_is_an_error() {
         let mut names = vec!["referentie", "soort", "achternaam", "huisnummer", "postcode", "bedrag"];
         names.extend(["ontstaansdatum", "Postcode"]);
-        let e = columns(&csv::ByteRecord::from(names), 1).unwrap_err();
+        let e = columns(&names, 1).unwrap_err();
         assert_eq!(e.code, "columns_duplicate");
     }
 }

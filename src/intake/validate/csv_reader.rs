@@ -1,164 +1,278 @@
-//! CSV files: one reused `csv::ByteRecord` at a time, columns mapped to fields once.
+//! CSV files, checked as their bytes arrive: [`CsvValidator`] takes the upload chunk by
+//! chunk and hands each record's outcome to the sink as soon as the record is complete.
+//!
+//! The bytes are held once, in one buffer: UTF-8 is checked over the whole buffered text in
+//! one pass, records are split in place ([`csv_split`](super::csv_split)), every field is a
+//! `&str` into the buffer, and only the incomplete record at the end is kept for the next
+//! chunk. Memory stays at about one chunk plus one record (at most [`MAX_RECORD_BYTES`]).
 
 use std::io::{self, Read};
 
+use super::csv_header::{self, Sniff};
+use super::csv_split::{Source, Splitter, Step};
 use super::fields::{Field, Raw, Row};
-use super::file_error::{self, MAX_RECORD_BYTES, RecordTooLong};
+use super::file_error::{self, MAX_RECORD_BYTES};
 use super::problem::Problem;
-use super::utf8::Utf8Reader;
-use super::{Context, Format, RecordSink, Tally, ValidateError, csv_header, deliver, record};
+use super::utf8::{self, EncodingError};
+use super::{Context, Format, RecordSink, Tally, ValidateError, deliver, record};
 
-/// Buffer of the CSV parser.
-const BUFFER: usize = 64 * 1024;
+/// Bytes read at a time by [`run`].
+const READ_CHUNK: usize = 256 * 1024;
 
-/// Whether the header record holds a carriage return other than the one of its CRLF: a file
-/// whose lines end in CR alone reads as one long header row (no column name has a CR).
-fn lone_cr(header: &csv::ByteRecord) -> bool {
-    let last = header.len().saturating_sub(1);
-    header.iter().enumerate().any(|(i, field)| {
-        let field = if i == last { field.strip_suffix(b"\r").unwrap_or(field) } else { field };
-        field.contains(&b'\r')
-    })
-}
+/// Input taken before the buffer is looked at again while a record is incomplete: a record
+/// cut off by the end of the input is not scanned again for every small chunk after it.
+const MIN_STEP: usize = 64 * 1024;
 
-/// Reads and checks a CSV file.
+/// Reads and checks a CSV file from a reader.
 pub(super) fn run<R: Read>(
-    input: R,
+    mut input: R,
     ctx: &Context<'_>,
     sink: &mut dyn RecordSink,
 ) -> Result<Tally, ValidateError> {
-    let mut src = Utf8Reader::new(input);
-    let sniffed = csv_header::sniff(&mut src).map_err(|e| file_error::from_io(e, 1))?;
-    let guard = Guard {
-        inner: io::Cursor::new(sniffed.prefix).chain(src),
-        total: 0,
-        record_start: 0,
-        eof: false,
-        last: 0,
-    };
-    let rdr = csv::ReaderBuilder::new()
-        .delimiter(sniffed.delimiter)
-        .has_headers(false)
-        .flexible(true)
-        // `\n` only: a CR of CRLF stays at the end of the last field, where trimming drops
-        // it. This keeps every record ending in the byte that counts the line.
-        .terminator(csv::Terminator::Any(b'\n'))
-        .buffer_capacity(BUFFER)
-        .from_reader(guard);
-    let mut records = Records { rdr, rec: csv::ByteRecord::new(), line: 1 };
-
-    if !records.next()? {
-        return Err(ValidateError::File(file_error::no_data_rows(Format::Csv, true)));
+    let mut v = CsvValidator::new();
+    let mut chunk = vec![0u8; READ_CHUNK];
+    loop {
+        let n = match input.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ValidateError::Input(e)),
+        };
+        v.feed(&chunk[..n], ctx, sink)?;
     }
-    if lone_cr(&records.rec) {
-        return Err(ValidateError::File(file_error::line_ends_cr()));
-    }
-    let columns = csv_header::columns(&records.rec, records.line).map_err(ValidateError::File)?;
-    let present: Vec<(Field, usize)> =
-        Field::ALL.into_iter().filter_map(|f| columns[f as usize].map(|i| (f, i))).collect();
-    let width = records.rec.len();
-    let mut tally = Tally::default();
-    while records.next()? {
-        tally.total += 1;
-        let (rec, line) = (&records.rec, records.line);
-        if rec.len() != width {
-            let p = Problem::FieldCount { expected: width, found: rec.len() };
-            sink.rejected(&[p.to_error(line, None, None, ctx.allowed_kinds)]).map_err(ValidateError::Sink)?;
-            tally.rejected += 1;
-            continue;
-        }
-        // One UTF-8 check for the whole record; fields are slices of it. The stream was
-        // checked already and quote removal only drops ASCII bytes, so this cannot fail
-        // and every field boundary is a character boundary.
-        let text = std::str::from_utf8(rec.as_slice()).unwrap_or_default();
-        let mut row = Row::new();
-        for &(field, i) in &present {
-            let value = rec.range(i).and_then(|r| text.get(r)).map_or(Raw::Nested, Raw::text);
-            row.set(field, value);
-        }
-        deliver(record::check(&row, line, ctx), line, sink, &mut tally)?;
-    }
-    if tally.total == 0 {
-        return Err(ValidateError::File(file_error::no_data_rows(Format::Csv, false)));
-    }
-    Ok(tally)
+    v.finish(ctx, sink)
 }
 
-/// The parser with its current record and that record's first line.
-struct Records<R> {
-    rdr: csv::Reader<Guard<R>>,
-    rec: csv::ByteRecord,
+/// What the validator is looking for next.
+enum Phase {
+    /// The first bytes: a byte order mark.
+    Start,
+    /// The header line, to find the delimiter.
+    Sniff,
+    /// The header record.
+    Header(Splitter),
+    /// Data records.
+    Data {
+        split: Splitter,
+        /// Field and column index of every field the header names.
+        present: Vec<(Field, usize)>,
+        /// Columns of the header.
+        width: usize,
+    },
+}
+
+/// A CSV file being checked; see the module documentation.
+pub struct CsvValidator {
+    /// Bytes not yet used; `buf[0]` is where the next record (or the header scan) starts.
+    buf: Vec<u8>,
+    /// File offset of `buf[0]` (a byte order mark counts).
+    offset: u64,
+    /// Line of `buf[0]`.
     line: u64,
+    /// Look at the buffer again once it holds this many bytes.
+    next_look: usize,
+    /// The input has ended.
+    ended: bool,
+    phase: Phase,
+    tally: Tally,
 }
 
-impl<R: Read> Records<R> {
-    /// Reads the next record that is not blank (blank: every field empty or whitespace).
-    fn next(&mut self) -> Result<bool, ValidateError> {
+impl Default for CsvValidator {
+    fn default() -> Self {
+        CsvValidator::new()
+    }
+}
+
+impl CsvValidator {
+    /// A validator before the first byte.
+    pub fn new() -> CsvValidator {
+        CsvValidator {
+            buf: Vec::with_capacity(READ_CHUNK + 4096),
+            offset: 0,
+            line: 1,
+            next_look: 0,
+            ended: false,
+            phase: Phase::Start,
+            tally: Tally::default(),
+        }
+    }
+
+    /// Takes the next bytes of the file and checks every record they complete.
+    pub fn feed(&mut self, chunk: &[u8], ctx: &Context<'_>, sink: &mut dyn RecordSink) -> Result<(), ValidateError> {
+        self.buf.extend_from_slice(chunk);
+        if self.buf.len() < self.next_look {
+            return Ok(());
+        }
+        self.look(ctx, sink)
+    }
+
+    /// Ends the file: checks the last record and returns the counts.
+    pub fn finish(mut self, ctx: &Context<'_>, sink: &mut dyn RecordSink) -> Result<Tally, ValidateError> {
+        self.ended = true;
+        self.look(ctx, sink)?;
+        match self.phase {
+            Phase::Data { .. } if self.tally.total > 0 => Ok(self.tally),
+            Phase::Data { .. } => Err(ValidateError::File(file_error::no_data_rows(Format::Csv, false))),
+            _ => Err(ValidateError::File(file_error::no_data_rows(Format::Csv, true))),
+        }
+    }
+
+    /// Goes through the buffered bytes as far as they allow.
+    fn look(&mut self, ctx: &Context<'_>, sink: &mut dyn RecordSink) -> Result<(), ValidateError> {
+        if matches!(self.phase, Phase::Start) {
+            if self.buf.len() < utf8::BOM.len() && !self.ended {
+                return Ok(());
+            }
+            if self.buf.starts_with(&utf8::BOM) {
+                self.buf.drain(..utf8::BOM.len());
+                self.offset += utf8::BOM.len() as u64;
+                // The CSV parser used to drop a second one (see `csv_split`): so does this.
+                if self.buf.starts_with(&utf8::BOM) {
+                    self.buf.drain(..utf8::BOM.len());
+                    self.offset += utf8::BOM.len() as u64;
+                }
+            }
+            self.phase = Phase::Sniff;
+        }
+        let buf = std::mem::take(&mut self.buf);
+        let result = self.look_at(&buf, ctx, sink);
+        self.buf = buf;
+        let used = result?;
+        self.buf.drain(..used);
+        self.offset += used as u64;
+        // Wait for a good deal more input before looking at an incomplete record again.
+        self.next_look = self.buf.len() + self.buf.len().max(MIN_STEP);
+        Ok(())
+    }
+
+    /// Checks what `buf` holds; returns how many bytes were used up.
+    fn look_at(&mut self, buf: &[u8], ctx: &Context<'_>, sink: &mut dyn RecordSink) -> Result<usize, ValidateError> {
+        let (text, bad) = valid_prefix(buf, self.ended);
+        // The text ends where the input ends only when no bad byte cuts it short.
+        let ended = self.ended && text.len() == buf.len();
+        // Bytes used, and the line of `text[pos]`.
+        let (mut pos, mut line) = (0usize, self.line);
+        let offset = self.offset;
+        let need_more = |pos: usize, line: u64, taken: usize| -> Result<usize, ValidateError> {
+            // What the record (or the header scan) has taken beyond `pos` is not used up.
+            too_long(taken, line)?;
+            match bad {
+                Some(at) => Err(ValidateError::File(file_error::encoding(EncodingError {
+                    offset: offset + at as u64,
+                    line: line + utf8::count_newlines(&buf[pos..at]),
+                }))),
+                None => Ok(pos),
+            }
+        };
         loop {
-            let from = self.rdr.position().line();
-            match self.rdr.read_byte_record(&mut self.rec) {
-                Ok(true) => {}
-                Ok(false) => return Ok(false),
-                Err(e) => return Err(csv_error(e, from)),
-            }
-            let end = self.rdr.position().clone();
-            let guard = self.rdr.get_mut();
-            guard.record_start = end.byte();
-            // The record ends at a `\n` (counted in `end.line()`) unless it ends the file.
-            let terminated = !(guard.eof && end.byte() == guard.total && guard.last != b'\n');
-            let term = u64::from(terminated);
-            let start = self.rec.position().map_or(from, |p| p.line());
-            self.line = if terminated && end.line() - start == 1 {
-                start
-            } else {
-                // Skipped blank lines or line breaks inside quotes: count back from the end.
-                // (Never before `start`: that also covers an unclosed quote whose last
-                // line break at the end of the file looks like a terminator.)
-                let inner = self.rec.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
-                end.line().saturating_sub(inner + term).max(start)
-            };
-            if !self.rec.iter().all(|f| f.trim_ascii().is_empty()) {
-                return Ok(true);
+            match &mut self.phase {
+                Phase::Start => unreachable!("the start is dealt with before"),
+                Phase::Sniff => match csv_header::sniff(text.as_bytes(), ended) {
+                    Sniff::Delimiter(d) => self.phase = Phase::Header(Splitter::new(d)),
+                    Sniff::NeedMore => return need_more(pos, line, 0),
+                },
+                Phase::Header(split) => {
+                    let (skipped, len, newlines, source) = match split.next(text.as_bytes(), pos, ended) {
+                        Step::Record { skipped, len, newlines, source } => (skipped, len, newlines, source),
+                        Step::End => {
+                            self.line = line;
+                            return Ok(pos);
+                        }
+                        Step::NeedMore => {
+                            self.line = line;
+                            return need_more(pos, line, text.len() - pos);
+                        }
+                    };
+                    too_long(skipped + len, line)?;
+                    let start = pos + skipped;
+                    let fields = field_text(text, start, split, source);
+                    let names: Vec<&str> = split.ranges().iter().map(|r| fields.get(r.clone()).unwrap_or("")).collect();
+                    line += skipped as u64;
+                    let record_line = line;
+                    (pos, line) = (start + len, line + newlines);
+                    if names.iter().all(|n| n.trim_ascii().is_empty()) {
+                        continue;
+                    }
+                    if csv_header::lone_cr(&names) {
+                        return Err(ValidateError::File(file_error::line_ends_cr()));
+                    }
+                    let columns = csv_header::columns(&names, record_line).map_err(ValidateError::File)?;
+                    let present = Field::ALL.into_iter().filter_map(|f| columns[f as usize].map(|i| (f, i))).collect();
+                    let width = names.len();
+                    let Phase::Header(split) = std::mem::replace(&mut self.phase, Phase::Start) else {
+                        unreachable!("in the header phase")
+                    };
+                    self.phase = Phase::Data { split, present, width };
+                }
+                Phase::Data { split, present, width } => {
+                    let (skipped, len, newlines, source) = match split.next(text.as_bytes(), pos, ended) {
+                        Step::Record { skipped, len, newlines, source } => (skipped, len, newlines, source),
+                        Step::End => break,
+                        Step::NeedMore => {
+                            self.line = line;
+                            return need_more(pos, line, text.len() - pos);
+                        }
+                    };
+                    too_long(skipped + len, line)?;
+                    let start = pos + skipped;
+                    line += skipped as u64;
+                    let record_line = line;
+                    (pos, line) = (start + len, line + newlines);
+                    let fields = field_text(text, start, split, source);
+                    let ranges = split.ranges();
+                    if ranges.iter().all(|r| fields.as_bytes()[r.clone()].trim_ascii().is_empty()) {
+                        continue;
+                    }
+                    self.tally.total += 1;
+                    if ranges.len() != *width {
+                        let p = Problem::FieldCount { expected: *width, found: ranges.len() };
+                        sink.rejected(&[p.to_error(record_line, None, None, ctx.allowed_kinds)])
+                            .map_err(ValidateError::Sink)?;
+                        self.tally.rejected += 1;
+                        continue;
+                    }
+                    let mut row = Row::new();
+                    for &(field, i) in present.iter() {
+                        let value = ranges.get(i).and_then(|r| fields.get(r.clone())).map_or(Raw::Nested, Raw::text);
+                        row.set(field, value);
+                    }
+                    deliver(record::check(&row, record_line, ctx), record_line, sink, &mut self.tally)?;
+                }
             }
         }
+        self.line = line;
+        Ok(pos)
     }
 }
 
-/// Maps a parser error; with a flexible reader of byte records only I/O errors occur.
-fn csv_error(e: csv::Error, line: u64) -> ValidateError {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => file_error::from_io(io, line),
-        other => ValidateError::Input(io::Error::other(format!("CSV parser: {other:?}"))),
+/// `record_too_long` for a record that takes more than [`MAX_RECORD_BYTES`] from the end of
+/// the one before it (on `line`), complete or not.
+fn too_long(taken: usize, line: u64) -> Result<(), ValidateError> {
+    if taken as u64 > MAX_RECORD_BYTES {
+        return Err(ValidateError::File(file_error::record_too_long(line)));
+    }
+    Ok(())
+}
+
+/// The text the field ranges of a record index.
+fn field_text<'t>(text: &'t str, start: usize, split: &'t Splitter, source: Source) -> &'t str {
+    match source {
+        Source::Input => text.get(start..).unwrap_or(""),
+        // Quote removal drops only ASCII bytes, so valid text stays valid.
+        Source::Unquoted => std::str::from_utf8(split.unquoted()).unwrap_or(""),
     }
 }
 
-/// Counts the bytes handed to the parser and refuses to feed a record past
-/// [`MAX_RECORD_BYTES`], so an unclosed quote cannot pull the whole file into memory.
-struct Guard<R> {
-    inner: R,
-    /// Bytes handed out.
-    total: u64,
-    /// Parser byte position where the current record starts (the end of the previous one).
-    record_start: u64,
-    /// The inner reader reported end of input.
-    eof: bool,
-    /// The last byte handed out.
-    last: u8,
-}
-
-impl<R: Read> Read for Guard<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.total - self.record_start > MAX_RECORD_BYTES {
-            return Err(io::Error::other(RecordTooLong));
+/// The longest valid UTF-8 start of `buf`, and the offset in `buf` of the first byte that is
+/// not UTF-8: a bad byte, or, once the input has `ended`, a sequence cut off at its end.
+fn valid_prefix(buf: &[u8], ended: bool) -> (&str, Option<usize>) {
+    match std::str::from_utf8(buf) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let text = std::str::from_utf8(&buf[..at]).unwrap_or("");
+            let bad = (e.error_len().is_some() || ended).then_some(at);
+            (text, bad)
         }
-        let n = self.inner.read(buf)?;
-        match n.checked_sub(1) {
-            None => self.eof = true,
-            Some(last) => {
-                self.total += n as u64;
-                self.last = buf[last];
-            }
-        }
-        Ok(n)
     }
 }

@@ -24,9 +24,11 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::signal::{Kind, SignalRecord};
+use crate::domain::signal_view::SignalView;
 
 mod csv_header;
 mod csv_reader;
+mod csv_split;
 mod fields;
 mod file_error;
 mod jsonl;
@@ -38,6 +40,7 @@ mod utf8;
 mod values;
 
 pub use crate::domain::rules::{KindRules, Requirement, RuleSet};
+pub use csv_reader::CsvValidator;
 
 /// The two accepted file formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +80,12 @@ pub struct Context<'a> {
 pub trait RecordSink {
     /// A valid record to keep. `line` is the physical line where it starts (header = 1).
     fn accepted(&mut self, line: u64, record: SignalRecord) -> io::Result<()>;
+    /// The same, as the validator hands it over: borrowed from the input. By default it
+    /// makes the owned record for [`RecordSink::accepted`]; a sink that only encodes the
+    /// record (the sealer) takes the view and saves the allocations.
+    fn accepted_view(&mut self, line: u64, record: SignalView<'_>) -> io::Result<()> {
+        self.accepted(line, record.to_record())
+    }
     /// A valid record with `bezwaar = ja`: not forwarded and never stored.
     fn objected(&mut self, line: u64, referentie: &str) -> io::Result<()>;
     /// An invalid record, with every problem found in it (at least one), in field order.
@@ -162,7 +171,7 @@ pub fn validate<R: Read>(
 
 /// Hands one record's outcome to the sink and counts it.
 fn deliver(
-    outcome: record::Outcome,
+    outcome: record::Outcome<'_>,
     line: u64,
     sink: &mut dyn RecordSink,
     tally: &mut Tally,
@@ -170,11 +179,11 @@ fn deliver(
     match outcome {
         record::Outcome::Accepted(rec) => {
             tally.accepted += 1;
-            sink.accepted(line, rec)
+            sink.accepted_view(line, rec)
         }
         record::Outcome::Objected(referentie) => {
             tally.not_forwarded += 1;
-            sink.objected(line, &referentie)
+            sink.objected(line, referentie)
         }
         record::Outcome::Rejected(errors) => {
             tally.rejected += 1;

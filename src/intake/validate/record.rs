@@ -1,6 +1,8 @@
 //! Checking one record: every field, then the rules across fields (dates, arrears window,
 //! what the kind requires), into a [`SignalRecord`] or the full list of its problems.
 
+use std::borrow::Cow;
+
 use jiff::civil::Date;
 
 use super::fields::{Field, Field as F, Row};
@@ -8,7 +10,8 @@ use super::problem::Problem;
 use super::{Context, RecordError, values};
 use crate::domain::period::{age_on, days_between};
 use crate::domain::rules::{KindRules, Requirement};
-use crate::domain::signal::{Cents, Fase, Kind, Postcode, SignalRecord};
+use crate::domain::signal::{Cents, Fase, Kind, Postcode};
+use crate::domain::signal_view::SignalView;
 
 /// What became of one record.
 #[derive(Debug)]
@@ -16,11 +19,11 @@ use crate::domain::signal::{Cents, Fase, Kind, Postcode, SignalRecord};
     clippy::large_enum_variant,
     reason = "the record moves straight on to the sink; boxing would cost an allocation per record"
 )]
-pub(super) enum Outcome {
+pub(super) enum Outcome<'a> {
     /// Valid: keep it.
-    Accepted(SignalRecord),
+    Accepted(SignalView<'a>),
     /// Valid with `bezwaar = ja`: report the referentie only; nothing is kept.
-    Objected(String),
+    Objected(&'a str),
     /// Invalid: every problem, in field order.
     Rejected(Vec<RecordError>),
 }
@@ -48,7 +51,7 @@ impl Found {
 }
 
 /// Checks one record that starts on `line`.
-pub(super) fn check(row: &Row<'_>, line: u64, ctx: &Context<'_>) -> Outcome {
+pub(super) fn check<'a>(row: &Row<'a>, line: u64, ctx: &Context<'_>) -> Outcome<'a> {
     let mut found = Found { problems: Vec::new() };
     let f = &mut found;
     let (identity, person, address, mut arrears, flags) = read(f, row);
@@ -64,7 +67,7 @@ pub(super) fn check(row: &Row<'_>, line: u64, ctx: &Context<'_>) -> Outcome {
         f.required_for_kind(kind, rules, &arrears, &flags);
     }
     if !f.problems.is_empty() {
-        return found.rejected(line, identity.referentie.as_deref(), ctx.allowed_kinds);
+        return found.rejected(line, identity.referentie, ctx.allowed_kinds);
     }
 
     // Objection is decided after validation: an objected record is reported as objected
@@ -80,30 +83,30 @@ pub(super) fn check(row: &Row<'_>, line: u64, ctx: &Context<'_>) -> Outcome {
 // `Some(None)` for an optional field that is absent.
 
 /// `referentie`, `soort` and `fase`.
-struct Identity {
-    referentie: Option<String>,
+struct Identity<'a> {
+    referentie: Option<&'a str>,
     soort: Option<Kind>,
     fase: Option<Fase>,
 }
 
 /// `voorletters`, `voorvoegsel`, `achternaam` and `geboortedatum`.
-struct Person {
-    voorletters: Option<Option<String>>,
-    voorvoegsel: Option<Option<String>>,
-    achternaam: Option<String>,
+struct Person<'a> {
+    voorletters: Option<Option<Cow<'a, str>>>,
+    voorvoegsel: Option<Option<Cow<'a, str>>>,
+    achternaam: Option<Cow<'a, str>>,
     geboortedatum: Option<Option<Date>>,
 }
 
 /// The address, then the phone number and e-mail address: `straatnaam` to `email`.
-struct Address {
-    straatnaam: Option<Option<String>>,
+struct Address<'a> {
+    straatnaam: Option<Option<Cow<'a, str>>>,
     huisnummer: Option<u32>,
     huisletter: Option<Option<char>>,
-    toevoeging: Option<Option<String>>,
+    toevoeging: Option<Option<Cow<'a, str>>>,
     postcode: Option<Postcode>,
-    plaatsnaam: Option<Option<String>>,
-    telefoonnummer: Option<Option<String>>,
-    email: Option<Option<String>>,
+    plaatsnaam: Option<Option<Cow<'a, str>>>,
+    telefoonnummer: Option<Option<&'a str>>,
+    email: Option<Option<Cow<'a, str>>>,
 }
 
 /// `bedrag` and the dates of the arrears.
@@ -124,7 +127,7 @@ struct Flags {
 
 /// Reads every field of `row` into its group, noting each field's own problem in `f`.
 #[inline]
-fn read(f: &mut Found, row: &Row<'_>) -> (Identity, Person, Address, Arrears, Flags) {
+fn read<'a>(f: &mut Found, row: &Row<'a>) -> (Identity<'a>, Person<'a>, Address<'a>, Arrears, Flags) {
     // A tuple and a struct literal evaluate their parts in the order written: field order.
     (
         Identity {
@@ -166,17 +169,17 @@ fn read(f: &mut Found, row: &Row<'_>) -> (Identity, Person, Address, Arrears, Fl
 /// The record the groups make once they have no problem, `signaaldatum` defaulting to
 /// `today`; `None` if a required value is missing.
 #[inline]
-fn record(
-    identity: Identity,
-    person: Person,
-    address: Address,
+fn record<'a>(
+    identity: Identity<'a>,
+    person: Person<'a>,
+    address: Address<'a>,
     arrears: Arrears,
     flags: Flags,
     today: Date,
-) -> Option<SignalRecord> {
+) -> Option<SignalView<'a>> {
     // Without problems every `take` returned `Some`, every `need` a value, so `None` is
     // unreachable; it rejects rather than panics should that ever change.
-    Some(SignalRecord {
+    Some(SignalView {
         referentie: identity.referentie?,
         soort: identity.soort?,
         fase: identity.fase?,
@@ -285,7 +288,7 @@ impl Found {
 
     /// The rejection of the record: every problem, in field order.
     #[inline]
-    fn rejected(mut self, line: u64, referentie: Option<&str>, allowed: &[Kind]) -> Outcome {
+    fn rejected(mut self, line: u64, referentie: Option<&str>, allowed: &[Kind]) -> Outcome<'static> {
         // Stable: problems of one field keep the order they were found in.
         self.problems.sort_by_key(|(field, _)| *field);
         let errors = self

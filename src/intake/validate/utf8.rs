@@ -7,7 +7,7 @@
 use std::io::{self, Read};
 
 /// The UTF-8 byte order mark.
-const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+pub(super) const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
 /// The first invalid UTF-8 byte of the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
@@ -173,7 +173,7 @@ fn sequence_len(lead: u8) -> usize {
 
 /// Number of `\n` bytes in `bytes`. Counts in `u8` lanes over blocks of 255 bytes (no
 /// overflow possible), which the compiler vectorises.
-fn count_newlines(bytes: &[u8]) -> u64 {
+pub(super) fn count_newlines(bytes: &[u8]) -> u64 {
     bytes.chunks(255).map(|block| u64::from(block.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')))).sum()
 }
 

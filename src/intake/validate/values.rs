@@ -1,6 +1,8 @@
 //! Parsers for single values: each takes a raw value and returns the typed value, `None`
 //! when absent, or the [`Problem`] with it. Cross-field rules live in `record.rs`.
 
+use std::borrow::Cow;
+
 use jiff::civil::Date;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
@@ -16,8 +18,8 @@ pub(super) type Parsed<T> = Result<Option<T>, Problem>;
 const MAX_CENTS: u64 = 100_000_000;
 
 /// The text of a value, or `JsonType` for a JSON boolean, array or object.
-fn as_text<'r>(raw: &'r Raw<'_>) -> Parsed<&'r str> {
-    match raw {
+fn as_text<'a>(raw: &Raw<'a>) -> Parsed<&'a str> {
+    match *raw {
         Raw::Absent => Ok(None),
         Raw::Text(s) => Ok(Some(s)),
         Raw::Bool(_) | Raw::Nested => Err(Problem::JsonType),
@@ -26,7 +28,7 @@ fn as_text<'r>(raw: &'r Raw<'_>) -> Parsed<&'r str> {
 
 /// Free text of at most `max` characters, without control or invisible format characters
 /// ([`chars::is_unsafe`]: bidi overrides, zero-width spaces, …), stored NFC.
-pub(super) fn text(raw: &Raw<'_>, max: usize) -> Parsed<String> {
+pub(super) fn text<'a>(raw: &Raw<'a>, max: usize) -> Parsed<Cow<'a, str>> {
     let Some(s) = as_text(raw)? else {
         return Ok(None);
     };
@@ -35,7 +37,7 @@ pub(super) fn text(raw: &Raw<'_>, max: usize) -> Parsed<String> {
         if s.len() > max {
             return Err(Problem::TooLong { max });
         }
-        return Ok(Some(s.to_owned()));
+        return Ok(Some(Cow::Borrowed(s)));
     }
     if chars::has_unsafe(s) {
         return Err(Problem::Invalid);
@@ -48,7 +50,7 @@ pub(super) fn text(raw: &Raw<'_>, max: usize) -> Parsed<String> {
 }
 
 /// The creditor's reference: 1–64 characters `[A-Za-z0-9._/-]`.
-pub(super) fn referentie(raw: &Raw<'_>) -> Parsed<String> {
+pub(super) fn referentie<'a>(raw: &Raw<'a>) -> Parsed<&'a str> {
     let Some(s) = as_text(raw)? else {
         return Ok(None);
     };
@@ -58,7 +60,7 @@ pub(super) fn referentie(raw: &Raw<'_>) -> Parsed<String> {
     if s.len() > 64 {
         return Err(Problem::TooLong { max: 64 });
     }
-    Ok(Some(s.to_owned()))
+    Ok(Some(s))
 }
 
 /// A kind by its name, case-insensitive.
@@ -146,7 +148,7 @@ pub(super) fn postcode(raw: &Raw<'_>) -> Parsed<Postcode> {
 }
 
 /// A phone number: at most 20 characters of digits, spaces, `+` and `-`.
-pub(super) fn telefoonnummer(raw: &Raw<'_>) -> Parsed<String> {
+pub(super) fn telefoonnummer<'a>(raw: &Raw<'a>) -> Parsed<&'a str> {
     let Some(s) = as_text(raw)? else {
         return Ok(None);
     };
@@ -156,11 +158,11 @@ pub(super) fn telefoonnummer(raw: &Raw<'_>) -> Parsed<String> {
     if s.len() > 20 {
         return Err(Problem::TooLong { max: 20 });
     }
-    Ok(Some(s.to_owned()))
+    Ok(Some(s))
 }
 
 /// An e-mail address: at most 254 characters, exactly one `@` with text on both sides.
-pub(super) fn email(raw: &Raw<'_>) -> Parsed<String> {
+pub(super) fn email<'a>(raw: &Raw<'a>) -> Parsed<Cow<'a, str>> {
     let Some(s) = as_text(raw)? else {
         return Ok(None);
     };
@@ -214,12 +216,12 @@ pub(super) fn bedrag(raw: &Raw<'_>) -> Parsed<Cents> {
     Ok(Some(Cents(total)))
 }
 
-/// `s` in Unicode normalisation form C.
-fn nfc(s: &str) -> String {
+/// `s` in Unicode normalisation form C (borrowed when it already is).
+fn nfc(s: &str) -> Cow<'_, str> {
     if s.is_ascii() || is_nfc_quick(s.chars()) == IsNormalized::Yes {
-        s.to_owned()
+        Cow::Borrowed(s)
     } else {
-        s.nfc().collect()
+        Cow::Owned(s.nfc().collect())
     }
 }
 
@@ -263,8 +265,8 @@ mod tests {
     #[test]
     fn text_counts_characters_and_normalises() {
         let decomposed = "Mu\u{308}ller";
-        assert_eq!(text(&t(decomposed), 200), Ok(Some("Müller".to_owned())));
-        assert_eq!(text(&t("Ðorđević"), 8), Ok(Some("Ðorđević".to_owned())));
+        assert_eq!(text(&t(decomposed), 200), Ok(Some("Müller".into())));
+        assert_eq!(text(&t("Ðorđević"), 8), Ok(Some("Ðorđević".into())));
         assert_eq!(text(&t("Ðorđević"), 7), Err(Problem::TooLong { max: 7 }));
         assert_eq!(text(&t("a\nb"), 20), Err(Problem::Invalid));
         for hidden in
@@ -290,14 +292,14 @@ mod tests {
         assert_eq!(yes_no(&t("yes")), Err(Problem::Invalid));
         assert_eq!(kind(&t("Woninghuur")), Ok(Some(Kind::Woninghuur)));
         assert_eq!(fase(&Raw::Absent), Ok(Fase::Eerste));
-        assert_eq!(referentie(&t("A-1/2026_x.y")), Ok(Some("A-1/2026_x.y".to_owned())));
+        assert_eq!(referentie(&t("A-1/2026_x.y")), Ok(Some("A-1/2026_x.y")));
         assert_eq!(referentie(&t("A 1")), Err(Problem::Invalid));
         assert_eq!(referentie(&t(&"x".repeat(65))), Err(Problem::TooLong { max: 64 }));
-        assert_eq!(email(&t("a@b.nl")), Ok(Some("a@b.nl".to_owned())));
+        assert_eq!(email(&t("a@b.nl")), Ok(Some("a@b.nl".into())));
         for bad in ["a@@b", "@b", "a@", "ab", "a b@c.nl"] {
             assert_eq!(email(&t(bad)), Err(Problem::Invalid), "{bad}");
         }
-        assert_eq!(telefoonnummer(&t("+31 6-1234 5678")), Ok(Some("+31 6-1234 5678".to_owned())));
+        assert_eq!(telefoonnummer(&t("+31 6-1234 5678")), Ok(Some("+31 6-1234 5678")));
         assert_eq!(telefoonnummer(&t("06 (1234)")), Err(Problem::Invalid));
         assert_eq!(telefoonnummer(&t("0612345678901234567890")), Err(Problem::TooLong { max: 20 }));
     }
