@@ -15,6 +15,7 @@ pub mod receipt;
 pub mod receipt_files;
 mod received;
 mod recover;
+mod threads;
 pub mod validate;
 mod worker;
 

@@ -12,6 +12,7 @@ use super::{IntakeError, StorageError};
 use std::sync::Arc;
 
 use super::inflight::{InFlight, Shared};
+use super::threads::Threads;
 use crate::app::App;
 use crate::domain::party::{Credential, VerifiedSender};
 use crate::domain::period::{Period, local_date};
@@ -26,12 +27,15 @@ const CHANNEL_CHUNKS: usize = 64;
 pub struct Intake {
     app: App,
     shared: Arc<Shared>,
+    /// Threads that check uploads, and threads that hash and seal them.
+    fronts: Threads,
+    backs: Threads,
 }
 
 impl Intake {
     /// The intake of `app`.
     pub fn new(app: App) -> Intake {
-        Intake { app, shared: Arc::default() }
+        Intake { app, shared: Arc::default(), fronts: Threads::default(), backs: Threads::default() }
     }
 
     /// Stops taking new uploads and waits for those in flight to be filed, at most
@@ -103,12 +107,12 @@ impl Intake {
             config,
             creditor: sender.creditor().clone(),
             received_on: local_date(received_at),
+            backs: self.backs.clone(),
         };
         let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
         let (done_tx, done_rx) = oneshot::channel();
-        std::thread::Builder::new()
-            .name(format!("intake-{file_id}"))
-            .spawn(move || {
+        self.fronts
+            .spawn("intake".into(), move || {
                 let _ = done_tx.send(worker::run(job, rx));
             })
             .map_err(|e| IntakeError::Unavailable(e.to_string()))?;

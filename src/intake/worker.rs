@@ -1,4 +1,5 @@
-//! The intake worker: one thread per upload that hashes, validates and seals as bytes arrive.
+//! The intake worker: two threads per upload (reused, see [`super::threads`]) that validate,
+//! hash and seal as bytes arrive.
 //!
 //! The async side sends in-order chunks through a bounded channel (back-pressure); the worker
 //! reads them as a `Read`, so validation and sealing stream in constant memory.
@@ -81,6 +82,8 @@ pub(super) struct Job {
     pub config: std::sync::Arc<crate::config::Config>,
     pub creditor: crate::domain::party::CreditorId,
     pub received_on: jiff::civil::Date,
+    /// Where the back thread comes from.
+    pub backs: super::threads::Threads,
 }
 
 /// The first 8 bytes of SHA-256 of a referentie: enough to find corrections, reveals nothing.
@@ -99,22 +102,21 @@ pub(super) fn run(job: Job, rx: mpsc::Receiver<Msg>) -> Result<Worked, WorkerErr
         Some(_) => Some(job.vault.seal_tmp(job.period, &job.file_id)?),
         None => None,
     };
-    let (result, drained, bytes, back) = std::thread::scope(|s| {
-        let (tx, back_rx) = std::sync::mpsc::sync_channel(BACK_QUEUE);
-        let back = std::thread::Builder::new()
-            .name(format!("seal-{}", &job.file_id[..8.min(job.file_id.len())]))
-            .spawn_scoped(s, move || back::run(back_rx, writer))
-            .expect("spawning the sealer thread");
-        let mut input =
-            ChannelReader { rx, cur: Vec::new(), pos: 0, back: tx.clone(), bytes: 0, ended: false };
-        let result = run_inner(&job, &mut input, tx);
-        // Hash the rest of a file that was rejected early, so the receipt names the whole file.
-        let drained = input.drain();
-        let bytes = input.bytes;
-        input.finish();
-        (result, drained, bytes, back.join().expect("the sealer thread does not panic"))
-    });
-    let back::Done { sha256, writer } = back;
+    let (tx, back_rx) = std::sync::mpsc::sync_channel(BACK_QUEUE);
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    job.backs
+        .spawn("seal".into(), move || {
+            let _ = done_tx.send(back::run(back_rx, writer));
+        })
+        .map_err(WorkerError::Io)?;
+    let mut input = ChannelReader { rx, cur: Vec::new(), pos: 0, back: tx.clone(), bytes: 0, ended: false };
+    let result = run_inner(&job, &mut input, tx);
+    // Hash the rest of a file that was rejected early, so the receipt names the whole file.
+    let drained = input.drain();
+    let bytes = input.bytes;
+    input.finish();
+    let back::Done { sha256, writer } =
+        done_rx.recv().map_err(|_| WorkerError::Io(io::Error::other("the sealer thread stopped")))?;
     // Every way out but a sealed result drops the writer, which discards its file.
     let result = result?;
     drained.map_err(|_| WorkerError::Aborted)?;

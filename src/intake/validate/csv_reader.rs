@@ -19,9 +19,12 @@ use super::{Context, Format, RecordSink, Tally, ValidateError, deliver, record};
 /// Bytes read at a time by [`run`].
 const READ_CHUNK: usize = 256 * 1024;
 
-/// Input taken before the buffer is looked at again while a record is incomplete: a record
-/// cut off by the end of the input is not scanned again for every small chunk after it.
+/// Beyond this many buffered bytes, chunks are added to the buffer rather than checked in place.
 const MIN_STEP: usize = 64 * 1024;
+
+/// An incomplete record (or header) this long is looked at again only once the input has
+/// doubled it: a long one is not scanned again for every small chunk.
+const RESCAN_FROM: usize = 4 * 1024;
 
 /// Reads and checks a CSV file from a reader.
 pub(super) fn run<R: Read>(
@@ -99,11 +102,32 @@ impl CsvValidator {
 
     /// Takes the next bytes of the file and checks every record they complete.
     pub fn feed(&mut self, chunk: &[u8], ctx: &Context<'_>, sink: &mut dyn RecordSink) -> Result<(), ValidateError> {
-        self.buf.extend_from_slice(chunk);
-        if self.buf.len() < self.next_look {
-            return Ok(());
+        if !matches!(self.phase, Phase::Data { .. }) || self.buf.len() >= MIN_STEP {
+            self.buf.extend_from_slice(chunk);
+            if self.buf.len() < self.next_look {
+                return Ok(());
+            }
+            return self.look(ctx, sink);
         }
-        self.look(ctx, sink)
+        // Among the records: finish the one cut off at the end of the last chunk with the
+        // first line of this one, then check the rest where it lies, copying only its end.
+        let mut rest = chunk;
+        if !self.buf.is_empty() {
+            let first_line = memchr::memchr(b'\n', chunk).map_or(chunk.len(), |i| i + 1);
+            self.buf.extend_from_slice(&chunk[..first_line]);
+            rest = &chunk[first_line..];
+            self.look(ctx, sink)?;
+            if !self.buf.is_empty() {
+                // Still not complete (a quoted line break, or a very long record).
+                self.buf.extend_from_slice(rest);
+                return if self.buf.len() < self.next_look { Ok(()) } else { self.look(ctx, sink) };
+            }
+        }
+        let used = self.look_at(rest, ctx, sink)?;
+        self.offset += used as u64;
+        self.buf.extend_from_slice(&rest[used..]);
+        self.next_look = next_look(self.buf.len());
+        Ok(())
     }
 
     /// Ends the file: checks the last record and returns the counts.
@@ -140,8 +164,7 @@ impl CsvValidator {
         let used = result?;
         self.buf.drain(..used);
         self.offset += used as u64;
-        // Wait for a good deal more input before looking at an incomplete record again.
-        self.next_look = self.buf.len() + self.buf.len().max(MIN_STEP);
+        self.next_look = next_look(self.buf.len());
         Ok(())
     }
 
@@ -243,6 +266,13 @@ impl CsvValidator {
         self.line = line;
         Ok(pos)
     }
+}
+
+/// When to look again at a buffer left holding `pending` bytes of an incomplete record:
+/// at the next chunk while that is small, else once the input has doubled it (so a long
+/// record is scanned a few times at most, not once per chunk).
+fn next_look(pending: usize) -> usize {
+    if pending < RESCAN_FROM { 0 } else { 2 * pending }
 }
 
 /// `record_too_long` for a record that takes more than [`MAX_RECORD_BYTES`] from the end of

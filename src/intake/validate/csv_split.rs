@@ -111,12 +111,14 @@ impl Splitter {
             if rest.is_empty() {
                 return if ended { Step::End } else { Step::NeedMore };
             }
-            let line_end = memchr::memchr(b'\n', rest);
-            let line = &rest[..line_end.unwrap_or(rest.len())];
-            if memchr::memchr(b'"', line).is_none() {
+            // One pass finds the line end, or a quote before it.
+            let stop = memchr::memchr2(b'\n', b'"', rest);
+            if stop.is_none_or(|i| rest[i] == b'\n') {
+                let line_end = stop;
                 if line_end.is_none() && !ended {
                     return Step::NeedMore;
                 }
+                let line = &rest[..line_end.unwrap_or(rest.len())];
                 self.ranges.clear();
                 let mut start = 0;
                 for d in memchr::memchr_iter(self.delimiter, line) {
