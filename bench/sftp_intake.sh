@@ -93,13 +93,34 @@ upload() { # port user remote-name
     echo "$t1 - $t0" | bc -l
 }
 
+# CPU seconds per thread name of the daemon (intake = validate and encode, seal = hash and
+# encrypt, tokio-rt-worker = SSH and SFTP), to compare before and after an upload.
+# Threads that ended during the upload (older builds end theirs) count in "process" only.
+thread_cpu() {
+    local t
+    {
+        # utime + stime: fields 14 and 15 of stat, 12 and 13 after the "(comm)" field.
+        echo "process $(sed 's/.*) //' /proc/"$MP_PID"/stat | awk '{print $12 + $13}')"
+        for t in /proc/"$MP_PID"/task/*; do
+            echo "$(tr -d ' ' < "$t/comm") $(sed 's/.*) //' "$t/stat" | awk '{print $12 + $13}')"
+        done
+    } | awk '{cpu[$1] += $2} END {for (k in cpu) print k, cpu[k]}' | sort
+}
+cpu_delta() { # before after
+    join -a2 -e0 -o 0,1.2,2.2 "$1" "$2" | awk -v hz="$(getconf CLK_TCK)" \
+        '{d = ($3 - $2) / hz; if (d > 0) printf "%s %.2fs  ", $1, d} END {print ""}'
+}
+
 echo "file: $BYTES bytes, $RECORDS records; $ROUNDS rounds, alternating" >&2
 best_mp=999999; best_os=999999
 for r in $(seq "$ROUNDS"); do
     # A different name and a changed first referentie each round keep meldpunt from
     # answering 'duplicate' (which would skip nothing but the vault rename anyway).
     sed -i "2s/^BENCH[0-9]*-/BENCH$r-/" "$W/signalen.csv"
+    thread_cpu > "$W/cpu.before"
     mp=$(upload "$MP_PORT" woonstad "round$r.csv")
+    thread_cpu > "$W/cpu.after"
+    echo "  meldpunt CPU by thread: $(cpu_delta "$W/cpu.before" "$W/cpu.after")" >&2
     os=$(upload "$SSHD_PORT" "$USER_NAME" "round$r.csv")
     $sudo rm -f "$CHROOT/inbox/round$r.csv"
     printf 'round %d: meldpunt %.2fs  openssh %.2fs\n' "$r" "$mp" "$os"

@@ -158,7 +158,7 @@ pub fn collect(layout: &Layout, state: &State, vault: &Vault, who: &Selector) ->
                 .prepare_cached(
                     "SELECT f.resultaat, f.datum, f.datum_opgepakt, f.contactpogingen
                        FROM feedback f JOIN feedback_files ff ON ff.file_id = f.file_id
-                      WHERE f.signal_id = ?1 ORDER BY ff.received_at, ff.file_id",
+                      WHERE f.signal_id = ?1 ORDER BY julianday(ff.received_at), ff.file_id",
                 )
                 .map_err(StateError)?;
             let terugmeldingen = stmt

@@ -176,7 +176,7 @@ pub fn delivered(
 pub fn kept_files(conn: &Connection, period: &str) -> Result<Vec<(String, String)>, StateError> {
     let mut stmt = conn.prepare(
         "SELECT file_id, creditor FROM files WHERE period = ?1
-           AND status IN ('accepted', 'accepted_with_errors') ORDER BY received_at, file_id",
+           AND status IN ('accepted', 'accepted_with_errors') ORDER BY julianday(received_at), file_id",
     )?;
     let rows = stmt.query_map(params![period], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)

@@ -267,7 +267,7 @@ pub fn latest_feedback(conn: &Connection, signal_id: &str) -> Result<Option<Feed
         .query_row(
             "SELECT f.line, f.signal_id, f.resultaat, f.datum, f.datum_opgepakt, f.contactpogingen
                FROM feedback f JOIN feedback_files ff ON ff.file_id = f.file_id
-              WHERE f.signal_id = ?1 ORDER BY ff.received_at DESC, ff.file_id DESC LIMIT 1",
+              WHERE f.signal_id = ?1 ORDER BY julianday(ff.received_at) DESC, ff.file_id DESC LIMIT 1",
             params![signal_id],
             feedback_line,
         )
@@ -286,7 +286,7 @@ pub fn feedback_on(
            FROM feedback f JOIN feedback_files ff ON ff.file_id = f.file_id
            JOIN delivered d ON d.signal_id = f.signal_id
           WHERE d.municipality = ?1 AND d.period = ?2
-          ORDER BY ff.received_at, ff.file_id, f.line",
+          ORDER BY julianday(ff.received_at), ff.file_id, f.line",
     )?;
     let rows = stmt.query_map(params![municipality, period], |r| Ok((r.get(6)?, feedback_line(r)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)

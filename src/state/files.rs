@@ -98,7 +98,7 @@ pub fn find_kept_by_sha(
     Ok(conn
         .query_row(
             "SELECT file_id FROM files WHERE creditor = ?1 AND period = ?2 AND sha256 = ?3
-               AND status IN ('accepted', 'accepted_with_errors') ORDER BY received_at LIMIT 1",
+               AND status IN ('accepted', 'accepted_with_errors') ORDER BY julianday(received_at) LIMIT 1",
             params![creditor, period, sha256],
             |r| r.get(0),
         )
@@ -135,7 +135,7 @@ pub fn all_ids(conn: &Connection) -> Result<Vec<(String, String, String)>, State
 /// The receipts of one creditor: (file id, receipt JSON), oldest first.
 pub fn receipts_of(conn: &Connection, creditor: &str) -> Result<Vec<(String, String)>, StateError> {
     let mut stmt =
-        conn.prepare("SELECT file_id, receipt FROM files WHERE creditor = ?1 ORDER BY received_at, file_id")?;
+        conn.prepare("SELECT file_id, receipt FROM files WHERE creditor = ?1 ORDER BY julianday(received_at), file_id")?;
     let rows = stmt.query_map(params![creditor], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

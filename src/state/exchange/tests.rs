@@ -93,3 +93,37 @@ fn a_database_made_before_the_ddas_columns_gets_them_and_keeps_its_lines() {
         .unwrap();
     assert_eq!(row, ("quick_fix".to_owned(), None, None));
 }
+
+/// Found by a flaky corpus test: `received_at` is written as jiff prints it, with as many
+/// decimals as it needs, so as text `…:00.5Z` sorts after `…:00.51Z` and `…:00Z` after
+/// both. The latest report is the one received last, whatever the digits.
+#[test]
+fn the_latest_feedback_is_the_last_received_even_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = State::open(&dir.path().join("state.db")).unwrap();
+    // Received in this order; as text each sorts before the one before it.
+    let files = [("F1", "2026-11-20T10:00:00Z", "a"), ("F2", "2026-11-20T10:00:00.5Z", "b"), ("F3", "2026-11-20T10:00:00.51Z", "c")];
+    for (i, (id, at, resultaat)) in files.into_iter().enumerate() {
+        let file = FeedbackFile {
+            file_id: id,
+            municipality: "GM0505",
+            name: "f.csv",
+            sha256: "00",
+            bytes: 1,
+            received_at: at,
+            status: "accepted",
+            receipt: "{}",
+        };
+        let line = FeedbackLine {
+            line: 2,
+            signal_id: "S-1".into(),
+            resultaat: resultaat.into(),
+            datum: "2026-11-20".into(),
+            datum_opgepakt: None,
+            contactpogingen: None,
+        };
+        record_feedback(&mut state.lock(), &file, &[line], &[]).unwrap();
+        let latest = latest_feedback(&state.lock(), "S-1").unwrap().unwrap();
+        assert_eq!(latest.resultaat, resultaat, "after file {}", i + 1);
+    }
+}
