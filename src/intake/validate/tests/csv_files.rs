@@ -290,3 +290,45 @@ fn file_error_does_not_depend_on_chunking() {
         }
     }
 }
+
+/// The reader takes the upload chunk by chunk, checks records where they lie and keeps only
+/// the one cut off at a chunk's end: whatever the chunk sizes, the same events and counts, and
+/// a record that takes more than 1 MiB is `record_too_long` whether it ends or not.
+#[test]
+fn chunk_sizes_change_nothing_and_a_record_over_1_mib_is_too_long() {
+    // Tricky lines, a long quoted value (not too long for the reader, too long for the field)
+    // and a long unquoted one, multi-byte characters cut at every position.
+    let mut file = tricky_file();
+    file += "\n";
+    file += &(line("L-1", ';', &[(F::Straatnaam, &"x\"y".repeat(40_000))]) + ";x\n");
+    file += &(line("L-2", ';', &[(F::Plaatsnaam, &"é".repeat(50_000))]) + ";x\n");
+    file += &(line("L-3", ';', &[(F::Achternaam, "Ðorđević 𝄞")]) + ";x\n");
+    let (whole, events) = run(file.as_bytes(), Format::Csv);
+    let whole = whole.unwrap();
+    assert_eq!(whole, tally(8, 4, 4, 0));
+    for n in [1, 2, 3, 5, 64, 4095, 65_537, 300_000] {
+        let (r, chunked) = run_trickled(file.as_bytes(), n);
+        assert_eq!(r.unwrap(), whole, "{n} bytes per read");
+        assert_eq!(chunked, events, "{n} bytes per read");
+    }
+
+    // Just over 1 MiB from the end of the record before: too long, on the line it starts.
+    let head = header(';') + "\n";
+    let over = line("T-1", ';', &[(F::Straatnaam, &"s".repeat(1 << 20))]) + ";x\n";
+    let under = line("T-1", ';', &[(F::Straatnaam, &"s".repeat((1 << 20) - 400))]) + ";x\n";
+    assert!(under.len() < 1 << 20, "{}", under.len());
+    for n in [7, 65_536, 2 << 20] {
+        for (record, too_long) in [(&over, true), (&under, false)] {
+            for tail in ["", "\n"] {
+                let text = format!("{head}\n{}{tail}", record.trim_end_matches('\n'));
+                match run_trickled(text.as_bytes(), n).0 {
+                    Err(ValidateError::File(e)) if too_long => {
+                        assert_eq!((e.code.as_str(), e.line), ("record_too_long", Some(2)), "{n}")
+                    }
+                    Ok(t) if !too_long => assert_eq!(t.total, 1, "{n}"),
+                    other => panic!("{n} bytes per read, too long {too_long}: {other:?}"),
+                }
+            }
+        }
+    }
+}
