@@ -332,3 +332,19 @@ fn chunk_sizes_change_nothing_and_a_record_over_1_mib_is_too_long() {
         }
     }
 }
+
+/// A byte order mark is dropped, and a second one right after it too (as the `csv` crate did),
+/// whatever the chunking; a third one is part of the first column name.
+#[test]
+fn byte_order_marks_at_the_start_do_not_depend_on_the_chunking() {
+    let body = header(';') + "\n" + &line("B-1", ';', &[]) + ";x\n";
+    for marks in 1..=3 {
+        let file = "\u{feff}".repeat(marks) + &body;
+        let whole = run(file.as_bytes(), Format::Csv).0;
+        assert_eq!(whole.is_ok(), marks <= 2, "{marks} marks: {whole:?}");
+        for n in 1..=7 {
+            let (r, _) = run_trickled(file.as_bytes(), n);
+            assert_eq!(format!("{r:?}"), format!("{whole:?}"), "{marks} marks, {n} bytes per read");
+        }
+    }
+}
