@@ -153,7 +153,8 @@ fn run_inner(
         errors_not_listed: 0,
         max_listed: job.config.intake.max_listed_errors,
         objected_lines: Vec::new(),
-        buf: Vec::with_capacity(SEAL_BLOCK + 4096),
+        // Small at first: most files are small, and a large one soon fills whole blocks.
+        buf: Vec::with_capacity(FIRST_BLOCK),
     };
     sealed_line::write_header(&mut sink.buf);
     let checked = match format {
@@ -270,6 +271,9 @@ const BACK_QUEUE: usize = 16;
 
 /// Sealed plaintext is handed to the sealer in blocks of this size.
 const SEAL_BLOCK: usize = 256 * 1024;
+
+/// Room first made for the sealed plaintext of an upload (it grows to [`SEAL_BLOCK`]).
+const FIRST_BLOCK: usize = 8 * 1024;
 
 /// Most objected lines named in the receipt warning.
 const MAX_OBJECTED_LINES: usize = 20;

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use super::{VaultError, io_err};
 use crate::durable;
 
+/// Bytes gathered before a write to the sealed file.
+const WRITE_BUFFER: usize = 256 * 1024;
+
 /// An age writer sealing into a temporary file of the vault.
 type SealWriter = age::stream::StreamWriter<BufWriter<File>>;
 
@@ -61,7 +64,9 @@ impl Sealing {
             age::Encryptor::with_recipients(std::iter::once(recipient as &dyn age::Recipient)).map_err(
                 |e| VaultError::Io { path: tmp.path.clone(), source: io::Error::other(e.to_string()) },
             )?;
-        let writer = enc.wrap_output(BufWriter::with_capacity(1 << 20, file)).map_err(io_err(&tmp.path))?;
+        // age writes whole 64 KiB chunks: a small buffer gathers a few of them per write(2)
+        // without holding a large one for every upload in flight.
+        let writer = enc.wrap_output(BufWriter::with_capacity(WRITE_BUFFER, file)).map_err(io_err(&tmp.path))?;
         Ok(Sealing { writer, tmp, to: Destination { dir, path: to } })
     }
 

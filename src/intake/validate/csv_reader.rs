@@ -90,7 +90,9 @@ impl CsvValidator {
     /// A validator before the first byte.
     pub fn new() -> CsvValidator {
         CsvValidator {
-            buf: Vec::with_capacity(READ_CHUNK + 4096),
+            // It holds the start of the file until the header is read, then only a record
+            // cut off at a chunk's end: it grows when it must.
+            buf: Vec::new(),
             offset: 0,
             line: 1,
             next_look: 0,

@@ -178,17 +178,21 @@ async fn put_inbox(
     };
     tracing::info!(party = %peer.party, file_id = upload.file_id(), "HTTPS upload started");
     let mut stream = body.into_data_stream();
-    let mut buf = Vec::with_capacity(CHUNK);
+    // Pieces of CHUNK bytes, no larger than what the request says is left: a small file does
+    // not hold a large buffer while it waits for its worker.
+    let piece = |received: u64| declared.map_or(CHUNK, |n| (n.saturating_sub(received) as usize).clamp(1, CHUNK));
+    let mut buf = Vec::with_capacity(piece(0));
     let mut pace = api.pace.start();
     loop {
         let Some(chunk) = next_chunk(&mut stream, &mut pace).await? else { break };
         buf.extend_from_slice(&chunk);
         if buf.len() >= CHUNK {
-            write(&mut upload, &mut buf, &api.intake, &peer, limit).await?;
+            let next = Vec::with_capacity(piece(upload.bytes() + buf.len() as u64));
+            write(&mut upload, &mut buf, next, &api.intake, &peer, limit).await?;
         }
     }
     if !buf.is_empty() {
-        write(&mut upload, &mut buf, &api.intake, &peer, limit).await?;
+        write(&mut upload, &mut buf, Vec::new(), &api.intake, &peer, limit).await?;
     }
     let received = upload.finish().await.map_err(ApiError::intake)?;
     let receipt = received.commit().await.map_err(ApiError::intake)?;
@@ -231,15 +235,17 @@ pub(super) async fn next_chunk(
     }
 }
 
+/// Hands what `buf` holds to the upload, leaving `next` in its place.
 async fn write(
     upload: &mut crate::intake::Upload,
     buf: &mut Vec<u8>,
+    next: Vec<u8>,
     intake: &Intake,
     peer: &Peer,
     limit: u64,
 ) -> Result<(), ApiError> {
     let offset = upload.bytes();
-    let data = std::mem::replace(buf, Vec::with_capacity(CHUNK));
+    let data = std::mem::replace(buf, next);
     match upload.write_at(offset, data).await {
         Ok(()) => Ok(()),
         Err(UploadError::TooLarge { .. }) => {
