@@ -9,7 +9,8 @@
 #
 # Usage: bench/https_intake.sh [SIZE_MIB]   (default 1024; needs nginx-light, curl and bc,
 #        installed if missing — on a systemd host installing nginx also starts its default site)
-# SKIP_MELDPUNT=1 measures the nginx half alone (no ratio). ROUNDS (default 3).
+# SKIP_MELDPUNT=1 measures the nginx half alone (no ratio). ROUNDS (default 3). MELDPUNT_BIN
+# uses that binary instead of building the tree.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MIB="${1:-1024}"
@@ -21,8 +22,12 @@ sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
 if [ ! -x /usr/sbin/nginx ] || ! command -v curl >/dev/null || ! command -v bc >/dev/null; then
     $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light curl bc >/dev/null
 fi
-cargo build --release --locked -q
-BIN="$PWD/target/release/meldpunt"
+if [ -n "${MELDPUNT_BIN:-}" ]; then
+    BIN="$MELDPUNT_BIN"
+else
+    cargo build --release --locked -q
+    BIN="$PWD/target/release/meldpunt"
+fi
 W="$(mktemp -d /tmp/meldpunt-bench.XXXXXX)"
 MP_PID=""; NGINX_PID=""
 trap 'kill $MP_PID $NGINX_PID 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$W"' EXIT
