@@ -59,7 +59,7 @@ impl HouseholdKey {
         let huisletter = address_part(huisletter);
         let toevoeging = address_part(toevoeging);
         let text = format!("{}|{}|{}|{}", postcode.as_str(), huisnummer, huisletter, toevoeging);
-        Self { postcode: postcode.clone(), huisnummer, huisletter, toevoeging, text }
+        Self { postcode: *postcode, huisnummer, huisletter, toevoeging, text }
     }
 
     /// Writes the key text of an address, exactly as [`HouseholdKey::as_str`] would give it,
