@@ -26,8 +26,9 @@ With FAN_IN_CLIENT=openssh, push starts one OpenSSH `sftp -b` process per credit
 files written to disk first; a success is an exit status 0 (sftp checks the close's answer).
 
 sample: every 0.5 s until the file STOP exists, the summed VmRSS and RssAnon of PID and of all
-its descendants (sshd's per-connection processes; meldpunt is one process), and their number.
-Writes the maxima to OUT.
+its descendants (sshd's per-connection processes; meldpunt is one process), and their number;
+then (after waiting up to 10 s for the descendants to end) the user and system CPU time PID
+and its ended descendants used meanwhile. Writes the maxima and the CPU times to OUT.
 """
 
 import asyncio

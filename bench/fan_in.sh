@@ -48,6 +48,9 @@
 # Peak RSS: meldpunt's VmHWM (one process); for sshd the largest sum of VmRSS over the
 # listener and all its per-connection processes, sampled every 0.5 s (shared pages counted in
 # every process), and the largest sum of RssAnon. The same sampler runs during both sides.
+# Per round it also prints the login times, when the closes were answered (from the barrier),
+# and the CPU time of the server (sshd: with its ended per-connection processes) and of the
+# clients.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-200}"
