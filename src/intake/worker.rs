@@ -2,7 +2,8 @@
 //! hash and seal as bytes arrive.
 //!
 //! The async side sends in-order chunks through a bounded channel (back-pressure); the worker
-//! reads them as a `Read`, so validation and sealing stream in constant memory.
+//! checks a CSV file chunk by chunk where the bytes lie, and reads a JSON Lines file through a
+//! `Read`, so validation and sealing stream in constant memory.
 
 use std::io::{self, Read};
 use std::sync::mpsc::SyncSender;
