@@ -180,7 +180,7 @@ impl Splitter {
                         from = end;
                     }
                     let taken = &input[start..start + q.fed];
-                    let newlines = memchr::memchr_iter(b'\n', taken).count() as u64;
+                    let newlines = super::utf8::count_newlines(taken);
                     return Step::Record { skipped: q.skipped, len: q.fed, newlines, source: Source::Unquoted };
                 }
                 ReadRecordResult::End => {
