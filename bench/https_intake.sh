@@ -4,6 +4,7 @@
 #       before the 201 is answered)
 #   (b) to nginx with ssl_verify_client on and dav_methods PUT (stored as plain bytes)
 # in one run, alternating, and prints the time ratio meldpunt/nginx. Never fails on a time.
+# Each round also prints the floor (bench/floor.sh): the least time meldpunt could take here.
 # Both use TLS 1.3, the same server certificate and key, the same CA (and CRL), the same client
 # certificate, and HTTP/1.1 (CURL_HTTP=--http2 to compare HTTP/2 instead).
 #
@@ -19,9 +20,11 @@ SKIP_MELDPUNT="${SKIP_MELDPUNT:-0}"
 CURL_HTTP="${CURL_HTTP:---http1.1}"
 
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-if [ ! -x /usr/sbin/nginx ] || ! command -v curl >/dev/null || ! command -v bc >/dev/null; then
-    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light curl bc >/dev/null
+if [ ! -x /usr/sbin/nginx ] || ! command -v curl >/dev/null || ! command -v bc >/dev/null \
+    || ! command -v age >/dev/null || ! command -v openssl >/dev/null; then
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx-light curl bc age openssl >/dev/null
 fi
+. bench/floor.sh
 if [ -n "${MELDPUNT_BIN:-}" ]; then
     BIN="$MELDPUNT_BIN"
 else
@@ -117,17 +120,21 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" -T /dev/null "$NGIN
 [ "$code" = 400 ] || { echo "nginx accepted a PUT without a client certificate (HTTP $code)" >&2; exit 1; }
 
 CURL_OPTS=(-sS "$CURL_HTTP" --tlsv1.3 --cacert "$CA" --cert "$CLIENT_CRT" --key "$CLIENT_KEY")
-upload() { # url body-file → seconds; the status code goes to body-file.status
-    local t0 t1 code
+put_file() { # url body-file
+    curl "${CURL_OPTS[@]}" -o "$2" -w '%{http_code}\n' -T "$W/signalen.csv" "$1" > "$2.status"
+}
+upload() { # url body-file → seconds; the status code goes to body-file.status, curl's CPU
+    local t0 t1 # seconds to $W/client.cpu
     t0=$(date +%s.%N)
-    code=$(curl "${CURL_OPTS[@]}" -o "$2" -w '%{http_code}' -T "$W/signalen.csv" "$1")
+    cpu_of "$W/client.cpu" put_file "$@"
     t1=$(date +%s.%N)
-    echo "$code" > "$2.status"
     echo "$t1 - $t0" | bc -l
 }
 
 echo "file: $BYTES bytes, $RECORDS records; $ROUNDS rounds, alternating" >&2
-best_mp=999999; best_ng=999999
+read -r SHA_CPU AGE_CPU < <(crypto_cpu "$W/signalen.csv" "$W")
+nginx_cpu() { procs_cpu "$NGINX_PID" $(pgrep -P "$NGINX_PID"); }
+best_mp=999999; best_ng=999999; best_floor=""
 for r in $(seq "$ROUNDS"); do
     # A different name and a changed first referentie each round keep meldpunt from
     # answering 'duplicate' (which would skip nothing but the vault rename anyway).
@@ -142,7 +149,9 @@ for r in $(seq "$ROUNDS"); do
             exit 1
         fi
     fi
+    n0=$(nginx_cpu)
     ng=$(upload "$NGINX_URL/round$r.csv" "$W/ng-round$r.out")
+    n1=$(nginx_cpu)
     stored=$(stat -c %s "$N/store/inbox/round$r.csv" 2>/dev/null || echo 0)
     if [ "$(cat "$W/ng-round$r.out.status")" != 201 ] || [ "$stored" != "$BYTES" ]; then
         echo "nginx answered HTTP $(cat "$W/ng-round$r.out.status") to round $r and stored $stored of $BYTES bytes:" >&2
@@ -157,7 +166,9 @@ for r in $(seq "$ROUNDS"); do
     else
         printf 'round %d: nginx %.2fs\n' "$r" "$ng"
     fi
-    best_ng=$(echo "if ($ng < $best_ng) $ng else $best_ng" | bc -l)
+    floor=$(print_floor "$ng" "$(cat "$W/client.cpu")" "$(echo "$n1 - $n0" | bc -l)" "$SHA_CPU" "$AGE_CPU")
+    echo "  $floor"
+    if [ "$(echo "$ng < $best_ng" | bc -l)" = 1 ]; then best_ng=$ng; best_floor=$floor; fi
 done
 mibps() { echo "$BYTES/1048576/$1" | bc -l; }
 if [ "$SKIP_MELDPUNT" = 1 ]; then
@@ -168,3 +179,4 @@ fi
 printf 'best: meldpunt %.2fs (%.0f MiB/s)  nginx dav PUT %.2fs (%.0f MiB/s)\n' \
     "$best_mp" "$(mibps "$best_mp")" "$best_ng" "$(mibps "$best_ng")"
 printf 'ratio meldpunt/nginx = %.2f  (goal <= 1.0)\n' "$(echo "$best_mp/$best_ng" | bc -l)"
+echo "$best_floor (nginx's best round)"

@@ -3,6 +3,7 @@
 #   (a) through meldpunt (validated + sealed with age + receipt written before the close is answered)
 #   (b) through OpenSSH sshd with internal-sftp and a chroot (stored as plain bytes)
 # in one run, alternating, and prints the time ratio meldpunt/OpenSSH. Never fails on a time.
+# Each round also prints the floor (bench/floor.sh): the least time meldpunt could take here.
 #
 # Usage: bench/sftp_intake.sh [SIZE_MIB]   (default 1024; needs openssh-server, installed if missing)
 #   ROUNDS (default 3); MELDPUNT_BIN (use this binary instead of building the tree);
@@ -15,9 +16,10 @@ SIZE_MIB="${1:-1024}"
 ROUNDS="${ROUNDS:-3}"
 
 sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-if [ ! -x /usr/sbin/sshd ] || ! command -v bc >/dev/null; then
-    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openssh-server openssh-client bc >/dev/null
+if [ ! -x /usr/sbin/sshd ] || ! command -v bc >/dev/null || ! command -v age >/dev/null || ! command -v openssl >/dev/null; then
+    $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq openssh-server openssh-client bc age openssl >/dev/null
 fi
+. bench/floor.sh
 PERF="${PERF:-0}"
 [ "$PERF" != 1 ] || command -v perf >/dev/null || need_perf=1
 if [ -n "${need_perf:-}" ]; then
@@ -85,10 +87,13 @@ sleep 1
 
 SSH_OPTS=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o BatchMode=yes -o LogLevel=ERROR -i "$KEY")
 USER_NAME=$(id -un)
-upload() { # port user remote-name
+put_file() { # port user remote-name
+    echo "put $W/signalen.csv /inbox/$3" | sftp -q -b - -P "$1" "${SSH_OPTS[@]}" "$2@127.0.0.1"
+}
+upload() { # port user remote-name → seconds; the client's CPU seconds go to $W/client.cpu
     local t0 t1
     t0=$(date +%s.%N)
-    echo "put $W/signalen.csv /inbox/$3" | sftp -q -b - -P "$1" "${SSH_OPTS[@]}" "$2@127.0.0.1" >/dev/null
+    cpu_of "$W/client.cpu" put_file "$@"
     t1=$(date +%s.%N)
     echo "$t1 - $t0" | bc -l
 }
@@ -112,7 +117,9 @@ cpu_delta() { # before after
 }
 
 echo "file: $BYTES bytes, $RECORDS records; $ROUNDS rounds, alternating" >&2
-best_mp=999999; best_os=999999
+read -r SHA_CPU AGE_CPU < <(crypto_cpu "$W/signalen.csv" "$W")
+SSHD_MAIN=$(cat "$W/sshd/sshd.pid")
+best_mp=999999; best_os=999999; best_floor=""
 for r in $(seq "$ROUNDS"); do
     # A different name and a changed first referentie each round keep meldpunt from
     # answering 'duplicate' (which would skip nothing but the vault rename anyway).
@@ -121,11 +128,17 @@ for r in $(seq "$ROUNDS"); do
     mp=$(upload "$MP_PORT" woonstad "round$r.csv")
     thread_cpu > "$W/cpu.after"
     echo "  meldpunt CPU by thread: $(cpu_delta "$W/cpu.before" "$W/cpu.after")" >&2
+    # sshd's per-connection processes count in the listener's CPU once it has reaped them.
+    s0=$(proc_cpu "$SSHD_MAIN")
     os=$(upload "$SSHD_PORT" "$USER_NAME" "round$r.csv")
+    sleep 0.5
+    s1=$(proc_cpu "$SSHD_MAIN")
     $sudo rm -f "$CHROOT/inbox/round$r.csv"
     printf 'round %d: meldpunt %.2fs  openssh %.2fs\n' "$r" "$mp" "$os"
+    floor=$(print_floor "$os" "$(cat "$W/client.cpu")" "$(echo "$s1 - $s0" | bc -l)" "$SHA_CPU" "$AGE_CPU")
+    echo "  $floor"
     best_mp=$(echo "if ($mp < $best_mp) $mp else $best_mp" | bc -l)
-    best_os=$(echo "if ($os < $best_os) $os else $best_os" | bc -l)
+    if [ "$(echo "$os < $best_os" | bc -l)" = 1 ]; then best_os=$os; best_floor=$floor; fi
 done
 if [ "$PERF" = 1 ]; then
     sed -i "2s/^BENCH[0-9]*-/BENCHPERF-/" "$W/signalen.csv"
@@ -149,3 +162,4 @@ accepted=$(grep -l '"file_name": "\(round\|perf\)' "$R"/*.receipt.json | xargs g
 printf 'best: meldpunt %.2fs (%.0f MiB/s)  openssh internal-sftp %.2fs (%.0f MiB/s)\n' \
     "$best_mp" "$(echo "$BYTES/1048576/$best_mp" | bc -l)" "$best_os" "$(echo "$BYTES/1048576/$best_os" | bc -l)"
 printf 'ratio meldpunt/openssh = %.2f  (goal <= 1.0)\n' "$(echo "$best_mp/$best_os" | bc -l)"
+echo "$best_floor (OpenSSH's best round)"

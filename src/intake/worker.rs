@@ -1,7 +1,8 @@
 //! The intake worker: two threads per upload (reused, see [`super::threads`]) that validate,
 //! hash and seal as bytes arrive.
 //!
-//! The async side sends in-order chunks through a bounded channel (back-pressure); the worker
+//! The async side sends in-order chunks, gathered into batches of about 256 KiB (one wake-up
+//! per batch, not per 32 KiB SFTP write), through a bounded channel (back-pressure); the worker
 //! checks a CSV file chunk by chunk where the bytes lie, and reads a JSON Lines file through a
 //! `Read`, so validation and sealing stream in constant memory.
 
@@ -22,8 +23,8 @@ mod back;
 
 /// A message from the upload to its worker.
 pub(super) enum Msg {
-    /// The next bytes, in order.
-    Data(Vec<u8>),
+    /// The next chunks, in order (a batch: one hand-off for several writes).
+    Data(Vec<Vec<u8>>),
     /// The upload is complete.
     End,
 }
@@ -110,7 +111,8 @@ pub(super) fn run(job: Job, rx: mpsc::Receiver<Msg>) -> Result<Worked, WorkerErr
             let _ = done_tx.send(back::run(back_rx, writer));
         })
         .map_err(WorkerError::Io)?;
-    let mut input = ChannelReader { rx, cur: Vec::new(), pos: 0, back: tx.clone(), bytes: 0, ended: false };
+    let mut input =
+        ChannelReader { rx, batch: Vec::new(), at: 0, pos: 0, back: tx.clone(), bytes: 0, ended: false };
     let result = run_inner(&job, &mut input, tx);
     // Hash the rest of a file that was rejected early, so the receipt names the whole file.
     let drained = input.drain();
@@ -174,11 +176,14 @@ fn run_inner(
     Ok(Ok(Checked { tally, errors, errors_not_listed, refs, objected_lines }))
 }
 
-/// A `Read` over the chunks of an upload; every chunk, once read, goes to the back thread
-/// to be hashed, and is counted.
+/// A `Read` over the chunks of an upload; every batch of chunks, once read, goes to the back
+/// thread to be hashed, and is counted.
 struct ChannelReader {
     rx: mpsc::Receiver<Msg>,
-    cur: Vec<u8>,
+    /// The batch being read; `batch[at]` is the current chunk (none while it is empty).
+    batch: Vec<Vec<u8>>,
+    at: usize,
+    /// Read position in the current chunk.
     pos: usize,
     back: SyncSender<back::Msg>,
     bytes: u64,
@@ -186,41 +191,59 @@ struct ChannelReader {
 }
 
 impl ChannelReader {
-    /// Hands the current chunk to the back thread.
+    /// Hands the current batch to the back thread.
     fn pass_on(&mut self) {
-        let chunk = std::mem::take(&mut self.cur);
-        self.pos = 0;
-        if !chunk.is_empty() {
+        let batch = std::mem::take(&mut self.batch);
+        (self.at, self.pos) = (0, 0);
+        if !batch.is_empty() {
             // A closed back thread only happens when this worker is failing anyway.
-            let _ = self.back.send(back::Msg::Hash(chunk));
+            let _ = self.back.send(back::Msg::Hash(batch));
         }
     }
 
-    /// Hands over the last chunk and lets the back thread finish.
+    /// Hands over the last batch and lets the back thread finish.
     fn finish(mut self) {
         self.pass_on();
     }
 
-    /// The next chunk in order (`None` at the end), handing the one before to the back
-    /// thread. Bytes of the current chunk not yet read are skipped.
-    fn next_chunk(&mut self) -> io::Result<Option<&[u8]>> {
+    /// Moves to the next chunk, receiving the next batch when this one is read; `false` at
+    /// the end of the upload.
+    fn advance(&mut self) -> io::Result<bool> {
         if self.ended {
+            return Ok(false);
+        }
+        if self.at + 1 < self.batch.len() {
+            (self.at, self.pos) = (self.at + 1, 0);
+            return Ok(true);
+        }
+        loop {
+            match self.rx.blocking_recv() {
+                Some(Msg::Data(batch)) => {
+                    self.pass_on();
+                    self.bytes += batch.iter().map(|c| c.len() as u64).sum::<u64>();
+                    self.batch = batch;
+                    if !self.batch.is_empty() {
+                        return Ok(true);
+                    }
+                }
+                Some(Msg::End) => {
+                    self.ended = true;
+                    return Ok(false);
+                }
+                None => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "upload aborted")),
+            }
+        }
+    }
+
+    /// The next chunk in order (`None` at the end). Bytes of the current chunk not yet read
+    /// are skipped.
+    fn next_chunk(&mut self) -> io::Result<Option<&[u8]>> {
+        if !self.advance()? {
             return Ok(None);
         }
-        match self.rx.blocking_recv() {
-            Some(Msg::Data(v)) => {
-                self.pass_on();
-                self.bytes += v.len() as u64;
-                self.cur = v;
-                self.pos = self.cur.len();
-                Ok(Some(&self.cur))
-            }
-            Some(Msg::End) => {
-                self.ended = true;
-                Ok(None)
-            }
-            None => Err(io::Error::new(io::ErrorKind::UnexpectedEof, "upload aborted")),
-        }
+        let chunk = &self.batch[self.at];
+        self.pos = chunk.len();
+        Ok(Some(chunk))
     }
 
     /// Checks a CSV file chunk by chunk as it arrives, with no copy in between.
@@ -234,7 +257,6 @@ impl ChannelReader {
 
     /// Reads what is left of the upload, so that all of it is hashed.
     fn drain(&mut self) -> io::Result<()> {
-        self.pos = self.cur.len();
         while self.next_chunk()?.is_some() {}
         Ok(())
     }
@@ -242,33 +264,21 @@ impl ChannelReader {
 
 impl Read for ChannelReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.ended && self.pos == self.cur.len() {
-            return Ok(0);
-        }
-        while self.pos == self.cur.len() {
-            match self.rx.blocking_recv() {
-                Some(Msg::Data(v)) => {
-                    self.pass_on();
-                    self.bytes += v.len() as u64;
-                    self.cur = v;
-                }
-                Some(Msg::End) => {
-                    self.ended = true;
-                    return Ok(0);
-                }
-                None if self.ended => return Ok(0),
-                None => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "upload aborted")),
+        while self.batch.get(self.at).is_none_or(|c| self.pos == c.len()) {
+            if !self.advance()? {
+                return Ok(0);
             }
         }
-        let n = buf.len().min(self.cur.len() - self.pos);
-        buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        let chunk = &self.batch[self.at][self.pos..];
+        let n = buf.len().min(chunk.len());
+        buf[..n].copy_from_slice(&chunk[..n]);
         self.pos += n;
         Ok(n)
     }
 }
 
-/// Messages that may wait for the back thread (each up to a chunk or a block).
-const BACK_QUEUE: usize = 16;
+/// Messages that may wait for the back thread (each a batch of chunks or a sealed block).
+const BACK_QUEUE: usize = 8;
 
 /// Sealed plaintext is handed to the sealer in blocks of this size.
 const SEAL_BLOCK: usize = 256 * 1024;
