@@ -9,7 +9,7 @@
 use std::io::{self, Read};
 
 use super::csv_header::{self, Sniff};
-use super::csv_split::{Source, Splitter, Step};
+use super::csv_split::{self, Source, Splitter, Step};
 use super::fields::{Field, Raw, Row};
 use super::file_error::{self, MAX_RECORD_BYTES};
 use super::problem::Problem;
@@ -104,32 +104,102 @@ impl CsvValidator {
 
     /// Takes the next bytes of the file and checks every record they complete.
     pub fn feed(&mut self, chunk: &[u8], ctx: &Context<'_>, sink: &mut dyn RecordSink) -> Result<(), ValidateError> {
-        if !matches!(self.phase, Phase::Data { .. }) || self.buf.len() >= MIN_STEP {
-            self.buf.extend_from_slice(chunk);
-            if self.buf.len() < self.next_look {
-                return Ok(());
-            }
-            return self.look(ctx, sink);
+        let taken = self.feed_to_boundary(chunk, ctx, sink)?;
+        if taken == chunk.len() {
+            return Ok(());
         }
-        // Among the records: finish the one cut off at the end of the last chunk with the
-        // first line of this one, then check the rest where it lies, copying only its end.
-        let mut rest = chunk;
-        if !self.buf.is_empty() {
-            let first_line = memchr::memchr(b'\n', chunk).map_or(chunk.len(), |i| i + 1);
-            self.buf.extend_from_slice(&chunk[..first_line]);
-            rest = &chunk[first_line..];
-            self.look(ctx, sink)?;
-            if !self.buf.is_empty() {
-                // Still not complete (a quoted line break, or a very long record).
-                self.buf.extend_from_slice(rest);
-                return if self.buf.len() < self.next_look { Ok(()) } else { self.look(ctx, sink) };
-            }
-        }
+        // Among the records, at a record boundary: check the rest where it lies, copying only
+        // its end.
+        let rest = &chunk[taken..];
         let used = self.look_at(rest, ctx, sink)?;
         self.offset += used as u64;
         self.buf.extend_from_slice(&rest[used..]);
         self.next_look = next_look(self.buf.len());
         Ok(())
+    }
+
+    /// Like [`feed`](Self::feed), but among the data records it takes from `chunk` only what
+    /// completes a record cut off at the end of the chunk before, and returns how many bytes
+    /// it took: the rest of `chunk` then starts at a record boundary, where [`fork`](Self::fork)
+    /// can hand a block of it to another thread. Before the data records, or while a record
+    /// is still incomplete, it takes all of `chunk`.
+    pub fn feed_to_boundary(
+        &mut self,
+        chunk: &[u8],
+        ctx: &Context<'_>,
+        sink: &mut dyn RecordSink,
+    ) -> Result<usize, ValidateError> {
+        if !matches!(self.phase, Phase::Data { .. }) || self.buf.len() >= MIN_STEP {
+            self.buf.extend_from_slice(chunk);
+            if self.buf.len() >= self.next_look {
+                self.look(ctx, sink)?;
+            }
+            return Ok(chunk.len());
+        }
+        if self.buf.is_empty() {
+            return Ok(0);
+        }
+        // Finish the record cut off at the end of the last chunk with the first line of this one.
+        let first_line = memchr::memchr(b'\n', chunk).map_or(chunk.len(), |i| i + 1);
+        self.buf.extend_from_slice(&chunk[..first_line]);
+        self.look(ctx, sink)?;
+        if self.buf.is_empty() {
+            return Ok(first_line);
+        }
+        // Still not complete (a quoted line break, or a very long record).
+        self.buf.extend_from_slice(&chunk[first_line..]);
+        if self.buf.len() >= self.next_look {
+            self.look(ctx, sink)?;
+        }
+        Ok(chunk.len())
+    }
+
+    /// The whole records at the start of `rest` (which must follow what this validator has
+    /// taken, at a record boundary), for a fork to check elsewhere: how many bytes they take
+    /// and the fork, which starts at their line and offset. This validator moves past them.
+    /// `None` before the data records, with a record carried over, or when no record ends
+    /// in `rest`.
+    pub fn split_off(&mut self, rest: &[u8]) -> Option<(usize, CsvValidator)> {
+        let Phase::Data { split, present, width } = &self.phase else { return None };
+        if !self.buf.is_empty() {
+            return None;
+        }
+        let len = csv_split::last_record_end(rest, split.delimiter())?;
+        let fork = CsvValidator {
+            buf: Vec::new(),
+            offset: self.offset,
+            line: self.line,
+            next_look: 0,
+            ended: false,
+            phase: Phase::Data { split: Splitter::new(split.delimiter()), present: present.clone(), width: *width },
+            tally: Tally::default(),
+        };
+        self.offset += len as u64;
+        self.line += utf8::count_newlines(&rest[..len]);
+        Some((len, fork))
+    }
+
+    /// Checks `block`, whole records ending in a line end, and returns their counts (a fork's
+    /// work; add them with [`add`](Self::add)).
+    pub fn check_block(
+        mut self,
+        block: &[u8],
+        ctx: &Context<'_>,
+        sink: &mut dyn RecordSink,
+    ) -> Result<Tally, ValidateError> {
+        let used = self.look_at(block, ctx, sink)?;
+        if used != block.len() {
+            return Err(ValidateError::Sink(io::Error::other("a block did not end at a record boundary")));
+        }
+        Ok(self.tally)
+    }
+
+    /// Adds the counts of a block a fork checked.
+    pub fn add(&mut self, t: Tally) {
+        self.tally.total += t.total;
+        self.tally.accepted += t.accepted;
+        self.tally.rejected += t.rejected;
+        self.tally.not_forwarded += t.not_forwarded;
     }
 
     /// Ends the file: checks the last record and returns the counts.

@@ -45,6 +45,49 @@ pub(super) enum Step {
     End,
 }
 
+/// The end (just past its `\n`) of the last record that `input` holds whole, for input that
+/// starts at a record boundary; `None` when no record ends in it. Empty lines after that
+/// record are left out (the splitter counts them with the record after them). It follows
+/// the quoting the splitter reads: a quote opens a quoted field only at the start of a
+/// field, `""` inside one is a quote, and a line end inside one does not end the record. A
+/// quote at the very end of a quoted field's input cannot be read yet (it may be half of
+/// `""`): the records before that field are all it counts.
+pub(super) fn last_record_end(input: &[u8], delimiter: u8) -> Option<usize> {
+    let mut quoted = false;
+    // Where the stretch outside quotes now being read starts, and the last record end found.
+    let (mut outside_from, mut end) = (0, None);
+    let mut quotes = memchr::memchr_iter(b'"', input);
+    while let Some(q) = quotes.next() {
+        if quoted {
+            match input.get(q + 1) {
+                Some(b'"') => {
+                    quotes.next();
+                }
+                Some(_) => (quoted, outside_from) = (false, q + 1),
+                None => return end,
+            }
+        } else if q == 0 || input[q - 1] == b'\n' || input[q - 1] == delimiter {
+            end = record_end(input, outside_from..q).or(end);
+            quoted = true;
+        }
+    }
+    if !quoted {
+        end = record_end(input, outside_from..input.len()).or(end);
+    }
+    end
+}
+
+/// The end of the last record in `input[within]`, outside quotes: after the last line end
+/// that follows something other than a line end.
+fn record_end(input: &[u8], within: Range<usize>) -> Option<usize> {
+    let mut nl = within.start + memchr::memrchr(b'\n', &input[within.clone()])?;
+    while nl > 0 && input[nl - 1] == b'\n' {
+        nl -= 1;
+    }
+    // Only empty lines (the record before them ended earlier, already counted).
+    (nl > 0 && nl >= within.start).then_some(nl + 1)
+}
+
 /// Splits records; see the module documentation.
 pub(super) struct Splitter {
     core: Reader,
@@ -89,6 +132,11 @@ impl Splitter {
             ends: Vec::new(),
             out_len: 0,
         }
+    }
+
+    /// The delimiter it splits on.
+    pub fn delimiter(&self) -> u8 {
+        self.delimiter
     }
 
     /// The field ranges of the record just returned.
@@ -195,6 +243,43 @@ impl Splitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `last_record_end` of every prefix of many mixed texts is where the splitter, reading
+    /// that prefix with more to come, ends its last record.
+    #[test]
+    fn last_record_end_is_where_the_splitter_ends_a_record() {
+        const PIECES: [&str; 14] =
+            ["a", "", "\"q\"", "\"x\"\"y\"", "\"l\nm\"", "\"\"", "b\"c", "\"z\"w", "\"\"\"\n\"", " \"s\"", "\r", "é", "\"a;b\"", "\"\n\n\""];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..400 {
+            let mut text = String::new();
+            for _ in 0..1 + next(12) {
+                for f in 0..1 + next(4) {
+                    if f > 0 {
+                        text.push(';');
+                    }
+                    text.push_str(PIECES[next(PIECES.len())]);
+                }
+                text.push_str(["\n", "\r\n", "\n\n", "\n"][next(4)]);
+            }
+            let bytes = text.as_bytes();
+            for p in 0..=bytes.len() {
+                let mut s = Splitter::new(b';');
+                let (mut pos, mut end) = (0, None);
+                while let Step::Record { skipped, len, .. } = s.next(&bytes[..p], pos, false) {
+                    pos += skipped + len;
+                    end = Some(pos);
+                }
+                assert_eq!(last_record_end(&bytes[..p], b';'), end, "{:?}", String::from_utf8_lossy(&bytes[..p]));
+            }
+        }
+    }
 
     /// Every record of `text` read in one go: (line, fields), lines from 1.
     fn split(text: &str, delimiter: u8) -> Vec<(u64, Vec<String>)> {

@@ -10,7 +10,7 @@ use crate::vault::Sealing;
 /// Work for the back thread.
 pub(super) enum Msg {
     /// Raw bytes of the upload, in order, to hash.
-    Hash(Vec<Vec<u8>>),
+    Hash(std::sync::Arc<Vec<u8>>),
     /// Sealed-file plaintext, in order, to encrypt and write.
     Seal(Vec<u8>),
 }
@@ -29,7 +29,7 @@ pub(super) fn run(rx: Receiver<Msg>, mut writer: Option<Sealing>) -> Done {
     let mut failed = None;
     for msg in rx {
         match msg {
-            Msg::Hash(batch) => batch.iter().for_each(|c| hasher.update(c)),
+            Msg::Hash(chunk) => hasher.update(&chunk[..]),
             Msg::Seal(block) => {
                 if let (None, Some(w)) = (&failed, writer.as_mut())
                     && let Err(e) = w.write_all(&block)
