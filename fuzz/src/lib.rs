@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use jiff::civil::Date;
 use meldpunt::domain::signal::{Kind, Postcode, SignalRecord};
 use meldpunt::intake::validate::{
-    Context, Format, RecordError, RecordSink, RuleSet, ValidateError, validate,
+    Context, CsvValidator, Format, RecordError, RecordSink, RuleSet, Tally, ValidateError, validate,
 };
 
 /// Day of receipt used by the signal-file targets.
@@ -105,7 +105,47 @@ enum Outcome {
 fn run(input: impl Read, format: Format) -> Outcome {
     let ctx = Context { allowed_kinds: &Kind::ALL, rules: &RuleSet::default(), received_on: RECEIVED_ON };
     let mut sink = Collect::default();
-    match validate(input, format, &ctx, &mut sink) {
+    outcome(validate(input, format, &ctx, &mut sink), sink)
+}
+
+/// A CSV file in chunks of `sizes` bytes, each cut as the intake worker cuts a large upload
+/// (`feed_to_boundary`, then the whole records after it checked by a fork, then the rest fed),
+/// the forks' events and counts put back in file order.
+fn run_in_blocks(data: &[u8], sizes: &[u8]) -> Outcome {
+    let ctx = Context { allowed_kinds: &Kind::ALL, rules: &RuleSet::default(), received_on: RECEIVED_ON };
+    let mut csv = CsvValidator::new();
+    let mut sink = Collect::default();
+    let mut rest = data;
+    let mut next = 0;
+    let result = loop {
+        if rest.is_empty() {
+            break csv.finish(&ctx, &mut sink);
+        }
+        let size = sizes.get(next % sizes.len().max(1)).map_or(rest.len(), |&s| usize::from(s.max(1)) * 16);
+        let (chunk, later) = rest.split_at(size.min(rest.len()));
+        (rest, next) = (later, next + 1);
+        let mut at = match csv.feed_to_boundary(chunk, &ctx, &mut sink) {
+            Ok(n) => n,
+            Err(e) => break Err(e),
+        };
+        if let Some((len, fork)) = csv.split_off(&chunk[at..]) {
+            let mut block = Collect::default();
+            match fork.check_block(&chunk[at..at + len], &ctx, &mut block) {
+                Ok(t) => csv.add(t),
+                Err(e) => break Err(e),
+            }
+            sink.events.append(&mut block.events);
+            at += len;
+        }
+        if let Err(e) = csv.feed(&chunk[at..], &ctx, &mut sink) {
+            break Err(e);
+        }
+    };
+    outcome(result, sink)
+}
+
+fn outcome(result: Result<Tally, ValidateError>, sink: Collect) -> Outcome {
+    match result {
         Ok(t) => {
             let count = |f: fn(&Event) -> bool| sink.events.iter().filter(|e| f(e)).count() as u64;
             assert_eq!(t.accepted, count(|e| matches!(e, Event::Accepted(..))), "{t:?}");
@@ -134,5 +174,9 @@ pub fn signal_file(data: &[u8], format: Format) {
     if !sizes.is_empty() {
         let chunked = run(Chunked::new(file, sizes), format);
         assert_eq!(whole, chunked, "outcome depends on how the input was chunked");
+    }
+    if format == Format::Csv {
+        let blocks = run_in_blocks(file, sizes);
+        assert_eq!(whole, blocks, "outcome depends on checking in blocks");
     }
 }
