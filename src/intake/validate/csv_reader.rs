@@ -120,7 +120,7 @@ impl CsvValidator {
 
     /// Like [`feed`](Self::feed), but among the data records it takes from `chunk` only what
     /// completes a record cut off at the end of the chunk before, and returns how many bytes
-    /// it took: the rest of `chunk` then starts at a record boundary, where [`fork`](Self::fork)
+    /// it took: the rest of `chunk` then starts at a record boundary, where [`split_off`](Self::split_off)
     /// can hand a block of it to another thread. Before the data records, or while a record
     /// is still incomplete, it takes all of `chunk`.
     pub fn feed_to_boundary(
