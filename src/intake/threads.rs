@@ -1,7 +1,7 @@
 //! Reused threads for the intake workers.
 //!
-//! Every upload is checked and sealed by two threads of its own (a blocking pipeline, see
-//! [`super::worker`]). Starting fresh ones for each upload left the allocator with the
+//! Every upload is checked and sealed by two threads of its own, a large CSV upload by a third
+//! too (a blocking pipeline, see [`super::worker`]). Starting fresh ones for each upload left the allocator with the
 //! memory of every thread that had ended (its per-thread heap is given back only lazily),
 //! so under a steady stream of small uploads the daemon's memory grew with the number of
 //! uploads. Here a thread that finishes its job waits a while for the next one: the

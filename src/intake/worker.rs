@@ -1,10 +1,11 @@
-//! The intake worker: two threads per upload (reused, see [`super::threads`]) that validate,
-//! hash and seal as bytes arrive.
+//! The intake worker: two threads per upload, and a third that helps check a large CSV file
+//! (all reused, see [`super::threads`]), that validate, hash and seal as bytes arrive.
 //!
 //! The async side sends in-order chunks, gathered into batches of about 256 KiB (one wake-up
 //! per batch, not per 32 KiB SFTP write), through a bounded channel (back-pressure); the worker
-//! checks a CSV file chunk by chunk where the bytes lie, and reads a JSON Lines file through a
-//! `Read`, so validation and sealing stream in constant memory.
+//! checks a CSV file chunk by chunk where the bytes lie (past [`Job::parallel_from`] bytes in
+//! blocks shared with a helper, see [`blocks`]), and reads a JSON Lines file through a `Read`,
+//! so validation and sealing stream in constant memory.
 
 use std::io;
 use std::sync::mpsc::SyncSender;
@@ -110,8 +111,8 @@ pub(super) fn ref_hash(referentie: &str) -> u64 {
 /// Runs a job to completion, reading from `rx`. Its temporary file is discarded on failure.
 ///
 /// Two threads share the work: this one checks the UTF-8, parses and validates and encodes
-/// the sealed lines; a [`back`] thread hashes the raw chunks and encrypts and writes the
-/// sealed lines, so the two halves overlap.
+/// the sealed lines (with a helper for a large CSV file); a [`back`] thread hashes the raw
+/// chunks and encrypts and writes the sealed lines, so the two halves overlap.
 pub(super) fn run(job: Job, rx: mpsc::Receiver<Msg>) -> Result<Worked, WorkerError> {
     let writer = match job.format {
         Some(_) => Some(job.vault.seal_tmp(job.period, &job.file_id)?),
