@@ -61,16 +61,21 @@ impl Collected {
     /// Appends what `later` collected (from the records after these), keeping the limits.
     fn append_lists(&mut self, later: &mut Collected) {
         self.refs.append(&mut later.refs);
-        for e in later.errors.drain(..) {
-            if self.errors.len() < self.max_listed {
-                self.errors.push(e);
-            } else {
-                self.errors_not_listed += 1;
-            }
+        for e in &later.errors {
+            self.list(e);
         }
         self.errors_not_listed += later.errors_not_listed;
         let room = MAX_OBJECTED_LINES - self.objected_lines.len();
         self.objected_lines.extend(later.objected_lines.iter().take(room));
+    }
+
+    /// Lists `e` while there is room, else counts it.
+    fn list(&mut self, e: &RecordError) {
+        if self.errors.len() < self.max_listed {
+            self.errors.push(e.clone());
+        } else {
+            self.errors_not_listed += 1;
+        }
     }
 }
 
@@ -95,11 +100,7 @@ impl RecordSink for Collected {
 
     fn rejected(&mut self, errors: &[RecordError]) -> io::Result<()> {
         for e in errors {
-            if self.errors.len() < self.max_listed {
-                self.errors.push(e.clone());
-            } else {
-                self.errors_not_listed += 1;
-            }
+            self.list(e);
         }
         Ok(())
     }
